@@ -1,0 +1,192 @@
+//! The model struct and its `::netabase::Model` implementation.
+
+use super::{Ctx, EmitOptions, docs, ident, keys, types};
+use crate::ir::{Model, Type};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
+    let model = ctx.model;
+    let name = ident(&model.name.rust);
+    let schema_name = &model.name.schema;
+    let definition = ident(&ctx.schema.definition.name.rust);
+    let table = model_table(ctx);
+    let doc = docs(
+        model.doc.as_deref().into_iter().chain([format!(
+            "A record of model `{schema_name}`, stored in table `{table}`. {}",
+            ctx.origin(model.line)
+        )
+        .as_str()]),
+    );
+    let fields = model.fields.iter().map(|f| {
+        let field = ident(&f.name.rust);
+        let ty = types::owned(&f.ty);
+        let doc = docs(
+            f.doc.as_deref().into_iter().chain([format!(
+                "`{}`: `{}`. {}",
+                f.name.schema,
+                f.ty.spelling(),
+                ctx.origin(f.line)
+            )
+            .as_str()]),
+        );
+        quote! { #doc pub #field: #ty, }
+    });
+    let mut derives = vec![
+        quote!(::core::fmt::Debug),
+        quote!(::core::clone::Clone),
+        quote!(::core::cmp::PartialEq),
+    ];
+    if !model.fields.iter().any(|f| f.ty.has_float()) {
+        derives.push(quote!(::core::cmp::Eq));
+    }
+    if options.serde {
+        derives.push(quote!(::serde::Serialize));
+        derives.push(quote!(::serde::Deserialize));
+    }
+    derives.extend(options.extra_derives.iter().map(|p| quote!(#p)));
+
+    let field_idents: Vec<_> = model.fields.iter().map(|f| ident(&f.name.rust)).collect();
+    let primary_key = ctx.model_ident("PrimaryKey");
+    let view = ctx.model_ident("Ref");
+    let tree = ctx.model_ident("Tree");
+    let pk_values = model.primary_key_fields().map(|f| {
+        let field = ident(&f.name.rust);
+        if types::is_copy(&f.ty) {
+            quote!(self.#field)
+        } else {
+            quote!(::core::clone::Clone::clone(&self.#field))
+        }
+    });
+    let pk_encode = model.primary_key_fields().map(|f| {
+        let field = ident(&f.name.rust);
+        quote!(::netabase::codec::KeyPart::encode_key(&self.#field, out);)
+    });
+    let index_defs = model.secondary_keys.iter().map(|k| {
+        let field = &model.fields[k.fields[0]].name.schema;
+        let table = format!("{table}/{field}");
+        let unique = k.unique;
+        quote!(::netabase::IndexDef { field: #field, table: #table, unique: #unique })
+    });
+    let index_key = index_key_body(model);
+    let describe = describe_body(model);
+    let secondary_keys = keys::secondary_keys_method(ctx);
+
+    quote! {
+        #doc
+        #[derive(#(#derives),*)]
+        pub struct #name {
+            #(#fields)*
+        }
+
+        impl #name {
+            #secondary_keys
+        }
+
+        impl ::netabase::Model for #name {
+            type Definition = #definition;
+            type PrimaryKey = #primary_key;
+            type Ref<'a> = #view<'a>;
+            type Tree<A> = #tree<A>;
+            const NAME: &'static str = #schema_name;
+            const TABLE: &'static str = #table;
+            const INDEXES: &'static [::netabase::IndexDef] = &[#(#index_defs),*];
+
+            fn primary_key(&self) -> #primary_key {
+                #primary_key(#(#pk_values),*)
+            }
+
+            fn encode_primary_key(&self, out: &mut ::std::vec::Vec<u8>) {
+                #(#pk_encode)*
+            }
+
+            fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
+                let mut w = ::netabase::codec::Writer::new(out);
+                #(w.write(&self.#field_idents);)*
+            }
+
+            fn decode(bytes: &[u8]) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
+                let mut r = ::netabase::codec::Reader::new(bytes);
+                let record = Self {
+                    #(#field_idents: r.read()?,)*
+                };
+                r.finish()?;
+                ::core::result::Result::Ok(record)
+            }
+
+            fn index_key(&self, index: usize, out: &mut ::std::vec::Vec<u8>) -> bool {
+                #index_key
+            }
+
+            fn describe_index_value(&self, index: usize) -> ::std::string::String {
+                #describe
+            }
+        }
+    }
+}
+
+/// `"<Definition>/<Model>"`.
+pub fn model_table(ctx: &Ctx<'_>) -> String {
+    format!(
+        "{}/{}",
+        ctx.schema.definition.name.schema, ctx.model.name.schema
+    )
+}
+
+/// The body of `index_key`, shared by the model and its view: both have the same field names,
+/// and `KeyPart` is implemented for the owned and the borrowed forms alike.
+pub fn index_key_body(model: &Model) -> TokenStream {
+    if model.secondary_keys.is_empty() {
+        return quote! {
+            let _ = (index, out);
+            false
+        };
+    }
+    let arms = model.secondary_keys.iter().enumerate().map(|(i, k)| {
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        let f = &model.fields[k.fields[0]];
+        let field = ident(&f.name.rust);
+        let body = match &f.ty {
+            Type::Option(_) => quote! {
+                match &self.#field {
+                    ::core::option::Option::Some(value) => {
+                        ::netabase::codec::KeyPart::encode_key(value, out);
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            },
+            _ => quote! {{
+                ::netabase::codec::KeyPart::encode_key(&self.#field, out);
+                true
+            }},
+        };
+        quote!(#i => #body,)
+    });
+    quote! {
+        match index {
+            #(#arms)*
+            _ => false,
+        }
+    }
+}
+
+fn describe_body(model: &Model) -> TokenStream {
+    if model.secondary_keys.is_empty() {
+        return quote! {
+            let _ = index;
+            ::std::string::String::new()
+        };
+    }
+    let arms = model.secondary_keys.iter().enumerate().map(|(i, k)| {
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        let field = ident(&model.fields[k.fields[0]].name.rust);
+        quote!(#i => ::std::format!("{:?}", self.#field),)
+    });
+    quote! {
+        match index {
+            #(#arms)*
+            _ => ::std::string::String::new(),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Rust spellings of schema types: owned, viewed (borrowed from the page) and as key arguments.
+
+use crate::ir::{Scalar, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The owned type: `::std::string::String`, `::core::option::Option<u64>`...
+pub fn owned(ty: &Type) -> TokenStream {
+    match ty {
+        Type::Scalar(s) => scalar(*s),
+        Type::String => quote!(::std::string::String),
+        Type::Bytes => quote!(::std::vec::Vec<u8>),
+        Type::Option(inner) => {
+            let inner = owned(inner);
+            quote!(::core::option::Option<#inner>)
+        }
+        Type::Vec(inner) => {
+            let inner = owned(inner);
+            quote!(::std::vec::Vec<#inner>)
+        }
+    }
+}
+
+/// The type in a zero-copy view, borrowing for `'a`: `&'a str`, `&'a [u8]`.
+pub fn view(ty: &Type) -> TokenStream {
+    match ty {
+        Type::Scalar(s) => scalar(*s),
+        Type::String => quote!(&'a str),
+        Type::Bytes => quote!(&'a [u8]),
+        Type::Option(inner) => {
+            let inner = view(inner);
+            quote!(::core::option::Option<#inner>)
+        }
+        Type::Vec(inner) => {
+            let inner = view(inner);
+            quote!(::std::vec::Vec<#inner>)
+        }
+    }
+}
+
+/// The type a query method takes for a key of this type: by value for scalars, `&str` for
+/// strings (no allocation to look something up).
+pub fn key_argument(ty: &Type) -> TokenStream {
+    match ty {
+        Type::String => quote!(&str),
+        other => owned(other),
+    }
+}
+
+/// Whether a view of this type borrows from the page (and so needs the `'a` lifetime).
+pub fn borrows(ty: &Type) -> bool {
+    match ty {
+        Type::Scalar(_) => false,
+        Type::String | Type::Bytes => true,
+        Type::Option(inner) | Type::Vec(inner) => borrows(inner),
+    }
+}
+
+/// Whether the owned type is `Copy` (so it is copied, not cloned).
+pub fn is_copy(ty: &Type) -> bool {
+    match ty {
+        Type::Scalar(_) => true,
+        Type::Option(inner) => is_copy(inner),
+        Type::String | Type::Bytes | Type::Vec(_) => false,
+    }
+}
+
+/// The key type of a secondary key on this field type: `Option<T>` is indexed as `T`.
+pub fn indexed(ty: &Type) -> &Type {
+    match ty {
+        Type::Option(inner) => inner,
+        other => other,
+    }
+}
+
+fn scalar(s: Scalar) -> TokenStream {
+    let name = format_ident!("{}", s.name());
+    quote!(#name)
+}

@@ -1,0 +1,52 @@
+//! The layout fingerprint: a hash of everything that decides how records and keys are stored
+//! (table names, field order and types, keys). Stored in the database and checked on open, so
+//! a program never misreads a file written by an incompatible schema. Docs and the version do
+//! not change it.
+
+use crate::ir::Schema;
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
+
+/// The canonical description of the stored layout, one line per fact.
+pub fn layout(schema: &Schema) -> String {
+    let mut out = format!("definition {}\n", schema.definition.name.schema);
+    for model in &schema.models {
+        let _ = writeln!(out, "model {}", model.name.schema);
+        for field in &model.fields {
+            let _ = writeln!(
+                out,
+                "  field {}: {}",
+                field.name.schema,
+                field.ty.spelling()
+            );
+        }
+        let pk: Vec<&str> = model
+            .primary_key_fields()
+            .map(|f| f.name.schema.as_str())
+            .collect();
+        let _ = writeln!(out, "  primary key ({})", pk.join(", "));
+        for key in &model.secondary_keys {
+            let fields: Vec<&str> = key
+                .fields
+                .iter()
+                .map(|&i| model.fields[i].name.schema.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} key ({})",
+                if key.unique { "unique" } else { "index" },
+                fields.join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// The first 16 hex digits of the SHA-256 of [`layout`].
+pub fn fingerprint(schema: &Schema) -> String {
+    let digest = Sha256::digest(layout(schema).as_bytes());
+    digest.iter().take(8).fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}

@@ -1,0 +1,183 @@
+//! The intermediate representation: a validated schema, free of TOML and serde types. Every
+//! name is resolved, every key refers to fields by position, and emit only reads it.
+
+/// A validated schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// The file name shown in the generated header and docs.
+    pub source_name: String,
+    /// The `[definition]` table.
+    pub definition: Definition,
+    /// The models, in source order.
+    pub models: Vec<Model>,
+}
+
+/// The definition: the set of models stored together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    /// Names of the definition.
+    pub name: Name,
+    /// The schema's version, stored in the database.
+    pub version: u64,
+    /// Documentation from the schema.
+    pub doc: Option<String>,
+    /// The 1-based line of the `[definition]` table.
+    pub line: usize,
+}
+
+/// A schema name and the Rust names made from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    /// As written in the schema; used in table names and the stored layout.
+    pub schema: String,
+    /// The Rust identifier: `UpperCamelCase` for types, `snake_case` for fields (a raw identifier
+    /// when it is a keyword).
+    pub rust: String,
+}
+
+/// A model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// The model's names.
+    pub name: Name,
+    /// The `snake_case` plural used for transaction methods (`cities`).
+    pub plural: String,
+    /// Documentation from the schema.
+    pub doc: Option<String>,
+    /// The 1-based line of the `[models.X]` table.
+    pub line: usize,
+    /// The fields, in source order (the encoding order).
+    pub fields: Vec<Field>,
+    /// The primary key's fields (positions in `fields`): one field, or several for a composite key.
+    pub primary_key: Vec<usize>,
+    /// The secondary keys, in source order.
+    pub secondary_keys: Vec<SecondaryKey>,
+}
+
+/// A field of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The field's names.
+    pub name: Name,
+    /// The field's type.
+    pub ty: Type,
+    /// Documentation from the schema.
+    pub doc: Option<String>,
+    /// The 1-based line where the field is declared.
+    pub line: usize,
+}
+
+/// A secondary key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondaryKey {
+    /// The indexed fields (positions in the model's `fields`).
+    pub fields: Vec<usize>,
+    /// Whether each value belongs to one record at most.
+    pub unique: bool,
+}
+
+/// The type of a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Type {
+    /// A scalar.
+    Scalar(Scalar),
+    /// `String`: viewed as `&str`.
+    String,
+    /// `Bytes`: a `Vec<u8>` viewed as `&[u8]`.
+    Bytes,
+    /// `Option<T>`.
+    Option(Box<Type>),
+    /// `Vec<T>`.
+    Vec(Box<Type>),
+}
+
+/// A scalar type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    /// `u8`
+    U8,
+    /// `u16`
+    U16,
+    /// `u32`
+    U32,
+    /// `u64`
+    U64,
+    /// `i8`
+    I8,
+    /// `i16`
+    I16,
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+    /// `bool`
+    Bool,
+}
+
+impl Scalar {
+    /// Every scalar with its schema spelling (the Rust spelling too).
+    pub const ALL: [(Scalar, &'static str); 11] = [
+        (Scalar::U8, "u8"),
+        (Scalar::U16, "u16"),
+        (Scalar::U32, "u32"),
+        (Scalar::U64, "u64"),
+        (Scalar::I8, "i8"),
+        (Scalar::I16, "i16"),
+        (Scalar::I32, "i32"),
+        (Scalar::I64, "i64"),
+        (Scalar::F32, "f32"),
+        (Scalar::F64, "f64"),
+        (Scalar::Bool, "bool"),
+    ];
+
+    /// The schema and Rust spelling.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("?", |(_, n)| n)
+    }
+}
+
+impl Type {
+    /// Whether values of this type have a total order that keys can sort by (floats do not,
+    /// until total-order float keys land).
+    pub fn is_orderable_key(&self) -> bool {
+        match self {
+            Type::Scalar(Scalar::F32 | Scalar::F64) => false,
+            Type::Scalar(_) | Type::String => true,
+            Type::Bytes | Type::Option(_) | Type::Vec(_) => false,
+        }
+    }
+
+    /// Whether the type contains a float anywhere (which rules out `Eq`).
+    pub fn has_float(&self) -> bool {
+        match self {
+            Type::Scalar(s) => matches!(s, Scalar::F32 | Scalar::F64),
+            Type::String | Type::Bytes => false,
+            Type::Option(t) | Type::Vec(t) => t.has_float(),
+        }
+    }
+
+    /// The canonical spelling, used in the stored layout and in docs.
+    pub fn spelling(&self) -> String {
+        match self {
+            Type::Scalar(s) => s.name().to_owned(),
+            Type::String => "String".to_owned(),
+            Type::Bytes => "Bytes".to_owned(),
+            Type::Option(t) => format!("Option<{}>", t.spelling()),
+            Type::Vec(t) => format!("Vec<{}>", t.spelling()),
+        }
+    }
+}
+
+impl Model {
+    /// The fields of the primary key.
+    pub fn primary_key_fields(&self) -> impl Iterator<Item = &Field> {
+        self.primary_key.iter().map(|&i| &self.fields[i])
+    }
+}

@@ -1,0 +1,95 @@
+//! # netabase-build
+//!
+//! Compiles a netabase TOML schema into typed Rust store code, from `build.rs`:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> Result<(), netabase_build::Error> {
+//!     netabase_build::compile("schemas/atlas.toml")
+//! }
+//! ```
+//!
+//! and in the crate, `netabase::include_schema!("atlas");`.
+//!
+//! The compiler runs in stages, one module each: [`parse`] (TOML -> a spanned raw tree),
+//! [`validate`] (raw tree -> [`ir`], every error collected), [`emit`] (IR -> tokens, a module per
+//! generated artifact), [`format`] (prettyplease and the `@generated` header) and [`write`] (only
+//! when the content changed). [`generate`] runs the first four and touches no file.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builder;
+pub mod diagnostics;
+pub mod emit;
+pub mod fingerprint;
+pub mod format;
+pub mod ir;
+pub mod names;
+#[allow(missing_docs)] // the raw tree mirrors the schema keys one to one
+pub mod parse;
+pub mod validate;
+pub mod write;
+
+pub use builder::{Builder, Error, compile};
+pub use diagnostics::{Diagnostic, Diagnostics};
+
+/// The runtime contract the generated code is written for; it must equal
+/// `netabase::CODEGEN_VERSION`, which the generated code checks at compile time.
+pub const CODEGEN_VERSION: u32 = 1;
+
+/// Options of [`generate`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The schema's file name, shown in diagnostics, the header and docs (`schemas/atlas.toml`).
+    pub source_name: String,
+    /// Derive `serde::Serialize` and `serde::Deserialize` on models (the including crate must
+    /// depend on `serde` with its `derive` feature).
+    pub serde: bool,
+    /// Extra derives for models, as paths (`"Hash"`, `"::serde::Serialize"`).
+    pub extra_derives: Vec<String>,
+}
+
+/// Compiles schema text into formatted Rust source. Pure: it reads and writes no file.
+pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> {
+    let name = if options.source_name.is_empty() {
+        "schema.toml"
+    } else {
+        options.source_name.as_str()
+    };
+    let fail = |errors: Vec<Diagnostic>| Diagnostics::new(name, source, errors);
+    let mut errors = Vec::new();
+    let mut derives = Vec::new();
+    for derive in &options.extra_derives {
+        match syn::parse_str::<syn::Path>(derive) {
+            Ok(path) => derives.push(path),
+            Err(_) => errors.push(
+                Diagnostic::new(
+                    0..0,
+                    format!("invalid extra derive `{derive}` in the build options"),
+                    "set in build.rs, not in the schema",
+                )
+                .help("give a path such as `Hash` or `::serde::Serialize`"),
+            ),
+        }
+    }
+    let raw = parse::parse(source, &mut errors);
+    let schema = raw.and_then(|raw| validate::validate(raw, source, name, &mut errors));
+    let schema = match schema {
+        Some(schema) if errors.is_empty() => schema,
+        _ => return Err(fail(errors)),
+    };
+    let tokens = emit::emit(
+        &schema,
+        &emit::EmitOptions {
+            serde: options.serde,
+            extra_derives: &derives,
+        },
+    );
+    format::format(tokens, name).map_err(|e| {
+        fail(vec![
+            Diagnostic::new(0..0, format!("internal error: {e}"), "netabase-build bug")
+                .help("please report this with the schema"),
+        ])
+    })
+}

@@ -1,0 +1,397 @@
+//! Stage 1, parse: TOML text -> [`RawSchema`], a tree in the schema's own shape in which every
+//! node keeps its byte span. Structural mistakes (unknown keys, a number where a string belongs)
+//! are collected here; meaning (types, keys, names) is checked by `validate`.
+
+use crate::diagnostics::{Diagnostic, did_you_mean};
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
+
+/// A value and the byte range it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Its byte range in the schema text.
+    pub span: Range<usize>,
+}
+
+/// The schema as written.
+#[derive(Debug, Default)]
+pub struct RawSchema {
+    /// `[definition]`, if present.
+    pub definition: Option<RawDefinition>,
+    /// `[models.X]`, in source order.
+    pub models: Vec<RawModel>,
+    /// The span of the whole document (for errors about something missing).
+    pub span: Range<usize>,
+}
+
+/// `[definition]`.
+#[derive(Debug)]
+pub struct RawDefinition {
+    pub name: Option<Spanned<String>>,
+    pub version: Option<Spanned<i64>>,
+    pub doc: Option<Spanned<String>>,
+    /// The span of the `definition` key.
+    pub span: Range<usize>,
+}
+
+/// `[models.X]`.
+#[derive(Debug)]
+pub struct RawModel {
+    pub name: Spanned<String>,
+    pub primary_key: Option<Spanned<Vec<Spanned<String>>>>,
+    pub doc: Option<Spanned<String>>,
+    pub plural: Option<Spanned<String>>,
+    pub fields: Vec<RawField>,
+    /// The span of the `fields` key, when the table exists.
+    pub fields_span: Option<Range<usize>>,
+}
+
+/// A field: `name = "Type"` or `name = { type = "Type", ... }`.
+#[derive(Debug)]
+pub struct RawField {
+    pub name: Spanned<String>,
+    pub ty: Option<Spanned<String>>,
+    pub doc: Option<Spanned<String>>,
+    pub secondary_key: Option<Spanned<RawSecondaryKey>>,
+}
+
+/// The value of `secondary_key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawSecondaryKey {
+    /// `"unique"`
+    Unique,
+    /// `true`
+    NonUnique,
+    /// `false`
+    None,
+}
+
+/// Parses `source`. TOML syntax errors stop here (the tree after one is a guess); every other
+/// problem is collected and parsing goes on.
+pub fn parse(source: &str, errors: &mut Vec<Diagnostic>) -> Option<RawSchema> {
+    let (document, syntax) = DeTable::parse_recoverable(source);
+    if !syntax.is_empty() {
+        for e in syntax {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_owned();
+            errors.push(
+                Diagnostic::new(
+                    span,
+                    format!("invalid TOML: {message}"),
+                    "TOML syntax error here",
+                )
+                .help("the schema must be valid TOML 1.0; see docs/SCHEMA.md for its shape"),
+            );
+        }
+        return None;
+    }
+    let mut walker = Walker { errors };
+    Some(walker.document(document.get_ref(), 0..source.len()))
+}
+
+type Entry<'i> = (
+    &'i toml::Spanned<toml::de::DeString<'i>>,
+    &'i toml::Spanned<DeValue<'i>>,
+);
+
+struct Walker<'e> {
+    errors: &'e mut Vec<Diagnostic>,
+}
+
+impl Walker<'_> {
+    fn document(&mut self, root: &DeTable<'_>, span: Range<usize>) -> RawSchema {
+        let mut schema = RawSchema {
+            span,
+            ..RawSchema::default()
+        };
+        for (key, value) in root {
+            match key.get_ref().as_ref() {
+                "definition" => {
+                    if let Some(table) = self.table(value, "`definition`") {
+                        schema.definition = Some(self.definition(table, key.span()));
+                    }
+                }
+                "models" => {
+                    if let Some(table) = self.table(value, "`models`") {
+                        for (name, model) in table {
+                            if let Some(model) = self.table(model, "a model") {
+                                schema.models.push(self.model((name, model)));
+                            }
+                        }
+                    }
+                }
+                _ => self.unknown_key(key, &["definition", "models"], "at the top level"),
+            }
+        }
+        schema
+    }
+
+    fn definition(&mut self, table: &DeTable<'_>, span: Range<usize>) -> RawDefinition {
+        let mut definition = RawDefinition {
+            name: None,
+            version: None,
+            doc: None,
+            span,
+        };
+        for (key, value) in table {
+            match key.get_ref().as_ref() {
+                "name" => definition.name = self.string(value, "`name`"),
+                "version" => definition.version = self.integer(value, "`version`"),
+                "doc" => definition.doc = self.string(value, "`doc`"),
+                _ => self.unknown_key(key, &["name", "version", "doc"], "in `[definition]`"),
+            }
+        }
+        definition
+    }
+
+    fn model(
+        &mut self,
+        (name, table): (&toml::Spanned<toml::de::DeString<'_>>, &DeTable<'_>),
+    ) -> RawModel {
+        let mut model = RawModel {
+            name: spanned_key(name),
+            primary_key: None,
+            doc: None,
+            plural: None,
+            fields: Vec::new(),
+            fields_span: None,
+        };
+        for (key, value) in table {
+            match key.get_ref().as_ref() {
+                "primary_key" => model.primary_key = self.string_or_list(value, "`primary_key`"),
+                "doc" => model.doc = self.string(value, "`doc`"),
+                "plural" => model.plural = self.string(value, "`plural`"),
+                "fields" => {
+                    model.fields_span = Some(key.span());
+                    if let Some(fields) = self.table(value, "`fields`") {
+                        model.fields = fields
+                            .iter()
+                            .filter_map(|entry| self.field(entry))
+                            .collect();
+                    }
+                }
+                _ => self.unknown_key(
+                    key,
+                    &["primary_key", "doc", "plural", "fields"],
+                    &format!("in model `{}`", name.get_ref()),
+                ),
+            }
+        }
+        model
+    }
+
+    fn field(&mut self, (name, value): Entry<'_>) -> Option<RawField> {
+        let mut field = RawField {
+            name: spanned_key(name),
+            ty: None,
+            doc: None,
+            secondary_key: None,
+        };
+        match value.get_ref() {
+            DeValue::String(ty) => {
+                field.ty = Some(Spanned {
+                    value: ty.to_string(),
+                    span: value.span(),
+                });
+            }
+            DeValue::Table(table) => {
+                for (key, value) in table {
+                    match key.get_ref().as_ref() {
+                        "type" => field.ty = self.string(value, "`type`"),
+                        "doc" => field.doc = self.string(value, "`doc`"),
+                        "secondary_key" => field.secondary_key = self.secondary_key(value),
+                        _ => self.unknown_key(
+                            key,
+                            &["type", "doc", "secondary_key"],
+                            &format!("in field `{}`", name.get_ref()),
+                        ),
+                    }
+                }
+                if field.ty.is_none() {
+                    self.errors.push(
+                        Diagnostic::new(
+                            name.span(),
+                            format!("field `{}` has no type", name.get_ref()),
+                            "no `type` given",
+                        )
+                        .help(format!(
+                            "write `{} = {{ type = \"String\", ... }}`",
+                            name.get_ref()
+                        )),
+                    );
+                    return None;
+                }
+            }
+            _ => {
+                self.errors.push(
+                    Diagnostic::new(
+                        value.span(),
+                        format!("field `{}` must be a type or a table", name.get_ref()),
+                        "expected a string or an inline table",
+                    )
+                    .help(format!(
+                        "write `{0} = \"u64\"` or `{0} = {{ type = \"u64\", doc = \"...\" }}`",
+                        name.get_ref()
+                    )),
+                );
+                return None;
+            }
+        }
+        Some(field)
+    }
+
+    fn secondary_key(
+        &mut self,
+        value: &toml::Spanned<DeValue<'_>>,
+    ) -> Option<Spanned<RawSecondaryKey>> {
+        let kind = match value.get_ref() {
+            DeValue::Boolean(true) => RawSecondaryKey::NonUnique,
+            DeValue::Boolean(false) => RawSecondaryKey::None,
+            DeValue::String(s) if s == "unique" => RawSecondaryKey::Unique,
+            _ => {
+                self.errors.push(
+                    Diagnostic::new(value.span(), "invalid `secondary_key`", "expected `true`, `false` or `\"unique\"`")
+                        .help("`secondary_key = true` indexes the field; `secondary_key = \"unique\"` also forbids two records with the same value"),
+                );
+                return None;
+            }
+        };
+        Some(Spanned {
+            value: kind,
+            span: value.span(),
+        })
+    }
+
+    fn table<'v, 'i>(
+        &mut self,
+        value: &'v toml::Spanned<DeValue<'i>>,
+        what: &str,
+    ) -> Option<&'v DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(table) => Some(table),
+            _ => {
+                self.expected(value, what, "a table");
+                None
+            }
+        }
+    }
+
+    fn string(
+        &mut self,
+        value: &toml::Spanned<DeValue<'_>>,
+        what: &str,
+    ) -> Option<Spanned<String>> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(Spanned {
+                value: s.to_string(),
+                span: value.span(),
+            }),
+            _ => {
+                self.expected(value, what, "a string");
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, value: &toml::Spanned<DeValue<'_>>, what: &str) -> Option<Spanned<i64>> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => {
+                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+            }
+            _ => None,
+        };
+        match parsed {
+            Some(v) => Some(Spanned {
+                value: v,
+                span: value.span(),
+            }),
+            None => {
+                self.expected(value, what, "an integer");
+                None
+            }
+        }
+    }
+
+    fn string_or_list(
+        &mut self,
+        value: &toml::Spanned<DeValue<'_>>,
+        what: &str,
+    ) -> Option<Spanned<Vec<Spanned<String>>>> {
+        let items = match value.get_ref() {
+            DeValue::String(_) => vec![self.string(value, what)?],
+            DeValue::Array(items) => {
+                let items: Vec<_> = items.iter().map(|item| self.string(item, what)).collect();
+                items.into_iter().collect::<Option<Vec<_>>>()?
+            }
+            _ => {
+                self.expected(value, what, "a field name or a list of field names");
+                return None;
+            }
+        };
+        Some(Spanned {
+            value: items,
+            span: value.span(),
+        })
+    }
+
+    fn expected(&mut self, value: &toml::Spanned<DeValue<'_>>, what: &str, expected: &str) {
+        self.errors.push(
+            Diagnostic::new(
+                value.span(),
+                format!("{what} must be {expected}"),
+                format!("found {}", kind(value.get_ref())),
+            )
+            .help(format!("write {what} as {expected}; see docs/SCHEMA.md")),
+        );
+    }
+
+    fn unknown_key(
+        &mut self,
+        key: &toml::Spanned<toml::de::DeString<'_>>,
+        allowed: &[&str],
+        place: &str,
+    ) {
+        let name = key.get_ref().as_ref();
+        let mut error = Diagnostic::new(
+            key.span(),
+            format!("unknown key `{name}` {place}"),
+            "not a schema key",
+        );
+        error = match did_you_mean(name, allowed.iter().copied()) {
+            Some(close) => error.help(format!("did you mean `{close}`?")),
+            None => error.help(format!("the keys allowed {place} are {}", list(allowed))),
+        };
+        self.errors.push(error);
+    }
+}
+
+fn spanned_key(key: &toml::Spanned<toml::de::DeString<'_>>) -> Spanned<String> {
+    Spanned {
+        value: key.get_ref().to_string(),
+        span: key.span(),
+    }
+}
+
+fn kind(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// `a`, `b` and `c`.
+pub(crate) fn list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}

@@ -1,0 +1,465 @@
+//! Stage 2, validate: [`RawSchema`] -> [`ir::Schema`]. Resolves types, keys and names and
+//! collects *every* error, each with a span and a help line, before giving up.
+
+mod types;
+
+use crate::diagnostics::{Diagnostic, did_you_mean};
+use crate::ir::{self, Type};
+use crate::names::{self, NameError};
+use crate::parse::{RawDefinition, RawModel, RawSchema, RawSecondaryKey, Spanned};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// Validates `raw`. Returns the IR only when no error was found.
+pub fn validate(
+    raw: RawSchema,
+    source: &str,
+    source_name: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<ir::Schema> {
+    let before = errors.len();
+    let mut v = Validator {
+        lines: LineIndex::new(source),
+        errors,
+    };
+    let definition = v.definition(raw.definition.as_ref(), &raw.span);
+    if raw.models.is_empty() {
+        v.errors.push(
+            Diagnostic::new(raw.definition.as_ref().map_or(0..0, |d| d.span.clone()), "the schema declares no model", "a definition needs at least one model")
+                .help("add a model: `[models.City]` with `primary_key = \"id\"` and a `[models.City.fields]` table"),
+        );
+    }
+    let models: Vec<ir::Model> = raw.models.iter().filter_map(|m| v.model(m)).collect();
+    if let Some(definition) = &definition {
+        v.generated_names(definition, &raw.models, &models);
+    }
+    if v.errors.len() > before {
+        return None;
+    }
+    Some(ir::Schema {
+        source_name: source_name.to_owned(),
+        definition: definition?,
+        models,
+    })
+}
+
+struct Validator<'e> {
+    lines: LineIndex,
+    errors: &'e mut Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn definition(
+        &mut self,
+        raw: Option<&RawDefinition>,
+        document: &Range<usize>,
+    ) -> Option<ir::Definition> {
+        let Some(raw) = raw else {
+            self.errors.push(
+                Diagnostic::new(
+                    document.start..document.start,
+                    "the schema has no `[definition]` table",
+                    "expected `[definition]`",
+                )
+                .help(
+                    "start the schema with `[definition]`, `name = \"Library\"` and `version = 1`",
+                ),
+            );
+            return None;
+        };
+        let name = match &raw.name {
+            Some(name) => self.type_name(name, "definition"),
+            None => {
+                self.errors.push(
+                    Diagnostic::new(raw.span.clone(), "`[definition]` has no `name`", "name missing")
+                        .help("add `name = \"Library\"`: it names the generated definition type and its tables"),
+                );
+                None
+            }
+        };
+        let version = match &raw.version {
+            Some(v) if v.value >= 1 => Some(v.value as u64),
+            Some(v) => {
+                self.errors.push(
+                    Diagnostic::new(
+                        v.span.clone(),
+                        format!("invalid version {}", v.value),
+                        "must be 1 or more",
+                    )
+                    .help(
+                        "versions start at 1 and grow with each incompatible change of the schema",
+                    ),
+                );
+                None
+            }
+            None => {
+                self.errors.push(
+                    Diagnostic::new(
+                        raw.span.clone(),
+                        "`[definition]` has no `version`",
+                        "version missing",
+                    )
+                    .help("add `version = 1`: it is stored in the database and checked on open"),
+                );
+                None
+            }
+        };
+        Some(ir::Definition {
+            name: name?,
+            version: version?,
+            doc: raw.doc.as_ref().map(|d| d.value.clone()),
+            line: self.lines.line(raw.span.start),
+        })
+    }
+
+    fn model(&mut self, raw: &RawModel) -> Option<ir::Model> {
+        let name = self.type_name(&raw.name, "model");
+        let mut fields: Vec<ir::Field> = Vec::new();
+        let mut rust_names: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        let mut ok = true;
+        for field in &raw.fields {
+            let Some(ty_text) = &field.ty else { continue };
+            let ty = types::parse_type(ty_text)
+                .map_err(|e| self.errors.push(e))
+                .ok();
+            let field_name = self.snake_name(&field.name, "field");
+            if let Some(rust) = &field_name {
+                if let Some(first) = rust_names.get(&rust.rust) {
+                    self.errors.push(
+                        Diagnostic::new(
+                            field.name.span.clone(),
+                            format!(
+                                "field `{}` has the same Rust name as an earlier field",
+                                field.name.value
+                            ),
+                            format!("becomes `{}`", rust.rust),
+                        )
+                        .related(first.clone(), "the earlier field")
+                        .help("rename one of the two fields"),
+                    );
+                    ok = false;
+                }
+                rust_names.insert(rust.rust.clone(), field.name.span.clone());
+            }
+            match (field_name, ty) {
+                (Some(name), Some(ty)) => fields.push(ir::Field {
+                    name,
+                    ty,
+                    doc: field.doc.as_ref().map(|d| d.value.clone()),
+                    line: self.lines.line(field.name.span.start),
+                }),
+                _ => ok = false,
+            }
+        }
+        if raw.fields.is_empty() {
+            let span = raw.fields_span.clone().unwrap_or(raw.name.span.clone());
+            self.errors.push(
+                Diagnostic::new(
+                    span,
+                    format!("model `{}` has no fields", raw.name.value),
+                    "no fields declared",
+                )
+                .help(format!(
+                    "declare fields in `[models.{}.fields]`, for example `id = \"u64\"`",
+                    raw.name.value
+                )),
+            );
+            return None;
+        }
+        let primary_key = self.primary_key(raw, &fields);
+        let secondary_keys = self.secondary_keys(raw, &fields);
+        let plural = match &raw.plural {
+            Some(p) => self.snake_name(p, "plural").map(|n| n.rust),
+            None => name
+                .as_ref()
+                .map(|n| names::raw_if_keyword(names::plural(&n.rust))),
+        };
+        if !ok {
+            return None;
+        }
+        Some(ir::Model {
+            name: name?,
+            plural: plural?,
+            doc: raw.doc.as_ref().map(|d| d.value.clone()),
+            line: self.lines.line(raw.name.span.start),
+            fields,
+            primary_key: primary_key?,
+            secondary_keys: secondary_keys?,
+        })
+    }
+
+    fn primary_key(&mut self, raw: &RawModel, fields: &[ir::Field]) -> Option<Vec<usize>> {
+        let Some(key) = &raw.primary_key else {
+            let first = fields
+                .first()
+                .map_or("id".to_owned(), |f| f.name.schema.clone());
+            self.errors.push(
+                Diagnostic::new(
+                    raw.name.span.clone(),
+                    format!("model `{}` has no primary key", raw.name.value),
+                    "no `primary_key`",
+                )
+                .help(format!(
+                    "add `primary_key = \"{first}\"` (or a list of fields for a composite key)"
+                )),
+            );
+            return None;
+        };
+        if key.value.is_empty() {
+            self.errors.push(
+                Diagnostic::new(
+                    key.span.clone(),
+                    "the primary key lists no field",
+                    "empty list",
+                )
+                .help("name at least one field"),
+            );
+            return None;
+        }
+        let mut positions = Vec::new();
+        for part in &key.value {
+            let position = self.field_ref(part, raw, fields, "primary key")?;
+            if positions.contains(&position) {
+                self.errors.push(
+                    Diagnostic::new(
+                        part.span.clone(),
+                        format!("field `{}` appears twice in the primary key", part.value),
+                        "repeated",
+                    )
+                    .help("list each field once"),
+                );
+                return None;
+            }
+            let ty = &fields[position].ty;
+            if !ty.is_orderable_key() {
+                self.errors.push(
+                    Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not a key type")
+                        .help("primary keys are integers, `bool` or `String`: their values must have a total order and always be present"),
+                );
+                return None;
+            }
+            positions.push(position);
+        }
+        Some(positions)
+    }
+
+    fn secondary_keys(
+        &mut self,
+        raw: &RawModel,
+        fields: &[ir::Field],
+    ) -> Option<Vec<ir::SecondaryKey>> {
+        let mut keys = Vec::new();
+        let mut ok = true;
+        for raw_field in &raw.fields {
+            let Some(kind) = &raw_field.secondary_key else {
+                continue;
+            };
+            let unique = match kind.value {
+                RawSecondaryKey::None => continue,
+                RawSecondaryKey::Unique => true,
+                RawSecondaryKey::NonUnique => false,
+            };
+            let Some(position) = fields
+                .iter()
+                .position(|f| f.name.schema == raw_field.name.value)
+            else {
+                continue; // the field itself was invalid and is reported already
+            };
+            let ty = &fields[position].ty;
+            let indexable = match ty {
+                Type::Option(inner) => inner.is_orderable_key(),
+                other => other.is_orderable_key(),
+            };
+            if !indexable {
+                self.errors.push(
+                    Diagnostic::new(kind.span.clone(), format!("field `{}` of type `{}` cannot be a secondary key", raw_field.name.value, ty.spelling()), "not an indexable type")
+                        .help("secondary keys are integers, `bool`, `String`, or an `Option` of one (`None` is not indexed)"),
+                );
+                ok = false;
+                continue;
+            }
+            keys.push(ir::SecondaryKey {
+                fields: vec![position],
+                unique,
+            });
+        }
+        ok.then_some(keys)
+    }
+
+    fn field_ref(
+        &mut self,
+        name: &Spanned<String>,
+        model: &RawModel,
+        fields: &[ir::Field],
+        role: &str,
+    ) -> Option<usize> {
+        if let Some(position) = fields.iter().position(|f| f.name.schema == name.value) {
+            return Some(position);
+        }
+        if model.fields.iter().any(|f| f.name.value == name.value) {
+            return None; // declared but invalid: reported already
+        }
+        let mut error = Diagnostic::new(
+            name.span.clone(),
+            format!("the {role} names an unknown field `{}`", name.value),
+            format!("model `{}` has no such field", model.name.value),
+        );
+        error = match did_you_mean(
+            &name.value,
+            model.fields.iter().map(|f| f.name.value.as_str()),
+        ) {
+            Some(close) => error.help(format!("did you mean `{close}`?")),
+            None => {
+                let names: Vec<&str> = model.fields.iter().map(|f| f.name.value.as_str()).collect();
+                error.help(format!(
+                    "the fields of `{}` are {}",
+                    model.name.value,
+                    crate::parse::list(&names)
+                ))
+            }
+        };
+        self.errors.push(error);
+        None
+    }
+
+    /// Checks that no two generated items share a Rust name (a model `CityRef` next to the
+    /// model `City`, two models differing only in case, two models with one plural).
+    fn generated_names(
+        &mut self,
+        definition: &ir::Definition,
+        raw: &[RawModel],
+        models: &[ir::Model],
+    ) {
+        let mut taken: BTreeMap<String, (String, Range<usize>)> = BTreeMap::new();
+        let def = &definition.name.rust;
+        for item in [
+            def.clone(),
+            format!("{def}ReadTransaction"),
+            format!("{def}WriteTransaction"),
+        ] {
+            taken.insert(
+                item,
+                (format!("the definition `{}`", definition.name.schema), 0..0),
+            );
+        }
+        let mut plurals: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        for name in ["open_tree", "commit", "abort"] {
+            plurals.insert(name.to_owned(), 0..0);
+        }
+        for model in models {
+            let Some(span) = raw
+                .iter()
+                .find(|r| r.name.value == model.name.schema)
+                .map(|r| r.name.span.clone())
+            else {
+                continue;
+            };
+            for item in crate::emit::model_items(model) {
+                if let Some((owner, first)) = taken.get(&item) {
+                    let mut error = Diagnostic::new(
+                        span.clone(),
+                        format!(
+                            "model `{}` would generate `{item}`, which {owner} also generates",
+                            model.name.schema
+                        ),
+                        "name collision",
+                    )
+                    .help("rename the model");
+                    if first.end > 0 {
+                        error = error.related(first.clone(), "the other one");
+                    }
+                    self.errors.push(error);
+                    break;
+                }
+                taken.insert(
+                    item,
+                    (format!("model `{}`", model.name.schema), span.clone()),
+                );
+            }
+            if let Some(first) = plurals.get(&model.plural) {
+                let mut error = Diagnostic::new(
+                    span.clone(),
+                    format!(
+                        "model `{}` would generate the transaction method `{}()`, which is taken",
+                        model.name.schema, model.plural
+                    ),
+                    "name collision",
+                )
+                .help(format!(
+                    "set another method name with `plural = \"...\"` in `[models.{}]`",
+                    model.name.schema
+                ));
+                if first.end > 0 {
+                    error = error.related(first.clone(), "the other one");
+                }
+                self.errors.push(error);
+            }
+            plurals.insert(model.plural.clone(), span);
+        }
+    }
+
+    fn type_name(&mut self, name: &Spanned<String>, what: &str) -> Option<ir::Name> {
+        self.name(name, what, names::type_name(&name.value))
+    }
+
+    fn snake_name(&mut self, name: &Spanned<String>, what: &str) -> Option<ir::Name> {
+        self.name(name, what, names::snake_name(&name.value))
+    }
+
+    fn name(
+        &mut self,
+        name: &Spanned<String>,
+        what: &str,
+        rust: Result<String, NameError>,
+    ) -> Option<ir::Name> {
+        match rust {
+            Ok(rust) => Some(ir::Name {
+                schema: name.value.clone(),
+                rust,
+            }),
+            Err(error) => {
+                let (label, help) = match error {
+                    NameError::NotAnIdentifier => (
+                        "not an identifier",
+                        format!(
+                            "a {what} name starts with an ASCII letter or `_` and goes on with ASCII letters, digits and `_`"
+                        ),
+                    ),
+                    NameError::Reserved(word) => (
+                        "reserved in Rust",
+                        format!(
+                            "`{word}` cannot be used as a name in Rust, even as a raw identifier; choose another name"
+                        ),
+                    ),
+                };
+                self.errors.push(
+                    Diagnostic::new(
+                        name.span.clone(),
+                        format!("invalid {what} name `{}`", name.value),
+                        label,
+                    )
+                    .help(help),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Byte offset -> 1-based line number.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(source: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { starts }
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}

@@ -1,0 +1,372 @@
+//! Value encoding: bincode 2 (`standard()` config: little endian, varint integers) for scalars;
+//! length-prefixed strings, bytes and sequences whose lengths are checked against the input.
+
+use super::DecodeError;
+use bincode::config::{Configuration, standard};
+use bincode::de::read::{BorrowReader, Reader as BincodeRead};
+use bincode::de::{Decode, DecoderImpl};
+use bincode::enc::write::Writer as BincodeWrite;
+use bincode::enc::{Encode, EncoderImpl};
+use bincode::error::{DecodeError as BincodeDecodeError, EncodeError};
+
+const CONFIG: Configuration = standard();
+
+/// Appends encoded fields to a buffer.
+pub struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+/// Reads encoded fields from a stored value, borrowing from it where it can.
+pub struct Reader<'a> {
+    input: &'a [u8],
+}
+
+/// A type that can be stored as (part of) a value.
+///
+/// Implemented here for every scalar, `String`, `Vec<T>` and `Option<T>`; generated code
+/// implements it for models by writing their fields in schema order.
+pub trait Value: Sized {
+    /// Appends the encoding of `self`.
+    fn write(&self, w: &mut Writer<'_>);
+    /// Decodes one value, advancing the reader.
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+}
+
+/// A type that can be decoded by borrowing from the stored bytes: `&'a str` for `String`,
+/// `&'a [u8]` for bytes. Zero-copy views are made of these.
+pub trait BorrowValue<'a>: Sized {
+    /// The owned type this is a view of (`String` for `&str`).
+    type Owned;
+    /// Decodes one value, borrowing from the reader's input.
+    fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError>;
+    /// Copies the view into its owned type.
+    fn to_owned_value(&self) -> Self::Owned;
+}
+
+impl<'a> Writer<'a> {
+    /// A writer appending to `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        Self { out }
+    }
+
+    /// Appends one value.
+    #[inline]
+    pub fn write<T: Value>(&mut self, value: &T) {
+        value.write(self);
+    }
+
+    fn bincode<T: Encode>(&mut self, value: &T) {
+        let mut encoder = EncoderImpl::new(VecWrite(self.out), CONFIG);
+        // Writing into a Vec cannot fail, and no type we encode reports an error of its own.
+        let _: Result<(), EncodeError> = value.encode(&mut encoder);
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.bincode(&(bytes.len() as u64));
+        self.out.extend_from_slice(bytes);
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over one stored value.
+    pub fn new(input: &'a [u8]) -> Self {
+        Self { input }
+    }
+
+    /// Reads one owned value.
+    #[inline]
+    pub fn read<T: Value>(&mut self) -> Result<T, DecodeError> {
+        T::read(self)
+    }
+
+    /// Reads one borrowed value.
+    #[inline]
+    pub fn read_borrowed<T: BorrowValue<'a>>(&mut self) -> Result<T, DecodeError> {
+        T::read_borrowed(self)
+    }
+
+    /// Fails unless every byte was consumed: trailing bytes mean the value was not written by
+    /// this layout.
+    pub fn finish(self) -> Result<(), DecodeError> {
+        if self.input.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::new(format!(
+                "{} unexpected trailing byte(s)",
+                self.input.len()
+            )))
+        }
+    }
+
+    fn bincode<T: Decode<()>>(&mut self) -> Result<T, DecodeError> {
+        let mut decoder = DecoderImpl::new(SliceRead(&mut self.input), CONFIG, ());
+        T::decode(&mut decoder).map_err(bincode_error)
+    }
+
+    /// Reads a length prefix and checks it against what is left: every element takes at least
+    /// one byte, so a length larger than the input is corruption, refused before allocating.
+    fn len(&mut self) -> Result<usize, DecodeError> {
+        let len: u64 = self.bincode()?;
+        if len > self.input.len() as u64 {
+            return Err(DecodeError::new(format!(
+                "length prefix {len} exceeds the {} byte(s) left in the value",
+                self.input.len()
+            )));
+        }
+        Ok(len as usize)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.len()?;
+        let (head, tail) = self.input.split_at(len);
+        self.input = tail;
+        Ok(head)
+    }
+
+    fn str(&mut self) -> Result<&'a str, DecodeError> {
+        std::str::from_utf8(self.bytes()?)
+            .map_err(|e| DecodeError::new(format!("string is not UTF-8: {e}")))
+    }
+}
+
+fn bincode_error(e: BincodeDecodeError) -> DecodeError {
+    DecodeError::new(e.to_string())
+}
+
+struct VecWrite<'a>(&'a mut Vec<u8>);
+
+impl BincodeWrite for VecWrite<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+struct SliceRead<'r, 'a>(&'r mut &'a [u8]);
+
+impl BincodeRead for SliceRead<'_, '_> {
+    #[inline]
+    fn read(&mut self, bytes: &mut [u8]) -> Result<(), BincodeDecodeError> {
+        let taken = self.take_bytes(bytes.len())?;
+        bytes.copy_from_slice(taken);
+        Ok(())
+    }
+}
+
+impl<'a> BorrowReader<'a> for SliceRead<'_, 'a> {
+    #[inline]
+    fn take_bytes(&mut self, length: usize) -> Result<&'a [u8], BincodeDecodeError> {
+        if length > self.0.len() {
+            return Err(BincodeDecodeError::UnexpectedEnd {
+                additional: length - self.0.len(),
+            });
+        }
+        let (head, tail) = self.0.split_at(length);
+        *self.0 = tail;
+        Ok(head)
+    }
+}
+
+macro_rules! scalar {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            #[inline]
+            fn write(&self, w: &mut Writer<'_>) {
+                w.bincode(self);
+            }
+            #[inline]
+            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                r.bincode()
+            }
+        }
+        impl BorrowValue<'_> for $t {
+            type Owned = $t;
+            #[inline]
+            fn read_borrowed(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                r.bincode()
+            }
+            #[inline]
+            fn to_owned_value(&self) -> $t {
+                *self
+            }
+        }
+    )*};
+}
+
+scalar!(
+    u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64, bool, char
+);
+
+impl Value for String {
+    fn write(&self, w: &mut Writer<'_>) {
+        w.bytes(self.as_bytes());
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.str().map(str::to_owned)
+    }
+}
+
+impl<'a> BorrowValue<'a> for &'a str {
+    type Owned = String;
+    fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        r.str()
+    }
+    fn to_owned_value(&self) -> String {
+        (*self).to_owned()
+    }
+}
+
+/// Raw bytes (the schema type `Bytes`): stored as a length and the bytes, read back as a
+/// borrowed slice without copying.
+impl<'a> BorrowValue<'a> for &'a [u8] {
+    type Owned = Vec<u8>;
+    fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        r.bytes()
+    }
+    fn to_owned_value(&self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
+impl<T: Value> Value for Option<T> {
+    fn write(&self, w: &mut Writer<'_>) {
+        match self {
+            None => w.bincode(&0u8),
+            Some(v) => {
+                w.bincode(&1u8);
+                v.write(w);
+            }
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.bincode::<u8>()? {
+            0 => Ok(None),
+            1 => T::read(r).map(Some),
+            tag => Err(DecodeError::new(format!("invalid Option tag {tag}"))),
+        }
+    }
+}
+
+impl<'a, T: BorrowValue<'a>> BorrowValue<'a> for Option<T> {
+    type Owned = Option<T::Owned>;
+    fn to_owned_value(&self) -> Self::Owned {
+        self.as_ref().map(T::to_owned_value)
+    }
+    fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        match r.bincode::<u8>()? {
+            0 => Ok(None),
+            1 => T::read_borrowed(r).map(Some),
+            tag => Err(DecodeError::new(format!("invalid Option tag {tag}"))),
+        }
+    }
+}
+
+/// Sequences. `Vec<u8>` is the schema's `Bytes` and is written as one block; other element
+/// types one after another.
+impl<T: Value + 'static> Value for Vec<T> {
+    fn write(&self, w: &mut Writer<'_>) {
+        if let Some(bytes) = as_bytes(self) {
+            return w.bytes(bytes);
+        }
+        w.bincode(&(self.len() as u64));
+        for item in self {
+            item.write(w);
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let len = r.len()?;
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            out.push(T::read(r)?);
+        }
+        Ok(out)
+    }
+}
+
+impl<'a, T: BorrowValue<'a>> BorrowValue<'a> for Vec<T> {
+    type Owned = Vec<T::Owned>;
+    fn to_owned_value(&self) -> Self::Owned {
+        self.iter().map(T::to_owned_value).collect()
+    }
+    fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let len = r.len()?;
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            out.push(T::read_borrowed(r)?);
+        }
+        Ok(out)
+    }
+}
+
+// `Any` downcasts need the sized `Vec`, hence `&Vec<T>` rather than a slice.
+#[allow(clippy::ptr_arg)]
+fn as_bytes<T: 'static>(v: &Vec<T>) -> Option<&[u8]> {
+    (v as &dyn std::any::Any)
+        .downcast_ref::<Vec<u8>>()
+        .map(Vec::as_slice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Value + PartialEq + std::fmt::Debug>(v: T) {
+        let mut buf = Vec::new();
+        Writer::new(&mut buf).write(&v);
+        let mut r = Reader::new(&buf);
+        assert_eq!(r.read::<T>().unwrap(), v);
+        r.finish().unwrap();
+    }
+
+    #[test]
+    fn scalars_strings_options_vectors_round_trip() {
+        round_trip(u64::MAX);
+        round_trip(i64::MIN);
+        round_trip(-0.0f64);
+        round_trip(String::from("Zürich 東京"));
+        round_trip(String::new());
+        round_trip(Some(7i32));
+        round_trip(None::<String>);
+        round_trip(vec![String::from("a"), String::new()]);
+        round_trip(vec![0u8, 255, 7]);
+        round_trip(Vec::<u16>::new());
+    }
+
+    #[test]
+    fn bytes_and_str_encode_alike_and_borrow() {
+        let mut a = Vec::new();
+        Writer::new(&mut a).write(&vec![104u8, 105]);
+        let mut b = Vec::new();
+        Writer::new(&mut b).write(&String::from("hi"));
+        assert_eq!(a, b);
+        let mut r = Reader::new(&b);
+        let s: &str = r.read_borrowed().unwrap();
+        assert_eq!(s, "hi");
+        assert!(std::ptr::eq(s.as_bytes().as_ptr(), b[1..].as_ptr()));
+    }
+
+    #[test]
+    fn huge_length_prefix_is_refused_without_allocating() {
+        let mut buf = Vec::new();
+        Writer::new(&mut buf).write(&(u64::MAX / 2));
+        let err = Reader::new(&buf).read::<Vec<u8>>().unwrap_err();
+        assert!(err.to_string().contains("exceeds"), "{err}");
+        let err = Reader::new(&buf).read::<Vec<u64>>().unwrap_err();
+        assert!(err.to_string().contains("exceeds"), "{err}");
+    }
+
+    #[test]
+    fn truncated_and_trailing_input_are_errors() {
+        let mut buf = Vec::new();
+        Writer::new(&mut buf).write(&String::from("hello"));
+        assert!(Reader::new(&buf[..3]).read::<String>().is_err());
+        buf.push(0);
+        let mut r = Reader::new(&buf);
+        r.read::<String>().unwrap();
+        assert!(r.finish().is_err());
+        assert!(Reader::new(&[2]).read::<bool>().is_err());
+        assert!(Reader::new(&[7]).read::<Option<u8>>().is_err());
+        assert!(Reader::new(&[2, 0xff, 0xfe]).read::<String>().is_err());
+    }
+}

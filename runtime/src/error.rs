@@ -1,0 +1,107 @@
+//! The one error type of netabase.
+
+use crate::codec::DecodeError;
+use std::fmt;
+
+/// Everything that can go wrong in netabase. Nothing read from a file panics: bad bytes become
+/// [`Error::Decode`] or [`Error::Inconsistent`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database file could not be created or opened.
+    #[error("could not open the database: {0}")]
+    Database(#[from] redb::DatabaseError),
+    /// A transaction could not be started.
+    #[error("could not begin a transaction: {0}")]
+    Transaction(#[from] redb::TransactionError),
+    /// A table could not be opened (for example, it is already open in this transaction).
+    #[error("could not open a table: {0}")]
+    Table(#[from] redb::TableError),
+    /// The storage layer failed to read or write.
+    #[error("storage error: {0}")]
+    Storage(#[from] redb::StorageError),
+    /// A write transaction could not be committed; nothing it wrote is stored.
+    #[error("commit failed: {0}")]
+    Commit(#[from] redb::CommitError),
+    /// The durability of a write transaction could not be set.
+    #[error("could not set durability: {0}")]
+    Durability(#[from] redb::SetDurabilityError),
+    /// A file-system problem outside redb (for example, the database's directory is missing).
+    #[error("{context}: {source}")]
+    Io {
+        /// What netabase was doing.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A stored value or key does not decode: the file is corrupted, or was written by an
+    /// incompatible layout.
+    #[error("corrupted data in table `{table}`: {source}")]
+    Decode {
+        /// The table holding the bad bytes.
+        table: &'static str,
+        /// What did not decode.
+        source: DecodeError,
+    },
+    /// An index disagrees with the table it indexes (an entry points to a missing record).
+    #[error("index `{table}` is inconsistent: {detail}")]
+    Inconsistent {
+        /// The index table.
+        table: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// `insert` found a record with the same primary key. The store is unchanged.
+    #[error("{model} with primary key {key} already exists")]
+    AlreadyExists {
+        /// The model's schema name.
+        model: &'static str,
+        /// The primary key, as `Debug` shows it.
+        key: String,
+    },
+    /// A write would give two records the same value of a unique secondary key. The store is as
+    /// it was before the call that returned this.
+    #[error("unique key violated: {model}.{field} = {value} already belongs to another {model}")]
+    UniqueViolation {
+        /// The model's schema name.
+        model: &'static str,
+        /// The field of the unique key.
+        field: &'static str,
+        /// The conflicting value, as `Debug` shows it.
+        value: String,
+    },
+    /// The database was written for another definition, version or layout than this program's.
+    #[error(
+        "schema mismatch: the database holds {found}, but this program was built for {expected}"
+    )]
+    SchemaMismatch {
+        /// What the generated code describes.
+        expected: SchemaInfo,
+        /// What the database's metadata says.
+        found: SchemaInfo,
+    },
+}
+
+/// A definition's identity as stored in a database's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaInfo {
+    /// The definition's name.
+    pub definition: String,
+    /// The schema's declared version.
+    pub version: u64,
+    /// A hash of the stored layout (models, fields, types, keys).
+    pub fingerprint: String,
+}
+
+impl fmt::Display for SchemaInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "definition `{}` version {} (layout {})",
+            self.definition, self.version, self.fingerprint
+        )
+    }
+}
+
+/// The result type of netabase.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

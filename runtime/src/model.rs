@@ -1,0 +1,78 @@
+//! The traits that generated code implements. Users call the generated wrappers; these traits
+//! let the runtime hold every algorithm once, generically.
+
+use crate::codec::{DecodeError, KeyPart};
+use crate::transaction::{ReadTransaction, WriteTransaction};
+
+/// A definition: the set of models stored together in one database, generated from a schema's
+/// `[definition]` table.
+pub trait Definition: Sized + 'static {
+    /// The definition's schema name.
+    const NAME: &'static str;
+    /// The schema's declared version.
+    const VERSION: u64;
+    /// A hash of the stored layout, checked when a database is opened.
+    const FINGERPRINT: &'static str;
+    /// Every table of every model, created when a database is first opened.
+    const TABLES: &'static [&'static str];
+    /// The generated read transaction, with one method per model.
+    type Read<'s>: From<ReadTransaction<'s, Self>>;
+    /// The generated write transaction, with one method per model.
+    type Write<'s>: From<WriteTransaction<'s, Self>>;
+}
+
+/// One secondary index of a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexDef {
+    /// The indexed field's schema name.
+    pub field: &'static str,
+    /// The index table's name.
+    pub table: &'static str,
+    /// Whether each value may belong to one record only.
+    pub unique: bool,
+}
+
+/// A stored model, generated from a schema's `[models.X]` table.
+pub trait Model: Sized + 'static {
+    /// The definition the model belongs to.
+    type Definition: Definition;
+    /// The generated primary key type.
+    type PrimaryKey: KeyPart + std::fmt::Debug;
+    /// The generated zero-copy view.
+    type Ref<'a>: ModelRef<'a, Model = Self>;
+    /// The generated named tree wrapper around a runtime tree `A`.
+    type Tree<A>: From<A>;
+    /// The model's schema name.
+    const NAME: &'static str;
+    /// The name of the table holding the records.
+    const TABLE: &'static str;
+    /// The model's secondary indexes, in schema order.
+    const INDEXES: &'static [IndexDef];
+
+    /// The record's primary key.
+    fn primary_key(&self) -> Self::PrimaryKey;
+    /// Appends the encoded primary key.
+    fn encode_primary_key(&self, out: &mut Vec<u8>);
+    /// Appends the encoded record.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Decodes a stored record.
+    fn decode(bytes: &[u8]) -> Result<Self, DecodeError>;
+    /// Appends the encoded key of index `index` and returns `true`, or returns `false` when the
+    /// record is not in that index (an `Option` field that is `None`).
+    fn index_key(&self, index: usize, out: &mut Vec<u8>) -> bool;
+    /// The value of index `index`'s field, as `Debug` shows it, for error messages.
+    fn describe_index_value(&self, index: usize) -> String;
+}
+
+/// A zero-copy view of a stored record: strings and bytes borrow from the database page.
+pub trait ModelRef<'a>: Sized {
+    /// The owned model.
+    type Model: Model;
+    /// Decodes a view borrowing from `bytes`.
+    fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError>;
+    /// As [`Model::index_key`], read from the view (used to drop stale index entries without
+    /// allocating).
+    fn index_key(&self, index: usize, out: &mut Vec<u8>) -> bool;
+    /// Copies the view into an owned model.
+    fn to_model(&self) -> Self::Model;
+}

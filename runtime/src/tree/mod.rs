@@ -1,0 +1,44 @@
+//! Trees: one model's record table and index tables, opened once and held for the tree's life.
+//!
+//! Every table maps bytes to bytes. Keys are the order-preserving encodings of
+//! [`codec::KeyPart`](crate::codec::KeyPart), so redb's byte order is natural order; values are
+//! decoded by netabase, never inside redb's infallible `Value::from_bytes`, so a corrupted value
+//! is an [`Error::Decode`](crate::Error::Decode) and not a panic.
+//!
+//! * record table `"<Definition>/<Model>"`: primary key -> record;
+//! * unique index `"<Definition>/<Model>/<field>"`: secondary key -> primary key;
+//! * non-unique index, same name: secondary key ++ primary key -> empty, so one key's records are
+//!   one contiguous, ordered range.
+
+mod iter;
+mod read;
+mod write;
+
+pub use iter::{IndexIter, Iter, ValueGuard};
+pub use read::{ReadTree, TreeRead};
+pub use write::WriteTree;
+
+use crate::codec::KeyPart;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use redb::TableDefinition;
+
+/// The key and value type of every netabase table.
+pub(crate) type Bytes = &'static [u8];
+
+pub(crate) fn table_definition(name: &str) -> TableDefinition<'_, Bytes, Bytes> {
+    TableDefinition::new(name)
+}
+
+pub(crate) fn encode_key<K: KeyPart + ?Sized>(key: &K) -> Vec<u8> {
+    let mut out = Vec::new();
+    key.encode_key(&mut out);
+    out
+}
+
+pub(crate) fn decode_record<M: Model>(bytes: &[u8]) -> Result<M> {
+    M::decode(bytes).map_err(|source| Error::Decode {
+        table: M::TABLE,
+        source,
+    })
+}

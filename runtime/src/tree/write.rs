@@ -1,0 +1,340 @@
+//! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
+
+use super::{Bytes, TreeRead, decode_record, encode_key, table_definition};
+use crate::codec::KeyPart;
+use crate::error::{Error, Result};
+use crate::model::{IndexDef, Model, ModelRef};
+use redb::{ReadableTable, Table};
+use std::borrow::Borrow;
+use std::marker::PhantomData;
+
+/// A model's tables opened in a write transaction, held open until the tree is dropped (no
+/// table is opened per call). It borrows the transaction (`'t`).
+pub struct WriteTree<'t, M: Model> {
+    tables: Tables<'t>,
+    scratch: Scratch,
+    _model: PhantomData<fn() -> M>,
+}
+
+struct Tables<'t> {
+    records: Table<'t, Bytes, Bytes>,
+    indexes: Vec<Table<'t, Bytes, Bytes>>,
+}
+
+/// Buffers reused by every write, so a put allocates nothing once warmed up.
+#[derive(Default)]
+struct Scratch {
+    key: Vec<u8>,
+    value: Vec<u8>,
+    new_keys: IndexKeys,
+    old_keys: IndexKeys,
+    entry: Vec<u8>,
+}
+
+/// The encoded secondary keys of one record, one slot per index (`None`: not indexed).
+#[derive(Default)]
+struct IndexKeys {
+    bytes: Vec<u8>,
+    slots: Vec<Option<(usize, usize)>>,
+}
+
+impl IndexKeys {
+    fn fill(&mut self, count: usize, mut key: impl FnMut(usize, &mut Vec<u8>) -> bool) {
+        self.bytes.clear();
+        self.slots.clear();
+        for index in 0..count {
+            let start = self.bytes.len();
+            let present = key(index, &mut self.bytes);
+            self.slots
+                .push(present.then_some((start, self.bytes.len())));
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&[u8]> {
+        self.slots[index].map(|(start, end)| &self.bytes[start..end])
+    }
+}
+
+/// What a rollback needs to undo one write of a batch: the record's key and its bytes before
+/// (`None`: it did not exist).
+struct Undo {
+    key: Vec<u8>,
+    previous: Option<Vec<u8>>,
+}
+
+impl<'t, M: Model> WriteTree<'t, M> {
+    pub(crate) fn open(txn: &'t redb::WriteTransaction) -> Result<Self> {
+        Ok(Self {
+            tables: Tables {
+                records: txn.open_table(table_definition(M::TABLE))?,
+                indexes: M::INDEXES
+                    .iter()
+                    .map(|index| txn.open_table(table_definition(index.table)))
+                    .collect::<Result<_, _>>()?,
+            },
+            scratch: Scratch::default(),
+            _model: PhantomData,
+        })
+    }
+
+    /// Inserts `model`, or replaces the record with the same primary key, updating every index.
+    /// A unique key taken by another record is [`Error::UniqueViolation`], and nothing changes.
+    pub fn put(&mut self, model: &M) -> Result<()> {
+        self.put_model(model, None)
+    }
+
+    /// Inserts `model`; a record with the same primary key is [`Error::AlreadyExists`], and
+    /// nothing changes.
+    pub fn insert(&mut self, model: &M) -> Result<()> {
+        self.scratch.key.clear();
+        model.encode_primary_key(&mut self.scratch.key);
+        if self
+            .tables
+            .records
+            .get(self.scratch.key.as_slice())?
+            .is_some()
+        {
+            return Err(Error::AlreadyExists {
+                model: M::NAME,
+                key: format!("{:?}", model.primary_key()),
+            });
+        }
+        self.put_model(model, None)
+    }
+
+    /// Puts every model, in order, and returns how many were written. All or nothing: if one
+    /// fails, the ones before it in this call are undone and the error is returned.
+    pub fn put_many(&mut self, models: impl IntoIterator<Item = impl Borrow<M>>) -> Result<u64> {
+        let mut undo = Vec::new();
+        let mut count = 0;
+        for model in models {
+            if let Err(error) = self.put_model(model.borrow(), Some(&mut undo)) {
+                self.roll_back(undo)?;
+                return Err(error);
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Removes the record with primary key `key` and its index entries; returns it.
+    pub fn remove<K: KeyPart + ?Sized>(&mut self, key: &K) -> Result<Option<M>> {
+        let key = encode_key(key);
+        let Some(model) = self.remove_record(&key, |bytes| decode_record::<M>(bytes))? else {
+            return Ok(None);
+        };
+        let keys = &mut self.scratch.old_keys;
+        keys.fill(M::INDEXES.len(), |i, out| model.index_key(i, out));
+        for (i, def) in M::INDEXES.iter().enumerate() {
+            if let Some(secondary) = keys.get(i) {
+                remove_entry(
+                    &mut self.tables.indexes[i],
+                    def,
+                    secondary,
+                    &key,
+                    &mut self.scratch.entry,
+                )?;
+            }
+        }
+        Ok(Some(model))
+    }
+
+    fn put_model(&mut self, model: &M, undo: Option<&mut Vec<Undo>>) -> Result<()> {
+        let s = &mut self.scratch;
+        s.key.clear();
+        model.encode_primary_key(&mut s.key);
+        s.value.clear();
+        model.encode(&mut s.value);
+        s.new_keys
+            .fill(M::INDEXES.len(), |i, out| model.index_key(i, out));
+        for (i, def) in M::INDEXES.iter().enumerate() {
+            if let (true, Some(secondary)) = (def.unique, s.new_keys.get(i))
+                && let Some(owner) = self.tables.indexes[i].get(secondary)?
+                && owner.value() != s.key.as_slice()
+            {
+                return Err(Error::UniqueViolation {
+                    model: M::NAME,
+                    field: def.field,
+                    value: model.describe_index_value(i),
+                });
+            }
+        }
+        let previous = write_record::<M>(&mut self.tables, s, undo.is_some())?;
+        if let Some(undo) = undo {
+            undo.push(Undo {
+                key: s.key.clone(),
+                previous,
+            });
+        }
+        Ok(())
+    }
+
+    /// Removes a record, decoding it first with `decode`; a record that does not decode is put
+    /// back and reported, so the store is unchanged.
+    fn remove_record<T>(
+        &mut self,
+        key: &[u8],
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let Some(guard) = self.tables.records.remove(key)? else {
+            return Ok(None);
+        };
+        match decode(guard.value()) {
+            Ok(decoded) => Ok(Some(decoded)),
+            Err(error) => {
+                let bytes = guard.value().to_vec();
+                drop(guard);
+                self.tables.records.insert(key, bytes.as_slice())?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Undoes the writes of a failed batch, newest first.
+    fn roll_back(&mut self, undo: Vec<Undo>) -> Result<()> {
+        for Undo { key, previous } in undo.into_iter().rev() {
+            let s = &mut self.scratch;
+            s.key = key;
+            match previous {
+                Some(bytes) => {
+                    M::Ref::decode(&bytes)
+                        .map(|view| {
+                            s.new_keys
+                                .fill(M::INDEXES.len(), |i, out| view.index_key(i, out))
+                        })
+                        .map_err(|source| Error::Decode {
+                            table: M::TABLE,
+                            source,
+                        })?;
+                    s.value = bytes;
+                    write_record::<M>(&mut self.tables, s, false)?;
+                }
+                None => {
+                    let key = std::mem::take(&mut s.key);
+                    let mut keys = std::mem::take(&mut s.old_keys);
+                    let removed = self.remove_record(&key, |bytes| {
+                        let view = M::Ref::decode(bytes).map_err(|source| Error::Decode {
+                            table: M::TABLE,
+                            source,
+                        })?;
+                        keys.fill(M::INDEXES.len(), |i, out| view.index_key(i, out));
+                        Ok(())
+                    })?;
+                    if removed.is_some() {
+                        for (i, def) in M::INDEXES.iter().enumerate() {
+                            if let Some(secondary) = keys.get(i) {
+                                remove_entry(
+                                    &mut self.tables.indexes[i],
+                                    def,
+                                    secondary,
+                                    &key,
+                                    &mut self.scratch.entry,
+                                )?;
+                            }
+                        }
+                    }
+                    self.scratch.old_keys = keys;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `s.value` under `s.key` and moves index entries from the previous record's keys to
+/// `s.new_keys`. Returns the previous bytes when `keep_previous` is set. If the previous record
+/// does not decode, it is restored and the error returned: nothing changes.
+fn write_record<M: Model>(
+    t: &mut Tables<'_>,
+    s: &mut Scratch,
+    keep_previous: bool,
+) -> Result<Option<Vec<u8>>> {
+    let key = s.key.as_slice();
+    let replaced = match t.records.insert(key, s.value.as_slice())? {
+        None => None,
+        Some(guard) => {
+            let bytes = guard.value();
+            let decoded = M::Ref::decode(bytes).map(|view| {
+                s.old_keys
+                    .fill(M::INDEXES.len(), |i, out| view.index_key(i, out))
+            });
+            let copy = (keep_previous || decoded.is_err()).then(|| bytes.to_vec());
+            Some((decoded, copy))
+        }
+    };
+    let (existed, previous) = match replaced {
+        None => (false, None),
+        Some((Ok(()), copy)) => (true, copy),
+        Some((Err(source), copy)) => {
+            let bytes = copy.unwrap_or_default();
+            t.records.insert(key, bytes.as_slice())?;
+            return Err(Error::Decode {
+                table: M::TABLE,
+                source,
+            });
+        }
+    };
+    for (i, def) in M::INDEXES.iter().enumerate() {
+        let new = s.new_keys.get(i);
+        let old = if existed { s.old_keys.get(i) } else { None };
+        if existed && old == new {
+            continue;
+        }
+        if let Some(old) = old {
+            remove_entry(&mut t.indexes[i], def, old, key, &mut s.entry)?;
+        }
+        if let Some(new) = new {
+            insert_entry(&mut t.indexes[i], def, new, key, &mut s.entry)?;
+        }
+    }
+    Ok(previous)
+}
+
+fn entry_key<'b>(
+    def: &IndexDef,
+    secondary: &'b [u8],
+    primary: &[u8],
+    buf: &'b mut Vec<u8>,
+) -> &'b [u8] {
+    if def.unique {
+        secondary
+    } else {
+        buf.clear();
+        buf.extend_from_slice(secondary);
+        buf.extend_from_slice(primary);
+        buf
+    }
+}
+
+fn insert_entry(
+    index: &mut Table<'_, Bytes, Bytes>,
+    def: &IndexDef,
+    secondary: &[u8],
+    primary: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    let value: &[u8] = if def.unique { primary } else { &[] };
+    index.insert(entry_key(def, secondary, primary, buf), value)?;
+    Ok(())
+}
+
+fn remove_entry(
+    index: &mut Table<'_, Bytes, Bytes>,
+    def: &IndexDef,
+    secondary: &[u8],
+    primary: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    index.remove(entry_key(def, secondary, primary, buf))?;
+    Ok(())
+}
+
+impl<'t, M: Model> TreeRead<M> for WriteTree<'t, M> {
+    type Table = Table<'t, Bytes, Bytes>;
+    fn records(&self) -> &Self::Table {
+        &self.tables.records
+    }
+    fn index(&self, index: usize) -> &Self::Table {
+        &self.tables.indexes[index]
+    }
+}

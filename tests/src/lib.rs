@@ -1,0 +1,19 @@
+//! The generated code of the test fixtures, compiled under `deny(warnings)` (and, in CI, clippy
+//! with `-D warnings`) so any warning in generated code fails the build.
+
+#![deny(warnings, missing_docs)]
+
+/// `fixtures/library.toml`: authors and books.
+pub mod library {
+    netabase::include_schema!("library");
+}
+
+/// `fixtures/scalars.toml`: every scalar type, signed and composite keys.
+pub mod scalars {
+    netabase::include_schema!("scalars");
+}
+
+/// `schemas/atlas.toml`: countries and cities.
+pub mod atlas {
+    netabase::include_schema!("atlas");
+}
