@@ -34,6 +34,8 @@ pub struct RawDefinition {
     pub doc: Option<Spanned<String>>,
     /// The span of the `definition` key.
     pub span: Range<usize>,
+    /// Keys that were given but malformed (reported already, so not "missing" too).
+    pub malformed: Vec<&'static str>,
 }
 
 /// `[models.X]`.
@@ -46,6 +48,8 @@ pub struct RawModel {
     pub fields: Vec<RawField>,
     /// The span of the `fields` key, when the table exists.
     pub fields_span: Option<Range<usize>>,
+    /// Keys that were given but malformed (reported already, so not "missing" too).
+    pub malformed: Vec<&'static str>,
 }
 
 /// A field: `name = "Type"` or `name = { type = "Type", ... }`.
@@ -134,11 +138,22 @@ impl Walker<'_> {
             version: None,
             doc: None,
             span,
+            malformed: Vec::new(),
         };
         for (key, value) in table {
             match key.get_ref().as_ref() {
-                "name" => definition.name = self.string(value, "`name`"),
-                "version" => definition.version = self.integer(value, "`version`"),
+                "name" => {
+                    definition.name = self.string(value, "`name`");
+                    if definition.name.is_none() {
+                        definition.malformed.push("name");
+                    }
+                }
+                "version" => {
+                    definition.version = self.integer(value, "`version`");
+                    if definition.version.is_none() {
+                        definition.malformed.push("version");
+                    }
+                }
                 "doc" => definition.doc = self.string(value, "`doc`"),
                 _ => self.unknown_key(key, &["name", "version", "doc"], "in `[definition]`"),
             }
@@ -157,10 +172,16 @@ impl Walker<'_> {
             plural: None,
             fields: Vec::new(),
             fields_span: None,
+            malformed: Vec::new(),
         };
         for (key, value) in table {
             match key.get_ref().as_ref() {
-                "primary_key" => model.primary_key = self.string_or_list(value, "`primary_key`"),
+                "primary_key" => {
+                    model.primary_key = self.string_or_list(value, "`primary_key`");
+                    if model.primary_key.is_none() {
+                        model.malformed.push("primary_key");
+                    }
+                }
                 "doc" => model.doc = self.string(value, "`doc`"),
                 "plural" => model.plural = self.string(value, "`plural`"),
                 "fields" => {

@@ -69,6 +69,7 @@ impl Validator<'_> {
         };
         let name = match &raw.name {
             Some(name) => self.type_name(name, "definition"),
+            None if raw.malformed.contains(&"name") => None,
             None => {
                 self.errors.push(
                     Diagnostic::new(raw.span.clone(), "`[definition]` has no `name`", "name missing")
@@ -190,6 +191,9 @@ impl Validator<'_> {
 
     fn primary_key(&mut self, raw: &RawModel, fields: &[ir::Field]) -> Option<Vec<usize>> {
         let Some(key) = &raw.primary_key else {
+            if raw.malformed.contains(&"primary_key") {
+                return None;
+            }
             let first = fields
                 .first()
                 .map_or("id".to_owned(), |f| f.name.schema.clone());
