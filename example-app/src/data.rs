@@ -75,6 +75,7 @@ pub enum DataError {
 
 impl DataError {
     /// The line the error is on, if it is about one line.
+    #[cfg(test)]
     pub fn line(&self) -> Option<u64> {
         match self {
             DataError::Read { line, .. } => *line,
@@ -96,7 +97,10 @@ impl fmt::Display for DataError {
                 message,
             } => write!(f, "cannot read the data: {message}"),
             DataError::Header { expected, found } => {
-                write!(f, "line 1: expected the header `{expected}`, found `{found}`")
+                write!(
+                    f,
+                    "line 1: expected the header `{expected}`, found `{found}`"
+                )
             }
             DataError::Columns {
                 line,
@@ -452,7 +456,10 @@ mod tests {
             "line 2: column `latitude` = \"91\": must be between -90 and 90"
         );
         let negative = parse_cities("1\tA\t1\t2\tJP\t\t-5\tAsia/Tokyo\n");
-        assert_eq!(negative[0].as_ref().expect_err("population").line(), Some(2));
+        assert_eq!(
+            negative[0].as_ref().expect_err("population").line(),
+            Some(2)
+        );
     }
 
     #[test]

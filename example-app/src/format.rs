@@ -32,7 +32,11 @@ pub const CONTINENTS: [&str; 7] = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"];
 
 /// `n` followed by the singular or plural noun.
 pub fn count(n: u64, singular: &str, plural: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { singular } else { plural })
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
 }
 
 #[cfg(test)]

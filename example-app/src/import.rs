@@ -164,8 +164,14 @@ mod tests {
         let cities = txn.cities().expect("cities");
         assert_eq!(cities.len().expect("len"), 34_006);
         // Each city is indexed once, not once per import.
-        let in_japan = cities.by_country_code("JP").expect("by_country_code").count();
-        let in_tokyo_tz = cities.by_timezone("Asia/Tokyo").expect("by_timezone").count();
+        let in_japan = cities
+            .by_country_code("JP")
+            .expect("by_country_code")
+            .count();
+        let in_tokyo_tz = cities
+            .by_timezone("Asia/Tokyo")
+            .expect("by_timezone")
+            .count();
         assert_eq!((in_japan, in_tokyo_tz), (1300, 1300));
     }
 }

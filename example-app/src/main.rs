@@ -1,1 +1,147 @@
-fn main() {}
+//! An atlas of the world's countries and cities, from GeoNames, in a netabase store.
+//!
+//! Run it without arguments for a tour; `--help` lists the commands.
+
+mod data;
+mod error;
+mod format;
+mod import;
+mod queries;
+mod tour;
+
+/// The code netabase-build generated from `schemas/atlas.toml`. It has every query and write
+/// method of the schema; this app does not call them all.
+#[allow(dead_code)]
+mod atlas {
+    netabase::include_schema!("atlas");
+}
+
+use atlas::Atlas;
+use clap::{Parser, Subcommand};
+use error::AppError;
+use import::{CitySet, Imported};
+use netabase::Store;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// An atlas of the world's countries and cities, from GeoNames (https://www.geonames.org,
+/// CC BY 4.0), stored with netabase. Without a command: imports the cities if needed and shows
+/// a short tour.
+#[derive(Debug, Parser)]
+#[command(name = "example-app", version)]
+struct Cli {
+    /// The database file.
+    #[arg(long, global = true, value_name = "PATH", default_value_os_t = default_db())]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Imports the countries and cities (of 15,000 people or more) in one transaction.
+    /// Existing records are replaced.
+    Import {
+        /// Imports the 234,908 cities of 500 people or more instead of the 34,006 of 15,000.
+        #[arg(long)]
+        cities500: bool,
+    },
+    /// Lists the cities with exactly this name, such as "Springfield" or "São Paulo".
+    City {
+        /// The city's name, with accents and capitals.
+        name: String,
+    },
+    /// Shows a country and its 10 most populous cities.
+    Country {
+        /// ISO 3166-1 code of 2 or 3 letters, in any case, such as JP or JPN.
+        iso: String,
+    },
+    /// Counts the cities in a time zone and lists the 10 most populous.
+    Timezone {
+        /// IANA time zone, such as Europe/Paris.
+        tz: String,
+    },
+    /// Counts countries and cities, countries per continent, and the 5 most populous cities.
+    Stats,
+}
+
+fn default_db() -> PathBuf {
+    std::env::temp_dir().join("netabase-atlas.redb")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = run(cli, &mut out).and_then(|()| Ok(out.flush()?));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`example-app stats | head -1`): not an error.
+        Err(AppError::Output(error)) if error.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, out: &mut dyn Write) -> Result<(), AppError> {
+    let path = cli.db.as_path();
+    match cli.command {
+        None => tour::tour(&Store::open(path)?, path, out),
+        Some(Command::Import { cities500 }) => {
+            let set = if cities500 {
+                CitySet::Cities500
+            } else {
+                CitySet::Cities15000
+            };
+            let store = Store::open(path)?;
+            let imported = import::import(&store, set, import::progress_bar)?;
+            report_import(&imported, out)
+        }
+        Some(Command::City { name }) => {
+            queries::city(&open_existing(path)?.begin_read()?, &name, out)
+        }
+        Some(Command::Country { iso }) => {
+            queries::country(&open_existing(path)?.begin_read()?, &iso, out)
+        }
+        Some(Command::Timezone { tz }) => {
+            queries::timezone(&open_existing(path)?.begin_read()?, &tz, out)
+        }
+        Some(Command::Stats) => queries::stats(&open_existing(path)?.begin_read()?, out),
+    }
+}
+
+/// Opens the store for a query: the file must exist and hold cities.
+fn open_existing(path: &Path) -> Result<Store<Atlas>, AppError> {
+    if !path.exists() {
+        return Err(AppError::NoDatabase(path.to_owned()));
+    }
+    let store = Store::<Atlas>::builder()
+        .create_if_missing(false)
+        .open(path)?;
+    if store.begin_read()?.cities()?.is_empty()? {
+        return Err(AppError::EmptyDatabase(path.to_owned()));
+    }
+    Ok(store)
+}
+
+/// Prints what an import wrote and how long it took.
+fn report_import(imported: &Imported, out: &mut dyn Write) -> Result<(), AppError> {
+    writeln!(
+        out,
+        "imported {} countries and {} cities in {:.2} s",
+        imported.countries,
+        imported.cities,
+        imported.elapsed.as_secs_f64()
+    )?;
+    if imported.cities_in_store != imported.cities {
+        writeln!(
+            out,
+            "the database now holds {} cities: those of an earlier, larger import are kept",
+            imported.cities_in_store
+        )?;
+    }
+    Ok(())
+}

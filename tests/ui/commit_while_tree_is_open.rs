@@ -1,0 +1,12 @@
+// Committing consumes the transaction, so no tree may still borrow it.
+use netabase::Store;
+use netabase_tests::library::{Author, Library};
+
+fn main() -> netabase::Result<()> {
+    let store = Store::<Library>::in_memory()?;
+    let txn = store.begin_write()?;
+    let mut authors = txn.authors()?;
+    txn.commit()?;
+    authors.put(&Author { id: 1, name: "A".into(), country: None })?;
+    Ok(())
+}

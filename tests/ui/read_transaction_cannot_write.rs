@@ -1,0 +1,11 @@
+// A read transaction's tree has no writing methods.
+use netabase::Store;
+use netabase_tests::library::{Author, Library};
+
+fn main() -> netabase::Result<()> {
+    let store = Store::<Library>::in_memory()?;
+    let txn = store.begin_read()?;
+    let mut authors = txn.authors()?;
+    authors.put(&Author { id: 1, name: "A".into(), country: None })?;
+    Ok(())
+}

@@ -1,0 +1,13 @@
+// A tree borrows its transaction.
+use netabase::Store;
+use netabase_tests::library::Library;
+
+fn main() -> netabase::Result<()> {
+    let store = Store::<Library>::in_memory()?;
+    let authors = {
+        let txn = store.begin_read()?;
+        txn.authors()?
+    };
+    let _ = authors.len();
+    Ok(())
+}
