@@ -326,7 +326,7 @@ mod tests {
     use netabase::Store;
     use std::sync::OnceLock;
 
-    fn city(geonameid: u64, population: u64) -> City {
+    fn sample(geonameid: u64, population: u64) -> City {
         City {
             geonameid,
             name: format!("c{geonameid}"),
@@ -341,7 +341,13 @@ mod tests {
 
     #[test]
     fn count_and_top_keeps_the_most_populous_in_order() {
-        let cities = [city(1, 5), city(2, 50), city(3, 0), city(4, 50), city(5, 7)];
+        let cities = [
+            sample(1, 5),
+            sample(2, 50),
+            sample(3, 0),
+            sample(4, 50),
+            sample(5, 7),
+        ];
         let (total, top) = count_and_top(cities.iter().cloned().map(Ok), 3).expect("top");
         assert_eq!(total, 5);
         let ids: Vec<u64> = top.iter().map(|c| c.geonameid).collect();
