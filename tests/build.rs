@@ -1,14 +1,27 @@
-//! Compiles every valid fixture in `fixtures/` (and the project's schemas) so the end-to-end
-//! tests run the generated API. Invalid fixtures live in `fixtures/invalid/` and are only
-//! snapshot-tested.
+//! Compiles every valid fixture (`fixtures/*.toml`) and every project schema
+//! (`../schemas/*.toml`), in name order, so the end-to-end tests run the generated API. Invalid
+//! fixtures live in `fixtures/invalid/` and are only snapshot-tested.
 
-fn main() -> Result<(), netabase_build::Error> {
-    for schema in [
-        "fixtures/library.toml",
-        "fixtures/scalars.toml",
-        "../schemas/atlas.toml",
-    ] {
-        netabase_build::compile(schema)?;
+use std::path::PathBuf;
+
+fn schemas(dir: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    found.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+    found.sort();
+    Ok(found)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // A new file in either folder must re-run this script.
+    println!("cargo:rerun-if-changed=fixtures");
+    println!("cargo:rerun-if-changed=../schemas");
+    for schema in schemas("fixtures")?
+        .into_iter()
+        .chain(schemas("../schemas")?)
+    {
+        netabase_build::compile(&schema)?;
     }
     Ok(())
 }

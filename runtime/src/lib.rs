@@ -44,7 +44,9 @@ pub use meta::META_TABLE;
 pub use model::{Definition, IndexDef, Model, ModelRef};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
-pub use tree::{IndexIter, Iter, ReadTree, TreeRead, ValueGuard, WriteTree};
+pub use tree::{
+    IndexIter, Iter, KeyBounds, ReadTree, Records, TreeRead, ValueGuard, Views, WriteTree, Yield,
+};
 
 /// Includes the code that `netabase-build` generated for a schema: `include_schema!("atlas")`
 /// includes `$OUT_DIR/atlas.rs` (the output name defaults to the schema file's stem).

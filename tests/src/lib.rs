@@ -17,3 +17,8 @@ pub mod scalars {
 pub mod atlas {
     netabase::include_schema!("atlas");
 }
+
+/// `fixtures/keys.toml`: a model per primary key type and one with every secondary key type.
+pub mod keys {
+    netabase::include_schema!("keys");
+}

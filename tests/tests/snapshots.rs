@@ -158,12 +158,10 @@ fn docs_and_version_do_not_change_the_fingerprint_but_layout_does() {
     let base = "[definition]\nname = \"D\"\nversion = 1\n[models.M]\nprimary_key = \"id\"\n[models.M.fields]\nid = \"u64\"\n";
     let fingerprint = |source: &str| {
         let code = generate(source, &Options::default()).expect("valid");
-        let line = code
-            .lines()
+        code.lines()
             .find(|l| l.contains("FINGERPRINT"))
             .expect("fingerprint")
-            .to_owned();
-        line
+            .to_owned()
     };
     let original = fingerprint(base);
     assert_eq!(

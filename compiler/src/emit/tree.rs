@@ -1,10 +1,10 @@
-//! The named tree `XTree<T>`: typed query methods over a runtime tree, one per key, and
-//! writing methods on the write tree only.
+//! The named tree `XTree<T>`: typed query methods over a runtime tree, a family per key
+//! (lookup, range, count, prefix, cursor), and writing methods on the write tree only.
 
 use super::{Ctx, docs, ident, model::model_table, types};
-use crate::ir::Type;
+use crate::ir::{Field, Type};
 use crate::names::bare;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
@@ -14,94 +14,26 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     let read_tree = ctx.model_ident("ReadTree");
     let write_tree = ctx.model_ident("WriteTree");
     let table = model_table(ctx);
-    let record =
-        bare(&crate::names::snake_name(&model.name.schema).unwrap_or_else(|_| "record".into()))
-            .to_owned();
-    let record = ident(&crate::names::raw_if_keyword(record));
-
-    // The primary key as arguments (`geonameid: u64`) and as one encodable value.
-    let pk_fields: Vec<_> = model.primary_key_fields().collect();
-    let pk_args: Vec<_> = pk_fields
-        .iter()
-        .map(|f| {
-            let name = ident(&f.name.rust);
-            let ty = types::key_argument(&f.ty);
-            quote!(#name: #ty)
-        })
-        .collect();
-    let pk_names: Vec<_> = pk_fields.iter().map(|f| ident(&f.name.rust)).collect();
-    let pk_value = if pk_names.len() == 1 {
-        let only = &pk_names[0];
-        quote!(&#only)
-    } else {
-        quote!(&(#(#pk_names),*))
-    };
-    let pk_desc = pk_fields
-        .iter()
-        .map(|f| format!("`{}`", f.name.schema))
-        .collect::<Vec<_>>()
-        .join(", ");
-
+    let pk = PrimaryKey::new(&model.primary_key_fields().collect::<Vec<_>>());
     let doc = docs([
-            format!("The [`{}`] records of a transaction (table `{table}`), with one query method per key.", model.name.rust).as_str(),
-            format!(
-                "Its tables are opened once, when the tree is opened, and stay open until it is dropped. \
-                 [`{read_tree}`] reads; [`{write_tree}`] also writes, and keeps every index exact."
-            )
-            .as_str(),
+        format!("The [`{}`] records of a transaction (table `{table}`), with query methods for each key.", model.name.rust).as_str(),
+        format!(
+            "Its tables are opened once, when the tree is opened, and stay open until it is dropped. \
+             [`{read_tree}`] reads; [`{write_tree}`] also writes, and keeps every index exact. \
+             Iterators are lazy and double-ended (`.rev()`), yield `Result`, and skip without decoding \
+             (`.skip(offset).take(limit)` pages cheaply)."
+        )
+        .as_str(),
     ]);
-
-    let index_methods = model.secondary_keys.iter().enumerate().map(|(i, k)| {
-        let i = proc_macro2::Literal::usize_unsuffixed(i);
-        let f = &model.fields[k.fields[0]];
-        let field = ident(&f.name.rust);
-        let arg_ty = types::key_argument(types::indexed(&f.ty));
-        let optional = if matches!(f.ty, Type::Option(_)) { " (records where it is `None` are not indexed)" } else { "" };
-        if k.unique {
-            let method = format_ident!("get_by_{}", bare(&f.name.rust));
-            let doc = docs([format!("The record whose unique key `{}` equals `{}`{optional}.", f.name.schema, bare(&f.name.rust)).as_str()]);
-            quote! {
-                #doc
-                pub fn #method(&self, #field: #arg_ty) -> ::netabase::Result<::core::option::Option<#m>> {
-                    ::netabase::TreeRead::get_by_unique(&self.inner, #i, &#field)
-                }
-            }
-        } else {
-            let method = format_ident!("by_{}", bare(&f.name.rust));
-            let doc = docs([format!(
-                "The records whose `{}` equals `{}`{optional}, in primary key order: a lazy, double-ended iterator of results.",
-                f.name.schema,
-                bare(&f.name.rust)
-            )
-            .as_str()]);
-            quote! {
-                #doc
-                pub fn #method(&self, #field: #arg_ty) -> ::netabase::Result<::netabase::IndexIter<'_, #m, T::Table>> {
-                    ::netabase::TreeRead::scan_index(&self.inner, #i, &#field)
-                }
-            }
-        }
-    });
-
     let read_doc =
         docs([format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str()]);
     let write_doc = docs([format!("[`{tree}`] in a write transaction.").as_str()]);
-    let get_doc = docs([format!("The record with primary key {pk_desc}.").as_str()]);
-    let get_ref_doc = docs([format!(
-        "The stored bytes of the record with primary key {pk_desc}, from which `.view()` decodes a zero-copy [`{}Ref`].",
-        model.name.rust
-    )
-    .as_str()]);
-    let contains_doc =
-        docs([
-            format!("Whether a record with primary key {pk_desc} exists (nothing is decoded).")
-                .as_str(),
-        ]);
-    let remove_doc = docs([format!(
-        "Removes the record with primary key {pk_desc} and its index entries; returns it."
-    )
-    .as_str()]);
-
+    let primary_methods = primary_key_methods(&m, &pk);
+    let index_methods = model.secondary_keys.iter().enumerate().map(|(i, key)| {
+        let field = &model.fields[key.fields[0]];
+        secondary_key_methods(&m, &pk, i, field, key.unique)
+    });
+    let write_methods = write_methods(&m, &pk, &model.name.schema);
     quote! {
         #doc
         pub struct #tree<T> {
@@ -121,62 +53,391 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
         }
 
         impl<T: ::netabase::TreeRead<#m>> #tree<T> {
-            #get_doc
-            pub fn get(&self, #(#pk_args),*) -> ::netabase::Result<::core::option::Option<#m>> {
-                ::netabase::TreeRead::get(&self.inner, #pk_value)
-            }
-
-            #get_ref_doc
-            pub fn get_ref(&self, #(#pk_args),*) -> ::netabase::Result<::core::option::Option<::netabase::ValueGuard<'_, #m>>> {
-                ::netabase::TreeRead::get_ref(&self.inner, #pk_value)
-            }
-
-            #contains_doc
-            pub fn contains(&self, #(#pk_args),*) -> ::netabase::Result<bool> {
-                ::netabase::TreeRead::contains(&self.inner, #pk_value)
-            }
-
-            /// The number of records.
-            pub fn len(&self) -> ::netabase::Result<u64> {
-                ::netabase::TreeRead::len(&self.inner)
-            }
-
-            /// Whether there are no records.
-            pub fn is_empty(&self) -> ::netabase::Result<bool> {
-                ::netabase::TreeRead::is_empty(&self.inner)
-            }
-
-            /// Every record in primary key order: a lazy, double-ended iterator of results.
-            pub fn iter(&self) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
-                ::netabase::TreeRead::iter(&self.inner)
-            }
-
+            #primary_methods
             #(#index_methods)*
         }
 
         impl #tree<::netabase::WriteTree<'_, #m>> {
-            /// Inserts the record, or replaces the one with the same primary key, and updates
-            /// every index. A unique key held by another record is `Error::UniqueViolation` and
-            /// changes nothing.
-            pub fn put(&mut self, #record: &#m) -> ::netabase::Result<()> {
-                self.inner.put(#record)
+            #write_methods
+        }
+    }
+}
+
+/// The primary key as method arguments and as one encodable value.
+struct PrimaryKey<'a> {
+    fields: Vec<&'a Field>,
+    /// `geonameid: u64`, `country: &str, year: i32`
+    args: Vec<TokenStream>,
+    /// `&geonameid`, `&(country, year)`
+    value: TokenStream,
+    /// `u64`, `(&'k str, i32)`: the type ranges and batches take.
+    ty: TokenStream,
+    /// `<'k>` when `ty` borrows.
+    lt: TokenStream,
+    /// "`geonameid`", "`country`, `year`"
+    described: String,
+}
+
+impl<'a> PrimaryKey<'a> {
+    fn new(fields: &[&'a Field]) -> Self {
+        let names: Vec<Ident> = fields.iter().map(|f| ident(&f.name.rust)).collect();
+        let tys: Vec<TokenStream> = fields.iter().map(|f| types::key_argument(&f.ty)).collect();
+        let named: Vec<TokenStream> = fields
+            .iter()
+            .map(|f| types::key_argument_named(&f.ty))
+            .collect();
+        let (value, ty) = if fields.len() == 1 {
+            let (name, ty) = (&names[0], &named[0]);
+            (quote!(&#name), quote!(#ty))
+        } else {
+            (quote!(&(#(#names),*)), quote!((#(#named),*)))
+        };
+        Self {
+            lt: types::key_lifetime(fields.iter().map(|f| &f.ty)),
+            args: names
+                .iter()
+                .zip(&tys)
+                .map(|(n, t)| quote!(#n: #t))
+                .collect(),
+            value,
+            ty,
+            described: fields
+                .iter()
+                .map(|f| format!("`{}`", f.name.schema))
+                .collect::<Vec<_>>()
+                .join(", "),
+            fields: fields.to_vec(),
+        }
+    }
+}
+
+fn primary_key_methods(m: &Ident, pk: &PrimaryKey<'_>) -> TokenStream {
+    let PrimaryKey {
+        args,
+        value,
+        ty,
+        lt,
+        described,
+        ..
+    } = pk;
+    let doc = |text: String| docs([text.as_str()]);
+    let get = doc(format!("The record with primary key {described}."));
+    let get_ref = doc(format!(
+        "The stored bytes of the record with primary key {described}; `.view()` decodes a zero-copy [`{m}Ref`] from them."
+    ));
+    let contains = doc(format!(
+        "Whether a record with primary key {described} exists (nothing is decoded)."
+    ));
+    let get_many = doc(
+        "The records with these primary keys, in the order asked (`None` where missing).".into(),
+    );
+    let range = doc(format!(
+        "The records whose primary key ({described}) falls within `range`, in key order: `range(a..b)`, `range(a..=b)`, `range(a..)`, `range(..)`."
+    ));
+    let range_ref = doc("As [`range`](Self::range), yielding guards for zero-copy views.".into());
+    let count_range =
+        doc("How many records have a primary key within `range` (nothing is decoded).".into());
+    let after = doc(format!(
+        "The records after primary key {described}, in key order: a cursor for stable paging (`after(last_seen)?.take(page)`)."
+    ));
+    let prefixes = prefix_methods(m, pk);
+    quote! {
+        #get
+        pub fn get(&self, #(#args),*) -> ::netabase::Result<::core::option::Option<#m>> {
+            ::netabase::TreeRead::get(&self.inner, #value)
+        }
+
+        #get_ref
+        pub fn get_ref(&self, #(#args),*) -> ::netabase::Result<::core::option::Option<::netabase::ValueGuard<'_, #m>>> {
+            ::netabase::TreeRead::get_ref(&self.inner, #value)
+        }
+
+        #contains
+        pub fn contains(&self, #(#args),*) -> ::netabase::Result<bool> {
+            ::netabase::TreeRead::contains(&self.inner, #value)
+        }
+
+        #get_many
+        pub fn get_many #lt(&self, keys: impl ::core::iter::IntoIterator<Item = #ty>) -> ::netabase::Result<::std::vec::Vec<::core::option::Option<#m>>> {
+            ::netabase::TreeRead::get_many(&self.inner, keys)
+        }
+
+        /// The number of records.
+        pub fn len(&self) -> ::netabase::Result<u64> {
+            ::netabase::TreeRead::len(&self.inner)
+        }
+
+        /// Whether there are no records.
+        pub fn is_empty(&self) -> ::netabase::Result<bool> {
+            ::netabase::TreeRead::is_empty(&self.inner)
+        }
+
+        /// The record with the smallest primary key.
+        pub fn first(&self) -> ::netabase::Result<::core::option::Option<#m>> {
+            ::netabase::TreeRead::first(&self.inner)
+        }
+
+        /// The record with the largest primary key.
+        pub fn last(&self) -> ::netabase::Result<::core::option::Option<#m>> {
+            ::netabase::TreeRead::last(&self.inner)
+        }
+
+        /// Every record in primary key order.
+        pub fn iter(&self) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
+            ::netabase::TreeRead::iter(&self.inner)
+        }
+
+        /// Every record in primary key order, as guards for zero-copy views.
+        pub fn iter_ref(&self) -> ::netabase::Result<::netabase::Iter<'_, #m, ::netabase::Views>> {
+            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::all())
+        }
+
+        #range
+        pub fn range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
+            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::range(&range))
+        }
+
+        #range_ref
+        pub fn range_ref #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<::netabase::Iter<'_, #m, ::netabase::Views>> {
+            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::range(&range))
+        }
+
+        #count_range
+        pub fn count_range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<u64> {
+            ::netabase::TreeRead::count(&self.inner, &::netabase::KeyBounds::range(&range))
+        }
+
+        #after
+        pub fn after(&self, #(#args),*) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
+            let mut key = ::std::vec::Vec::new();
+            ::netabase::codec::KeyPart::encode_key(#value, &mut key);
+            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::prefix_after(::std::vec::Vec::new(), &key))
+        }
+
+        #prefixes
+    }
+}
+
+/// `prefix("San")` for a `String` key; `prefix_country(..)`, `prefix_country_year(..)` for the
+/// leading components of a composite key.
+fn prefix_methods(m: &Ident, pk: &PrimaryKey<'_>) -> TokenStream {
+    if let [only] = pk.fields.as_slice() {
+        if only.ty != Type::String {
+            return quote!();
+        }
+        let doc = docs([format!(
+            "The records whose primary key `{}` starts with `prefix`, in key order.",
+            only.name.schema
+        )
+        .as_str()]);
+        return quote! {
+            #doc
+            pub fn prefix(&self, prefix: &str) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
+                ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::string_prefix(prefix))
+            }
+        };
+    }
+    let methods = (1..pk.fields.len()).map(|len| {
+        let leading = &pk.fields[..len];
+        let names: Vec<Ident> = leading.iter().map(|f| ident(&f.name.rust)).collect();
+        let args = &pk.args[..len];
+        let method = format_ident!(
+            "prefix_{}",
+            leading
+                .iter()
+                .map(|f| bare(&f.name.rust))
+                .collect::<Vec<_>>()
+                .join("_")
+        );
+        let described = leading
+            .iter()
+            .map(|f| format!("`{}`", f.name.schema))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let doc = docs([format!(
+            "The records whose primary key starts with these values of {described}, in key order."
+        )
+        .as_str()]);
+        quote! {
+            #doc
+            pub fn #method(&self, #(#args),*) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
+                let mut prefix = ::std::vec::Vec::new();
+                #(::netabase::codec::KeyPart::encode_key(&#names, &mut prefix);)*
+                ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::prefix(prefix))
+            }
+        }
+    });
+    quote!(#(#methods)*)
+}
+
+fn secondary_key_methods(
+    m: &Ident,
+    pk: &PrimaryKey<'_>,
+    index: usize,
+    field: &Field,
+    unique: bool,
+) -> TokenStream {
+    let i = proc_macro2::Literal::usize_unsuffixed(index);
+    let name = ident(&field.name.rust);
+    let base = bare(&field.name.rust);
+    let schema = &field.name.schema;
+    let arg = types::key_argument(types::indexed(&field.ty));
+    let named = types::key_argument_named(types::indexed(&field.ty));
+    let lt = types::key_lifetime([types::indexed(&field.ty)]);
+    let none = if matches!(field.ty, Type::Option(_)) {
+        " Records where it is `None` are not indexed."
+    } else {
+        ""
+    };
+    let iter = quote!(::netabase::Result<::netabase::IndexIter<'_, #m, T::Table>>);
+    let doc = |text: String| docs([format!("{text}{none}").as_str()]);
+
+    let lookup = if unique {
+        let method = format_ident!("get_by_{base}");
+        let d = doc(format!(
+            "The record whose unique key `{schema}` equals `{base}`."
+        ));
+        quote! {
+            #d
+            pub fn #method(&self, #name: #arg) -> ::netabase::Result<::core::option::Option<#m>> {
+                ::netabase::TreeRead::get_by_unique(&self.inner, #i, &#name)
+            }
+        }
+    } else {
+        let by = format_ident!("by_{base}");
+        let count = format_ident!("count_by_{base}");
+        let after = format_ident!("by_{base}_after");
+        let PrimaryKey {
+            args,
+            value,
+            described,
+            ..
+        } = pk;
+        let d_by = doc(format!(
+            "The records whose `{schema}` equals `{base}`, in primary key order."
+        ));
+        let d_count = doc(format!(
+            "How many records have `{schema}` equal to `{base}` (no record is read)."
+        ));
+        let d_after = doc(format!(
+            "The records whose `{schema}` equals `{base}` and whose primary key comes after {described}: a cursor for stable paging."
+        ));
+        quote! {
+            #d_by
+            pub fn #by(&self, #name: #arg) -> #iter {
+                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::range(&(#name..=#name)))
             }
 
-            /// Inserts the record; one with the same primary key is `Error::AlreadyExists` and
-            /// changes nothing.
-            pub fn insert(&mut self, #record: &#m) -> ::netabase::Result<()> {
-                self.inner.insert(#record)
+            #d_count
+            pub fn #count(&self, #name: #arg) -> ::netabase::Result<u64> {
+                ::netabase::TreeRead::count_index(&self.inner, #i, &::netabase::KeyBounds::range(&(#name..=#name)))
             }
 
-            /// Puts every record, in order; all or nothing. Returns how many were written.
-            pub fn put_many(&mut self, records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<#m>>) -> ::netabase::Result<u64> {
-                self.inner.put_many(records)
+            #d_after
+            pub fn #after(&self, #name: #arg, #(#args),*) -> #iter {
+                let mut key = ::std::vec::Vec::new();
+                ::netabase::codec::KeyPart::encode_key(&#name, &mut key);
+                let mut after = ::std::vec::Vec::new();
+                ::netabase::codec::KeyPart::encode_key(#value, &mut after);
+                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::prefix_after(key, &after))
             }
+        }
+    };
+    let range = format_ident!("range_by_{base}");
+    let count_range = format_ident!("count_range_by_{base}");
+    let d_range = doc(format!(
+        "The records whose `{schema}` falls within `range`, in (`{schema}`, primary key) order."
+    ));
+    let d_count_range = doc(format!(
+        "How many records have `{schema}` within `range` (no record is read)."
+    ));
+    let prefix = (types::indexed(&field.ty) == &Type::String).then(|| {
+        let method = format_ident!("prefix_by_{base}");
+        let d = doc(format!("The records whose `{schema}` starts with `prefix`, in (`{schema}`, primary key) order."));
+        quote! {
+            #d
+            pub fn #method(&self, prefix: &str) -> #iter {
+                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::string_prefix(prefix))
+            }
+        }
+    });
+    quote! {
+        #lookup
 
-            #remove_doc
-            pub fn remove(&mut self, #(#pk_args),*) -> ::netabase::Result<::core::option::Option<#m>> {
-                self.inner.remove(#pk_value)
-            }
+        #d_range
+        pub fn #range #lt(&self, range: impl ::core::ops::RangeBounds<#named>) -> #iter {
+            ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::range(&range))
+        }
+
+        #d_count_range
+        pub fn #count_range #lt(&self, range: impl ::core::ops::RangeBounds<#named>) -> ::netabase::Result<u64> {
+            ::netabase::TreeRead::count_index(&self.inner, #i, &::netabase::KeyBounds::range(&range))
+        }
+
+        #prefix
+    }
+}
+
+fn write_methods(m: &Ident, pk: &PrimaryKey<'_>, schema_name: &str) -> TokenStream {
+    let PrimaryKey {
+        args,
+        value,
+        ty,
+        lt,
+        described,
+        ..
+    } = pk;
+    let record =
+        ident(&crate::names::snake_name(schema_name).unwrap_or_else(|_| "record".to_owned()));
+    let remove = docs([format!(
+        "Removes the record with primary key {described} and its index entries; returns it."
+    )
+    .as_str()]);
+    quote! {
+        /// Inserts the record, or replaces the one with the same primary key, and updates every
+        /// index. A unique key held by another record is `Error::UniqueViolation` and changes
+        /// nothing.
+        pub fn put(&mut self, #record: &#m) -> ::netabase::Result<()> {
+            self.inner.put(#record)
+        }
+
+        /// Inserts the record; one with the same primary key is `Error::AlreadyExists` and
+        /// changes nothing.
+        pub fn insert(&mut self, #record: &#m) -> ::netabase::Result<()> {
+            self.inner.insert(#record)
+        }
+
+        /// Puts every record, in order; all or nothing. Returns how many were written.
+        pub fn put_many(&mut self, records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<#m>>) -> ::netabase::Result<u64> {
+            self.inner.put_many(records)
+        }
+
+        #remove
+        pub fn remove(&mut self, #(#args),*) -> ::netabase::Result<::core::option::Option<#m>> {
+            self.inner.remove(#value)
+        }
+
+        /// Removes the records with these primary keys (missing ones are skipped); all or
+        /// nothing. Returns how many were removed.
+        pub fn remove_many #lt(&mut self, keys: impl ::core::iter::IntoIterator<Item = #ty>) -> ::netabase::Result<u64> {
+            self.inner.remove_many(keys)
+        }
+
+        /// Removes the records whose primary key falls within `range`; all or nothing. Returns
+        /// how many were removed.
+        pub fn remove_range #lt(&mut self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<u64> {
+            self.inner.remove_in(&::netabase::KeyBounds::range(&range))
+        }
+
+        /// Keeps only the records for which `keep` returns `true`; all or nothing. Returns how
+        /// many were removed.
+        pub fn retain(&mut self, keep: impl ::core::ops::FnMut(&#m) -> bool) -> ::netabase::Result<u64> {
+            self.inner.retain(keep)
+        }
+
+        /// Removes every record and index entry. Returns how many records there were.
+        pub fn clear(&mut self) -> ::netabase::Result<u64> {
+            self.inner.clear()
         }
     }
 }

@@ -47,6 +47,24 @@ pub fn key_argument(ty: &Type) -> TokenStream {
     }
 }
 
+/// As [`key_argument`], inside a generic bound (`impl RangeBounds<&'k str>`), where the
+/// lifetime must be named.
+pub fn key_argument_named(ty: &Type) -> TokenStream {
+    match ty {
+        Type::String => quote!(&'k str),
+        other => owned(other),
+    }
+}
+
+/// `<'k>` when any of these key types borrows, for methods that use [`key_argument_named`].
+pub fn key_lifetime<'a>(tys: impl IntoIterator<Item = &'a Type>) -> TokenStream {
+    if tys.into_iter().any(|t| *t == Type::String) {
+        quote!(<'k>)
+    } else {
+        quote!()
+    }
+}
+
 /// Whether a view of this type borrows from the page (and so needs the `'a` lifetime).
 pub fn borrows(ty: &Type) -> bool {
     match ty {

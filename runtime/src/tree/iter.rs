@@ -1,5 +1,6 @@
-//! Lazy iterators over records. They yield `Result`: an error reaches the caller and never ends
-//! an iteration silently.
+//! Lazy, double-ended iterators over records. They yield `Result`: an error reaches the caller
+//! and never ends an iteration silently. Nothing is collected up front: each step reads one
+//! entry (and, through an index, one record). `skip(n)` steps over entries without decoding them.
 
 use super::{Bytes, decode_record};
 use crate::error::{Error, Result};
@@ -8,6 +9,9 @@ use redb::{AccessGuard, ReadableTable};
 use std::marker::PhantomData;
 
 /// The stored bytes of one record, from which a zero-copy view is decoded.
+///
+/// A guard (and any view from it) borrows the tree it came from: it lives as long as that tree
+/// and its transaction, and no longer. Within that time the bytes cannot change under it.
 pub struct ValueGuard<'a, M: Model> {
     guard: AccessGuard<'a, Bytes>,
     _model: PhantomData<fn() -> M>,
@@ -34,73 +38,110 @@ impl<'a, M: Model> ValueGuard<'a, M> {
     pub fn to_model(&self) -> Result<M> {
         decode_record(self.guard.value())
     }
+
+    /// The stored bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.guard.value()
+    }
+}
+
+/// What an iterator makes of each stored record: [`Records`] decodes owned models, [`Views`]
+/// hands out [`ValueGuard`]s for zero-copy views.
+pub trait Yield<'a, M: Model> {
+    /// The item, before `Result`.
+    type Item;
+    #[doc(hidden)]
+    fn make(value: AccessGuard<'a, Bytes>) -> Result<Self::Item>;
+}
+
+/// Iterators that decode each record into an owned model.
+pub enum Records {}
+
+/// Iterators that yield a [`ValueGuard`] per record, for zero-copy views.
+pub enum Views {}
+
+impl<'a, M: Model> Yield<'a, M> for Records {
+    type Item = M;
+    fn make(value: AccessGuard<'a, Bytes>) -> Result<M> {
+        decode_record(value.value())
+    }
+}
+
+impl<'a, M: Model> Yield<'a, M> for Views {
+    type Item = ValueGuard<'a, M>;
+    fn make(value: AccessGuard<'a, Bytes>) -> Result<ValueGuard<'a, M>> {
+        Ok(ValueGuard::new(value))
+    }
 }
 
 type Entry<'a> =
     std::result::Result<(AccessGuard<'a, Bytes>, AccessGuard<'a, Bytes>), redb::StorageError>;
 
-/// Records in primary key order.
-pub struct Iter<'a, M: Model> {
+/// Records in primary key order (or the reverse, with `.rev()`).
+pub struct Iter<'a, M: Model, Y = Records> {
     range: redb::Range<'a, Bytes, Bytes>,
-    _model: PhantomData<fn() -> M>,
+    _yield: PhantomData<fn() -> (M, Y)>,
 }
 
-impl<'a, M: Model> Iter<'a, M> {
+impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
     pub(crate) fn new(range: redb::Range<'a, Bytes, Bytes>) -> Self {
         Self {
             range,
-            _model: PhantomData,
+            _yield: PhantomData,
         }
     }
 
-    fn decode(entry: Entry<'a>) -> Result<M> {
-        decode_record(entry?.1.value())
+    fn make(entry: Entry<'a>) -> Result<Y::Item> {
+        Y::make(entry?.1)
     }
 }
 
-impl<M: Model> Iterator for Iter<'_, M> {
-    type Item = Result<M>;
+impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
+    type Item = Result<Y::Item>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.range.next().map(Self::decode)
+        self.range.next().map(Self::make)
+    }
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        self.range.nth(n).map(Self::make)
     }
 }
 
-impl<M: Model> DoubleEndedIterator for Iter<'_, M> {
+impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.range.next_back().map(Self::decode)
+        self.range.next_back().map(Self::make)
+    }
+    fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
+        self.range.nth_back(n).map(Self::make)
     }
 }
 
-/// Records found through a non-unique index, in (secondary key, primary key) order.
-pub struct IndexIter<'a, M: Model, T> {
+/// Records found through a secondary index, in (secondary key, primary key) order.
+pub struct IndexIter<'a, M: Model, T, Y = Records> {
     entries: redb::Range<'a, Bytes, Bytes>,
     records: &'a T,
-    key_len: usize,
     index: usize,
-    _model: PhantomData<fn() -> M>,
+    _yield: PhantomData<fn() -> (M, Y)>,
 }
 
-impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>> IndexIter<'a, M, T> {
+impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> IndexIter<'a, M, T, Y> {
     pub(crate) fn new(
         entries: redb::Range<'a, Bytes, Bytes>,
         records: &'a T,
-        key_len: usize,
         index: usize,
     ) -> Self {
         Self {
             entries,
             records,
-            key_len,
             index,
-            _model: PhantomData,
+            _yield: PhantomData,
         }
     }
 
-    fn resolve(&self, entry: Entry<'a>) -> Result<M> {
-        let (key, _) = entry?;
-        let primary = key.value().get(self.key_len..).unwrap_or_default();
-        match self.records.get(primary)? {
-            Some(value) => decode_record(value.value()),
+    fn resolve(&self, entry: Entry<'a>) -> Result<Y::Item> {
+        // Every index entry's value is the primary key it points to.
+        let (key, primary) = entry?;
+        match self.records.get(primary.value())? {
+            Some(record) => Y::make(record),
             None => Err(Error::Inconsistent {
                 table: M::INDEXES[self.index].table,
                 detail: format!("entry {:?} points to a missing {}", key.value(), M::NAME),
@@ -109,17 +150,29 @@ impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>> IndexIter<'a, M, T> {
     }
 }
 
-impl<M: Model, T: ReadableTable<Bytes, Bytes>> Iterator for IndexIter<'_, M, T> {
-    type Item = Result<M>;
+impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> Iterator
+    for IndexIter<'a, M, T, Y>
+{
+    type Item = Result<Y::Item>;
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.entries.next()?;
         Some(self.resolve(entry))
     }
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        let entry = self.entries.nth(n)?;
+        Some(self.resolve(entry))
+    }
 }
 
-impl<M: Model, T: ReadableTable<Bytes, Bytes>> DoubleEndedIterator for IndexIter<'_, M, T> {
+impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> DoubleEndedIterator
+    for IndexIter<'a, M, T, Y>
+{
     fn next_back(&mut self) -> Option<Self::Item> {
         let entry = self.entries.next_back()?;
+        Some(self.resolve(entry))
+    }
+    fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
+        let entry = self.entries.nth_back(n)?;
         Some(self.resolve(entry))
     }
 }

@@ -7,14 +7,17 @@
 //!
 //! * record table `"<Definition>/<Model>"`: primary key -> record;
 //! * unique index `"<Definition>/<Model>/<field>"`: secondary key -> primary key;
-//! * non-unique index, same name: secondary key ++ primary key -> empty, so one key's records are
-//!   one contiguous, ordered range.
+//! * non-unique index, same name: secondary key ++ primary key -> primary key, so one key's
+//!   records are one contiguous range in primary key order, and every index entry's value is the
+//!   primary key it points to.
 
+mod bounds;
 mod iter;
 mod read;
 mod write;
 
-pub use iter::{IndexIter, Iter, ValueGuard};
+pub use bounds::KeyBounds;
+pub use iter::{IndexIter, Iter, Records, ValueGuard, Views, Yield};
 pub use read::{ReadTree, TreeRead};
 pub use write::WriteTree;
 

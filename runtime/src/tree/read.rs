@@ -1,6 +1,9 @@
 //! Reading: [`TreeRead`] holds every read operation once, for read and write trees alike.
 
-use super::{Bytes, IndexIter, Iter, ValueGuard, decode_record, encode_key, table_definition};
+use super::{
+    Bytes, IndexIter, Iter, KeyBounds, ValueGuard, Yield, decode_record, encode_key,
+    table_definition,
+};
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -70,6 +73,11 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
         Ok(self.records().get(encode_key(key).as_slice())?.is_some())
     }
 
+    /// The records with these primary keys, in the order asked (`None` where missing).
+    fn get_many<K: KeyPart>(&self, keys: impl IntoIterator<Item = K>) -> Result<Vec<Option<M>>> {
+        keys.into_iter().map(|key| self.get(&key)).collect()
+    }
+
     /// The number of records.
     fn len(&self) -> Result<u64> {
         Ok(self.records().len()?)
@@ -80,9 +88,37 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
         Ok(self.records().is_empty()?)
     }
 
+    /// The record with the smallest primary key.
+    fn first(&self) -> Result<Option<M>> {
+        match self.records().first()? {
+            Some((_, value)) => decode_record(value.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The record with the largest primary key.
+    fn last(&self) -> Result<Option<M>> {
+        match self.records().last()? {
+            Some((_, value)) => decode_record(value.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Every record in primary key order, decoded lazily; double-ended.
     fn iter(&self) -> Result<Iter<'_, M>> {
-        Ok(Iter::new(self.records().range::<&[u8]>(..)?))
+        self.scan(&KeyBounds::all())
+    }
+
+    /// The records whose primary keys fall within `bounds`, in key order; double-ended. `Y` is
+    /// [`Records`](crate::Records) for owned models or [`Views`](crate::Views) for zero-copy
+    /// guards.
+    fn scan<'a, Y: Yield<'a, M>>(&'a self, bounds: &KeyBounds) -> Result<Iter<'a, M, Y>> {
+        Ok(Iter::new(self.records().range::<&[u8]>(bounds.as_redb())?))
+    }
+
+    /// How many primary keys fall within `bounds` (no record is decoded).
+    fn count(&self, bounds: &KeyBounds) -> Result<u64> {
+        count_entries(self.records().range::<&[u8]>(bounds.as_redb())?)
     }
 
     /// The record whose unique secondary key number `index` equals `key`.
@@ -95,31 +131,42 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
             None => Err(Error::Inconsistent {
                 table: M::INDEXES[index].table,
                 detail: format!(
-                    "entry for {key:?} points to a missing {}",
-                    M::NAME,
-                    key = primary.value()
+                    "entry for {:?} points to a missing {}",
+                    primary.value(),
+                    M::NAME
                 ),
             }),
         }
     }
 
-    /// The records whose non-unique secondary key number `index` equals `key`, in primary key
-    /// order, decoded lazily; double-ended.
-    fn scan_index<K: KeyPart + ?Sized>(
-        &self,
+    /// The records whose secondary key number `index` falls within `bounds`, in (secondary
+    /// key, primary key) order, decoded lazily; double-ended.
+    fn scan_index<'a, Y: Yield<'a, M>>(
+        &'a self,
         index: usize,
-        key: &K,
-    ) -> Result<IndexIter<'_, M, Self::Table>> {
-        let prefix = encode_key(key);
-        let end = crate::codec::prefix_end(&prefix);
-        let entries = match &end {
-            Some(end) => self
-                .index(index)
-                .range::<&[u8]>(prefix.as_slice()..end.as_slice())?,
-            None => self.index(index).range::<&[u8]>(prefix.as_slice()..)?,
-        };
-        Ok(IndexIter::new(entries, self.records(), prefix.len(), index))
+        bounds: &KeyBounds,
+    ) -> Result<IndexIter<'a, M, Self::Table, Y>> {
+        Ok(IndexIter::new(
+            self.index(index).range::<&[u8]>(bounds.as_redb())?,
+            self.records(),
+            index,
+        ))
     }
+
+    /// How many index entries of secondary key number `index` fall within `bounds` (no record
+    /// is read).
+    fn count_index(&self, index: usize, bounds: &KeyBounds) -> Result<u64> {
+        count_entries(self.index(index).range::<&[u8]>(bounds.as_redb())?)
+    }
+}
+
+fn count_entries(range: redb::Range<'_, Bytes, Bytes>) -> Result<u64> {
+    let mut count = 0;
+    for entry in range {
+        entry?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 impl<M: Model> TreeRead<M> for ReadTree<'_, M> {

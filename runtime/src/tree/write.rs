@@ -1,10 +1,10 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
-use super::{Bytes, TreeRead, decode_record, encode_key, table_definition};
+use super::{Bytes, KeyBounds, TreeRead, decode_record, encode_key, table_definition};
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
 use crate::model::{IndexDef, Model, ModelRef};
-use redb::{ReadableTable, Table};
+use redb::{ReadableTable, ReadableTableMetadata, Table};
 use std::borrow::Borrow;
 use std::marker::PhantomData;
 
@@ -120,23 +120,104 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// Removes the record with primary key `key` and its index entries; returns it.
     pub fn remove<K: KeyPart + ?Sized>(&mut self, key: &K) -> Result<Option<M>> {
         let key = encode_key(key);
-        let Some(model) = self.remove_record(&key, |bytes| decode_record::<M>(bytes))? else {
-            return Ok(None);
-        };
         let keys = &mut self.scratch.old_keys;
-        keys.fill(M::INDEXES.len(), |i, out| model.index_key(i, out));
-        for (i, def) in M::INDEXES.iter().enumerate() {
-            if let Some(secondary) = keys.get(i) {
-                remove_entry(
-                    &mut self.tables.indexes[i],
-                    def,
-                    secondary,
-                    &key,
-                    &mut self.scratch.entry,
-                )?;
+        let removed = remove_record(&mut self.tables.records, &key, |bytes| {
+            let model = decode_record::<M>(bytes)?;
+            keys.fill(M::INDEXES.len(), |i, out| model.index_key(i, out));
+            Ok(model)
+        })?;
+        if removed.is_some() {
+            remove_index_entries::<M>(
+                &mut self.tables.indexes,
+                &self.scratch.old_keys,
+                &key,
+                &mut self.scratch.entry,
+            )?;
+        }
+        Ok(removed)
+    }
+
+    /// Removes the records with these primary keys (missing ones are skipped) and returns how
+    /// many were removed. All or nothing: on an error, the removals of this call are undone.
+    pub fn remove_many<K: KeyPart>(&mut self, keys: impl IntoIterator<Item = K>) -> Result<u64> {
+        self.remove_encoded(keys.into_iter().map(|key| encode_key(&key)))
+    }
+
+    /// Removes every record whose primary key falls within `bounds`; returns how many. All or
+    /// nothing.
+    pub fn remove_in(&mut self, bounds: &KeyBounds) -> Result<u64> {
+        let keys = self
+            .tables
+            .records
+            .range::<&[u8]>(bounds.as_redb())?
+            .map(|entry| Ok(entry?.0.value().to_vec()))
+            .collect::<Result<Vec<_>>>()?;
+        self.remove_encoded(keys)
+    }
+
+    /// Keeps only the records for which `keep` returns `true`; returns how many were removed.
+    /// Every record is decoded first, so a record that does not decode fails the call before
+    /// anything is removed.
+    pub fn retain(&mut self, mut keep: impl FnMut(&M) -> bool) -> Result<u64> {
+        let mut doomed = Vec::new();
+        for entry in self.tables.records.range::<&[u8]>(..)? {
+            let (key, value) = entry?;
+            if !keep(&decode_record(value.value())?) {
+                doomed.push(key.value().to_vec());
             }
         }
-        Ok(Some(model))
+        self.remove_encoded(doomed)
+    }
+
+    /// Removes every record and every index entry; returns how many records there were.
+    pub fn clear(&mut self) -> Result<u64> {
+        let count = self.tables.records.len()?;
+        self.tables.records.retain(|_, _| false)?;
+        for index in &mut self.tables.indexes {
+            index.retain(|_, _| false)?;
+        }
+        Ok(count)
+    }
+
+    fn remove_encoded(&mut self, keys: impl IntoIterator<Item = Vec<u8>>) -> Result<u64> {
+        let mut undo = Vec::new();
+        for key in keys {
+            match self.remove_view(&key) {
+                Ok(Some(previous)) => undo.push(Undo {
+                    key,
+                    previous: Some(previous),
+                }),
+                Ok(None) => {}
+                Err(error) => {
+                    self.roll_back(undo)?;
+                    return Err(error);
+                }
+            }
+        }
+        Ok(undo.len() as u64)
+    }
+
+    /// Removes one record and its index entries, reading its keys from a view; returns its
+    /// bytes.
+    fn remove_view(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let keys = &mut self.scratch.old_keys;
+        let removed = remove_record(&mut self.tables.records, key, |bytes| {
+            let view = M::Ref::decode(bytes).map_err(|source| Error::Decode {
+                table: M::TABLE,
+                source,
+            })?;
+            keys.fill(M::INDEXES.len(), |i, out| view.index_key(i, out));
+            Ok(bytes.to_vec())
+        })?;
+        if removed.is_some() {
+            remove_index_entries::<M>(
+                &mut self.tables.indexes,
+                &self.scratch.old_keys,
+                key,
+                &mut self.scratch.entry,
+            )?;
+        }
+        Ok(removed)
     }
 
     fn put_model(&mut self, model: &M, undo: Option<&mut Vec<Undo>>) -> Result<()> {
@@ -169,27 +250,6 @@ impl<'t, M: Model> WriteTree<'t, M> {
         Ok(())
     }
 
-    /// Removes a record, decoding it first with `decode`; a record that does not decode is put
-    /// back and reported, so the store is unchanged.
-    fn remove_record<T>(
-        &mut self,
-        key: &[u8],
-        decode: impl FnOnce(&[u8]) -> Result<T>,
-    ) -> Result<Option<T>> {
-        let Some(guard) = self.tables.records.remove(key)? else {
-            return Ok(None);
-        };
-        match decode(guard.value()) {
-            Ok(decoded) => Ok(Some(decoded)),
-            Err(error) => {
-                let bytes = guard.value().to_vec();
-                drop(guard);
-                self.tables.records.insert(key, bytes.as_slice())?;
-                Err(error)
-            }
-        }
-    }
-
     /// Undoes the writes of a failed batch, newest first.
     fn roll_back(&mut self, undo: Vec<Undo>) -> Result<()> {
         for Undo { key, previous } in undo.into_iter().rev() {
@@ -211,29 +271,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 }
                 None => {
                     let key = std::mem::take(&mut s.key);
-                    let mut keys = std::mem::take(&mut s.old_keys);
-                    let removed = self.remove_record(&key, |bytes| {
-                        let view = M::Ref::decode(bytes).map_err(|source| Error::Decode {
-                            table: M::TABLE,
-                            source,
-                        })?;
-                        keys.fill(M::INDEXES.len(), |i, out| view.index_key(i, out));
-                        Ok(())
-                    })?;
-                    if removed.is_some() {
-                        for (i, def) in M::INDEXES.iter().enumerate() {
-                            if let Some(secondary) = keys.get(i) {
-                                remove_entry(
-                                    &mut self.tables.indexes[i],
-                                    def,
-                                    secondary,
-                                    &key,
-                                    &mut self.scratch.entry,
-                                )?;
-                            }
-                        }
-                    }
-                    self.scratch.old_keys = keys;
+                    self.remove_view(&key)?;
                 }
             }
         }
@@ -290,6 +328,42 @@ fn write_record<M: Model>(
     Ok(previous)
 }
 
+/// Removes a record, decoding it first with `decode`; a record that does not decode is put
+/// back and reported, so the store is unchanged.
+fn remove_record<T>(
+    records: &mut Table<'_, Bytes, Bytes>,
+    key: &[u8],
+    decode: impl FnOnce(&[u8]) -> Result<T>,
+) -> Result<Option<T>> {
+    let Some(guard) = records.remove(key)? else {
+        return Ok(None);
+    };
+    let decoded = decode(guard.value());
+    let bytes = decoded.is_err().then(|| guard.value().to_vec());
+    drop(guard);
+    match (decoded, bytes) {
+        (Ok(decoded), _) => Ok(Some(decoded)),
+        (Err(error), bytes) => {
+            records.insert(key, bytes.unwrap_or_default().as_slice())?;
+            Err(error)
+        }
+    }
+}
+
+fn remove_index_entries<M: Model>(
+    indexes: &mut [Table<'_, Bytes, Bytes>],
+    keys: &IndexKeys,
+    primary: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    for (i, def) in M::INDEXES.iter().enumerate() {
+        if let Some(secondary) = keys.get(i) {
+            remove_entry(&mut indexes[i], def, secondary, primary, buf)?;
+        }
+    }
+    Ok(())
+}
+
 fn entry_key<'b>(
     def: &IndexDef,
     secondary: &'b [u8],
@@ -313,8 +387,9 @@ fn insert_entry(
     primary: &[u8],
     buf: &mut Vec<u8>,
 ) -> Result<()> {
-    let value: &[u8] = if def.unique { primary } else { &[] };
-    index.insert(entry_key(def, secondary, primary, buf), value)?;
+    // The value is the primary key for both kinds, so a scan resolves records without parsing
+    // the entry's key.
+    index.insert(entry_key(def, secondary, primary, buf), primary)?;
     Ok(())
 }
 
