@@ -70,7 +70,10 @@ pub struct Field {
 /// A secondary key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecondaryKey {
-    /// The indexed fields (positions in the model's `fields`).
+    /// The key's name: the field's name for a single-field key, the given (or joined) name for
+    /// a composite key. Names the index table and the query methods (`by_<name>`).
+    pub name: Name,
+    /// The indexed fields (positions in the model's `fields`), in key order.
     pub fields: Vec<usize>,
     /// Whether each value belongs to one record at most.
     pub unique: bool,
@@ -179,5 +182,22 @@ impl Model {
     /// The fields of the primary key.
     pub fn primary_key_fields(&self) -> impl Iterator<Item = &Field> {
         self.primary_key.iter().map(|&i| &self.fields[i])
+    }
+
+    /// The fields of a secondary key, in key order.
+    pub fn key_fields<'a>(&'a self, key: &'a SecondaryKey) -> Vec<&'a Field> {
+        key.fields.iter().map(|&i| &self.fields[i]).collect()
+    }
+}
+
+impl Schema {
+    /// The record table of a model: `"<Definition>/<Model>"`.
+    pub fn record_table(&self, model: &Model) -> String {
+        format!("{}/{}", self.definition.name.schema, model.name.schema)
+    }
+
+    /// The index table of a secondary key: `"<Definition>/<Model>/<key name>"`.
+    pub fn index_table(&self, model: &Model, key: &SecondaryKey) -> String {
+        format!("{}/{}", self.record_table(model), key.name.schema)
     }
 }

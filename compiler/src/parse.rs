@@ -46,6 +46,8 @@ pub struct RawModel {
     pub doc: Option<Spanned<String>>,
     pub plural: Option<Spanned<String>>,
     pub fields: Vec<RawField>,
+    /// `secondary_keys = [{ name, fields, unique }]`: keys over one or more fields.
+    pub secondary_keys: Vec<RawCompositeKey>,
     /// The span of the `fields` key, when the table exists.
     pub fields_span: Option<Range<usize>>,
     /// Keys that were given but malformed (reported already, so not "missing" too).
@@ -59,6 +61,16 @@ pub struct RawField {
     pub ty: Option<Spanned<String>>,
     pub doc: Option<Spanned<String>>,
     pub secondary_key: Option<Spanned<RawSecondaryKey>>,
+}
+
+/// One entry of `secondary_keys`.
+#[derive(Debug)]
+pub struct RawCompositeKey {
+    pub name: Option<Spanned<String>>,
+    pub fields: Option<Spanned<Vec<Spanned<String>>>>,
+    pub unique: bool,
+    /// The span of the whole entry.
+    pub span: Range<usize>,
 }
 
 /// The value of `secondary_key`.
@@ -171,6 +183,7 @@ impl Walker<'_> {
             doc: None,
             plural: None,
             fields: Vec::new(),
+            secondary_keys: Vec::new(),
             fields_span: None,
             malformed: Vec::new(),
         };
@@ -184,6 +197,7 @@ impl Walker<'_> {
                 }
                 "doc" => model.doc = self.string(value, "`doc`"),
                 "plural" => model.plural = self.string(value, "`plural`"),
+                "secondary_keys" => model.secondary_keys = self.composite_keys(value),
                 "fields" => {
                     model.fields_span = Some(key.span());
                     if let Some(fields) = self.table(value, "`fields`") {
@@ -195,7 +209,7 @@ impl Walker<'_> {
                 }
                 _ => self.unknown_key(
                     key,
-                    &["primary_key", "doc", "plural", "fields"],
+                    &["primary_key", "doc", "plural", "fields", "secondary_keys"],
                     &format!("in model `{}`", name.get_ref()),
                 ),
             }
@@ -261,6 +275,42 @@ impl Walker<'_> {
             }
         }
         Some(field)
+    }
+
+    fn composite_keys(&mut self, value: &toml::Spanned<DeValue<'_>>) -> Vec<RawCompositeKey> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.expected(
+                value,
+                "`secondary_keys`",
+                "a list of tables such as `{ fields = [\"a\", \"b\"] }`",
+            );
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        for item in items.iter() {
+            let Some(table) = self.table(item, "an entry of `secondary_keys`") else {
+                continue;
+            };
+            let mut key = RawCompositeKey {
+                name: None,
+                fields: None,
+                unique: false,
+                span: item.span(),
+            };
+            for (k, v) in table {
+                match k.get_ref().as_ref() {
+                    "name" => key.name = self.string(v, "`name`"),
+                    "fields" => key.fields = self.string_or_list(v, "`fields`"),
+                    "unique" => match v.get_ref() {
+                        DeValue::Boolean(b) => key.unique = *b,
+                        _ => self.expected(v, "`unique`", "`true` or `false`"),
+                    },
+                    _ => self.unknown_key(k, &["name", "fields", "unique"], "in a secondary key"),
+                }
+            }
+            keys.push(key);
+        }
+        keys
     }
 
     fn secondary_key(

@@ -111,9 +111,14 @@ fn wide_op() -> impl Strategy<Value = WideOp> {
     ]
 }
 
-/// The oracle's answer to a put: `Err` if another record holds the unique `code`.
+/// The oracle's answer to a put: `Err` if another record holds the unique `code` or the
+/// unique composite `slot` (tiny, big, flag).
 fn oracle_put(oracle: &mut BTreeMap<i64, Wide>, w: &Wide) -> Result<(), ()> {
-    if w.code.is_some() && oracle.values().any(|o| o.id != w.id && o.code == w.code) {
+    let slot = |r: &Wide| (r.tiny, r.big, r.flag);
+    if oracle
+        .values()
+        .any(|o| o.id != w.id && ((w.code.is_some() && o.code == w.code) || slot(o) == slot(w)))
+    {
         return Err(());
     }
     oracle.insert(w.id, w.clone());
@@ -295,6 +300,89 @@ fn check_wide(
     }
     let coded: Vec<i64> = by_field(oracle, |w| w.code, &(Some(0)..));
     prop_assert_eq!(ids(collect(tree.range_by_code(..).expect("codes"))), coded);
+    check_composite_keys(&tree, oracle, q)
+}
+
+/// Composite secondary keys: exact values, leading-component prefixes (both directions),
+/// tuple ranges, a unique composite key, and a key with an `Option` part.
+fn check_composite_keys<T: netabase::TreeRead<Wide>>(
+    tree: &WideTree<T>,
+    oracle: &BTreeMap<i64, Wide>,
+    q: &WideQueries,
+) -> Result<(), TestCaseError> {
+    let group_label = |w: &Wide| (w.group, w.label.clone());
+    for group in [i32::MIN, -1, 0, i32::MAX] {
+        let of_group: Vec<i64> = by_field(oracle, group_label, &(..))
+            .into_iter()
+            .filter(|id| oracle[id].group == group)
+            .collect();
+        prop_assert_eq!(
+            ids(collect(
+                tree.prefix_by_group_label_group(group).expect("prefix")
+            )),
+            of_group.clone()
+        );
+        let mut reversed = of_group;
+        reversed.reverse();
+        prop_assert_eq!(
+            ids(collect(
+                tree.prefix_by_group_label_group(group)
+                    .expect("prefix")
+                    .rev()
+            )),
+            reversed
+        );
+        for label in ["", "a", "a\0"] {
+            let exact = (group, label.to_owned());
+            prop_assert_eq!(
+                ids(collect(tree.by_group_label(group, label).expect("exact"))),
+                by_field(oracle, group_label, &(exact.clone()..=exact))
+            );
+        }
+    }
+    let label = (as_str(&q.label.0), as_str(&q.label.1));
+    let tuple_range = (label.0.map(|l| (0i32, l)), label.1.map(|l| (1i32, l)));
+    let owned = (
+        q.label.0.clone().map(|l| (0i32, l)),
+        q.label.1.clone().map(|l| (1i32, l)),
+    );
+    prop_assert_eq!(
+        ids(collect(
+            tree.range_by_group_label(tuple_range).expect("range")
+        )),
+        by_field(oracle, group_label, &owned)
+    );
+    for flag in [false, true] {
+        for big in [0u64, u64::MAX] {
+            let found = tree.get_by_slot(q.tiny, big, flag).expect("slot");
+            prop_assert_eq!(
+                found,
+                oracle
+                    .values()
+                    .find(|w| (w.tiny, w.big, w.flag) == (q.tiny, big, flag))
+                    .cloned()
+            );
+        }
+    }
+    for code in [0u16, 7] {
+        let expected: Vec<i64> = oracle
+            .values()
+            .filter(|w| w.code == Some(code) && w.label == "a")
+            .map(|w| w.id)
+            .collect();
+        prop_assert_eq!(
+            ids(collect(tree.by_code_label(code, "a").expect("code_label"))),
+            expected
+        );
+    }
+    let with_code: Vec<i64> = by_field(oracle, |w| (w.code, w.label.clone()), &(..))
+        .into_iter()
+        .filter(|id| oracle[id].code.is_some())
+        .collect();
+    prop_assert_eq!(
+        ids(collect(tree.range_by_code_label(..).expect("all"))),
+        with_code
+    );
     Ok(())
 }
 
@@ -314,7 +402,7 @@ proptest! {
                         let expected = oracle_put(&mut oracle, w);
                         let got = tree.put(w);
                         prop_assert_eq!(got.is_ok(), expected.is_ok(), "put {:?}: {:?}", w, got);
-                        if let Err(e) = got { prop_assert!(matches!(e, Error::UniqueViolation { field: "code", .. }), "{e:?}"); }
+                        if let Err(e) = got { prop_assert!(matches!(e, Error::UniqueViolation { field: "code" | "slot", .. }), "{e:?}"); }
                     }
                     WideOp::Insert(w) => {
                         let exists = oracle.contains_key(&w.id);

@@ -672,3 +672,21 @@ fn a_record_with_trailing_bytes_is_a_decode_error() -> Result {
     assert!(error.to_string().contains("trailing"), "{error}");
     Ok(())
 }
+
+#[test]
+fn every_index_table_exists_before_the_first_write() -> Result {
+    // Reads on a fresh store must find every table, composite indexes included.
+    let store = Store::<netabase_tests::keys::Keys>::in_memory()?;
+    let txn = store.begin_read()?;
+    let wides = txn.wides()?;
+    assert_eq!(wides.count_range_by_group_label(..)?, 0);
+    assert!(wides.get_by_slot(0, 0, false)?.is_none());
+    assert_eq!(collect(wides.by_code_label(1, "a")?).len(), 0);
+    let tables = <netabase_tests::keys::Keys as netabase::Definition>::TABLES;
+    assert!(tables.contains(&"Keys/Wide/group_label") && tables.contains(&"Keys/Wide/code_label"));
+    let mut unique = tables.to_vec();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), tables.len(), "a table is listed twice");
+    Ok(())
+}

@@ -15,12 +15,8 @@ pub fn emit(schema: &Schema) -> TokenStream {
     let read = format_ident!("{}ReadTransaction", def.name.rust);
     let write = format_ident!("{}WriteTransaction", def.name.rust);
     let tables = schema.models.iter().flat_map(|m| {
-        let table = format!("{schema_name}/{}", m.name.schema);
-        std::iter::once(table.clone()).chain(
-            m.secondary_keys
-                .iter()
-                .map(move |k| format!("{table}/{}", m.fields[k.fields[0]].name.schema)),
-        )
+        std::iter::once(schema.record_table(m))
+            .chain(m.secondary_keys.iter().map(|k| schema.index_table(m, k)))
     });
     let origin = format!("Schema: `{}`, line {}.", schema.source_name, def.line);
     let doc = docs(def.doc.as_deref().into_iter().chain([format!(

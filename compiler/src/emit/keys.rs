@@ -9,8 +9,21 @@ use quote::quote;
 
 /// The name of a secondary key's type: `CityCountryCodeSecondaryKey`.
 pub fn secondary_key_type_name(model: &Model, key: &SecondaryKey) -> String {
-    let field = crate::names::bare(&model.fields[key.fields[0]].name.rust).to_upper_camel_case();
-    format!("{}{field}SecondaryKey", model.name.rust)
+    format!("{}{}SecondaryKey", model.name.rust, variant_name(key))
+}
+
+/// The `XSecondaryKeys` variant of a key: `CountryCode`.
+fn variant_name(key: &SecondaryKey) -> String {
+    crate::names::bare(&key.name.rust).to_upper_camel_case()
+}
+
+/// "`a`, `b`".
+fn listed(fields: &[&crate::ir::Field]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("`{}`", f.name.schema))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
@@ -37,29 +50,42 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     );
 
     let secondary = model.secondary_keys.iter().map(|k| {
-        let f = &model.fields[k.fields[0]];
+        let fields = model.key_fields(k);
         let name = ident(&secondary_key_type_name(model, k));
+        let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
         let doc = format!(
-            "A {} secondary key of [`{}`]: the value of its field `{}`{}.",
+            "A {} secondary key of [`{}`] named `{}`: the value{} of its field{} {}{}.",
             if k.unique { "unique" } else { "non-unique" },
             model.name.rust,
-            f.name.schema,
-            if matches!(f.ty, Type::Option(_)) {
-                " when it is `Some`"
+            k.name.schema,
+            if fields.len() == 1 { "" } else { "s" },
+            if fields.len() == 1 {
+                ""
+            } else {
+                "s, in key order,"
+            },
+            listed(&fields),
+            if optional {
+                " (a record is indexed only when its `Option` parts are `Some`)"
             } else {
                 ""
             },
         );
-        key_newtype(&name, &doc, [types::indexed(&f.ty)])
+        key_newtype(&name, &doc, fields.iter().map(|f| types::indexed(&f.ty)))
     });
 
     let enum_name = ctx.model_ident("SecondaryKeys");
     let enum_doc = docs([format!("Any secondary key of [`{}`].", model.name.rust).as_str()]);
     let variants = model.secondary_keys.iter().map(|k| {
-        let f = &model.fields[k.fields[0]];
-        let variant = ident(&crate::names::bare(&f.name.rust).to_upper_camel_case());
+        let variant = ident(&variant_name(k));
         let ty = ident(&secondary_key_type_name(model, k));
-        let doc = docs([format!("The secondary key on field `{}`.", f.name.schema).as_str()]);
+        let doc = docs([format!(
+            "The secondary key `{}` (field{} {}).",
+            k.name.schema,
+            if k.fields.len() == 1 { "" } else { "s" },
+            listed(&model.key_fields(k))
+        )
+        .as_str()]);
         quote!(#doc #variant(#ty),)
     });
     quote! {
@@ -84,27 +110,47 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>) -> TokenStream {
         quote!(::std::vec::Vec::new())
     } else {
         let keys = model.secondary_keys.iter().map(|k| {
-            let f = &model.fields[k.fields[0]];
-            let field = ident(&f.name.rust);
-            let variant = ident(&crate::names::bare(&f.name.rust).to_upper_camel_case());
+            let variant = ident(&variant_name(k));
             let ty = ident(&secondary_key_type_name(model, k));
-            let copy = types::is_copy(types::indexed(&f.ty));
-            match &f.ty {
-                Type::Option(_) => {
-                    let value = if copy {
-                        quote!(*value)
-                    } else {
-                        quote!(::core::clone::Clone::clone(value))
-                    };
-                    quote!(self.#field.as_ref().map(|value| #enum_name::#variant(#ty(#value))))
-                }
-                _ => {
-                    let value = if copy {
+            // Plain parts are read from `self`; `Option` parts are bound first, and a `None`
+            // means the record is not under this key.
+            let mut bound = Vec::new();
+            let values: Vec<TokenStream> = model
+                .key_fields(k)
+                .into_iter()
+                .enumerate()
+                .map(|(j, f)| {
+                    let field = ident(&f.name.rust);
+                    let copy = types::is_copy(types::indexed(&f.ty));
+                    if matches!(f.ty, Type::Option(_)) {
+                        let part = quote::format_ident!("part{j}");
+                        bound.push((part.clone(), field));
+                        if copy {
+                            quote!(*#part)
+                        } else {
+                            quote!(::core::clone::Clone::clone(#part))
+                        }
+                    } else if copy {
                         quote!(self.#field)
                     } else {
                         quote!(::core::clone::Clone::clone(&self.#field))
-                    };
-                    quote!(::core::option::Option::Some(#enum_name::#variant(#ty(#value))))
+                    }
+                })
+                .collect();
+            let key = quote!(#enum_name::#variant(#ty(#(#values),*)));
+            match bound.as_slice() {
+                [] => quote!(::core::option::Option::Some(#key)),
+                [(part, field)] => quote!(self.#field.as_ref().map(|#part| #key)),
+                _ => {
+                    let parts = bound.iter().map(|(p, _)| p);
+                    let fields = bound.iter().map(|(_, f)| f);
+                    quote! {
+                        if let (#(::core::option::Option::Some(#parts)),*) = (#(&self.#fields),*) {
+                            ::core::option::Option::Some(#key)
+                        } else {
+                            ::core::option::Option::None
+                        }
+                    }
                 }
             }
         });

@@ -63,10 +63,10 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
         quote!(::netabase::codec::KeyPart::encode_key(&self.#field, out);)
     });
     let index_defs = model.secondary_keys.iter().map(|k| {
-        let field = &model.fields[k.fields[0]].name.schema;
-        let table = format!("{table}/{field}");
+        let name = &k.name.schema;
+        let table = ctx.schema.index_table(model, k);
         let unique = k.unique;
-        quote!(::netabase::IndexDef { field: #field, table: #table, unique: #unique })
+        quote!(::netabase::IndexDef { field: #name, table: #table, unique: #unique })
     });
     let index_key = index_key_body(model);
     let describe = describe_body(model);
@@ -134,7 +134,8 @@ pub fn model_table(ctx: &Ctx<'_>) -> String {
 }
 
 /// The body of `index_key`, shared by the model and its view: both have the same field names,
-/// and `KeyPart` is implemented for the owned and the borrowed forms alike.
+/// and `KeyPart` is implemented for the owned and the borrowed forms alike. A key with an
+/// `Option` part that is `None` is not indexed.
 pub fn index_key_body(model: &Model) -> TokenStream {
     if model.secondary_keys.is_empty() {
         return quote! {
@@ -144,24 +145,19 @@ pub fn index_key_body(model: &Model) -> TokenStream {
     }
     let arms = model.secondary_keys.iter().enumerate().map(|(i, k)| {
         let i = proc_macro2::Literal::usize_unsuffixed(i);
-        let f = &model.fields[k.fields[0]];
-        let field = ident(&f.name.rust);
-        let body = match &f.ty {
-            Type::Option(_) => quote! {
-                match &self.#field {
-                    ::core::option::Option::Some(value) => {
-                        ::netabase::codec::KeyPart::encode_key(value, out);
-                        true
-                    }
-                    ::core::option::Option::None => false,
-                }
-            },
-            _ => quote! {{
-                ::netabase::codec::KeyPart::encode_key(&self.#field, out);
-                true
-            }},
-        };
-        quote!(#i => #body,)
+        let mut present = Vec::new();
+        let mut encode = Vec::new();
+        for (j, f) in model.key_fields(k).into_iter().enumerate() {
+            let field = ident(&f.name.rust);
+            if matches!(f.ty, Type::Option(_)) {
+                let part = quote::format_ident!("part{j}");
+                present.push(quote!(let ::core::option::Option::Some(#part) = &self.#field else { return false; };));
+                encode.push(quote!(::netabase::codec::KeyPart::encode_key(#part, out);));
+            } else {
+                encode.push(quote!(::netabase::codec::KeyPart::encode_key(&self.#field, out);));
+            }
+        }
+        quote!(#i => { #(#present)* #(#encode)* true })
     });
     quote! {
         match index {
@@ -180,8 +176,15 @@ fn describe_body(model: &Model) -> TokenStream {
     }
     let arms = model.secondary_keys.iter().enumerate().map(|(i, k)| {
         let i = proc_macro2::Literal::usize_unsuffixed(i);
-        let field = ident(&model.fields[k.fields[0]].name.rust);
-        quote!(#i => ::std::format!("{:?}", self.#field),)
+        let fields: Vec<_> = model
+            .key_fields(k)
+            .iter()
+            .map(|f| ident(&f.name.rust))
+            .collect();
+        match fields.as_slice() {
+            [only] => quote!(#i => ::std::format!("{:?}", self.#only),),
+            _ => quote!(#i => ::std::format!("{:?}", (#(&self.#fields),*)),),
+        }
     });
     quote! {
         match index {

@@ -2,7 +2,7 @@
 //! (lookup, range, count, prefix, cursor), and writing methods on the write tree only.
 
 use super::{Ctx, docs, ident, model::model_table, types};
-use crate::ir::{Field, Type};
+use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -14,7 +14,7 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     let read_tree = ctx.model_ident("ReadTree");
     let write_tree = ctx.model_ident("WriteTree");
     let table = model_table(ctx);
-    let pk = PrimaryKey::new(&model.primary_key_fields().collect::<Vec<_>>());
+    let pk = KeyArgs::new(&model.primary_key_fields().collect::<Vec<_>>());
     let doc = docs([
         format!("The [`{}`] records of a transaction (table `{table}`), with query methods for each key.", model.name.rust).as_str(),
         format!(
@@ -29,10 +29,11 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
         docs([format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str()]);
     let write_doc = docs([format!("[`{tree}`] in a write transaction.").as_str()]);
     let primary_methods = primary_key_methods(&m, &pk);
-    let index_methods = model.secondary_keys.iter().enumerate().map(|(i, key)| {
-        let field = &model.fields[key.fields[0]];
-        secondary_key_methods(&m, &pk, i, field, key.unique)
-    });
+    let index_methods = model
+        .secondary_keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| secondary_key_methods(&m, &pk, i, key, &model.key_fields(key)));
     let write_methods = write_methods(&m, &pk, &model.name.schema);
     quote! {
         #doc
@@ -63,8 +64,8 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     }
 }
 
-/// The primary key as method arguments and as one encodable value.
-struct PrimaryKey<'a> {
+/// A key (primary or secondary) as method arguments and as one encodable value.
+struct KeyArgs<'a> {
     fields: Vec<&'a Field>,
     /// `geonameid: u64`, `country: &str, year: i32`
     args: Vec<TokenStream>,
@@ -78,13 +79,17 @@ struct PrimaryKey<'a> {
     described: String,
 }
 
-impl<'a> PrimaryKey<'a> {
+impl<'a> KeyArgs<'a> {
+    /// The arguments of a key over `fields` (an `Option` field is keyed by its inner type).
     fn new(fields: &[&'a Field]) -> Self {
         let names: Vec<Ident> = fields.iter().map(|f| ident(&f.name.rust)).collect();
-        let tys: Vec<TokenStream> = fields.iter().map(|f| types::key_argument(&f.ty)).collect();
+        let tys: Vec<TokenStream> = fields
+            .iter()
+            .map(|f| types::key_argument(types::indexed(&f.ty)))
+            .collect();
         let named: Vec<TokenStream> = fields
             .iter()
-            .map(|f| types::key_argument_named(&f.ty))
+            .map(|f| types::key_argument_named(types::indexed(&f.ty)))
             .collect();
         let (value, ty) = if fields.len() == 1 {
             let (name, ty) = (&names[0], &named[0]);
@@ -93,7 +98,7 @@ impl<'a> PrimaryKey<'a> {
             (quote!(&(#(#names),*)), quote!((#(#named),*)))
         };
         Self {
-            lt: types::key_lifetime(fields.iter().map(|f| &f.ty)),
+            lt: types::key_lifetime(fields.iter().map(|f| types::indexed(&f.ty))),
             args: names
                 .iter()
                 .zip(&tys)
@@ -109,10 +114,33 @@ impl<'a> PrimaryKey<'a> {
             fields: fields.to_vec(),
         }
     }
+
+    /// The arguments and value again with prefixed names (`after_id`), for methods that also
+    /// take another key whose fields may have the same names.
+    fn prefixed(&self, prefix: &str) -> (Vec<TokenStream>, TokenStream) {
+        let names: Vec<Ident> = self
+            .fields
+            .iter()
+            .map(|f| format_ident!("{prefix}{}", bare(&f.name.rust)))
+            .collect();
+        let args = names
+            .iter()
+            .zip(&self.fields)
+            .map(|(n, f)| {
+                let ty = types::key_argument(types::indexed(&f.ty));
+                quote!(#n: #ty)
+            })
+            .collect();
+        let value = match names.as_slice() {
+            [only] => quote!(&#only),
+            _ => quote!(&(#(#names),*)),
+        };
+        (args, value)
+    }
 }
 
-fn primary_key_methods(m: &Ident, pk: &PrimaryKey<'_>) -> TokenStream {
-    let PrimaryKey {
+fn primary_key_methods(m: &Ident, pk: &KeyArgs<'_>) -> TokenStream {
+    let KeyArgs {
         args,
         value,
         ty,
@@ -220,7 +248,7 @@ fn primary_key_methods(m: &Ident, pk: &PrimaryKey<'_>) -> TokenStream {
 
 /// `prefix("San")` for a `String` key; `prefix_country(..)`, `prefix_country_year(..)` for the
 /// leading components of a composite key.
-fn prefix_methods(m: &Ident, pk: &PrimaryKey<'_>) -> TokenStream {
+fn prefix_methods(m: &Ident, pk: &KeyArgs<'_>) -> TokenStream {
     if let [only] = pk.fields.as_slice() {
         if only.ty != Type::String {
             return quote!();
@@ -272,73 +300,74 @@ fn prefix_methods(m: &Ident, pk: &PrimaryKey<'_>) -> TokenStream {
 
 fn secondary_key_methods(
     m: &Ident,
-    pk: &PrimaryKey<'_>,
+    pk: &KeyArgs<'_>,
     index: usize,
-    field: &Field,
-    unique: bool,
+    key: &SecondaryKey,
+    fields: &[&Field],
 ) -> TokenStream {
     let i = proc_macro2::Literal::usize_unsuffixed(index);
-    let name = ident(&field.name.rust);
-    let base = bare(&field.name.rust);
-    let schema = &field.name.schema;
-    let arg = types::key_argument(types::indexed(&field.ty));
-    let named = types::key_argument_named(types::indexed(&field.ty));
-    let lt = types::key_lifetime([types::indexed(&field.ty)]);
-    let none = if matches!(field.ty, Type::Option(_)) {
-        " Records where it is `None` are not indexed."
+    let base = bare(&key.name.rust);
+    let schema = &key.name.schema;
+    let parts = KeyArgs::new(fields);
+    let KeyArgs {
+        args,
+        value,
+        ty,
+        lt,
+        ..
+    } = &parts;
+    let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
+    let none = if optional {
+        " Records where a part of the key is `None` are not indexed."
     } else {
         ""
     };
     let iter = quote!(::netabase::Result<::netabase::IndexIter<'_, #m, T::Table>>);
     let doc = |text: String| docs([format!("{text}{none}").as_str()]);
+    let equals = if fields.len() == 1 {
+        format!("`{schema}` equals `{}`", bare(&fields[0].name.rust))
+    } else {
+        format!("key `{schema}` ({}) equals the arguments", parts.described)
+    };
 
-    let lookup = if unique {
+    let lookup = if key.unique {
         let method = format_ident!("get_by_{base}");
-        let d = doc(format!(
-            "The record whose unique key `{schema}` equals `{base}`."
-        ));
+        let d = doc(format!("The record whose unique {equals}."));
         quote! {
             #d
-            pub fn #method(&self, #name: #arg) -> ::netabase::Result<::core::option::Option<#m>> {
-                ::netabase::TreeRead::get_by_unique(&self.inner, #i, &#name)
+            pub fn #method(&self, #(#args),*) -> ::netabase::Result<::core::option::Option<#m>> {
+                ::netabase::TreeRead::get_by_unique(&self.inner, #i, #value)
             }
         }
     } else {
         let by = format_ident!("by_{base}");
         let count = format_ident!("count_by_{base}");
         let after = format_ident!("by_{base}_after");
-        let PrimaryKey {
-            args,
-            value,
-            described,
-            ..
-        } = pk;
-        let d_by = doc(format!(
-            "The records whose `{schema}` equals `{base}`, in primary key order."
-        ));
+        let d_by = doc(format!("The records whose {equals}, in primary key order."));
         let d_count = doc(format!(
-            "How many records have `{schema}` equal to `{base}` (no record is read)."
+            "How many records have {equals} (no record is read)."
         ));
         let d_after = doc(format!(
-            "The records whose `{schema}` equals `{base}` and whose primary key comes after {described}: a cursor for stable paging."
+            "The records whose {equals} and whose primary key comes after `after_*`: a cursor for stable paging through one value."
         ));
+        let (after_args, after_value) = pk.prefixed("after_");
         quote! {
             #d_by
-            pub fn #by(&self, #name: #arg) -> #iter {
-                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::range(&(#name..=#name)))
+            pub fn #by(&self, #(#args),*) -> #iter {
+                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::exact(#value))
             }
 
             #d_count
-            pub fn #count(&self, #name: #arg) -> ::netabase::Result<u64> {
-                ::netabase::TreeRead::count_index(&self.inner, #i, &::netabase::KeyBounds::range(&(#name..=#name)))
+            pub fn #count(&self, #(#args),*) -> ::netabase::Result<u64> {
+                ::netabase::TreeRead::count_index(&self.inner, #i, &::netabase::KeyBounds::exact(#value))
             }
 
             #d_after
-            pub fn #after(&self, #name: #arg, #(#args),*) -> #iter {
+            pub fn #after(&self, #(#args,)* #(#after_args),*) -> #iter {
                 let mut key = ::std::vec::Vec::new();
-                ::netabase::codec::KeyPart::encode_key(&#name, &mut key);
+                ::netabase::codec::KeyPart::encode_key(#value, &mut key);
                 let mut after = ::std::vec::Vec::new();
-                ::netabase::codec::KeyPart::encode_key(#value, &mut after);
+                ::netabase::codec::KeyPart::encode_key(#after_value, &mut after);
                 ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::prefix_after(key, &after))
             }
         }
@@ -346,40 +375,62 @@ fn secondary_key_methods(
     let range = format_ident!("range_by_{base}");
     let count_range = format_ident!("count_range_by_{base}");
     let d_range = doc(format!(
-        "The records whose `{schema}` falls within `range`, in (`{schema}`, primary key) order."
+        "The records whose key `{schema}` falls within `range`, in (key, primary key) order."
     ));
     let d_count_range = doc(format!(
-        "How many records have `{schema}` within `range` (no record is read)."
+        "How many records have key `{schema}` within `range` (no record is read)."
     ));
-    let prefix = (types::indexed(&field.ty) == &Type::String).then(|| {
-        let method = format_ident!("prefix_by_{base}");
-        let d = doc(format!("The records whose `{schema}` starts with `prefix`, in (`{schema}`, primary key) order."));
-        quote! {
-            #d
-            pub fn #method(&self, prefix: &str) -> #iter {
-                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::string_prefix(prefix))
+    let prefixes = if let [only] = fields {
+        (types::indexed(&only.ty) == &Type::String).then(|| {
+            let method = format_ident!("prefix_by_{base}");
+            let d = doc(format!("The records whose `{schema}` starts with `prefix`, in (`{schema}`, primary key) order."));
+            quote! {
+                #d
+                pub fn #method(&self, prefix: &str) -> #iter {
+                    ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::string_prefix(prefix))
+                }
             }
-        }
-    });
+        })
+    } else {
+        let methods = (1..fields.len()).map(|len| {
+            let leading = &fields[..len];
+            let names: Vec<Ident> = leading.iter().map(|f| ident(&f.name.rust)).collect();
+            let leading_args = &args[..len];
+            let method = format_ident!("prefix_by_{base}_{}", leading.iter().map(|f| bare(&f.name.rust)).collect::<Vec<_>>().join("_"));
+            let d = doc(format!(
+                "The records whose key `{schema}` starts with these values of {}, in (key, primary key) order: `.rev()` gives the largest rest-of-key first.",
+                leading.iter().map(|f| format!("`{}`", f.name.schema)).collect::<Vec<_>>().join(", ")
+            ));
+            quote! {
+                #d
+                pub fn #method(&self, #(#leading_args),*) -> #iter {
+                    let mut prefix = ::std::vec::Vec::new();
+                    #(::netabase::codec::KeyPart::encode_key(&#names, &mut prefix);)*
+                    ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::prefix(prefix))
+                }
+            }
+        });
+        Some(quote!(#(#methods)*))
+    };
     quote! {
         #lookup
 
         #d_range
-        pub fn #range #lt(&self, range: impl ::core::ops::RangeBounds<#named>) -> #iter {
+        pub fn #range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> #iter {
             ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::range(&range))
         }
 
         #d_count_range
-        pub fn #count_range #lt(&self, range: impl ::core::ops::RangeBounds<#named>) -> ::netabase::Result<u64> {
+        pub fn #count_range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<u64> {
             ::netabase::TreeRead::count_index(&self.inner, #i, &::netabase::KeyBounds::range(&range))
         }
 
-        #prefix
+        #prefixes
     }
 }
 
-fn write_methods(m: &Ident, pk: &PrimaryKey<'_>, schema_name: &str) -> TokenStream {
-    let PrimaryKey {
+fn write_methods(m: &Ident, pk: &KeyArgs<'_>, schema_name: &str) -> TokenStream {
+    let KeyArgs {
         args,
         value,
         ty,

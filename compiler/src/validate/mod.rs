@@ -252,7 +252,7 @@ impl Validator<'_> {
         raw: &RawModel,
         fields: &[ir::Field],
     ) -> Option<Vec<ir::SecondaryKey>> {
-        let mut keys = Vec::new();
+        let mut keys: Vec<(ir::SecondaryKey, Range<usize>)> = Vec::new();
         let mut ok = true;
         for raw_field in &raw.fields {
             let Some(kind) = &raw_field.secondary_key else {
@@ -269,25 +269,130 @@ impl Validator<'_> {
             else {
                 continue; // the field itself was invalid and is reported already
             };
-            let ty = &fields[position].ty;
-            let indexable = match ty {
-                Type::Option(inner) => inner.is_orderable_key(),
-                other => other.is_orderable_key(),
-            };
-            if !indexable {
+            if !self.indexable(&fields[position], kind.span.clone()) {
+                ok = false;
+                continue;
+            }
+            let name = fields[position].name.clone();
+            keys.push((
+                ir::SecondaryKey {
+                    name,
+                    fields: vec![position],
+                    unique,
+                },
+                raw_field.name.span.clone(),
+            ));
+        }
+        for raw_key in &raw.secondary_keys {
+            let Some(parts) = &raw_key.fields else {
                 self.errors.push(
-                    Diagnostic::new(kind.span.clone(), format!("field `{}` of type `{}` cannot be a secondary key", raw_field.name.value, ty.spelling()), "not an indexable type")
-                        .help("secondary keys are integers, `bool`, `String`, or an `Option` of one (`None` is not indexed)"),
+                    Diagnostic::new(raw_key.span.clone(), "secondary key without `fields`", "no fields listed")
+                        .help("list the fields in key order: `{ fields = [\"country_code\", \"population\"] }`"),
+                );
+                ok = false;
+                continue;
+            };
+            if parts.value.is_empty() {
+                self.errors.push(
+                    Diagnostic::new(
+                        parts.span.clone(),
+                        "the secondary key lists no field",
+                        "empty list",
+                    )
+                    .help("name at least one field"),
                 );
                 ok = false;
                 continue;
             }
-            keys.push(ir::SecondaryKey {
-                fields: vec![position],
-                unique,
-            });
+            let mut positions = Vec::new();
+            for part in &parts.value {
+                match self.field_ref(part, raw, fields, "secondary key") {
+                    Some(p) if positions.contains(&p) => {
+                        self.errors.push(
+                            Diagnostic::new(
+                                part.span.clone(),
+                                format!(
+                                    "field `{}` appears twice in the secondary key",
+                                    part.value
+                                ),
+                                "repeated",
+                            )
+                            .help("list each field once"),
+                        );
+                        ok = false;
+                    }
+                    Some(p) if self.indexable(&fields[p], part.span.clone()) => positions.push(p),
+                    _ => ok = false,
+                }
+            }
+            let name = match &raw_key.name {
+                Some(name) => self.snake_name(name, "secondary key"),
+                None => {
+                    let joined: Vec<&str> = parts.value.iter().map(|p| p.value.as_str()).collect();
+                    Some(ir::Name {
+                        schema: joined.join("_"),
+                        rust: names::raw_if_keyword(
+                            joined
+                                .iter()
+                                .map(|p| {
+                                    names::bare(&names::snake_name(p).unwrap_or_default())
+                                        .to_owned()
+                                })
+                                .collect::<Vec<_>>()
+                                .join("_"),
+                        ),
+                    })
+                }
+            };
+            if let (Some(name), true) = (name, positions.len() == parts.value.len()) {
+                let span = raw_key
+                    .name
+                    .as_ref()
+                    .map_or(raw_key.span.clone(), |n| n.span.clone());
+                keys.push((
+                    ir::SecondaryKey {
+                        name,
+                        fields: positions,
+                        unique: raw_key.unique,
+                    },
+                    span,
+                ));
+            }
         }
-        ok.then_some(keys)
+        // Key names name index tables and methods: they must differ.
+        for (i, (key, span)) in keys.iter().enumerate() {
+            if let Some((_, first)) = keys[..i].iter().find(|(k, _)| k.name.rust == key.name.rust) {
+                self.errors.push(
+                    Diagnostic::new(
+                        span.clone(),
+                        format!(
+                            "two secondary keys of `{}` are named `{}`",
+                            raw.name.value, key.name.schema
+                        ),
+                        "second key with this name",
+                    )
+                    .related(first.clone(), "the first one")
+                    .help("give the composite key another `name`"),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| keys.into_iter().map(|(k, _)| k).collect())
+    }
+
+    /// Whether `field` can be (part of) a secondary key; reports it at `span` if not.
+    fn indexable(&mut self, field: &ir::Field, span: Range<usize>) -> bool {
+        let indexable = match &field.ty {
+            Type::Option(inner) => inner.is_orderable_key(),
+            other => other.is_orderable_key(),
+        };
+        if !indexable {
+            self.errors.push(
+                Diagnostic::new(span, format!("field `{}` of type `{}` cannot be a secondary key", field.name.schema, field.ty.spelling()), "not an indexable type")
+                    .help("secondary keys are integers, `bool`, `String`, or an `Option` of one (`None` is not indexed)"),
+            );
+        }
+        indexable
     }
 
     fn field_ref(

@@ -50,6 +50,13 @@ impl KeyBounds {
         Self { start, end }.checked()
     }
 
+    /// Every entry of exactly this key value (of an index: all its records).
+    pub fn exact<K: KeyPart + ?Sized>(key: &K) -> Self {
+        let mut encoded = Vec::new();
+        key.encode_key(&mut encoded);
+        Self::prefix(encoded)
+    }
+
     /// The keys whose encoding starts with `prefix`: the leading components of a composite key,
     /// or all entries of one index value.
     pub fn prefix(prefix: Vec<u8>) -> Self {
