@@ -10,6 +10,23 @@ use std::fmt::Write;
 /// The canonical description of the stored layout, one line per fact.
 pub fn layout(schema: &Schema) -> String {
     let mut out = format!("definition {}\n", schema.definition.name.schema);
+    for e in &schema.enums {
+        let _ = writeln!(out, "enum {}", e.name.schema);
+        for v in &e.variants {
+            let fields: Vec<String> = v
+                .fields
+                .iter()
+                .map(|f| format!("{}: {}", f.name.schema, f.ty.spelling()))
+                .collect();
+            let _ = writeln!(out, "  variant {} ({})", v.name.schema, fields.join(", "));
+        }
+    }
+    for st in &schema.structs {
+        let _ = writeln!(out, "struct {}", st.name.schema);
+        for f in &st.fields {
+            let _ = writeln!(out, "  field {}: {}", f.name.schema, f.ty.spelling());
+        }
+    }
     for model in &schema.models {
         let _ = writeln!(out, "model {}", model.name.schema);
         for field in &model.fields {

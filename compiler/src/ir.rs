@@ -10,6 +10,61 @@ pub struct Schema {
     pub definition: Definition,
     /// The models, in source order.
     pub models: Vec<Model>,
+    /// The `[enums.X]`, in source order.
+    pub enums: Vec<Enum>,
+    /// The `[structs.X]`, in source order.
+    pub structs: Vec<Struct>,
+}
+
+/// An enum: unit variants and variants that carry fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enum {
+    /// The enum's names.
+    pub name: Name,
+    /// Documentation from the schema.
+    pub doc: Option<String>,
+    /// The 1-based line of the `[enums.X]` table.
+    pub line: usize,
+    /// The variants, in source order (their position is their stored tag and their order).
+    pub variants: Vec<Variant>,
+}
+
+/// A variant of an enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// The variant's names (`UpperCamelCase` in Rust).
+    pub name: Name,
+    /// Its fields (none for a unit variant).
+    pub fields: Vec<Field>,
+}
+
+/// A struct embedded in records as a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Struct {
+    /// The struct's names.
+    pub name: Name,
+    /// Documentation from the schema.
+    pub doc: Option<String>,
+    /// The 1-based line of the `[structs.X]` table.
+    pub line: usize,
+    /// The fields, in source order (the encoding order).
+    pub fields: Vec<Field>,
+}
+
+/// A reference from a type to one of the schema's enums or structs, with the facts about it
+/// that decide what the type can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedRef {
+    /// The schema name.
+    pub schema: String,
+    /// The Rust type name.
+    pub rust: String,
+    /// Its position in `Schema::enums` or `Schema::structs`.
+    pub index: usize,
+    /// Whether it contains a float anywhere (no `Eq`).
+    pub has_float: bool,
+    /// Whether it can be a key (an enum whose fields can all be keys).
+    pub key: bool,
 }
 
 /// The definition: the set of models stored together.
@@ -92,6 +147,14 @@ pub enum Type {
     Option(Box<Type>),
     /// `Vec<T>`.
     Vec(Box<Type>),
+    /// `[T; N]`.
+    Array(Box<Type>, usize),
+    /// `BTreeMap<K, V>`.
+    Map(Box<Type>, Box<Type>),
+    /// One of the schema's enums.
+    Enum(NamedRef),
+    /// One of the schema's structs.
+    Struct(NamedRef),
 }
 
 /// A scalar type.
@@ -105,6 +168,8 @@ pub enum Scalar {
     U32,
     /// `u64`
     U64,
+    /// `u128`
+    U128,
     /// `i8`
     I8,
     /// `i16`
@@ -113,28 +178,35 @@ pub enum Scalar {
     I32,
     /// `i64`
     I64,
+    /// `i128`
+    I128,
     /// `f32`
     F32,
     /// `f64`
     F64,
     /// `bool`
     Bool,
+    /// `char`
+    Char,
 }
 
 impl Scalar {
     /// Every scalar with its schema spelling (the Rust spelling too).
-    pub const ALL: [(Scalar, &'static str); 11] = [
+    pub const ALL: [(Scalar, &'static str); 14] = [
         (Scalar::U8, "u8"),
         (Scalar::U16, "u16"),
         (Scalar::U32, "u32"),
         (Scalar::U64, "u64"),
+        (Scalar::U128, "u128"),
         (Scalar::I8, "i8"),
         (Scalar::I16, "i16"),
         (Scalar::I32, "i32"),
         (Scalar::I64, "i64"),
+        (Scalar::I128, "i128"),
         (Scalar::F32, "f32"),
         (Scalar::F64, "f64"),
         (Scalar::Bool, "bool"),
+        (Scalar::Char, "char"),
     ];
 
     /// The schema and Rust spelling.
@@ -147,22 +219,34 @@ impl Scalar {
 }
 
 impl Type {
-    /// Whether values of this type have a total order that keys can sort by (floats do not,
-    /// until total-order float keys land).
+    /// Whether values of this type have a total order that keys can sort by: integers, floats
+    /// (by IEEE total order), `bool`, `char`, `String`, and enums whose fields can be keys.
     pub fn is_orderable_key(&self) -> bool {
         match self {
-            Type::Scalar(Scalar::F32 | Scalar::F64) => false,
             Type::Scalar(_) | Type::String => true,
-            Type::Bytes | Type::Option(_) | Type::Vec(_) => false,
+            Type::Enum(e) => e.key,
+            Type::Bytes
+            | Type::Option(_)
+            | Type::Vec(_)
+            | Type::Array(..)
+            | Type::Map(..)
+            | Type::Struct(_) => false,
         }
     }
 
-    /// Whether the type contains a float anywhere (which rules out `Eq`).
+    /// Whether it can be a `BTreeMap` key: orderable in Rust too (`Ord`), so no floats.
+    pub fn is_map_key(&self) -> bool {
+        self.is_orderable_key() && !self.has_float()
+    }
+
+    /// Whether the type contains a float anywhere (which rules out `Eq`, `Ord` and `Hash`).
     pub fn has_float(&self) -> bool {
         match self {
             Type::Scalar(s) => matches!(s, Scalar::F32 | Scalar::F64),
             Type::String | Type::Bytes => false,
-            Type::Option(t) | Type::Vec(t) => t.has_float(),
+            Type::Option(t) | Type::Vec(t) | Type::Array(t, _) => t.has_float(),
+            Type::Map(k, v) => k.has_float() || v.has_float(),
+            Type::Enum(n) | Type::Struct(n) => n.has_float,
         }
     }
 
@@ -174,6 +258,9 @@ impl Type {
             Type::Bytes => "Bytes".to_owned(),
             Type::Option(t) => format!("Option<{}>", t.spelling()),
             Type::Vec(t) => format!("Vec<{}>", t.spelling()),
+            Type::Array(t, n) => format!("[{}; {n}]", t.spelling()),
+            Type::Map(k, v) => format!("BTreeMap<{}, {}>", k.spelling(), v.spelling()),
+            Type::Enum(n) | Type::Struct(n) => n.schema.clone(),
         }
     }
 }

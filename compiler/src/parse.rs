@@ -22,6 +22,10 @@ pub struct RawSchema {
     pub definition: Option<RawDefinition>,
     /// `[models.X]`, in source order.
     pub models: Vec<RawModel>,
+    /// `[enums.X]`, in source order.
+    pub enums: Vec<RawEnum>,
+    /// `[structs.X]`, in source order.
+    pub structs: Vec<RawStruct>,
     /// The span of the whole document (for errors about something missing).
     pub span: Range<usize>,
 }
@@ -61,6 +65,32 @@ pub struct RawField {
     pub ty: Option<Spanned<String>>,
     pub doc: Option<Spanned<String>>,
     pub secondary_key: Option<Spanned<RawSecondaryKey>>,
+}
+
+/// `[enums.X]`: `variants = ["A", "B"]`, or a `variants` table of name -> fields.
+#[derive(Debug)]
+pub struct RawEnum {
+    pub name: Spanned<String>,
+    pub doc: Option<Spanned<String>>,
+    pub variants: Vec<RawVariant>,
+    /// The span of the `variants` key, when present.
+    pub variants_span: Option<Range<usize>>,
+}
+
+/// A variant: a name and its fields (none for a unit variant).
+#[derive(Debug)]
+pub struct RawVariant {
+    pub name: Spanned<String>,
+    pub fields: Vec<RawField>,
+}
+
+/// `[structs.X]`: `doc` and a `fields` table like a model's.
+#[derive(Debug)]
+pub struct RawStruct {
+    pub name: Spanned<String>,
+    pub doc: Option<Spanned<String>>,
+    pub fields: Vec<RawField>,
+    pub fields_span: Option<Range<usize>>,
 }
 
 /// One entry of `secondary_keys`.
@@ -138,10 +168,124 @@ impl Walker<'_> {
                         }
                     }
                 }
-                _ => self.unknown_key(key, &["definition", "models"], "at the top level"),
+                "enums" => {
+                    if let Some(table) = self.table(value, "`enums`") {
+                        for (name, decl) in table {
+                            if let Some(decl) = self.table(decl, "an enum") {
+                                schema.enums.push(self.enumeration(name, decl));
+                            }
+                        }
+                    }
+                }
+                "structs" => {
+                    if let Some(table) = self.table(value, "`structs`") {
+                        for (name, decl) in table {
+                            if let Some(decl) = self.table(decl, "a struct") {
+                                schema.structs.push(self.structure(name, decl));
+                            }
+                        }
+                    }
+                }
+                _ => self.unknown_key(
+                    key,
+                    &["definition", "models", "enums", "structs"],
+                    "at the top level",
+                ),
             }
         }
         schema
+    }
+
+    fn enumeration(
+        &mut self,
+        name: &toml::Spanned<toml::de::DeString<'_>>,
+        table: &DeTable<'_>,
+    ) -> RawEnum {
+        let mut decl = RawEnum {
+            name: spanned_key(name),
+            doc: None,
+            variants: Vec::new(),
+            variants_span: None,
+        };
+        for (key, value) in table {
+            match key.get_ref().as_ref() {
+                "doc" => decl.doc = self.string(value, "`doc`"),
+                "variants" => {
+                    decl.variants_span = Some(key.span());
+                    match value.get_ref() {
+                        DeValue::Array(items) => {
+                            for item in items.iter() {
+                                if let Some(variant) = self.string(item, "a variant name") {
+                                    decl.variants.push(RawVariant {
+                                        name: variant,
+                                        fields: Vec::new(),
+                                    });
+                                }
+                            }
+                        }
+                        DeValue::Table(variants) => {
+                            for (variant, fields) in variants {
+                                let fields = match self.table(fields, "a variant's fields") {
+                                    Some(fields) => fields
+                                        .iter()
+                                        .filter_map(|entry| self.field(entry))
+                                        .collect(),
+                                    None => Vec::new(),
+                                };
+                                decl.variants.push(RawVariant {
+                                    name: spanned_key(variant),
+                                    fields,
+                                });
+                            }
+                        }
+                        _ => self.expected(
+                            value,
+                            "`variants`",
+                            "a list of names or a table of variants",
+                        ),
+                    }
+                }
+                _ => self.unknown_key(
+                    key,
+                    &["doc", "variants"],
+                    &format!("in enum `{}`", name.get_ref()),
+                ),
+            }
+        }
+        decl
+    }
+
+    fn structure(
+        &mut self,
+        name: &toml::Spanned<toml::de::DeString<'_>>,
+        table: &DeTable<'_>,
+    ) -> RawStruct {
+        let mut decl = RawStruct {
+            name: spanned_key(name),
+            doc: None,
+            fields: Vec::new(),
+            fields_span: None,
+        };
+        for (key, value) in table {
+            match key.get_ref().as_ref() {
+                "doc" => decl.doc = self.string(value, "`doc`"),
+                "fields" => {
+                    decl.fields_span = Some(key.span());
+                    if let Some(fields) = self.table(value, "`fields`") {
+                        decl.fields = fields
+                            .iter()
+                            .filter_map(|entry| self.field(entry))
+                            .collect();
+                    }
+                }
+                _ => self.unknown_key(
+                    key,
+                    &["doc", "fields"],
+                    &format!("in struct `{}`", name.get_ref()),
+                ),
+            }
+        }
+        decl
     }
 
     fn definition(&mut self, table: &DeTable<'_>, span: Range<usize>) -> RawDefinition {

@@ -22,3 +22,8 @@ pub mod atlas {
 pub mod keys {
     netabase::include_schema!("keys");
 }
+
+/// `fixtures/types.toml`: every type of the schema language.
+pub mod types {
+    netabase::include_schema!("types");
+}

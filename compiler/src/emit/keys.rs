@@ -88,11 +88,17 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
         .as_str()]);
         quote!(#doc #variant(#ty),)
     });
+    let float_key = model
+        .secondary_keys
+        .iter()
+        .flat_map(|k| model.key_fields(k))
+        .any(|f| f.ty.has_float());
+    let enum_derive = key_derives(float_key);
     quote! {
         #primary
         #(#secondary)*
         #enum_doc
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::cmp::PartialOrd, ::core::cmp::Ord, ::core::hash::Hash)]
+        #enum_derive
         pub enum #enum_name {
             #(#variants)*
         }
@@ -164,6 +170,16 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>) -> TokenStream {
     }
 }
 
+/// The derives of key types: floats have no `Eq`, `Ord` or `Hash` in Rust (their keys still
+/// sort by IEEE total order in the store).
+fn key_derives(has_float: bool) -> TokenStream {
+    if has_float {
+        quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::PartialOrd)])
+    } else {
+        quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::cmp::PartialOrd, ::core::cmp::Ord, ::core::hash::Hash)])
+    }
+}
+
 /// A key newtype over one or more fields, with its order-preserving encoding.
 fn key_newtype<'a>(
     name: &proc_macro2::Ident,
@@ -202,12 +218,13 @@ fn key_newtype<'a>(
             }
         }
     };
+    let derive = key_derives(parts.iter().any(|t| t.has_float()));
     let decodes = parts
         .iter()
         .map(|_| quote!(::netabase::codec::DecodeKey::decode_key(input)?));
     quote! {
         #doc
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::cmp::PartialOrd, ::core::cmp::Ord, ::core::hash::Hash)]
+        #derive
         pub struct #name(#(pub #tys),*);
 
         #from

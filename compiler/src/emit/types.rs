@@ -18,6 +18,19 @@ pub fn owned(ty: &Type) -> TokenStream {
             let inner = owned(inner);
             quote!(::std::vec::Vec<#inner>)
         }
+        Type::Array(inner, len) => {
+            let inner = owned(inner);
+            let len = proc_macro2::Literal::usize_unsuffixed(*len);
+            quote!([#inner; #len])
+        }
+        Type::Map(k, v) => {
+            let (k, v) = (owned(k), owned(v));
+            quote!(::std::collections::BTreeMap<#k, #v>)
+        }
+        Type::Enum(n) | Type::Struct(n) => {
+            let name = super::ident(&n.rust);
+            quote!(#name)
+        }
     }
 }
 
@@ -35,6 +48,17 @@ pub fn view(ty: &Type) -> TokenStream {
             let inner = view(inner);
             quote!(::std::vec::Vec<#inner>)
         }
+        Type::Array(inner, len) => {
+            let inner = view(inner);
+            let len = proc_macro2::Literal::usize_unsuffixed(*len);
+            quote!([#inner; #len])
+        }
+        Type::Map(k, v) => {
+            let (k, v) = (view(k), view(v));
+            quote!(::std::collections::BTreeMap<#k, #v>)
+        }
+        // Enums and structs are decoded owned inside a view: only strings and bytes borrow.
+        Type::Enum(_) | Type::Struct(_) => owned(ty),
     }
 }
 
@@ -70,7 +94,9 @@ pub fn borrows(ty: &Type) -> bool {
     match ty {
         Type::Scalar(_) => false,
         Type::String | Type::Bytes => true,
-        Type::Option(inner) | Type::Vec(inner) => borrows(inner),
+        Type::Option(inner) | Type::Vec(inner) | Type::Array(inner, _) => borrows(inner),
+        Type::Map(k, v) => borrows(k) || borrows(v),
+        Type::Enum(_) | Type::Struct(_) => false,
     }
 }
 
@@ -78,8 +104,13 @@ pub fn borrows(ty: &Type) -> bool {
 pub fn is_copy(ty: &Type) -> bool {
     match ty {
         Type::Scalar(_) => true,
-        Type::Option(inner) => is_copy(inner),
-        Type::String | Type::Bytes | Type::Vec(_) => false,
+        Type::Option(inner) | Type::Array(inner, _) => is_copy(inner),
+        Type::String
+        | Type::Bytes
+        | Type::Vec(_)
+        | Type::Map(..)
+        | Type::Enum(_)
+        | Type::Struct(_) => false,
     }
 }
 

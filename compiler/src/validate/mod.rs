@@ -1,6 +1,7 @@
 //! Stage 2, validate: [`RawSchema`] -> [`ir::Schema`]. Resolves types, keys and names and
 //! collects *every* error, each with a span and a help line, before giving up.
 
+mod named;
 mod types;
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
@@ -29,9 +30,15 @@ pub fn validate(
                 .help("add a model: `[models.City]` with `primary_key = \"id\"` and a `[models.City.fields]` table"),
         );
     }
-    let models: Vec<ir::Model> = raw.models.iter().filter_map(|m| v.model(m)).collect();
+    let model_names: Vec<String> = raw.models.iter().map(|m| m.name.value.clone()).collect();
+    let values = v.named_types(&raw.enums, &raw.structs, &model_names);
+    let models: Vec<ir::Model> = raw
+        .models
+        .iter()
+        .filter_map(|m| v.model(m, &values.named, &model_names))
+        .collect();
     if let Some(definition) = &definition {
-        v.generated_names(definition, &raw.models, &models);
+        v.generated_names(definition, &raw.models, &models, &values);
     }
     if v.errors.len() > before {
         return None;
@@ -40,10 +47,12 @@ pub fn validate(
         source_name: source_name.to_owned(),
         definition: definition?,
         models,
+        enums: values.enums,
+        structs: values.structs,
     })
 }
 
-struct Validator<'e> {
+pub(crate) struct Validator<'e> {
     lines: LineIndex,
     errors: &'e mut Vec<Diagnostic>,
 }
@@ -113,16 +122,88 @@ impl Validator<'_> {
         })
     }
 
-    fn model(&mut self, raw: &RawModel) -> Option<ir::Model> {
+    fn model(
+        &mut self,
+        raw: &RawModel,
+        named: &types::Named,
+        models: &[String],
+    ) -> Option<ir::Model> {
         let name = self.type_name(&raw.name, "model");
+        if raw.fields.is_empty() {
+            let span = raw.fields_span.clone().unwrap_or(raw.name.span.clone());
+            self.errors.push(
+                Diagnostic::new(
+                    span,
+                    format!("model `{}` has no fields", raw.name.value),
+                    "no fields declared",
+                )
+                .help(format!(
+                    "declare fields in `[models.{}.fields]`, for example `id = \"u64\"`",
+                    raw.name.value
+                )),
+            );
+            return None;
+        }
+        let (fields, ok) = self.fields(&raw.fields, true, |expr| {
+            types::resolve(expr, named, models)
+        });
+        let primary_key = self.primary_key(raw, &fields);
+        let secondary_keys = self.secondary_keys(raw, &fields);
+        let plural = match &raw.plural {
+            Some(p) => self.snake_name(p, "plural").map(|n| n.rust),
+            None => name
+                .as_ref()
+                .map(|n| names::raw_if_keyword(names::plural(&n.rust))),
+        };
+        if !ok {
+            return None;
+        }
+        Some(ir::Model {
+            name: name?,
+            plural: plural?,
+            doc: raw.doc.as_ref().map(|d| d.value.clone()),
+            line: self.lines.line(raw.name.span.start),
+            fields,
+            primary_key: primary_key?,
+            secondary_keys: secondary_keys?,
+        })
+    }
+
+    /// Validates a list of fields (of a model, a struct or an enum variant): names, duplicates
+    /// after case conversion, types. Returns the valid fields and whether all were valid.
+    pub(crate) fn fields(
+        &mut self,
+        raw: &[crate::parse::RawField],
+        keys_allowed: bool,
+        mut resolve: impl FnMut(&types::TypeExpr) -> Result<Type, types::Unresolved>,
+    ) -> (Vec<ir::Field>, bool) {
         let mut fields: Vec<ir::Field> = Vec::new();
         let mut rust_names: BTreeMap<String, Range<usize>> = BTreeMap::new();
         let mut ok = true;
-        for field in &raw.fields {
+        for field in raw {
             let Some(ty_text) = &field.ty else { continue };
-            let ty = types::parse_type(ty_text)
-                .map_err(|e| self.errors.push(e))
-                .ok();
+            if let (false, Some(key)) = (keys_allowed, &field.secondary_key) {
+                self.errors.push(
+                    Diagnostic::new(
+                        key.span.clone(),
+                        "only model fields can be secondary keys",
+                        "not a model field",
+                    )
+                    .help("index the model field that holds this value instead"),
+                );
+                ok = false;
+            }
+            let ty = match types::parse_type(ty_text)
+                .map_err(types::Unresolved::Error)
+                .and_then(|expr| resolve(&expr))
+            {
+                Ok(ty) => Some(ty),
+                Err(types::Unresolved::Error(e)) => {
+                    self.errors.push(e);
+                    None
+                }
+                Err(types::Unresolved::Reported) => None,
+            };
             let field_name = self.snake_name(&field.name, "field");
             if let Some(rust) = &field_name {
                 if let Some(first) = rust_names.get(&rust.rust) {
@@ -152,41 +233,7 @@ impl Validator<'_> {
                 _ => ok = false,
             }
         }
-        if raw.fields.is_empty() {
-            let span = raw.fields_span.clone().unwrap_or(raw.name.span.clone());
-            self.errors.push(
-                Diagnostic::new(
-                    span,
-                    format!("model `{}` has no fields", raw.name.value),
-                    "no fields declared",
-                )
-                .help(format!(
-                    "declare fields in `[models.{}.fields]`, for example `id = \"u64\"`",
-                    raw.name.value
-                )),
-            );
-            return None;
-        }
-        let primary_key = self.primary_key(raw, &fields);
-        let secondary_keys = self.secondary_keys(raw, &fields);
-        let plural = match &raw.plural {
-            Some(p) => self.snake_name(p, "plural").map(|n| n.rust),
-            None => name
-                .as_ref()
-                .map(|n| names::raw_if_keyword(names::plural(&n.rust))),
-        };
-        if !ok {
-            return None;
-        }
-        Some(ir::Model {
-            name: name?,
-            plural: plural?,
-            doc: raw.doc.as_ref().map(|d| d.value.clone()),
-            line: self.lines.line(raw.name.span.start),
-            fields,
-            primary_key: primary_key?,
-            secondary_keys: secondary_keys?,
-        })
+        (fields, ok)
     }
 
     fn primary_key(&mut self, raw: &RawModel, fields: &[ir::Field]) -> Option<Vec<usize>> {
@@ -438,6 +485,7 @@ impl Validator<'_> {
         definition: &ir::Definition,
         raw: &[RawModel],
         models: &[ir::Model],
+        values: &named::Values,
     ) {
         let mut taken: BTreeMap<String, (String, Range<usize>)> = BTreeMap::new();
         let def = &definition.name.rust;
@@ -450,6 +498,21 @@ impl Validator<'_> {
                 item,
                 (format!("the definition `{}`", definition.name.schema), 0..0),
             );
+        }
+        for (rust, owner, span) in &values.items {
+            if let Some((other, first)) = taken.get(rust) {
+                let mut error = Diagnostic::new(
+                    span.clone(),
+                    format!("{owner} would generate `{rust}`, which {other} also generates"),
+                    "name collision",
+                )
+                .help("rename one of them");
+                if first.end > 0 {
+                    error = error.related(first.clone(), "the other one");
+                }
+                self.errors.push(error);
+            }
+            taken.insert(rust.clone(), (owner.clone(), span.clone()));
         }
         let mut plurals: BTreeMap<String, Range<usize>> = BTreeMap::new();
         for name in ["open_tree", "commit", "abort"] {
@@ -507,11 +570,11 @@ impl Validator<'_> {
         }
     }
 
-    fn type_name(&mut self, name: &Spanned<String>, what: &str) -> Option<ir::Name> {
+    pub(crate) fn type_name(&mut self, name: &Spanned<String>, what: &str) -> Option<ir::Name> {
         self.name(name, what, names::type_name(&name.value))
     }
 
-    fn snake_name(&mut self, name: &Spanned<String>, what: &str) -> Option<ir::Name> {
+    pub(crate) fn snake_name(&mut self, name: &Spanned<String>, what: &str) -> Option<ir::Name> {
         self.name(name, what, names::snake_name(&name.value))
     }
 

@@ -1,15 +1,49 @@
-//! Type expressions: `u64`, `String`, `Bytes`, `Option<T>`, `Vec<T>`.
+//! Type expressions. Parsing (`u64`, `Option<T>`, `Vec<T>`, `[T; N]`, `BTreeMap<K, V>`, names)
+//! is separate from resolving names, so that the schema's own enums and structs can be ordered
+//! and checked for cycles before any field type is resolved.
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
-use crate::ir::{Scalar, Type};
+use crate::ir::{NamedRef, Scalar, Type};
 use crate::parse::Spanned;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
-const WRAPPERS: [&str; 2] = ["Option", "Vec"];
-const NAMED: [&str; 2] = ["String", "Bytes"];
+/// A parsed, unresolved type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeExpr {
+    /// `Name` or `Name<args>`.
+    Named {
+        name: String,
+        span: Range<usize>,
+        args: Vec<TypeExpr>,
+    },
+    /// `[T; N]`.
+    Array {
+        item: Box<TypeExpr>,
+        len: usize,
+        span: Range<usize>,
+    },
+}
+
+impl TypeExpr {
+    /// Every name this expression mentions, with its span.
+    pub fn names(&self, out: &mut Vec<(String, Range<usize>)>) {
+        match self {
+            TypeExpr::Named { name, span, args } => {
+                out.push((name.clone(), span.clone()));
+                for a in args {
+                    a.names(out);
+                }
+            }
+            TypeExpr::Array { item, .. } => item.names(out),
+        }
+    }
+}
+
+const BUILTIN: [&str; 6] = ["String", "Bytes", "Option", "Vec", "BTreeMap", "char"];
 
 /// Parses a field's type string.
-pub fn parse_type(text: &Spanned<String>) -> Result<Type, Diagnostic> {
+pub fn parse_type(text: &Spanned<String>) -> Result<TypeExpr, Diagnostic> {
     // The span covers the quotes: the text starts one byte in.
     let mut parser = Parser {
         text: &text.value,
@@ -30,6 +64,127 @@ pub fn parse_type(text: &Spanned<String>) -> Result<Type, Diagnostic> {
     Ok(ty)
 }
 
+/// The schema's own enums and structs: what each valid name resolves to, and the names that
+/// were declared but are invalid (reported already, so a use of one is not "unknown" too).
+#[derive(Debug, Default)]
+pub struct Named {
+    pub types: BTreeMap<String, Type>,
+    pub invalid: std::collections::BTreeSet<String>,
+}
+
+/// Why a type did not resolve.
+#[derive(Debug)]
+pub enum Unresolved {
+    /// A new error to report.
+    Error(Diagnostic),
+    /// It names a declaration whose own error was reported already.
+    Reported,
+}
+
+impl From<Diagnostic> for Unresolved {
+    fn from(error: Diagnostic) -> Self {
+        Unresolved::Error(error)
+    }
+}
+
+/// Resolves a parsed type against the builtins and `named` (the schema's enums and structs,
+/// already resolved). `what` names other kinds of names (models) for a better error.
+pub fn resolve(expr: &TypeExpr, named: &Named, models: &[String]) -> Result<Type, Unresolved> {
+    match expr {
+        TypeExpr::Array { item, len, .. } => {
+            Ok(Type::Array(Box::new(resolve(item, named, models)?), *len))
+        }
+        TypeExpr::Named { name, span, args } => {
+            let arity = |n: usize, example: &str| -> Result<(), Diagnostic> {
+                if args.len() == n {
+                    return Ok(());
+                }
+                let message = match n {
+                    0 => format!("`{name}` takes no type parameter"),
+                    1 => format!("`{name}` takes one type parameter"),
+                    _ => format!("`{name}` takes {n} type parameters"),
+                };
+                Err(
+                    Diagnostic::new(span.clone(), message, format!("{} given", args.len()))
+                        .help(format!("write `{example}`")),
+                )
+            };
+            let arg = |i: usize| resolve(&args[i], named, models);
+            if let Some(&(scalar, _)) = Scalar::ALL.iter().find(|(_, n)| *n == name) {
+                arity(0, name)?;
+                return Ok(Type::Scalar(scalar));
+            }
+            match name.as_str() {
+                "String" => Ok(arity(0, "String").map(|_| Type::String)?),
+                "Bytes" => Ok(arity(0, "Bytes").map(|_| Type::Bytes)?),
+                "Option" => {
+                    arity(1, "Option<String>")?;
+                    Ok(Type::Option(Box::new(arg(0)?)))
+                }
+                "Vec" => {
+                    arity(1, "Vec<String>")?;
+                    Ok(Type::Vec(Box::new(arg(0)?)))
+                }
+                "BTreeMap" => {
+                    arity(2, "BTreeMap<String, u64>")?;
+                    let key = arg(0)?;
+                    if !key.is_map_key() {
+                        let key_span = match &args[0] {
+                            TypeExpr::Named { span, .. } | TypeExpr::Array { span, .. } => span.clone(),
+                        };
+                        return Err(Diagnostic::new(key_span, format!("`{}` cannot be a map key", key.spelling()), "not a map key type")
+                            .help("map keys are integers, `bool`, `char`, `String` or enums without floats: they need a total order")
+                            .into());
+                    }
+                    Ok(Type::Map(Box::new(key), Box::new(arg(1)?)))
+                }
+                _ => match named.types.get(name) {
+                    Some(ty) => Ok(arity(0, name).map(|_| ty.clone())?),
+                    None if named.invalid.contains(name) => Err(Unresolved::Reported),
+                    None if models.contains(name) => Err(Unresolved::Error(Diagnostic::new(span.clone(), format!("`{name}` is a model: links between models are not supported yet"), "a model, not a value type")
+                        .help(format!("store its primary key instead (for example `{}_id = \"u64\"`), or declare a `[structs.{name}]` to embed a value", name.to_lowercase())))),
+                    None => {
+                        let candidates: Vec<&str> = Scalar::ALL
+                            .iter()
+                            .map(|(_, n)| *n)
+                            .chain(BUILTIN)
+                            .chain(named.types.keys().map(String::as_str))
+                            .collect();
+                        let error = Diagnostic::new(span.clone(), format!("unknown type `{name}`"), "not a type netabase knows");
+                        Err(Unresolved::Error(match did_you_mean(name, candidates) {
+                            Some(close) => error.help(format!("did you mean `{close}`?")),
+                            None => error.help(format!("the types are {}, and the schema's own `[enums.X]` and `[structs.X]`", all_types())),
+                        }))
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// What `resolve` makes of a user-defined name: used to describe enums and structs.
+pub fn named(
+    kind_enum: bool,
+    schema: &str,
+    rust: &str,
+    index: usize,
+    has_float: bool,
+    key: bool,
+) -> Type {
+    let r = NamedRef {
+        schema: schema.to_owned(),
+        rust: rust.to_owned(),
+        index,
+        has_float,
+        key,
+    };
+    if kind_enum {
+        Type::Enum(r)
+    } else {
+        Type::Struct(r)
+    }
+}
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
@@ -37,14 +192,54 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn ty(&mut self) -> Result<Type, Diagnostic> {
+    fn ty(&mut self) -> Result<TypeExpr, Diagnostic> {
         self.skip_space();
         let start = self.pos;
+        if self.eat('[') {
+            let item = self.ty()?;
+            self.skip_space();
+            if !self.eat(';') {
+                return Err(self
+                    .error(self.here(), "expected `;` in an array type", "expected `;`")
+                    .help("write an array as `[u8; 16]`"));
+            }
+            self.skip_space();
+            let digits_start = self.pos;
+            let digits = self.text[self.pos..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
+            self.pos += digits;
+            let len = self.text[digits_start..self.pos]
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0 && n <= 65_536);
+            let Some(len) = len else {
+                return Err(self
+                    .error(
+                        digits_start..self.pos.max(digits_start + 1).min(self.text.len()),
+                        "invalid array length",
+                        "expected a length from 1 to 65536",
+                    )
+                    .help("write an array as `[u8; 16]`"));
+            };
+            self.skip_space();
+            if !self.eat(']') {
+                return Err(self
+                    .error(self.here(), "unclosed array type", "expected `]`")
+                    .help(format!("close the array: `[...; {len}]`")));
+            }
+            return Ok(TypeExpr::Array {
+                item: Box::new(item),
+                len,
+                span: self.base + start..self.base + self.pos,
+            });
+        }
         let name_len = self.text[start..]
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(self.text.len() - start);
         self.pos += name_len;
-        let name = &self.text[start..self.pos];
+        let name = self.text[start..self.pos].to_owned();
         if name.is_empty() {
             return Err(self
                 .error(
@@ -54,60 +249,44 @@ impl Parser<'_> {
                 )
                 .help(format!("the types are {}", all_types())));
         }
-        if let Some(&(scalar, _)) = Scalar::ALL.iter().find(|(_, n)| *n == name) {
-            return Ok(Type::Scalar(scalar));
-        }
-        match name {
-            "String" => Ok(Type::String),
-            "Bytes" => Ok(Type::Bytes),
-            "Option" => Ok(Type::Option(Box::new(self.parameter(name, start)?))),
-            "Vec" => Ok(Type::Vec(Box::new(self.parameter(name, start)?))),
-            _ => {
-                let candidates = Scalar::ALL
-                    .iter()
-                    .map(|(_, n)| *n)
-                    .chain(NAMED)
-                    .chain(WRAPPERS);
-                let error = self.error(
-                    start..self.pos,
-                    format!("unknown type `{name}`"),
-                    "not a type netabase knows",
-                );
-                Err(match did_you_mean(name, candidates) {
-                    Some(close) => error.help(format!("did you mean `{close}`?")),
-                    None => error.help(format!("the types are {}", all_types())),
-                })
+        let span = self.base + start..self.base + self.pos;
+        self.skip_space();
+        let mut args = Vec::new();
+        if self.eat('<') {
+            loop {
+                args.push(self.ty()?);
+                self.skip_space();
+                if self.eat('>') {
+                    break;
+                }
+                if !self.eat(',') {
+                    return Err(self
+                        .error(self.here(), format!("unclosed `{name}<`"), "expected `>`")
+                        .help(format!("close the parameter: `{name}<...>`")));
+                }
             }
         }
+        if args.is_empty() && matches!(name.as_str(), "Option" | "Vec" | "BTreeMap") {
+            let example = if name == "BTreeMap" {
+                "BTreeMap<String, u64>"
+            } else if name == "Vec" {
+                "Vec<String>"
+            } else {
+                "Option<String>"
+            };
+            return Err(Diagnostic::new(
+                span,
+                format!("`{name}` needs a type parameter"),
+                "missing `<T>`",
+            )
+            .help(format!("write `{example}`, for example")));
+        }
+        Ok(TypeExpr::Named { name, span, args })
     }
 
-    fn parameter(&mut self, wrapper: &str, start: usize) -> Result<Type, Diagnostic> {
-        self.skip_space();
-        if !self.eat('<') {
-            return Err(self
-                .error(
-                    start..self.pos,
-                    format!("`{wrapper}` needs a type parameter"),
-                    "missing `<T>`",
-                )
-                .help(format!("write `{wrapper}<String>`, for example")));
-        }
-        let inner = self.ty()?;
-        self.skip_space();
-        if !self.eat('>') {
-            let at = self.pos.min(self.text.len());
-            return Err(self
-                .error(
-                    at..(at + 1).min(self.text.len()).max(at),
-                    format!("unclosed `{wrapper}<`"),
-                    "expected `>`",
-                )
-                .help(format!(
-                    "close the parameter: `{wrapper}<{}>`",
-                    inner.spelling()
-                )));
-        }
-        Ok(inner)
+    fn here(&self) -> Range<usize> {
+        let at = self.pos.min(self.text.len());
+        at..(at + 1).min(self.text.len()).max(at)
     }
 
     fn eat(&mut self, c: char) -> bool {
@@ -142,8 +321,14 @@ fn all_types() -> String {
     let names: Vec<&str> = Scalar::ALL
         .iter()
         .map(|(_, n)| *n)
-        .chain(NAMED)
-        .chain(["Option<T>", "Vec<T>"])
+        .chain([
+            "String",
+            "Bytes",
+            "Option<T>",
+            "Vec<T>",
+            "[T; N]",
+            "BTreeMap<K, V>",
+        ])
         .collect();
     crate::parse::list(&names)
 }
@@ -153,9 +338,13 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> Result<Type, Diagnostic> {
-        parse_type(&Spanned {
+        let expr = parse_type(&Spanned {
             value: s.to_owned(),
             span: 10..12 + s.len(),
+        })?;
+        resolve(&expr, &Named::default(), &["Author".to_owned()]).map_err(|e| match e {
+            Unresolved::Error(d) => d,
+            Unresolved::Reported => panic!("nothing was declared"),
         })
     }
 
@@ -167,6 +356,18 @@ mod tests {
             Type::Option(Box::new(Type::Vec(Box::new(Type::String))))
         );
         assert_eq!(parse("Bytes").unwrap(), Type::Bytes);
+        assert_eq!(
+            parse("[u8; 16]").unwrap(),
+            Type::Array(Box::new(Type::Scalar(Scalar::U8)), 16)
+        );
+        assert_eq!(
+            parse("BTreeMap<String, Vec<i128>>").unwrap(),
+            Type::Map(
+                Box::new(Type::String),
+                Box::new(Type::Vec(Box::new(Type::Scalar(Scalar::I128))))
+            )
+        );
+        assert_eq!(parse("char").unwrap(), Type::Scalar(Scalar::Char));
     }
 
     #[test]
@@ -188,5 +389,30 @@ mod tests {
                 .contains("unexpected text")
         );
         assert!(parse("").unwrap_err().message.contains("expected a type"));
+        assert!(
+            parse("Vec<u8, u8>")
+                .unwrap_err()
+                .message
+                .contains("takes one type parameter")
+        );
+        assert!(
+            parse("[u8; 0]")
+                .unwrap_err()
+                .message
+                .contains("invalid array length")
+        );
+        assert!(
+            parse("[u8 16]")
+                .unwrap_err()
+                .message
+                .contains("expected `;`")
+        );
+        assert!(
+            parse("BTreeMap<f64, u8>")
+                .unwrap_err()
+                .message
+                .contains("cannot be a map key")
+        );
+        assert!(parse("Author").unwrap_err().message.contains("is a model"));
     }
 }

@@ -78,6 +78,33 @@ macro_rules! signed {
 unsigned!(u8, u16, u32, u64, u128);
 signed!(i8 => u8, i16 => u16, i32 => u32, i64 => u64, i128 => u128);
 
+macro_rules! float {
+    ($($t:ty => $u:ty),*) => {$(
+        /// Floats sort by IEEE 754 total order (`total_cmp`): `-NaN < -inf < ... < -0.0 < +0.0 <
+        /// ... < +inf < +NaN`. Negative numbers have every bit flipped, others only the sign bit.
+        impl KeyPart for $t {
+            #[inline]
+            fn encode_key(&self, out: &mut Vec<u8>) {
+                let bits = self.to_bits();
+                let sign = 1 << (<$u>::BITS - 1);
+                let ordered = if bits & sign != 0 { !bits } else { bits ^ sign };
+                out.extend_from_slice(&ordered.to_be_bytes());
+            }
+        }
+        impl DecodeKey for $t {
+            #[inline]
+            fn decode_key(input: &mut &[u8]) -> Result<Self, DecodeError> {
+                let ordered = take(input).map(<$u>::from_be_bytes)?;
+                let sign = 1 << (<$u>::BITS - 1);
+                let bits = if ordered & sign != 0 { ordered ^ sign } else { !ordered };
+                Ok(<$t>::from_bits(bits))
+            }
+        }
+    )*};
+}
+
+float!(f32 => u32, f64 => u64);
+
 impl KeyPart for bool {
     fn encode_key(&self, out: &mut Vec<u8>) {
         out.push(u8::from(*self));
@@ -203,7 +230,7 @@ mod tests {
 
     fn assert_sorted<T: DecodeKey + Ord + Clone + std::fmt::Debug>(mut values: Vec<T>) {
         values.sort();
-        let encoded: Vec<Vec<u8>> = values.iter().map(|v| enc(v)).collect();
+        let encoded: Vec<Vec<u8>> = values.iter().map(enc).collect();
         for (w, v) in encoded.windows(2).zip(values.windows(2)) {
             assert!(w[0] < w[1], "{:?} and {:?} encode out of order", v[0], v[1]);
         }
@@ -231,6 +258,41 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         assert_sorted(v);
+    }
+
+    #[test]
+    fn floats_sort_by_total_order() {
+        let values = [
+            -f64::NAN,
+            f64::NEG_INFINITY,
+            f64::MIN,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            2.5,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let encoded: Vec<Vec<u8>> = values.iter().map(enc).collect();
+        for (pair, v) in encoded.windows(2).zip(values.windows(2)) {
+            assert!(
+                pair[0] < pair[1],
+                "{} and {} encode out of order",
+                v[0],
+                v[1]
+            );
+            assert_eq!(v[0].total_cmp(&v[1]), std::cmp::Ordering::Less);
+        }
+        for (bytes, v) in encoded.iter().zip(values) {
+            assert_eq!(
+                f64::decode_key(&mut bytes.as_slice()).unwrap().to_bits(),
+                v.to_bits()
+            );
+        }
+        assert!(enc(&-1.0f32) < enc(&-0.5f32) && enc(&0.5f32) < enc(&f32::INFINITY));
     }
 
     #[test]

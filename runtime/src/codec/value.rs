@@ -8,6 +8,7 @@ use bincode::de::{Decode, DecoderImpl};
 use bincode::enc::write::Writer as BincodeWrite;
 use bincode::enc::{Encode, EncoderImpl};
 use bincode::error::{DecodeError as BincodeDecodeError, EncodeError};
+use std::collections::BTreeMap;
 
 const CONFIG: Configuration = standard();
 
@@ -299,6 +300,84 @@ impl<'a, T: BorrowValue<'a>> BorrowValue<'a> for Vec<T> {
     }
 }
 
+/// Fixed-size arrays: the items one after another, no length.
+impl<T: Value, const N: usize> Value for [T; N] {
+    fn write(&self, w: &mut Writer<'_>) {
+        for item in self {
+            item.write(w);
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let items = (0..N).map(|_| T::read(r)).collect::<Result<Vec<T>, _>>()?;
+        items
+            .try_into()
+            .map_err(|_| DecodeError::new("array length mismatch"))
+    }
+}
+
+impl<'a, T: BorrowValue<'a>, const N: usize> BorrowValue<'a> for [T; N] {
+    type Owned = [T::Owned; N];
+    fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let items = (0..N)
+            .map(|_| T::read_borrowed(r))
+            .collect::<Result<Vec<T>, _>>()?;
+        items
+            .try_into()
+            .map_err(|_| DecodeError::new("array length mismatch"))
+    }
+    fn to_owned_value(&self) -> Self::Owned {
+        std::array::from_fn(|i| self[i].to_owned_value())
+    }
+}
+
+/// Maps: a length, then key and value pairs in key order. A key repeated in the stored bytes is
+/// corruption (no encoder writes one).
+impl<K: Value + Ord, V: Value> Value for BTreeMap<K, V> {
+    fn write(&self, w: &mut Writer<'_>) {
+        w.bincode(&(self.len() as u64));
+        for (k, v) in self {
+            k.write(w);
+            v.write(w);
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let len = r.len()?;
+        let mut map = BTreeMap::new();
+        for _ in 0..len {
+            let k = K::read(r)?;
+            let v = V::read(r)?;
+            if map.insert(k, v).is_some() {
+                return Err(DecodeError::new("map key repeated"));
+            }
+        }
+        Ok(map)
+    }
+}
+
+impl<'a, K: BorrowValue<'a> + Ord, V: BorrowValue<'a>> BorrowValue<'a> for BTreeMap<K, V>
+where
+    K::Owned: Ord,
+{
+    type Owned = BTreeMap<K::Owned, V::Owned>;
+    fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let len = r.len()?;
+        let mut map = BTreeMap::new();
+        for _ in 0..len {
+            let k = K::read_borrowed(r)?;
+            let v = V::read_borrowed(r)?;
+            if map.insert(k, v).is_some() {
+                return Err(DecodeError::new("map key repeated"));
+            }
+        }
+        Ok(map)
+    }
+    fn to_owned_value(&self) -> Self::Owned {
+        self.iter()
+            .map(|(k, v)| (k.to_owned_value(), v.to_owned_value()))
+            .collect()
+    }
+}
+
 // `Any` downcasts need the sized `Vec`, hence `&Vec<T>` rather than a slice.
 #[allow(clippy::ptr_arg)]
 fn as_bytes<T: 'static>(v: &Vec<T>) -> Option<&[u8]> {
@@ -331,6 +410,27 @@ mod tests {
         round_trip(vec![String::from("a"), String::new()]);
         round_trip(vec![0u8, 255, 7]);
         round_trip(Vec::<u16>::new());
+        round_trip(u128::MAX);
+        round_trip(i128::MIN);
+        round_trip('東');
+        round_trip([String::from("a"), String::new(), String::from("ü")]);
+        round_trip(BTreeMap::from([
+            (String::from("b"), -1i64),
+            (String::new(), 0),
+        ]));
+        round_trip(BTreeMap::<u8, Vec<bool>>::new());
+    }
+
+    #[test]
+    fn repeated_map_keys_are_corruption() {
+        let mut buf = Vec::new();
+        let mut w = Writer::new(&mut buf);
+        w.write(&2u64);
+        for _ in 0..2 {
+            w.write(&7u8);
+            w.write(&true);
+        }
+        assert!(Reader::new(&buf).read::<BTreeMap<u8, bool>>().is_err());
     }
 
     #[test]
