@@ -9,7 +9,7 @@ use netabase::Store;
 use std::time::{Duration, Instant};
 
 /// Cities are parsed and written in batches of this many records.
-const BATCH: usize = 4096;
+const BATCH: usize = 1024;
 
 /// Which cities file to import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +46,6 @@ pub struct Imported {
     pub cities: u64,
     /// Cities in the database after the import: more than `cities` when an earlier import
     /// stored cities this one does not have.
-    pub cities_in_store: u64,
     /// Wall time of parsing, writing and committing.
     pub elapsed: Duration,
 }
@@ -55,7 +54,7 @@ pub struct Imported {
 pub fn progress_bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
     let style = ProgressStyle::with_template(
-        "{msg:>9} [{bar:40.cyan/blue}] {human_pos}/{human_len} cities ({per_sec}, {eta} left)",
+        "{msg:>10} [{wide_bar:.cyan/blue}] {human_pos}/{human_len} cities, {eta} left",
     )
     .map(|style| style.progress_chars("=> "))
     .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -63,8 +62,8 @@ pub fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-/// Imports every country and the cities of `set`, in one write transaction. Existing records
-/// with the same keys are replaced (`put`), so importing twice is fine. `make_bar` receives the
+/// Imports every country and the cities of `set`, in one write transaction that first clears
+/// both trees: the database then holds exactly this data set, whatever was imported before. `make_bar` receives the
 /// number of cities to come.
 pub fn import(
     store: &Store<Atlas>,
@@ -81,6 +80,7 @@ pub fn import(
     let txn = store.begin_write()?;
     let countries = {
         let mut tree = txn.countries()?;
+        tree.clear()?;
         let rows = data::countries(data::COUNTRIES_TSV)
             .and_then(|rows| rows.collect::<Result<Vec<_>, DataError>>())
             .map_err(|error| AppError::in_file("countries.tsv", error))?;
@@ -88,6 +88,7 @@ pub fn import(
     };
     let cities = {
         let mut tree = txn.cities()?;
+        tree.clear()?;
         let mut rows = data::cities(tsv.as_slice()).map_err(|e| AppError::in_file(&file, e))?;
         let mut batch: Vec<City> = Vec::with_capacity(BATCH);
         let mut written = 0;
@@ -104,14 +105,12 @@ pub fn import(
         }
         written
     };
-    let cities_in_store = txn.cities()?.len()?;
     bar.set_message("committing");
     txn.commit()?;
     bar.finish_and_clear();
     Ok(Imported {
         countries,
         cities,
-        cities_in_store,
         elapsed: start.elapsed(),
     })
 }
@@ -127,7 +126,7 @@ mod tests {
             import(&store, CitySet::Cities15000, |_| ProgressBar::hidden()).expect("import");
         assert_eq!(imported.countries, 252);
         assert_eq!(imported.cities, 34_006);
-        assert_eq!(imported.cities_in_store, 34_006);
+        assert_eq!(store.len::<City>().expect("len"), 34_006);
 
         let txn = store.begin_read().expect("read");
         let countries = txn.countries().expect("countries");
@@ -159,7 +158,8 @@ mod tests {
         let again =
             import(&store, CitySet::Cities15000, |_| ProgressBar::hidden()).expect("second import");
         assert_eq!(again.cities, 34_006);
-        assert_eq!(again.cities_in_store, 34_006);
+        assert_eq!(again.cities, 34_006);
+        assert_eq!(store.len::<City>().expect("len"), 34_006);
         let txn = store.begin_read().expect("read");
         let cities = txn.cities().expect("cities");
         assert_eq!(cities.len().expect("len"), 34_006);

@@ -25,9 +25,11 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// An atlas of the world's countries and cities, from GeoNames (https://www.geonames.org,
-/// CC BY 4.0), stored with netabase. Without a command: imports the cities if needed and shows
-/// a short tour.
+/// An atlas of the world's countries and cities, stored with netabase.
+///
+/// Without a command, it imports the cities if the database has none and shows a short tour.
+///
+/// Data: GeoNames (https://www.geonames.org), CC BY 4.0.
 #[derive(Debug, Parser)]
 #[command(name = "example-app", version)]
 struct Cli {
@@ -40,8 +42,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Imports the countries and cities (of 15,000 people or more) in one transaction.
-    /// Existing records are replaced.
+    /// Imports the countries and the cities of 15,000 people or more, in one transaction.
+    ///
+    /// The import replaces whatever the database held, so importing twice is fine.
     Import {
         /// Imports the 234,908 cities of 500 people or more instead of the 34,006 of 15,000.
         #[arg(long)]
@@ -57,10 +60,27 @@ enum Command {
         /// ISO 3166-1 code of 2 or 3 letters, in any case, such as JP or JPN.
         iso: String,
     },
-    /// Counts the cities in a time zone and lists the 10 most populous.
+    /// Counts the cities in a time zone and lists the 10 most populous, or pages through them.
+    ///
+    /// With `--page`, lists the cities in GeoNames id order, one page at a time: each page ends
+    /// with the `--after` value that gives the next one (a cursor, stable under inserts).
     Timezone {
         /// IANA time zone, such as Europe/Paris.
         tz: String,
+        /// Page through the cities, this many at a time.
+        #[arg(long, value_name = "N")]
+        page: Option<usize>,
+        /// With `--page`: start after this GeoNames id (the last one of the previous page).
+        #[arg(long, value_name = "ID", requires = "page")]
+        after: Option<u64>,
+    },
+    /// Lists the cities whose name starts with a prefix, such as "San", in name order.
+    Prefix {
+        /// The start of the name, with accents and capitals.
+        prefix: String,
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Counts countries and cities, countries per continent, and the 5 most populous cities.
     Stats,
@@ -106,8 +126,16 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), AppError> {
         Some(Command::Country { iso }) => {
             queries::country(&open_existing(path)?.begin_read()?, &iso, out)
         }
-        Some(Command::Timezone { tz }) => {
+        Some(Command::Timezone { tz, page: None, .. }) => {
             queries::timezone(&open_existing(path)?.begin_read()?, &tz, out)
+        }
+        Some(Command::Timezone {
+            tz,
+            page: Some(size),
+            after,
+        }) => queries::timezone_page(&open_existing(path)?.begin_read()?, &tz, size, after, out),
+        Some(Command::Prefix { prefix, limit }) => {
+            queries::prefix(&open_existing(path)?.begin_read()?, &prefix, limit, out)
         }
         Some(Command::Stats) => queries::stats(&open_existing(path)?.begin_read()?, out),
     }
@@ -136,12 +164,5 @@ fn report_import(imported: &Imported, out: &mut dyn Write) -> Result<(), AppErro
         imported.cities,
         imported.elapsed.as_secs_f64()
     )?;
-    if imported.cities_in_store != imported.cities {
-        writeln!(
-            out,
-            "the database now holds {} cities: those of an earlier, larger import are kept",
-            imported.cities_in_store
-        )?;
-    }
     Ok(())
 }

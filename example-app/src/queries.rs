@@ -237,7 +237,15 @@ pub fn country(txn: &Txn<'_>, code: &str, out: &mut dyn Write) -> Result<(), App
     };
     writeln!(out, "  neighbours  {neighbours}")?;
 
-    let (total, top) = count_and_top(txn.cities()?.by_country_code(&country.iso)?, 10)?;
+    // One count of index entries (nothing decoded), and one ordered scan of the composite key
+    // (country, population) read backwards: the largest cities first, no sorting.
+    let cities = txn.cities()?;
+    let total = cities.count_by_country_code(&country.iso)?;
+    let top = cities
+        .prefix_by_country_population_country_code(&country.iso)?
+        .rev()
+        .take(10)
+        .collect::<netabase::Result<Vec<_>>>()?;
     if total == 0 {
         writeln!(out, "  no cities in the database")?;
     } else {
@@ -272,6 +280,92 @@ pub fn timezone(txn: &Txn<'_>, tz: &str, out: &mut dyn Write) -> Result<(), AppE
     write_city_list(out, &top, &mut CountryNames::new(txn), true)
 }
 
+/// `timezone <tz> --page N [--after ID]`: one page of the time zone's cities in GeoNames id
+/// order, starting after the cursor `after`.
+pub fn timezone_page(
+    txn: &Txn<'_>,
+    tz: &str,
+    size: usize,
+    after: Option<u64>,
+    out: &mut dyn Write,
+) -> Result<(), AppError> {
+    let cities = txn.cities()?;
+    let total = cities.count_by_timezone(tz)?;
+    let page = match after {
+        Some(id) => cities.by_timezone_after(tz, id)?,
+        None => cities.by_timezone(tz)?,
+    }
+    .take(size)
+    .collect::<netabase::Result<Vec<_>>>()?;
+    let start = match after {
+        Some(id) => format!("after id {id}"),
+        None => "from the start".to_owned(),
+    };
+    writeln!(
+        out,
+        "{} in the time zone {tz}; {} {start}:",
+        count(total, "city", "cities"),
+        count(page.len() as u64, "city", "cities")
+    )?;
+    for city in &page {
+        writeln!(
+            out,
+            "  {:>9}  {} ({}), population {}",
+            city.geonameid,
+            city.name,
+            city.country_code,
+            thousands(city.population)
+        )?;
+    }
+    match page.last() {
+        Some(last) if page.len() == size => {
+            writeln!(out, "next page: --page {size} --after {}", last.geonameid)?
+        }
+        _ => writeln!(out, "(end of the list)")?,
+    }
+    Ok(())
+}
+
+/// `prefix <text>`: the cities whose name starts with `text`, in name order (one range scan of
+/// the name index), with how many there are.
+pub fn prefix(
+    txn: &Txn<'_>,
+    text: &str,
+    limit: usize,
+    out: &mut dyn Write,
+) -> Result<(), AppError> {
+    let cities = txn.cities()?;
+    let mut total = 0u64;
+    let mut shown = Vec::with_capacity(limit);
+    for city in cities.prefix_by_name(text)? {
+        let city = city?;
+        total += 1;
+        if shown.len() < limit {
+            shown.push(city);
+        }
+    }
+    writeln!(
+        out,
+        "{} whose name starts with {text:?}{}",
+        count(total, "city", "cities"),
+        if total > shown.len() as u64 {
+            format!("; the first {} by name:", shown.len())
+        } else {
+            ":".to_owned()
+        }
+    )?;
+    for city in &shown {
+        writeln!(
+            out,
+            "  {} ({}), population {}",
+            city.name,
+            city.country_code,
+            thousands(city.population)
+        )?;
+    }
+    Ok(())
+}
+
 /// For the tour: how many cities use the time zone, and its 3 most populous.
 pub fn timezone_summary(txn: &Txn<'_>, tz: &str, out: &mut dyn Write) -> Result<(), AppError> {
     let (total, top) = count_and_top(txn.cities()?.by_timezone(tz)?, 3)?;
@@ -304,11 +398,7 @@ pub fn stats(txn: &Txn<'_>, out: &mut dyn Write) -> Result<(), AppError> {
     )?;
     writeln!(out, "Countries per continent:")?;
     for code in CONTINENTS {
-        let mut n = 0u64;
-        for country in countries.by_continent(code)? {
-            country?;
-            n += 1;
-        }
+        let n = countries.count_by_continent(code)?;
         writeln!(out, "  {code} {:<14} {n:>3}", continent_name(code))?;
     }
     let (_, top) = count_and_top(cities.iter()?, 5)?;

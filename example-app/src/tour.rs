@@ -31,6 +31,10 @@ pub fn tour(store: &Store<Atlas>, path: &Path, out: &mut dyn Write) -> Result<()
     queries::city_summary(&txn, "Springfield", out)?;
     writeln!(out, "\n$ example-app timezone Europe/Paris")?;
     queries::timezone_summary(&txn, "Europe/Paris", out)?;
+    writeln!(out, "\n$ example-app prefix \"San \" --limit 5")?;
+    queries::prefix(&txn, "San ", 5, out)?;
+    writeln!(out, "\n$ example-app timezone Pacific/Fiji --page 3")?;
+    queries::timezone_page(&txn, "Pacific/Fiji", 3, None, out)?;
     // `stats` ends with the GeoNames credit.
     writeln!(out, "\n$ example-app stats")?;
     queries::stats(&txn, out)?;
