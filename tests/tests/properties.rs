@@ -587,3 +587,84 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Float keys: IEEE total order (-NaN < -inf < ... < -0.0 < +0.0 < ... < +inf < NaN). The oracle
+// is a list sorted with `total_cmp`, so it does not share the store's encoding.
+
+fn f64_key() -> impl Strategy<Value = f64> + Clone {
+    prop::sample::select(vec![
+        f64::NAN,
+        -f64::NAN,
+        f64::NEG_INFINITY,
+        -1.5,
+        -f64::MIN_POSITIVE,
+        -0.0,
+        0.0,
+        1e-300,
+        2.5,
+        f64::MAX,
+        f64::INFINITY,
+    ])
+}
+
+fn f32_value() -> impl Strategy<Value = f32> {
+    prop::sample::select(vec![f32::NAN, -1.0, -0.0, 0.0, 1.0, f32::INFINITY])
+}
+
+fn in_bounds(v: f64, range: &(Bound<f64>, Bound<f64>)) -> bool {
+    use std::cmp::Ordering::*;
+    let after_start = match range.0 {
+        Bound::Included(s) => v.total_cmp(&s) != Less,
+        Bound::Excluded(s) => v.total_cmp(&s) == Greater,
+        Bound::Unbounded => true,
+    };
+    let before_end = match range.1 {
+        Bound::Included(e) => v.total_cmp(&e) != Greater,
+        Bound::Excluded(e) => v.total_cmp(&e) == Less,
+        Bound::Unbounded => true,
+    };
+    after_start && before_end
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn float_keys_match_oracle(
+        puts in prop::collection::vec((f64_key(), f32_value()), 0..24),
+        removes in prop::collection::vec(f64_key(), 0..4),
+        range in (bound(f64_key()), bound(f64_key())),
+    ) {
+        let store = Store::<Keys>::in_memory().expect("store");
+        // The oracle: one record per key bit pattern (so -0.0 and +0.0, and each NaN, are distinct).
+        let mut oracle: Vec<ByF64> = Vec::new();
+        let txn = store.begin_write().expect("write");
+        {
+            let mut tree = txn.by_f64s().expect("tree");
+            for (id, v) in puts {
+                tree.put(&ByF64 { id, v }).expect("put");
+                oracle.retain(|r| r.id.to_bits() != id.to_bits());
+                oracle.push(ByF64 { id, v });
+            }
+            for id in &removes {
+                let removed = tree.remove(*id).expect("remove").map(|r| r.id.to_bits());
+                let expected = oracle.iter().position(|r| r.id.to_bits() == id.to_bits()).map(|i| oracle.remove(i).id.to_bits());
+                prop_assert_eq!(removed, expected);
+            }
+        }
+        txn.commit().expect("commit");
+        oracle.sort_by(|a, b| a.id.total_cmp(&b.id));
+        let bits = |records: Vec<ByF64>| records.into_iter().map(|r| (r.id.to_bits(), r.v.to_bits())).collect::<Vec<_>>();
+        let txn = store.begin_read().expect("read");
+        let tree = txn.by_f64s().expect("tree");
+        prop_assert_eq!(bits(collect(tree.iter().expect("iter"))), bits(oracle.clone()));
+        let in_range: Vec<ByF64> = oracle.iter().filter(|r| in_bounds(r.id, &range)).cloned().collect();
+        prop_assert_eq!(bits(collect(tree.range(range).expect("range"))), bits(in_range.clone()));
+        prop_assert_eq!(bits(collect(tree.range(range).expect("range").rev())), bits(in_range.into_iter().rev().collect()));
+        // The f32 secondary key, in (value, primary key) total order.
+        let mut by_v = oracle.clone();
+        by_v.sort_by(|a, b| a.v.total_cmp(&b.v).then(a.id.total_cmp(&b.id)));
+        prop_assert_eq!(bits(collect(tree.range_by_v(..).expect("by v"))), bits(by_v));
+    }
+}

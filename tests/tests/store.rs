@@ -690,3 +690,43 @@ fn every_index_table_exists_before_the_first_write() -> Result {
     assert_eq!(unique.len(), tables.len(), "a table is listed twice");
     Ok(())
 }
+
+#[test]
+fn clear_empties_the_records_and_every_index() -> Result {
+    let store = seeded()?;
+    let txn = store.begin_write()?;
+    {
+        let mut authors = txn.authors()?;
+        assert_eq!(authors.clear()?, 4);
+        assert!(authors.is_empty()?);
+        assert_eq!(authors.get_by_name("Haruki")?, None);
+        assert_eq!(authors.count_range_by_country(..)?, 0);
+        assert_eq!(authors.count_range_by_name(..)?, 0);
+        // The tree is usable afterwards, and a freed unique value can be taken again.
+        authors.put(&author(9, "Haruki", Some("JP")))?;
+        assert_eq!(ids(collect(authors.by_country("JP")?)), [9]);
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+#[test]
+fn views_borrow_their_strings_and_bytes_from_the_stored_value() -> Result {
+    let store = seeded()?;
+    let txn = store.begin_read()?;
+    let books = txn.books()?;
+    for guard in books.iter_ref()? {
+        let guard = guard?;
+        let stored = guard.bytes().as_ptr_range();
+        let view = guard.view()?;
+        // No copy: each &str and &[u8] of the view points into the stored bytes.
+        assert!(stored.contains(&view.title.as_ptr()) && stored.contains(&view.isbn.as_ptr()));
+        for tag in &view.tags {
+            assert!(stored.contains(&tag.as_ptr()));
+        }
+        if let Some(cover) = view.cover {
+            assert!(stored.contains(&cover.as_ptr()));
+        }
+    }
+    Ok(())
+}
