@@ -112,6 +112,13 @@ impl Builder {
             }
         };
         for schema in &self.schemas {
+            // The path goes into a `cargo:` line, which a line break would end.
+            if schema.to_string_lossy().contains(['\n', '\r']) {
+                return Err(Error::Config(format!(
+                    "schema path {:?} contains a line break",
+                    schema
+                )));
+            }
             println!("cargo:rerun-if-changed={}", schema.display());
             let source = std::fs::read_to_string(schema).map_err(|source| Error::Io {
                 path: schema.clone(),

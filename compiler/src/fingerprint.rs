@@ -50,8 +50,9 @@ pub fn layout(schema: &Schema) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "  {} key ({})",
+                "  {} key {} ({})",
                 if key.unique { "unique" } else { "index" },
+                key.name.schema,
                 fields.join(", ")
             );
         }

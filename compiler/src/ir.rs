@@ -101,6 +101,8 @@ pub struct Model {
     pub doc: Option<String>,
     /// The 1-based line of the `[models.X]` table.
     pub line: usize,
+    /// The byte range of the model's name in the schema, for errors found after validation.
+    pub span: std::ops::Range<usize>,
     /// The fields, in source order (the encoding order).
     pub fields: Vec<Field>,
     /// The primary key's fields (positions in `fields`): one field, or several for a composite key.

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod collisions;
 pub mod diagnostics;
 pub mod emit;
 pub mod fingerprint;
@@ -36,7 +37,7 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 
 /// The runtime contract the generated code is written for; it must equal
 /// `netabase::CODEGEN_VERSION`, which the generated code checks at compile time.
-pub const CODEGEN_VERSION: u32 = 1;
+pub const CODEGEN_VERSION: u32 = 2;
 
 /// Options of [`generate`].
 #[derive(Debug, Clone, Default)]
@@ -86,10 +87,23 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
             extra_derives: &derives,
         },
     );
-    format::format(tokens, name).map_err(|e| {
-        fail(vec![
-            Diagnostic::new(0..0, format!("internal error: {e}"), "netabase-build bug")
+    // Parsing what emit produced can only fail through a bug in emit: reported, never a panic.
+    let file: syn::File = match syn::parse2(tokens) {
+        Ok(file) => file,
+        Err(e) => {
+            return Err(fail(vec![
+                Diagnostic::new(
+                    0..0,
+                    format!("internal error: generated code does not parse: {e}"),
+                    "netabase-build bug",
+                )
                 .help("please report this with the schema"),
-        ])
-    })
+            ]));
+        }
+    };
+    let collisions = collisions::methods(&schema, &file);
+    if !collisions.is_empty() {
+        return Err(fail(collisions));
+    }
+    Ok(format::format(file, name))
 }

@@ -27,12 +27,51 @@ pub enum Error {
     #[error("could not set durability: {0}")]
     Durability(#[from] redb::SetDurabilityError),
     /// A file-system problem outside redb (for example, the database's directory is missing).
-    #[error("{context}: {source}")]
+    /// The message is the context, which says what is wrong and what to do; the underlying
+    /// error is its `source()`.
+    #[error("{context}")]
     Io {
         /// What netabase was doing.
         context: String,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// The database file is already open, by another process or by another [`Store`](crate::Store)
+    /// in this one. Only one may have a file open at a time: close the other first, or share
+    /// one `Store` between threads in an `Arc`.
+    #[error(
+        "the database {} is already open, by another process or by another Store in this process: \
+         only one may have it open at a time; close the other first (within one process, share one \
+         Store in an Arc)",
+        path.display()
+    )]
+    AlreadyOpen {
+        /// The database file.
+        path: std::path::PathBuf,
+    },
+    /// The file is not a database netabase can open: not a redb file at all.
+    #[error(
+        "{} is not a netabase database ({detail}): check the path; netabase opens the redb files \
+         it created",
+        path.display()
+    )]
+    NotADatabase {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What redb found wrong.
+        detail: String,
+    },
+    /// The file is a redb database, but damaged beyond what redb can repair (found when opening
+    /// it, for example with [`StoreBuilder::verify_on_open`](crate::StoreBuilder::verify_on_open)).
+    #[error(
+        "the database {} is damaged and cannot be repaired ({detail}): restore it from a backup",
+        path.display()
+    )]
+    Corrupted {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// What redb found.
+        detail: String,
     },
     /// A stored value or key does not decode: the file is corrupted, or was written by an
     /// incompatible layout.

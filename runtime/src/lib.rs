@@ -21,18 +21,50 @@
 //!
 //! ## Rules
 //!
-//! * Writes are atomic per transaction: nothing is visible before `commit`, and an aborted or
-//!   dropped write transaction leaves nothing.
-//! * Every write keeps every index exact, in the same transaction.
+//! Atomicity:
+//!
+//! * Writes are atomic per transaction: nothing is visible before `commit`, readers never see
+//!   part of a commit, and an aborted or dropped write transaction leaves nothing.
+//! * Every write keeps every index exact, in the same transaction: a commit holds a record and
+//!   its index entries, or neither.
 //! * A call that returns [`Error::UniqueViolation`], [`Error::AlreadyExists`] or
-//!   [`Error::Decode`] leaves the store as it was before that call; `put_many` is all or nothing.
-//! * Bytes from a file never cause a panic: they decode or they are an [`Error`].
+//!   [`Error::Decode`] leaves the store as it was before that call, and the transaction usable:
+//!   go on, commit the writes that succeeded, or abort. The batch calls (`put_many`,
+//!   `remove_many`, `remove_range`, `retain`) are all or nothing: an error undoes the part of
+//!   the call already done.
+//! * After any other error (storage, I/O), abort the transaction; `abort` (or dropping it)
+//!   always discards everything it wrote.
+//!
+//! Durability and crashes:
+//!
+//! * With [`Durability::Immediate`] (the default) a commit is on disk when `commit` returns; a
+//!   crash (even `SIGKILL` in the middle of a commit) loses no returned commit and leaves no
+//!   partial one: the next open recovers the last commit (redb's copy-on-write commits).
+//! * [`Store::check_integrity`] checks redb's page checksums and netabase's own invariants and
+//!   lists every problem it finds.
+//!
+//! Bad files:
+//!
+//! * Bytes that reach netabase's decoding never cause a panic: they decode or they are an
+//!   [`Error`]. Every length prefix is checked against the bytes that are left before anything is
+//!   allocated, so a corrupted length cannot allocate gigabytes.
+//! * redb trusts the page structure of the files it opens. A file that may have been damaged
+//!   outside redb (or comes from elsewhere) should be opened with
+//!   [`StoreBuilder::verify_on_open`], which verifies every page's checksum and refuses a damaged
+//!   file with [`Error::Corrupted`] instead of letting redb read it.
+//! * A file that is not a redb database is [`Error::NotADatabase`]; a database of another
+//!   definition, version or layout is [`Error::SchemaMismatch`]; a file another process (or
+//!   another `Store`) has open is [`Error::AlreadyOpen`]. Their contents are left as they were.
+//!
+//! Threads: a [`Store`] is `Send + Sync`; share it in an `Arc`. Read transactions are
+//! snapshots and run alongside each other and the one write transaction at a time.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod codec;
 mod error;
+mod integrity;
 mod meta;
 mod model;
 mod store;
@@ -40,8 +72,9 @@ mod transaction;
 mod tree;
 
 pub use error::{Error, Result, SchemaInfo};
+pub use integrity::{IntegrityReport, Problem, ProblemKind};
 pub use meta::META_TABLE;
-pub use model::{Definition, IndexDef, Model, ModelRef};
+pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
@@ -59,7 +92,7 @@ macro_rules! include_schema {
 
 /// The version of the contract between generated code and this runtime. `netabase-build`
 /// writes the value it was built for into every generated file, which checks it at compile time.
-pub const CODEGEN_VERSION: u32 = 1;
+pub const CODEGEN_VERSION: u32 = 2;
 
 #[doc(hidden)]
 pub mod __private {

@@ -1,7 +1,8 @@
 //! The traits that generated code implements. Users call the generated wrappers; these traits
 //! let the runtime hold every algorithm once, generically.
 
-use crate::codec::{DecodeError, KeyPart};
+use crate::codec::{DecodeError, DecodeKey};
+use crate::error::Result;
 use crate::transaction::{ReadTransaction, WriteTransaction};
 
 /// A definition: the set of models stored together in one database, generated from a schema's
@@ -19,6 +20,18 @@ pub trait Definition: Sized + 'static {
     type Read<'s>: From<ReadTransaction<'s, Self>>;
     /// The generated write transaction, with one method per model.
     type Write<'s>: From<WriteTransaction<'s, Self>>;
+
+    /// Calls [`visitor.visit::<M>()`](ModelVisitor::visit) for every model `M` of the
+    /// definition, in schema order, stopping at the first error. Generated; it lets the runtime
+    /// run generic work over every model (such as
+    /// [`Store::check_integrity`](crate::Store::check_integrity)).
+    fn visit_models<V: ModelVisitor<Self>>(visitor: &mut V) -> Result<()>;
+}
+
+/// Work done once per model of definition `D`, generically: see [`Definition::visit_models`].
+pub trait ModelVisitor<D: Definition> {
+    /// Called once for each model `M` of `D`.
+    fn visit<M: Model<Definition = D>>(&mut self) -> Result<()>;
 }
 
 /// One secondary index of a model.
@@ -37,7 +50,7 @@ pub trait Model: Sized + 'static {
     /// The definition the model belongs to.
     type Definition: Definition;
     /// The generated primary key type.
-    type PrimaryKey: KeyPart + std::fmt::Debug;
+    type PrimaryKey: DecodeKey + std::fmt::Debug;
     /// The generated zero-copy view.
     type Ref<'a>: ModelRef<'a, Model = Self>;
     /// The generated named tree wrapper around a runtime tree `A`.

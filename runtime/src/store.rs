@@ -1,6 +1,7 @@
 //! [`Store`]: a redb database holding one definition's models.
 
 use crate::error::{Error, Result};
+use crate::integrity::{IntegrityReport, Problem, ProblemKind};
 use crate::meta;
 use crate::model::{Definition, Model};
 use crate::transaction::{ReadTransaction, WriteTransaction};
@@ -41,6 +42,7 @@ pub struct StoreBuilder<D: Definition> {
     cache_size: Option<usize>,
     durability: Durability,
     create_if_missing: bool,
+    verify_on_open: bool,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -50,6 +52,7 @@ impl<D: Definition> Default for StoreBuilder<D> {
             cache_size: None,
             durability: Durability::Immediate,
             create_if_missing: true,
+            verify_on_open: false,
             _definition: PhantomData,
         }
     }
@@ -75,8 +78,22 @@ impl<D: Definition> StoreBuilder<D> {
         self
     }
 
+    /// Whether [`open`](Self::open) verifies the whole file before trusting it (default
+    /// `false`). redb then checks the checksum of every page of the last commit (rolling back
+    /// to the commit before it if that one is damaged), and a file damaged beyond that is
+    /// refused with [`Error::Corrupted`]. Without it, opening reads only what it needs:
+    /// netabase's own decoding still never panics, but redb trusts the structure of its pages,
+    /// and a file damaged outside redb (bit rot, a bad copy, a hostile file) can make it
+    /// panic. Use it for files that may have been damaged or that come from elsewhere. It reads
+    /// the whole file, so opening takes time proportional to its size.
+    pub fn verify_on_open(mut self, verify: bool) -> Self {
+        self.verify_on_open = verify;
+        self
+    }
+
     fn redb_builder(&self) -> redb::Builder {
         let mut builder = redb::Database::builder();
+        builder.set_check_integrity_on_open(self.verify_on_open);
         if let Some(bytes) = self.cache_size {
             builder.set_cache_size(bytes);
         }
@@ -86,8 +103,16 @@ impl<D: Definition> StoreBuilder<D> {
     /// Opens (or creates) the database file at `path` and checks it was written for `D`.
     pub fn open(self, path: impl AsRef<Path>) -> Result<Store<D>> {
         let path = path.as_ref();
-        let db = if path.exists() {
-            self.redb_builder().open(path)?
+        // redb's `create` opens an existing database, and also initializes an existing empty
+        // file (from `touch` or a temp-file crate), which `open` refuses.
+        let db = if path.exists() && !self.create_if_missing {
+            self.redb_builder()
+                .open(path)
+                .map_err(|e| open_error(path, e, "open"))?
+        } else if path.exists() {
+            self.redb_builder()
+                .create(path)
+                .map_err(|e| open_error(path, e, "open"))?
         } else if !self.create_if_missing {
             return Err(Error::Io {
                 context: format!(
@@ -102,14 +127,16 @@ impl<D: Definition> StoreBuilder<D> {
             {
                 return Err(Error::Io {
                     context: format!(
-                        "cannot create {}: directory {} does not exist",
+                        "cannot create {}: directory {} does not exist (create it first)",
                         path.display(),
                         dir.display()
                     ),
                     source: std::io::ErrorKind::NotFound.into(),
                 });
             }
-            self.redb_builder().create(path)?
+            self.redb_builder()
+                .create(path)
+                .map_err(|e| open_error(path, e, "create"))?
         };
         self.finish(db)
     }
@@ -133,6 +160,47 @@ impl<D: Definition> StoreBuilder<D> {
     }
 }
 
+/// Turns redb's error on opening `path` into one that names the file and says what to do.
+fn open_error(path: &Path, error: redb::DatabaseError, doing: &str) -> Error {
+    let path_buf = path.to_path_buf();
+    match error {
+        redb::DatabaseError::DatabaseAlreadyOpen => Error::AlreadyOpen { path: path_buf },
+        redb::DatabaseError::Storage(redb::StorageError::Io(source)) => match source.kind() {
+            // redb's "not a redb database" (bad magic number, empty file) is `InvalidData`.
+            std::io::ErrorKind::InvalidData => Error::NotADatabase {
+                path: path_buf,
+                detail: source.to_string(),
+            },
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                let context = if doing == "create" {
+                    format!(
+                        "cannot create {}: netabase needs write access to its directory (make it \
+                         writable, or choose another path)",
+                        path.display()
+                    )
+                } else {
+                    format!(
+                        "cannot open {} for writing: netabase needs write access to the database \
+                         file, even to read it (make it writable, for example with `chmod u+w`, \
+                         or copy it somewhere writable)",
+                        path.display()
+                    )
+                };
+                Error::Io { context, source }
+            }
+            _ => Error::Io {
+                context: format!("cannot {doing} the database {}", path.display()),
+                source,
+            },
+        },
+        redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => Error::Corrupted {
+            path: path_buf,
+            detail,
+        },
+        other => Error::Database(other),
+    }
+}
+
 impl<D: Definition> Store<D> {
     /// Opens the database at `path`, creating it if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -147,6 +215,53 @@ impl<D: Definition> Store<D> {
     /// Options for opening a store.
     pub fn builder() -> StoreBuilder<D> {
         StoreBuilder::default()
+    }
+
+    /// Checks the whole database: redb's own check of the file first (the checksum of every
+    /// page, the allocator state), then netabase's invariants in one read snapshot: every
+    /// record decodes and is stored under its own primary key, every index entry points to an
+    /// existing record whose field has the entry's value, every record's secondary keys are in
+    /// every index, and a unique index holds one record per value.
+    ///
+    /// redb guards the bytes, netabase their meaning. A damaged page fails redb's check: redb
+    /// then repairs the file by rolling it back to its last commit that verifies (reported as
+    /// [`ProblemKind::Storage`] with `repaired`, and the invariants are checked on the repaired
+    /// file), or, when no commit verifies, the report holds that one problem (the pages cannot
+    /// be trusted to read further). Bytes that pass redb's check but break netabase's rules (a
+    /// value that does not decode, an index entry without its record, ...) are named record by
+    /// record.
+    ///
+    /// Returns a report listing every problem found; [`IntegrityReport::is_clean`] says whether
+    /// there was none. An `Err` means the check itself could not run. It takes `&mut self`
+    /// because redb's check needs the database to itself: no transaction may be open (a store
+    /// shared in an `Arc` must be taken back first). It reads every record and index entry, so it
+    /// takes time proportional to the database's size.
+    pub fn check_integrity(&mut self) -> Result<IntegrityReport> {
+        let mut report = IntegrityReport::default();
+        let problem = |kind| Problem {
+            table: String::new(),
+            key: None,
+            record: None,
+            kind,
+        };
+        match self.db.check_integrity() {
+            Ok(true) => {}
+            Ok(false) => report.push(problem(ProblemKind::Storage {
+                detail: "a damaged commit or allocator state was found".to_owned(),
+                repaired: true,
+            })),
+            // The pages cannot be trusted: reading them for the invariants could fail in redb.
+            Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail))) => {
+                report.push(problem(ProblemKind::Storage {
+                    detail,
+                    repaired: false,
+                }));
+                return Ok(report);
+            }
+            Err(error) => return Err(error.into()),
+        }
+        crate::integrity::check_definition::<D>(&self.db, &mut report)?;
+        Ok(report)
     }
 
     /// Begins a write transaction. Only one runs at a time: this waits for the current one.

@@ -170,4 +170,9 @@ fn docs_and_version_do_not_change_the_fingerprint_but_layout_does() {
     );
     assert_ne!(fingerprint(&format!("{base}name = \"String\"\n")), original);
     assert_ne!(fingerprint(&base.replace("\"u64\"", "\"i64\"")), original);
+    // A key's name names its index table: renaming it changes the layout.
+    let keyed = |name: &str| {
+        base.replace("primary_key = \"id\"", &format!("primary_key = \"id\"\nsecondary_keys = [{{ name = \"{name}\", fields = [\"id\"] }}]"))
+    };
+    assert_ne!(fingerprint(&keyed("a")), fingerprint(&keyed("b")));
 }

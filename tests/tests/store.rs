@@ -730,3 +730,17 @@ fn views_borrow_their_strings_and_bytes_from_the_stored_value() -> Result {
     }
     Ok(())
 }
+
+#[test]
+fn an_existing_empty_file_becomes_a_database_and_errors_read_cleanly() -> Result {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    Store::<Library>::open(file.path())?.put(&author(1, "In a temp file", None))?;
+    assert_eq!(Store::<Library>::open(file.path())?.len::<Author>()?, 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let error = Store::<Library>::open(dir.path().join("no/such/db.redb"))
+        .err()
+        .expect("must fail");
+    // The message says what is wrong and what to do, without a trailing OS error string.
+    assert!(error.to_string().ends_with("(create it first)"), "{error}");
+    Ok(())
+}

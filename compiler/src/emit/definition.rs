@@ -1,7 +1,7 @@
 //! The definition type, its `::netabase::Definition` implementation and its read and write
 //! transaction types (`txn.cities()`).
 
-use super::{docs, ident};
+use super::{docs, ident, schema_docs};
 use crate::ir::Schema;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -19,18 +19,20 @@ pub fn emit(schema: &Schema) -> TokenStream {
             .chain(m.secondary_keys.iter().map(|k| schema.index_table(m, k)))
     });
     let origin = format!("Schema: `{}`, line {}.", schema.source_name, def.line);
-    let doc = docs(def.doc.as_deref().into_iter().chain([format!(
+    let doc = schema_docs(def.doc.as_deref(), [format!(
         "The definition `{schema_name}` (version {version}): its models are stored together in one database. \
          Open one with `::netabase::Store::<{}>::open`. {origin}",
         def.name.rust
     )
-    .as_str()]));
+    .as_str()]);
     let read_doc = docs([format!("A read transaction on [`{}`]: a consistent snapshot, with one method per model. It cannot write.", def.name.rust).as_str()]);
     let write_doc = docs([format!(
         "A write transaction on [`{}`], with one method per model. Nothing it writes is visible before [`commit`](Self::commit); dropping it discards everything.",
         def.name.rust
     )
     .as_str()]);
+
+    let models = schema.models.iter().map(|m| ident(&m.name.rust));
 
     let read_methods = schema
         .models
@@ -53,6 +55,11 @@ pub fn emit(schema: &Schema) -> TokenStream {
             const TABLES: &'static [&'static str] = &[#(#tables),*];
             type Read<'s> = #read<'s>;
             type Write<'s> = #write<'s>;
+
+            fn visit_models<V: ::netabase::ModelVisitor<Self>>(visitor: &mut V) -> ::netabase::Result<()> {
+                #(visitor.visit::<#models>()?;)*
+                ::core::result::Result::Ok(())
+            }
         }
 
         #read_doc

@@ -113,7 +113,6 @@ pub(crate) fn docs<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> TokenSt
 
 /// `#[doc]` attributes for an item the schema documents: the schema's own text first, made
 /// inert by [`inert_doc`], then our paragraphs as in [`docs`].
-#[allow(dead_code)] // until every emitter of a schema doc calls it instead of `docs`
 pub(crate) fn schema_docs<'a>(
     schema_doc: Option<&str>,
     ours: impl IntoIterator<Item = &'a str>,
@@ -188,6 +187,10 @@ fn escape_invisible(line: &str) -> String {
         .collect()
 }
 
+fn is_word(c: Option<&char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric())
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
@@ -259,20 +262,15 @@ fn plain_line(line: &str) -> Option<String> {
                 continue;
             }
             // `snake_case` words: an underscore between letters or digits is never emphasis.
-            '_' => {
-                let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
-                if !(i > 0 && word(chars.get(i - 1)) && word(chars.get(i + 1))) {
-                    return None;
-                }
+            '_' if !(i > 0 && is_word(chars.get(i - 1)) && is_word(chars.get(i + 1))) => {
+                return None;
             }
             // `&amp;` and `&#38;` would be character references.
-            '&' => {
-                if chars
-                    .get(i + 1)
-                    .is_some_and(|c| c.is_alphanumeric() || *c == '#')
-                {
-                    return None;
-                }
+            '&' if chars
+                .get(i + 1)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '#') =>
+            {
+                return None;
             }
             '*' | '\\' | '[' | ']' | '<' | '|' | '~' | '^' => return None,
             c if c.is_control() || is_bidi_control(c) => return None,

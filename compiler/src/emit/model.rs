@@ -1,6 +1,6 @@
 //! The model struct and its `::netabase::Model` implementation.
 
-use super::{Ctx, EmitOptions, docs, ident, keys, types};
+use super::{Ctx, EmitOptions, ident, keys, schema_docs, types};
 use crate::ir::{Model, Type};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -11,24 +11,26 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
     let schema_name = &model.name.schema;
     let definition = ident(&ctx.schema.definition.name.rust);
     let table = model_table(ctx);
-    let doc = docs(
-        model.doc.as_deref().into_iter().chain([format!(
+    let doc = schema_docs(
+        model.doc.as_deref(),
+        [format!(
             "A record of model `{schema_name}`, stored in table `{table}`. {}",
             ctx.origin(model.line)
         )
-        .as_str()]),
+        .as_str()],
     );
     let fields = model.fields.iter().map(|f| {
         let field = ident(&f.name.rust);
         let ty = types::owned(&f.ty);
-        let doc = docs(
-            f.doc.as_deref().into_iter().chain([format!(
+        let doc = schema_docs(
+            f.doc.as_deref(),
+            [format!(
                 "`{}`: `{}`. {}",
                 f.name.schema,
                 f.ty.spelling(),
                 ctx.origin(f.line)
             )
-            .as_str()]),
+            .as_str()],
         );
         quote! { #doc pub #field: #ty, }
     });

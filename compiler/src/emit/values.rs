@@ -1,7 +1,7 @@
 //! The schema's own value types: `[enums.X]` and `[structs.X]` become plain Rust enums and
 //! structs with their value encoding, and enums that can be keys get their key encoding.
 
-use super::{EmitOptions, docs, ident, types};
+use super::{EmitOptions, docs, ident, schema_docs, types};
 use crate::ir::{Enum, Field, Schema, Struct};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -35,15 +35,16 @@ fn derives(has_float: bool, ordered: bool, options: &EmitOptions<'_>) -> TokenSt
 }
 
 fn field_docs(schema: &Schema, f: &Field) -> TokenStream {
-    docs(
-        f.doc.as_deref().into_iter().chain([format!(
+    schema_docs(
+        f.doc.as_deref(),
+        [format!(
             "`{}`: `{}`. Schema: `{}`, line {}.",
             f.name.schema,
             f.ty.spelling(),
             schema.source_name,
             f.line
         )
-        .as_str()]),
+        .as_str()],
     )
 }
 
@@ -65,12 +66,13 @@ fn owned_in_views(name: &proc_macro2::Ident) -> TokenStream {
 fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>) -> TokenStream {
     let name = ident(&s.name.rust);
     let has_float = s.fields.iter().any(|f| f.ty.has_float());
-    let doc = docs(
-        s.doc.as_deref().into_iter().chain([format!(
+    let doc = schema_docs(
+        s.doc.as_deref(),
+        [format!(
             "The value type `{}`, embedded in records. Schema: `{}`, line {}.",
             s.name.schema, schema.source_name, s.line
         )
-        .as_str()]),
+        .as_str()],
     );
     let derive = derives(has_float, false, options);
     let fields = s.fields.iter().map(|f| {
@@ -106,14 +108,14 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>) -> TokenStr
     let all_fields = || e.variants.iter().flat_map(|v| &v.fields);
     let has_float = all_fields().any(|f| f.ty.has_float());
     let key = all_fields().all(|f| f.ty.is_orderable_key());
-    let doc = docs(e.doc.as_deref().into_iter().chain([format!(
+    let doc = schema_docs(e.doc.as_deref(), [format!(
         "The enum `{}`. Stored as the variant's position (so reordering variants changes the layout) and its fields.{} Schema: `{}`, line {}.",
         e.name.schema,
         if key { " It can be a key: keys sort in variant order, then by fields." } else { "" },
         schema.source_name,
         e.line
     )
-    .as_str()]));
+    .as_str()]);
     let derive = derives(has_float, true, options);
     let variants = e.variants.iter().map(|v| {
         let variant = ident(&v.name.rust);

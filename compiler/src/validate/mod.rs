@@ -163,6 +163,7 @@ impl Validator<'_> {
             plural: plural?,
             doc: raw.doc.as_ref().map(|d| d.value.clone()),
             line: self.lines.line(raw.name.span.start),
+            span: raw.name.span.clone(),
             fields,
             primary_key: primary_key?,
             secondary_keys: secondary_keys?,
@@ -285,7 +286,7 @@ impl Validator<'_> {
             if !ty.is_orderable_key() {
                 self.errors.push(
                     Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not a key type")
-                        .help("primary keys are integers, `bool` or `String`: their values must have a total order and always be present"),
+                        .help("primary keys are integers, floats, `bool`, `char`, `String` or enums whose fields can be keys: their values must have a total order and always be present"),
                 );
                 return None;
             }
@@ -436,7 +437,7 @@ impl Validator<'_> {
         if !indexable {
             self.errors.push(
                 Diagnostic::new(span, format!("field `{}` of type `{}` cannot be a secondary key", field.name.schema, field.ty.spelling()), "not an indexable type")
-                    .help("secondary keys are integers, `bool`, `String`, or an `Option` of one (`None` is not indexed)"),
+                    .help("secondary keys are integers, floats, `bool`, `char`, `String`, enums whose fields can be keys, or an `Option` of one (`None` is not indexed)"),
             );
         }
         indexable

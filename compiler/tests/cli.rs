@@ -1,0 +1,470 @@
+//! The `netabase` command-line tool, run as a user runs it: the built binary, its exit status,
+//! its standard output and error.
+
+use netabase_build::{Options, generate};
+use redb::{Database, TableDefinition};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const SCHEMA: &str = r#"[definition]
+name = "Library"
+version = 2
+doc = "Books and authors."
+
+[models.Author]
+primary_key = "id"
+[models.Author.fields]
+id = "u64"
+name = { type = "String", secondary_key = "unique" }
+
+[models.Book]
+primary_key = "isbn"
+secondary_keys = [{ name = "author_year", fields = ["author", "year"] }]
+[models.Book.fields]
+isbn = "String"
+author = { type = "u64", secondary_key = true }
+year = "i32"
+"#;
+
+/// A schema with two mistakes: an unknown type and a primary key naming no field.
+const BROKEN: &str = r#"[definition]
+name = "Library"
+version = 1
+
+[models.Author]
+primary_key = "idd"
+[models.Author.fields]
+id = "u64"
+name = "Strng"
+"#;
+
+fn netabase(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netabase"))
+        .args(args)
+        .output()
+        .expect("run netabase")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("utf-8 stderr")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// What `generate` gives for `path`'s text under the name the tool shows it by.
+fn generated(path: &Path, options: Options) -> String {
+    let source = std::fs::read_to_string(path).expect("read");
+    generate(
+        &source,
+        &Options {
+            source_name: arg(path).replace('\\', "/"),
+            ..options
+        },
+    )
+    .expect("valid schema")
+}
+
+#[test]
+fn help_explains_every_command_with_examples() {
+    let help = netabase(&["--help"]);
+    assert!(help.status.success());
+    let text = stdout(&help);
+    for expected in [
+        "check",
+        "gen",
+        "inspect",
+        "Examples:",
+        "netabase check schemas/library.toml",
+        "netabase inspect library.redb",
+        "Exit status",
+        "docs/SCHEMA.md",
+    ] {
+        assert!(
+            text.contains(expected),
+            "`{expected}` missing from --help:\n{text}"
+        );
+    }
+    for (command, expected) in [
+        ("check", "file:line:col"),
+        ("gen", "-o, --output <FILE>"),
+        ("inspect", "--schema <SCHEMA>"),
+    ] {
+        let help = netabase(&[command, "--help"]);
+        assert!(help.status.success());
+        let text = stdout(&help);
+        assert!(
+            text.contains(expected) && text.contains("Examples:"),
+            "`netabase {command} --help` lacks `{expected}` or examples:\n{text}"
+        );
+    }
+    // No command: the help, and the usage-error status.
+    let bare = netabase(&[]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(stderr(&bare).contains("Usage: netabase"));
+    let version = netabase(&["--version"]);
+    assert!(stdout(&version).starts_with("netabase "));
+}
+
+#[test]
+fn check_summarizes_a_valid_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = write(dir.path(), "library.toml", SCHEMA);
+    let output = netabase(&["check", arg(&schema)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{}: ok, definition Library v2, 2 models, 3 secondary keys, 5 tables\n",
+            arg(&schema)
+        )
+    );
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn check_reports_every_error_and_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = write(dir.path(), "broken.toml", BROKEN);
+    let output = netabase(&["check", arg(&schema)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let errors = stderr(&output);
+    let name = arg(&schema);
+    for expected in [
+        "error: the primary key names an unknown field `idd`".to_owned(),
+        format!("{name}:6:15"),
+        "error: unknown type `Strng`".to_owned(),
+        format!("{name}:9:9"),
+        "help: did you mean `String`?".to_owned(),
+        "help: did you mean `id`?".to_owned(),
+        format!("could not compile schema `{name}` due to 2 previous errors"),
+    ] {
+        assert!(
+            errors.contains(&expected),
+            "`{expected}` missing from:\n{errors}"
+        );
+    }
+}
+
+#[test]
+fn check_goes_on_after_a_bad_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = write(dir.path(), "broken.toml", BROKEN);
+    let good = write(dir.path(), "good.toml", SCHEMA);
+    let missing = dir.path().join("missing.toml");
+    let output = netabase(&["check", arg(&broken), arg(&missing), arg(&good)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains(&format!("{}: ok", arg(&good))));
+    let errors = stderr(&output);
+    assert!(errors.contains("unknown type `Strng`"), "{errors}");
+    assert!(
+        errors.contains(&format!("error: cannot read schema `{}`", arg(&missing))),
+        "{errors}"
+    );
+}
+
+#[test]
+fn check_reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netabase"))
+        .args(["check", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), BROKEN.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("<stdin>:9:9"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn gen_prints_what_generate_returns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = write(dir.path(), "library.toml", SCHEMA);
+    let output = netabase(&["gen", arg(&schema)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), generated(&schema, Options::default()));
+
+    let output = netabase(&["gen", arg(&schema), "--serde", "--derive", "Hash"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let expected = generated(
+        &schema,
+        Options {
+            serde: true,
+            extra_derives: vec!["Hash".to_owned()],
+            ..Options::default()
+        },
+    );
+    assert_eq!(stdout(&output), expected);
+    assert!(expected.contains("::serde::Serialize") && expected.contains("Hash"));
+}
+
+#[test]
+fn gen_writes_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = write(dir.path(), "library.toml", SCHEMA);
+    let out = dir.path().join("library_generated.rs");
+    let output = netabase(&["gen", arg(&schema), "-o", arg(&out)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(stderr(&output).starts_with(&format!("wrote {}", arg(&out))));
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("written"),
+        generated(&schema, Options::default())
+    );
+}
+
+#[test]
+fn gen_of_a_broken_schema_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = write(dir.path(), "broken.toml", BROKEN);
+    let out = dir.path().join("out.rs");
+    let output = netabase(&["gen", arg(&schema), "--output", arg(&out)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("help: did you mean `String`?"));
+    assert!(!out.exists());
+}
+
+/// A database file as a netabase store leaves it: the metadata table and `&[u8] -> &[u8]` tables.
+fn create_database(path: &Path, definition: &str, version: u64, fingerprint: &str) {
+    let db = Database::create(path).expect("create");
+    let txn = db.begin_write().expect("write");
+    {
+        let mut meta = txn
+            .open_table(TableDefinition::<&str, &[u8]>::new("netabase/meta"))
+            .expect("meta");
+        meta.insert("definition", definition.as_bytes())
+            .expect("insert");
+        meta.insert("version", version.to_be_bytes().as_slice())
+            .expect("insert");
+        meta.insert("fingerprint", fingerprint.as_bytes())
+            .expect("insert");
+        let bytes = |name: &'static str| TableDefinition::<&[u8], &[u8]>::new(name);
+        let mut authors = txn.open_table(bytes("Library/Author")).expect("table");
+        for id in 0u64..3 {
+            authors
+                .insert(id.to_be_bytes().as_slice(), b"record".as_slice())
+                .expect("insert");
+        }
+        let mut names = txn.open_table(bytes("Library/Author/name")).expect("table");
+        for name in ["Ann", "Bo", "Cy"] {
+            names
+                .insert(name.as_bytes(), b"key".as_slice())
+                .expect("insert");
+        }
+        for table in [
+            "Library/Book",
+            "Library/Book/author",
+            "Library/Book/author_year",
+        ] {
+            txn.open_table(bytes(table)).expect("table");
+        }
+    }
+    txn.commit().expect("commit");
+}
+
+/// The definition name, version and fingerprint the schema compiles to.
+fn identity(source: &str) -> (String, u64, String) {
+    let mut errors = Vec::new();
+    let raw = netabase_build::parse::parse(source, &mut errors).expect("parses");
+    let schema =
+        netabase_build::validate::validate(raw, source, "x.toml", &mut errors).expect("valid");
+    (
+        schema.definition.name.schema.clone(),
+        schema.definition.version,
+        netabase_build::fingerprint::fingerprint(&schema),
+    )
+}
+
+#[test]
+fn inspect_shows_metadata_tables_and_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("library.redb");
+    create_database(&db, "Library", 2, "0123456789abcdef");
+    let output = netabase(&["inspect", arg(&db)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("database     {} (", arg(&db))),
+        "{text}"
+    );
+    for line in [
+        "definition   Library",
+        "version      2",
+        "fingerprint  0123456789abcdef",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "no line `{line}` in:\n{text}"
+        );
+    }
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("table "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ["table", "rows"],
+            ["Library/Author", "3"],
+            ["Library/Author/name", "3"],
+            ["Library/Book", "0"],
+            ["Library/Book/author", "0"],
+            ["Library/Book/author_year", "0"],
+            ["netabase/meta", "3"],
+        ],
+        "{text}"
+    );
+    // Read-only: the file is not changed.
+    let before = std::fs::read(&db).expect("read");
+    netabase(&["inspect", arg(&db)]);
+    assert_eq!(std::fs::read(&db).expect("read"), before);
+}
+
+#[test]
+fn inspect_compares_with_a_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = write(dir.path(), "library.toml", SCHEMA);
+    let (definition, version, fingerprint) = identity(SCHEMA);
+    let db = dir.path().join("library.redb");
+    create_database(&db, &definition, version, &fingerprint);
+    let output = netabase(&["inspect", arg(&db), "--schema", arg(&schema)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!("schema       {}: matches", arg(&schema))),
+        "{}",
+        stdout(&output)
+    );
+
+    let old = dir.path().join("old.redb");
+    create_database(&old, &definition, 1, "ffffffffffffffff");
+    let output = netabase(&["inspect", arg(&old), "--schema", arg(&schema)]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("does not match"), "{text}");
+    assert!(
+        text.contains("version: the database has 1, the schema 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "fingerprint: the database has ffffffffffffffff, the schema {fingerprint}"
+        )),
+        "{text}"
+    );
+    assert!(
+        stderr(&output).contains("2 differences"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn inspect_rejects_a_file_that_is_not_a_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "notes.txt", &"not a database\n".repeat(400));
+    let output = netabase(&["inspect", arg(&file)]);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.starts_with(&format!(
+            "error: `{}` is not a redb database file",
+            arg(&file)
+        )),
+        "{errors}"
+    );
+    assert!(!errors.contains("panicked"), "{errors}");
+
+    let empty = write(dir.path(), "empty.redb", "");
+    let output = netabase(&["inspect", arg(&empty)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with("error: "),
+        "{}",
+        stderr(&output)
+    );
+
+    let missing = dir.path().join("missing.redb");
+    let output = netabase(&["inspect", arg(&missing)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with(&format!("error: cannot read `{}`", arg(&missing))),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!missing.exists(), "inspect must not create a database");
+}
+
+#[test]
+fn inspect_rejects_a_redb_file_without_netabase_metadata() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other.redb");
+    {
+        let db = Database::create(&path).expect("create");
+        let txn = db.begin_write().expect("write");
+        txn.open_table(TableDefinition::<u64, u64>::new("counters"))
+            .expect("table")
+            .insert(1, 2)
+            .expect("insert");
+        txn.commit().expect("commit");
+    }
+    let output = netabase(&["inspect", arg(&path)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("counters"), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("is a redb database but not a netabase one"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn inspect_reports_malformed_metadata() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("odd.redb");
+    {
+        let db = Database::create(&path).expect("create");
+        let txn = db.begin_write().expect("write");
+        {
+            let mut meta = txn
+                .open_table(TableDefinition::<&str, &[u8]>::new("netabase/meta"))
+                .expect("meta");
+            meta.insert("definition", b"Library".as_slice())
+                .expect("insert");
+            meta.insert("version", b"\x01".as_slice()).expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    let output = netabase(&["inspect", arg(&path)]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("version      <malformed: 1 bytes, expected 8>"),
+        "{text}"
+    );
+    assert!(text.contains("fingerprint  <missing>"), "{text}");
+    assert!(
+        stderr(&output).contains("incomplete or malformed (version, fingerprint)"),
+        "{}",
+        stderr(&output)
+    );
+}
