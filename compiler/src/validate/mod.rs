@@ -208,18 +208,7 @@ impl Validator<'_> {
             let field_name = self.snake_name(&field.name, "field");
             if let Some(rust) = &field_name {
                 if let Some(first) = rust_names.get(&rust.rust) {
-                    self.errors.push(
-                        Diagnostic::new(
-                            field.name.span.clone(),
-                            format!(
-                                "field `{}` has the same Rust name as an earlier field",
-                                field.name.value
-                            ),
-                            format!("becomes `{}`", rust.rust),
-                        )
-                        .related(first.clone(), "the earlier field")
-                        .help("rename one of the two fields"),
-                    );
+                    self.same_rust_name("field", &field.name, &rust.rust, first);
                     ok = false;
                 }
                 rust_names.insert(rust.rust.clone(), field.name.span.clone());
@@ -569,6 +558,28 @@ impl Validator<'_> {
             }
             plurals.insert(model.plural.clone(), span);
         }
+    }
+
+    /// Reports that `name` becomes the same Rust name as an earlier `kind` (at `first`).
+    pub(crate) fn same_rust_name(
+        &mut self,
+        kind: &str,
+        name: &Spanned<String>,
+        rust: &str,
+        first: &Range<usize>,
+    ) {
+        self.errors.push(
+            Diagnostic::new(
+                name.span.clone(),
+                format!(
+                    "{kind} `{}` has the same Rust name as an earlier {kind}",
+                    name.value
+                ),
+                format!("becomes `{rust}`"),
+            )
+            .related(first.clone(), format!("the earlier {kind}"))
+            .help(format!("rename one of the two {kind}s")),
+        );
     }
 
     pub(crate) fn type_name(&mut self, name: &Spanned<String>, what: &str) -> Option<ir::Name> {

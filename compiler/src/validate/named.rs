@@ -248,18 +248,7 @@ impl Validator<'_> {
                 continue;
             };
             if let Some(first) = seen.get(&vname.rust) {
-                self.errors.push(
-                    Diagnostic::new(
-                        variant.name.span.clone(),
-                        format!(
-                            "variant `{}` has the same Rust name as an earlier variant",
-                            variant.name.value
-                        ),
-                        format!("becomes `{}`", vname.rust),
-                    )
-                    .related(first.clone(), "the earlier variant")
-                    .help("rename one of the two variants"),
-                );
+                self.same_rust_name("variant", &variant.name, &vname.rust, first);
                 ok = false;
             }
             seen.insert(vname.rust.clone(), variant.name.span.clone());
