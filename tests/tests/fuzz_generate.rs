@@ -967,13 +967,9 @@ fn random_schemas_never_panic_and_accepted_ones_parse() {
 
 /// Every diagnostic points into the schema text, on character boundaries, so it renders with its
 /// `file:line:col`, the line and a caret.
-///
-/// Ignored until `validate/types.rs` maps offsets in a type string to the source correctly: it
-/// adds byte offsets of the unescaped value to the position after the opening quote, so an escape
-/// (`\"`, `\u00e9`) before the mistake shifts the span, and "expected a type" spans one byte of a
-/// multi-byte character. `cargo test --test fuzz_generate -- --ignored` shows a failing input.
+/// (A type string with escapes is reported on the whole string: offsets in its unescaped value
+/// do not map to the source.)
 #[test]
-#[ignore = "type-string spans ignore escapes and character widths (validate/types.rs)"]
 fn diagnostic_spans_point_into_the_schema() {
     let seeds = seeds();
     let strategy = (seed_choice(), proptest::collection::vec(mutation(), 1..4));

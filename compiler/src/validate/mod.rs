@@ -20,6 +20,7 @@ pub fn validate(
 ) -> Option<ir::Schema> {
     let before = errors.len();
     let mut v = Validator {
+        source,
         lines: LineIndex::new(source),
         errors,
     };
@@ -53,6 +54,8 @@ pub fn validate(
 }
 
 pub(crate) struct Validator<'e> {
+    /// The schema text, for mapping offsets inside strings.
+    source: &'e str,
     lines: LineIndex,
     errors: &'e mut Vec<Diagnostic>,
 }
@@ -194,7 +197,7 @@ impl Validator<'_> {
                 );
                 ok = false;
             }
-            let ty = match types::parse_type(ty_text)
+            let ty = match types::parse_type(ty_text, self.source)
                 .map_err(types::Unresolved::Error)
                 .and_then(|expr| resolve(&expr))
             {

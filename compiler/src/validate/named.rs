@@ -156,8 +156,11 @@ impl Validator<'_> {
             .map(|f| {
                 (
                     f,
-                    f.ty.as_ref()
-                        .and_then(|t| types::parse_type(t).map_err(|e| self.errors.push(e)).ok()),
+                    f.ty.as_ref().and_then(|t| {
+                        types::parse_type(t, self.source)
+                            .map_err(|e| self.errors.push(e))
+                            .ok()
+                    }),
                 )
             })
             .collect()

@@ -42,13 +42,17 @@ impl TypeExpr {
 
 const BUILTIN: [&str; 6] = ["String", "Bytes", "Option", "Vec", "BTreeMap", "char"];
 
-/// Parses a field's type string.
-pub fn parse_type(text: &Spanned<String>) -> Result<TypeExpr, Diagnostic> {
-    // The span covers the quotes: the text starts one byte in.
+/// Parses a field's type string. `source` is the schema text: offsets inside the string map to
+/// it only when the string is written plainly (`"..."` with no escape); otherwise errors point at
+/// the whole string.
+pub fn parse_type(text: &Spanned<String>, source: &str) -> Result<TypeExpr, Diagnostic> {
+    let plain = source.get(text.span.clone()) == Some(format!("\"{}\"", text.value).as_str());
     let mut parser = Parser {
         text: &text.value,
         pos: 0,
+        // The span covers the quotes: the text starts one byte in.
         base: text.span.start + 1,
+        whole: (!plain).then(|| text.span.clone()),
     };
     let ty = parser.ty()?;
     parser.skip_space();
@@ -189,6 +193,8 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     base: usize,
+    /// The whole string's span, when offsets inside it do not map to the source.
+    whole: Option<Range<usize>>,
 }
 
 impl Parser<'_> {
@@ -217,7 +223,11 @@ impl Parser<'_> {
             let Some(len) = len else {
                 return Err(self
                     .error(
-                        digits_start..self.pos.max(digits_start + 1).min(self.text.len()),
+                        if self.pos > digits_start {
+                            digits_start..self.pos
+                        } else {
+                            self.char_at(digits_start)
+                        },
                         "invalid array length",
                         "expected a length from 1 to 65536",
                     )
@@ -232,7 +242,7 @@ impl Parser<'_> {
             return Ok(TypeExpr::Array {
                 item: Box::new(item),
                 len,
-                span: self.base + start..self.base + self.pos,
+                span: self.span(start..self.pos),
             });
         }
         let name_len = self.text[start..]
@@ -243,13 +253,13 @@ impl Parser<'_> {
         if name.is_empty() {
             return Err(self
                 .error(
-                    start..(start + 1).min(self.text.len()),
+                    self.char_at(start),
                     "expected a type",
                     "a type name belongs here",
                 )
                 .help(format!("the types are {}", all_types())));
         }
-        let span = self.base + start..self.base + self.pos;
+        let span = self.span(start..self.pos);
         self.skip_space();
         let mut args = Vec::new();
         if self.eat('<') {
@@ -284,9 +294,14 @@ impl Parser<'_> {
         Ok(TypeExpr::Named { name, span, args })
     }
 
+    /// The character at the current position (empty at the end).
     fn here(&self) -> Range<usize> {
-        let at = self.pos.min(self.text.len());
-        at..(at + 1).min(self.text.len()).max(at)
+        self.char_at(self.pos)
+    }
+
+    fn char_at(&self, at: usize) -> Range<usize> {
+        let at = at.min(self.text.len());
+        at..at + self.text[at..].chars().next().map_or(0, char::len_utf8)
     }
 
     fn eat(&mut self, c: char) -> bool {
@@ -303,17 +318,21 @@ impl Parser<'_> {
         self.pos += rest.len() - rest.trim_start().len();
     }
 
+    /// A range of the type string as a span of the schema source.
+    fn span(&self, range: Range<usize>) -> Range<usize> {
+        match &self.whole {
+            Some(whole) => whole.clone(),
+            None => self.base + range.start..self.base + range.end,
+        }
+    }
+
     fn error(
         &self,
         range: Range<usize>,
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic::new(
-            self.base + range.start..self.base + range.end,
-            message,
-            label,
-        )
+        Diagnostic::new(self.span(range), message, label)
     }
 }
 
@@ -338,10 +357,14 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> Result<Type, Diagnostic> {
-        let expr = parse_type(&Spanned {
-            value: s.to_owned(),
-            span: 10..12 + s.len(),
-        })?;
+        let source = format!("{}\"{s}\"", " ".repeat(10));
+        let expr = parse_type(
+            &Spanned {
+                value: s.to_owned(),
+                span: 10..12 + s.len(),
+            },
+            &source,
+        )?;
         resolve(&expr, &Named::default(), &["Author".to_owned()]).map_err(|e| match e {
             Unresolved::Error(d) => d,
             Unresolved::Reported => panic!("nothing was declared"),
@@ -368,6 +391,30 @@ mod tests {
             )
         );
         assert_eq!(parse("char").unwrap(), Type::Scalar(Scalar::Char));
+    }
+
+    #[test]
+    fn escaped_strings_are_reported_whole_and_spans_keep_characters_whole() {
+        // `"\u0053trng"` is `Strng` written with an escape: offsets in the value do not map to
+        // the source, so the error covers the whole string.
+        let source = r#"x = "\u0053trng""#;
+        let text = Spanned {
+            value: "Strng".to_owned(),
+            span: 4..source.len(),
+        };
+        let expr = parse_type(&text, source).unwrap();
+        let Err(Unresolved::Error(e)) = resolve(&expr, &Named::default(), &[]) else {
+            panic!("resolved")
+        };
+        assert_eq!(e.span, 4..source.len());
+        // A plain string with a multi-byte character: the caret covers the whole character.
+        let source = "x = \"€\"";
+        let text = Spanned {
+            value: "€".to_owned(),
+            span: 4..source.len(),
+        };
+        let e = parse_type(&text, source).unwrap_err();
+        assert_eq!(&source[e.span.clone()], "€");
     }
 
     #[test]
