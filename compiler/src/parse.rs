@@ -28,6 +28,8 @@ pub struct RawSchema {
     pub structs: Vec<RawStruct>,
     /// The span of the whole document (for errors about something missing).
     pub span: Range<usize>,
+    /// Whether `models`, or one of its entries, was malformed (and reported).
+    pub models_malformed: bool,
 }
 
 /// `[definition]`.
@@ -159,15 +161,18 @@ impl Walker<'_> {
                         schema.definition = Some(self.definition(table, key.span()));
                     }
                 }
-                "models" => {
-                    if let Some(table) = self.table(value, "`models`") {
+                "models" => match self.table(value, "`models`") {
+                    // Malformed models are reported here, so not as "no model" as well.
+                    None => schema.models_malformed = true,
+                    Some(table) => {
                         for (name, model) in table {
-                            if let Some(model) = self.table(model, "a model") {
-                                schema.models.push(self.model((name, model)));
+                            match self.table(model, "a model") {
+                                Some(model) => schema.models.push(self.model((name, model))),
+                                None => schema.models_malformed = true,
                             }
                         }
                     }
-                }
+                },
                 "enums" => {
                     if let Some(table) = self.table(value, "`enums`") {
                         for (name, decl) in table {
@@ -344,11 +349,14 @@ impl Walker<'_> {
                 "secondary_keys" => model.secondary_keys = self.composite_keys(value),
                 "fields" => {
                     model.fields_span = Some(key.span());
-                    if let Some(fields) = self.table(value, "`fields`") {
-                        model.fields = fields
-                            .iter()
-                            .filter_map(|entry| self.field(entry))
-                            .collect();
+                    match self.table(value, "`fields`") {
+                        None => model.malformed.push("fields"),
+                        Some(fields) => {
+                            model.fields = fields
+                                .iter()
+                                .filter_map(|entry| self.field(entry))
+                                .collect();
+                        }
                     }
                 }
                 _ => self.unknown_key(

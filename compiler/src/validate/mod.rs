@@ -25,7 +25,7 @@ pub fn validate(
         errors,
     };
     let definition = v.definition(raw.definition.as_ref(), &raw.span);
-    if raw.models.is_empty() {
+    if raw.models.is_empty() && !raw.models_malformed {
         v.errors.push(
             Diagnostic::new(raw.definition.as_ref().map_or(0..0, |d| d.span.clone()), "the schema declares no model", "a definition needs at least one model")
                 .help("add a model: `[models.City]` with `primary_key = \"id\"` and a `[models.City.fields]` table"),
@@ -132,6 +132,9 @@ impl Validator<'_> {
         models: &[String],
     ) -> Option<ir::Model> {
         let name = self.type_name(&raw.name, "model");
+        if raw.fields.is_empty() && raw.malformed.contains(&"fields") {
+            return None; // reported in parse
+        }
         if raw.fields.is_empty() {
             let span = raw.fields_span.clone().unwrap_or(raw.name.span.clone());
             self.errors.push(
