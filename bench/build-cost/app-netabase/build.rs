@@ -1,0 +1,3 @@
+fn main() -> Result<(), netabase_build::Error> {
+    netabase_build::compile("users.toml")
+}

@@ -1,0 +1,64 @@
+//! The real rows: GeoNames cities, parsed once (outside any timing) into the generated `City`,
+//! from which each subject makes its own copy.
+
+use crate::atlas::City;
+use std::io::Read;
+use std::path::PathBuf;
+
+/// `cities15000.tsv.gz`: 34,006 cities.
+pub const CITIES15000: &str = "cities15000.tsv.gz";
+/// `cities500.tsv.gz`: 234,908 cities.
+pub const CITIES500: &str = "cities500.tsv.gz";
+
+/// The data folder: `example-app/data/`, or `../shared/data/` (relative to the workspace root)
+/// when the example app's copy is missing.
+pub fn data_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let app = root.join("example-app/data");
+    if app.join(CITIES500).is_file() {
+        app
+    } else {
+        root.join("../shared/data")
+    }
+}
+
+/// Parses one of the cities files. Panics on a bad file: the benchmark cannot run without it.
+pub fn cities(file: &str) -> Vec<City> {
+    let path = data_dir().join(file);
+    let gz = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut tsv = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut tsv)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .has_headers(true)
+        .from_reader(tsv.as_slice());
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let r = record.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let field = |i: usize| r.get(i).unwrap_or_default();
+        let float = |i: usize| -> f64 {
+            field(i)
+                .parse()
+                .unwrap_or_else(|e| panic!("{}: {:?}: {e}", path.display(), field(i)))
+        };
+        let integer = |i: usize| -> u64 {
+            field(i)
+                .parse()
+                .unwrap_or_else(|e| panic!("{}: {:?}: {e}", path.display(), field(i)))
+        };
+        out.push(City {
+            geonameid: integer(0),
+            name: field(1).to_owned(),
+            latitude: float(2),
+            longitude: float(3),
+            country_code: field(4).to_owned(),
+            admin1_code: Some(field(5)).filter(|s| !s.is_empty()).map(str::to_owned),
+            population: integer(6),
+            timezone: field(7).to_owned(),
+        });
+    }
+    out
+}
