@@ -1,7 +1,7 @@
 //! The query commands: `city`, `country`, `timezone` and `stats`, each reading one snapshot
 //! (a read transaction) and writing its report to `out`.
 
-use crate::atlas::{AtlasReadTransaction, City, Country};
+use crate::atlas::{AtlasReadTransaction, City, Country, CountryReadTree};
 use crate::data::CREDIT;
 use crate::error::AppError;
 use crate::format::{CONTINENTS, continent_name, count, thousands};
@@ -43,23 +43,24 @@ pub fn count_and_top(
 }
 
 /// The names of countries by ISO code, looked up once each.
-struct CountryNames<'t, 's> {
-    txn: &'t Txn<'s>,
+struct CountryNames<'t> {
+    /// Opened once: a name lookup is a `get`, never a table open.
+    countries: CountryReadTree<'t>,
     known: HashMap<String, Option<String>>,
 }
 
-impl<'t, 's> CountryNames<'t, 's> {
-    fn new(txn: &'t Txn<'s>) -> Self {
-        Self {
-            txn,
+impl<'t> CountryNames<'t> {
+    fn new(txn: &'t Txn<'_>) -> Result<Self, AppError> {
+        Ok(Self {
+            countries: txn.countries()?,
             known: HashMap::new(),
-        }
+        })
     }
 
     /// `Japan` for `JP`; the code itself for a code with no country record.
     fn name(&mut self, iso: &str) -> Result<String, AppError> {
         if !self.known.contains_key(iso) {
-            let name = self.txn.countries()?.get(iso)?.map(|c| c.name);
+            let name = self.countries.get(iso)?.map(|c| c.name);
             self.known.insert(iso.to_owned(), name);
         }
         Ok(self
@@ -76,7 +77,7 @@ impl<'t, 's> CountryNames<'t, 's> {
 fn write_city_list(
     out: &mut dyn Write,
     cities: &[City],
-    names: &mut CountryNames<'_, '_>,
+    names: &mut CountryNames<'_>,
     country: bool,
 ) -> Result<(), AppError> {
     let mut labels = Vec::with_capacity(cities.len());
@@ -125,7 +126,7 @@ pub fn city(txn: &Txn<'_>, name: &str, out: &mut dyn Write) -> Result<(), AppErr
         "{} named {name:?}, most populous first:",
         count(cities.len() as u64, "city", "cities")
     )?;
-    let mut names = CountryNames::new(txn);
+    let mut names = CountryNames::new(txn)?;
     for city in &cities {
         let region = match &city.admin1_code {
             Some(admin1) => format!("{}-{admin1}", city.country_code),
@@ -157,7 +158,7 @@ pub fn city_summary(txn: &Txn<'_>, name: &str, out: &mut dyn Write) -> Result<()
         writeln!(out, "No city is named {name:?}.")?;
         return Ok(());
     }
-    let mut names = CountryNames::new(txn);
+    let mut names = CountryNames::new(txn)?;
     let mut parts = Vec::with_capacity(per_country.len());
     for (code, n) in per_country {
         parts.push((n, names.name(&code)?));
@@ -197,7 +198,7 @@ pub fn country(txn: &Txn<'_>, code: &str, out: &mut dyn Write) -> Result<(), App
         )?;
         return Ok(());
     };
-    let mut names = CountryNames::new(txn);
+    let mut names = CountryNames::new(txn)?;
     writeln!(
         out,
         "{} ({}, {}, {:03})",
@@ -277,7 +278,7 @@ pub fn timezone(txn: &Txn<'_>, tz: &str, out: &mut dyn Write) -> Result<(), AppE
         count(total, "city", "cities"),
         top.len()
     )?;
-    write_city_list(out, &top, &mut CountryNames::new(txn), true)
+    write_city_list(out, &top, &mut CountryNames::new(txn)?, true)
 }
 
 /// `timezone <tz> --page N [--after ID]`: one page of the time zone's cities in GeoNames id
@@ -403,7 +404,7 @@ pub fn stats(txn: &Txn<'_>, out: &mut dyn Write) -> Result<(), AppError> {
     }
     let (_, top) = count_and_top(cities.iter()?, 5)?;
     writeln!(out, "The {} most populous cities:", top.len())?;
-    write_city_list(out, &top, &mut CountryNames::new(txn), true)?;
+    write_city_list(out, &top, &mut CountryNames::new(txn)?, true)?;
     writeln!(out, "{CREDIT}")?;
     Ok(())
 }
