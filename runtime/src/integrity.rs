@@ -16,6 +16,7 @@
 
 use crate::codec::{DecodeError, DecodeKey};
 use crate::error::Result;
+use crate::index_keys::IndexKeys;
 use crate::meta::{self, META_TABLE};
 use crate::model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};
 use crate::tree::{Bytes, table_definition};
@@ -321,18 +322,14 @@ fn describe_key<M: Model>(mut bytes: &[u8]) -> String {
 fn decode_both<M: Model>(bytes: &[u8]) -> std::result::Result<M, DecodeError> {
     let model = M::decode(bytes)?;
     let view = M::Ref::decode(bytes)?;
-    for index in 0..M::INDEXES.len() {
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        let present = (
-            model.index_key(index, &mut a),
-            view.index_key(index, &mut b),
-        );
-        if present.0 != present.1 || a != b {
-            return Err(DecodeError::new(format!(
-                "the zero-copy view and the record disagree on `{}`",
-                M::INDEXES[index].field
-            )));
-        }
+    let (mut a, mut b) = (IndexKeys::default(), IndexKeys::default());
+    a.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
+    b.fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
+    if let Some(index) = (0..M::INDEXES.len()).find(|&i| !a.same(&b, i)) {
+        return Err(DecodeError::new(format!(
+            "the zero-copy view and the record disagree on `{}`",
+            M::INDEXES[index].field
+        )));
     }
     Ok(model)
 }
@@ -402,7 +399,7 @@ fn check_records<M: Model>(
     report: &mut IntegrityReport,
 ) -> std::result::Result<(), redb::StorageError> {
     let mut encoded = Vec::new();
-    let mut secondary = Vec::new();
+    let mut keys = IndexKeys::default();
     let mut entry = Vec::new();
     for item in records.iter()? {
         let (key, value) = item?;
@@ -428,65 +425,65 @@ fn check_records<M: Model>(
                 encoded: encoded.clone(),
             }));
         }
+        keys.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
         for (i, (def, index)) in M::INDEXES.iter().zip(indexes).enumerate() {
             let Some(index) = index else { continue };
-            secondary.clear();
-            if !model.index_key(i, &mut secondary) {
-                continue;
-            }
-            let entry_key = if def.unique {
-                &secondary
-            } else {
-                entry.clear();
-                entry.extend_from_slice(&secondary);
-                entry.extend_from_slice(key);
-                &entry
-            };
-            let field = def.field;
-            let value = || model.describe_index_value(i);
-            match index.get(entry_key.as_slice())? {
-                None => report.push(Problem {
-                    table: def.table.to_owned(),
-                    key: Some(entry_key.clone()),
-                    record: Some(describe_key::<M>(key)),
-                    kind: ProblemKind::MissingEntry {
-                        field,
-                        value: value(),
-                    },
-                }),
-                Some(owner) if owner.value() == key => {}
-                Some(owner) if def.unique => {
-                    // The entry belongs to another record: either that record has the same
-                    // value (a duplicate), or the entry is stale and this record's is missing.
-                    let other = owner.value();
-                    let duplicate = match records.get(other)? {
-                        Some(bytes) => M::decode(bytes.value()).is_ok_and(|o| {
-                            let mut theirs = Vec::new();
-                            o.index_key(i, &mut theirs) && theirs == secondary
-                        }),
-                        None => false,
-                    };
-                    report.push(Problem {
+            for secondary in keys.get(i) {
+                let entry_key = if def.unique {
+                    secondary.to_vec()
+                } else {
+                    entry.clear();
+                    entry.extend_from_slice(secondary);
+                    entry.extend_from_slice(key);
+                    entry.clone()
+                };
+                let field = def.field;
+                let value = || model.describe_index_value(i);
+                match index.get(entry_key.as_slice())? {
+                    None => report.push(Problem {
                         table: def.table.to_owned(),
                         key: Some(entry_key.clone()),
                         record: Some(describe_key::<M>(key)),
-                        kind: if duplicate {
-                            ProblemKind::DuplicateUnique {
-                                field,
-                                value: value(),
-                                other: describe_key::<M>(other),
-                            }
-                        } else {
-                            ProblemKind::MissingEntry {
-                                field,
-                                value: value(),
-                            }
+                        kind: ProblemKind::MissingEntry {
+                            field,
+                            value: value(),
                         },
-                    });
+                    }),
+                    Some(owner) if owner.value() == key => {}
+                    Some(owner) if def.unique => {
+                        // The entry belongs to another record: either that record has the same
+                        // value (a duplicate), or the entry is stale and this record's is missing.
+                        let other = owner.value();
+                        let duplicate = match records.get(other)? {
+                            Some(bytes) => M::decode(bytes.value()).is_ok_and(|o| {
+                                let mut theirs = IndexKeys::default();
+                                theirs.fill(M::INDEXES.len(), |i, keys| o.index_keys(i, keys));
+                                theirs.get(i).any(|k| k == secondary)
+                            }),
+                            None => false,
+                        };
+                        report.push(Problem {
+                            table: def.table.to_owned(),
+                            key: Some(entry_key.clone()),
+                            record: Some(describe_key::<M>(key)),
+                            kind: if duplicate {
+                                ProblemKind::DuplicateUnique {
+                                    field,
+                                    value: value(),
+                                    other: describe_key::<M>(other),
+                                }
+                            } else {
+                                ProblemKind::MissingEntry {
+                                    field,
+                                    value: value(),
+                                }
+                            },
+                        });
+                    }
+                    // A non-unique entry whose value is not the primary key it ends with: the
+                    // index pass reports it.
+                    Some(_) => {}
                 }
-                // A non-unique entry whose value is not the primary key it ends with: the
-                // index pass reports it.
-                Some(_) => {}
             }
         }
     }
@@ -501,7 +498,7 @@ fn check_index<M: Model>(
     records: &Table,
     report: &mut IntegrityReport,
 ) -> std::result::Result<(), redb::StorageError> {
-    let mut theirs = Vec::new();
+    let mut theirs = IndexKeys::default();
     for item in index.iter()? {
         let (key, value) = item?;
         let (key, primary) = (key.value(), value.value());
@@ -531,9 +528,8 @@ fn check_index<M: Model>(
         let Ok(model) = M::decode(record.value()) else {
             continue;
         };
-        theirs.clear();
-        let indexed = model.index_key(i, &mut theirs);
-        if !indexed || theirs != secondary {
+        theirs.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
+        if !theirs.get(i).any(|k| k == secondary) {
             report.push(problem(ProblemKind::StaleEntry {
                 field: def.field,
                 value: model.describe_index_value(i),

@@ -64,6 +64,7 @@
 
 pub mod codec;
 mod error;
+mod index_keys;
 mod integrity;
 mod meta;
 mod model;
@@ -72,6 +73,7 @@ mod transaction;
 mod tree;
 
 pub use error::{Error, Result, SchemaInfo};
+pub use index_keys::IndexKeys;
 pub use integrity::{IntegrityReport, Problem, ProblemKind};
 pub use meta::META_TABLE;
 pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};

@@ -3,6 +3,7 @@
 
 use crate::codec::{DecodeError, DecodeKey};
 use crate::error::Result;
+use crate::index_keys::IndexKeys;
 use crate::transaction::{ReadTransaction, WriteTransaction};
 
 /// A definition: the set of models stored together in one database, generated from a schema's
@@ -70,9 +71,10 @@ pub trait Model: Sized + 'static {
     fn encode(&self, out: &mut Vec<u8>);
     /// Decodes a stored record.
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError>;
-    /// Appends the encoded key of index `index` and returns `true`, or returns `false` when the
-    /// record is not in that index (an `Option` field that is `None`).
-    fn index_key(&self, index: usize, out: &mut Vec<u8>) -> bool;
+    /// Pushes the record's encoded keys of index `index` onto `keys`: none when a part is an
+    /// `Option` that is `None` (or an empty `Vec`), one per element of a multi-valued key over a
+    /// `Vec` field, otherwise one.
+    fn index_keys(&self, index: usize, keys: &mut IndexKeys);
     /// The value of index `index`'s field, as `Debug` shows it, for error messages.
     fn describe_index_value(&self, index: usize) -> String;
 }
@@ -83,9 +85,9 @@ pub trait ModelRef<'a>: Sized {
     type Model: Model;
     /// Decodes a view borrowing from `bytes`.
     fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError>;
-    /// As [`Model::index_key`], read from the view (used to drop stale index entries without
+    /// As [`Model::index_keys`], read from the view (used to drop stale index entries without
     /// allocating).
-    fn index_key(&self, index: usize, out: &mut Vec<u8>) -> bool;
+    fn index_keys(&self, index: usize, keys: &mut IndexKeys);
     /// Copies the view into an owned model.
     fn to_model(&self) -> Self::Model;
 }

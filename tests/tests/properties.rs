@@ -76,18 +76,22 @@ fn wide() -> impl Strategy<Value = Wide> {
         any::<bool>(),
         prop::sample::select(vec![i8::MIN, -1, 0, 1, i8::MAX]),
         prop::sample::select(vec![0u64, 1, u64::MAX]),
-        prop::collection::vec(text(), 0..3),
+        prop::collection::vec(text(), 0..4),
+        prop::collection::vec(0u8..6, 0..3),
     )
-        .prop_map(|(id, group, code, label, flag, tiny, big, payload)| Wide {
-            id,
-            group,
-            code,
-            label,
-            flag,
-            tiny,
-            big,
-            payload,
-        })
+        .prop_map(
+            |(id, group, code, label, flag, tiny, big, payload, aliases)| Wide {
+                id,
+                group,
+                code,
+                label,
+                flag,
+                tiny,
+                big,
+                payload,
+                aliases,
+            },
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -111,14 +115,16 @@ fn wide_op() -> impl Strategy<Value = WideOp> {
     ]
 }
 
-/// The oracle's answer to a put: `Err` if another record holds the unique `code` or the
-/// unique composite `slot` (tiny, big, flag).
+/// The oracle's answer to a put: `Err` if another record holds the unique `code`, the unique
+/// composite `slot` (tiny, big, flag) or one of the unique multi-valued `aliases`.
 fn oracle_put(oracle: &mut BTreeMap<i64, Wide>, w: &Wide) -> Result<(), ()> {
     let slot = |r: &Wide| (r.tiny, r.big, r.flag);
-    if oracle
-        .values()
-        .any(|o| o.id != w.id && ((w.code.is_some() && o.code == w.code) || slot(o) == slot(w)))
-    {
+    if oracle.values().any(|o| {
+        o.id != w.id
+            && ((w.code.is_some() && o.code == w.code)
+                || slot(o) == slot(w)
+                || o.aliases.iter().any(|a| w.aliases.contains(a)))
+    }) {
         return Err(());
     }
     oracle.insert(w.id, w.clone());
@@ -383,6 +389,106 @@ fn check_composite_keys<T: netabase::TreeRead<Wide>>(
         ids(collect(tree.range_by_code_label(..).expect("all"))),
         with_code
     );
+    check_multi_valued_keys(tree, oracle, q)
+}
+
+/// The oracle's entries of a multi-valued key: one (element, primary key) per distinct element
+/// of each record's list, sorted.
+fn elements<F: Ord + Clone>(
+    oracle: &BTreeMap<i64, Wide>,
+    key: impl Fn(&Wide) -> Vec<F>,
+) -> Vec<(F, i64)> {
+    let mut entries: Vec<(F, i64)> = oracle
+        .values()
+        .flat_map(|w| key(w).into_iter().map(move |k| (k, w.id)))
+        .collect();
+    entries.sort();
+    entries.dedup();
+    entries
+}
+
+/// Multi-valued keys over `Vec` fields: each distinct element is one index entry, so lookups,
+/// ranges and counts see a record once per element; a unique one finds the single owner.
+fn check_multi_valued_keys<T: netabase::TreeRead<Wide>>(
+    tree: &WideTree<T>,
+    oracle: &BTreeMap<i64, Wide>,
+    q: &WideQueries,
+) -> Result<(), TestCaseError> {
+    let payload = elements(oracle, |w| w.payload.clone());
+    let in_range: Vec<i64> = payload
+        .iter()
+        .filter(|(p, _)| q.label.contains(p))
+        .map(|(_, id)| *id)
+        .collect();
+    let label = (as_str(&q.label.0), as_str(&q.label.1));
+    prop_assert_eq!(
+        ids(collect(tree.range_by_payload(label).expect("payload"))),
+        in_range.clone()
+    );
+    prop_assert_eq!(
+        tree.count_range_by_payload(label).expect("count"),
+        in_range.len() as u64
+    );
+    for element in ["", "a", "a\0", "東京"] {
+        let with: Vec<i64> = payload
+            .iter()
+            .filter(|(p, _)| p == element)
+            .map(|(_, id)| *id)
+            .collect();
+        prop_assert_eq!(
+            ids(collect(tree.by_payload(element).expect("by"))),
+            with.clone()
+        );
+        let mut reversed = with;
+        reversed.reverse();
+        prop_assert_eq!(
+            ids(collect(tree.by_payload(element).expect("by").rev())),
+            reversed
+        );
+    }
+    let prefixed: Vec<i64> = payload
+        .iter()
+        .filter(|(p, _)| p.starts_with(&q.label_prefix))
+        .map(|(_, id)| *id)
+        .collect();
+    prop_assert_eq!(
+        ids(collect(
+            tree.prefix_by_payload(&q.label_prefix).expect("prefix")
+        )),
+        prefixed
+    );
+    let group_payload = elements(oracle, |w| {
+        w.payload.iter().map(|p| (w.group, p.clone())).collect()
+    });
+    for group in [i32::MIN, 0, i32::MAX] {
+        let of_group: Vec<i64> = group_payload
+            .iter()
+            .filter(|((g, _), _)| *g == group)
+            .map(|(_, id)| *id)
+            .collect();
+        prop_assert_eq!(
+            ids(collect(
+                tree.prefix_by_group_payload_group(group).expect("prefix")
+            )),
+            of_group
+        );
+    }
+    for alias in 0u8..6 {
+        prop_assert_eq!(
+            tree.get_by_aliases(alias).expect("alias"),
+            oracle
+                .values()
+                .find(|w| w.aliases.contains(&alias))
+                .cloned()
+        );
+    }
+    prop_assert_eq!(
+        ids(collect(tree.range_by_aliases(..).expect("aliases"))),
+        elements(oracle, |w| w.aliases.clone())
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect::<Vec<_>>()
+    );
     Ok(())
 }
 
@@ -402,7 +508,7 @@ proptest! {
                         let expected = oracle_put(&mut oracle, w);
                         let got = tree.put(w);
                         prop_assert_eq!(got.is_ok(), expected.is_ok(), "put {:?}: {:?}", w, got);
-                        if let Err(e) = got { prop_assert!(matches!(e, Error::UniqueViolation { field: "code" | "slot", .. }), "{e:?}"); }
+                        if let Err(e) = got { prop_assert!(matches!(e, Error::UniqueViolation { field: "code" | "slot" | "aliases", .. }), "{e:?}"); }
                     }
                     WideOp::Insert(w) => {
                         let exists = oracle.contains_key(&w.id);

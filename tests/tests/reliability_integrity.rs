@@ -25,7 +25,10 @@ fn wide(rng: &mut fastrand::Rng) -> Wide {
         flag: rng.bool(),
         tiny: rng.i8(-4..4),
         big: [0, 1, u64::MAX][rng.usize(..3)],
-        payload: vec![String::new(); rng.usize(..3)],
+        payload: (0..rng.usize(..4))
+            .map(|_| ["", "a", "b"][rng.usize(..3)].to_owned())
+            .collect(),
+        aliases: (0..rng.usize(..3)).map(|_| rng.u8(..40)).collect(),
     }
 }
 

@@ -107,7 +107,7 @@ fn all_errors_of_a_file_come_out_in_one_run() {
             "invalid `secondary_key`",
             "field `population` has no type",
             "unknown key `tyep` in field `population`",
-            "field `tags` of type `Vec<String>` cannot be a secondary key",
+            "field `tags` of type `Vec<Bytes>` cannot be a secondary key",
         ]
     );
 }

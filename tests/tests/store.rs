@@ -744,3 +744,57 @@ fn an_existing_empty_file_becomes_a_database_and_errors_read_cleanly() -> Result
     assert!(error.to_string().ends_with("(create it first)"), "{error}");
     Ok(())
 }
+
+fn tagged(isbn: &str, tags: &[&str]) -> Book {
+    Book {
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        ..book(isbn, 1, 2001)
+    }
+}
+
+fn isbns(books: Vec<Book>) -> Vec<String> {
+    books.into_iter().map(|b| b.isbn).collect()
+}
+
+#[test]
+fn a_multi_valued_key_indexes_each_element_once_and_moves_only_what_changed() -> Result {
+    let store = Store::<Library>::in_memory()?;
+    let txn = store.begin_write()?;
+    {
+        let mut books = txn.books()?;
+        // A repeated element is one entry; an empty list is in no entry.
+        books.put(&tagged("x", &["sf", "classic", "sf"]))?;
+        books.put(&tagged("y", &["sf"]))?;
+        books.put(&tagged("z", &[]))?;
+        assert_eq!(isbns(collect(books.by_tags("sf")?)), ["x", "y"]);
+        assert_eq!(books.count_by_tags("sf")?, 2);
+        assert_eq!(books.count_range_by_tags(..)?, 3);
+        assert_eq!(
+            isbns(collect(books.range_by_tags(..)?)),
+            ["x", "x", "y"],
+            "(tag, isbn) order: classic/x, sf/x, sf/y"
+        );
+        assert_eq!(isbns(collect(books.prefix_by_tags("cl")?)), ["x"]);
+        assert_eq!(
+            tagged("x", &["sf", "classic"]).secondary_keys().len(),
+            // author, year, available, and one per tag
+            5
+        );
+
+        // An update removes the elements that left and adds the ones that joined.
+        books.put(&tagged("x", &["classic", "poetry"]))?;
+        assert_eq!(isbns(collect(books.by_tags("sf")?)), ["y"]);
+        assert_eq!(isbns(collect(books.by_tags("classic")?)), ["x"]);
+        assert_eq!(isbns(collect(books.by_tags("poetry")?)), ["x"]);
+
+        // A remove drops every element's entry.
+        books.remove("x")?;
+        assert_eq!(books.count_range_by_tags(..)?, 1);
+        assert_eq!(isbns(collect(books.range_by_tags(..)?)), ["y"]);
+    }
+    txn.commit()?;
+    let mut store = store;
+    let report = store.check_integrity()?;
+    assert!(report.is_clean(), "{report}");
+    Ok(())
+}

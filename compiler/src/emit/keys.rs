@@ -53,8 +53,9 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
         let fields = model.key_fields(k);
         let name = ident(&secondary_key_type_name(model, k));
         let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
+        let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
         let doc = format!(
-            "A {} secondary key of [`{}`] named `{}`: the value{} of its field{} {}{}.",
+            "A {} secondary key of [`{}`] named `{}`: the value{} of its field{} {}{}{}.",
             if k.unique { "unique" } else { "non-unique" },
             model.name.rust,
             k.name.schema,
@@ -70,6 +71,10 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
             } else {
                 ""
             },
+            multi.map_or(String::new(), |f| format!(
+                "; multi-valued: a record is indexed under each element of `{}`",
+                f.name.schema
+            )),
         );
         key_newtype(&name, &doc, fields.iter().map(|f| types::indexed(&f.ty)))
     });
@@ -110,7 +115,7 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>) -> TokenStream {
     let model = ctx.model;
     let enum_name = ctx.model_ident("SecondaryKeys");
     let doc = docs([
-        "The secondary keys this record is indexed under, in schema order (an `Option` field that is `None` is not indexed).",
+        "The secondary keys this record is indexed under, in schema order (an `Option` field that is `None` is not indexed; a multi-valued key over a `Vec` field gives one key per element).",
     ]);
     let body = if model.secondary_keys.is_empty() {
         quote!(::std::vec::Vec::new())
@@ -118,49 +123,55 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>) -> TokenStream {
         let keys = model.secondary_keys.iter().map(|k| {
             let variant = ident(&variant_name(k));
             let ty = ident(&secondary_key_type_name(model, k));
-            // Plain parts are read from `self`; `Option` parts are bound first, and a `None`
-            // means the record is not under this key.
-            let mut bound = Vec::new();
-            let values: Vec<TokenStream> = model
-                .key_fields(k)
-                .into_iter()
-                .enumerate()
-                .map(|(j, f)| {
-                    let field = ident(&f.name.rust);
-                    let copy = types::is_copy(types::indexed(&f.ty));
-                    if matches!(f.ty, Type::Option(_)) {
-                        let part = quote::format_ident!("part{j}");
-                        bound.push((part.clone(), field));
-                        if copy {
-                            quote!(*#part)
-                        } else {
-                            quote!(::core::clone::Clone::clone(#part))
-                        }
-                    } else if copy {
-                        quote!(self.#field)
-                    } else {
-                        quote!(::core::clone::Clone::clone(&self.#field))
+            let fields = model.key_fields(k);
+            // Plain parts are read from `self`; `Option` parts are bound first (a `None` means
+            // the record is not under this key) and `Vec` parts are looped over (one key per
+            // element).
+            let values = fields.iter().enumerate().map(|(j, f)| {
+                let field = ident(&f.name.rust);
+                let copy = types::is_copy(types::indexed(&f.ty));
+                let part = quote::format_ident!("part{j}");
+                match (&f.ty, copy) {
+                    (Type::Option(_) | Type::Vec(_), true) => quote!(*#part),
+                    (Type::Option(_) | Type::Vec(_), false) => {
+                        quote!(::core::clone::Clone::clone(#part))
                     }
-                })
-                .collect();
-            let key = quote!(#enum_name::#variant(#ty(#(#values),*)));
-            match bound.as_slice() {
-                [] => quote!(::core::option::Option::Some(#key)),
-                [(part, field)] => quote!(self.#field.as_ref().map(|#part| #key)),
-                _ => {
-                    let parts = bound.iter().map(|(p, _)| p);
-                    let fields = bound.iter().map(|(_, f)| f);
-                    quote! {
-                        if let (#(::core::option::Option::Some(#parts)),*) = (#(&self.#fields),*) {
-                            ::core::option::Option::Some(#key)
-                        } else {
-                            ::core::option::Option::None
-                        }
-                    }
+                    (_, true) => quote!(self.#field),
+                    (_, false) => quote!(::core::clone::Clone::clone(&self.#field)),
                 }
+            });
+            let key = quote!(#enum_name::#variant(#ty(#(#values),*)));
+            let mut body = quote!(keys.push(#key););
+            let mut plain = true;
+            for (j, f) in fields.iter().enumerate().rev() {
+                let field = ident(&f.name.rust);
+                let part = quote::format_ident!("part{j}");
+                body = match f.ty {
+                    Type::Option(_) => quote! {
+                        if let ::core::option::Option::Some(#part) = &self.#field { #body }
+                    },
+                    Type::Vec(_) => quote!(for #part in &self.#field { #body }),
+                    _ => continue,
+                };
+                plain = false;
             }
+            (plain, key, body)
         });
-        quote!([#(#keys),*].into_iter().flatten().collect())
+        let keys: Vec<_> = keys.collect();
+        // The leading keys that every record has start the vector (clippy prefers `vec![..]`
+        // to pushes right after creation); the rest are pushed when present.
+        let leading = keys.iter().take_while(|(plain, ..)| *plain).count();
+        let first = keys[..leading].iter().map(|(_, key, _)| key);
+        let rest = keys[leading..].iter().map(|(_, _, push)| push);
+        if leading == keys.len() {
+            quote!(::std::vec![#(#first),*])
+        } else {
+            quote! {
+                let mut keys = ::std::vec![#(#first),*];
+                #(#rest)*
+                keys
+            }
+        }
     };
     quote! {
         #doc

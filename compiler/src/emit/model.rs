@@ -70,7 +70,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
         let unique = k.unique;
         quote!(::netabase::IndexDef { field: #name, table: #table, unique: #unique })
     });
-    let index_key = index_key_body(model);
+    let index_keys = index_keys_body(model);
     let describe = describe_body(model);
     let secondary_keys = keys::secondary_keys_method(ctx);
 
@@ -116,8 +116,8 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
                 ::core::result::Result::Ok(record)
             }
 
-            fn index_key(&self, index: usize, out: &mut ::std::vec::Vec<u8>) -> bool {
-                #index_key
+            fn index_keys(&self, index: usize, keys: &mut ::netabase::IndexKeys) {
+                #index_keys
             }
 
             fn describe_index_value(&self, index: usize) -> ::std::string::String {
@@ -135,36 +135,67 @@ pub fn model_table(ctx: &Ctx<'_>) -> String {
     )
 }
 
-/// The body of `index_key`, shared by the model and its view: both have the same field names,
-/// and `KeyPart` is implemented for the owned and the borrowed forms alike. A key with an
-/// `Option` part that is `None` is not indexed.
-pub fn index_key_body(model: &Model) -> TokenStream {
+/// The body of `index_keys`, shared by the model and its view: both have the same field names,
+/// and `KeyPart` is implemented for the owned and the borrowed forms alike. An `Option` part
+/// that is `None` means no key; a `Vec` part (a multi-valued key) means one key per element.
+pub fn index_keys_body(model: &Model) -> TokenStream {
     if model.secondary_keys.is_empty() {
         return quote! {
-            let _ = (index, out);
-            false
+            let _ = (index, keys);
         };
     }
     let arms = model.secondary_keys.iter().enumerate().map(|(i, k)| {
         let i = proc_macro2::Literal::usize_unsuffixed(i);
-        let mut present = Vec::new();
-        let mut encode = Vec::new();
-        for (j, f) in model.key_fields(k).into_iter().enumerate() {
+        let fields = model.key_fields(k);
+        let parts: Vec<TokenStream> = fields
+            .iter()
+            .enumerate()
+            .map(|(j, f)| match f.ty {
+                Type::Option(_) | Type::Vec(_) => {
+                    let part = quote::format_ident!("part{j}");
+                    quote!(#part)
+                }
+                _ => {
+                    let field = ident(&f.name.rust);
+                    quote!(&self.#field)
+                }
+            })
+            .collect();
+        let mut body = quote! {
+            keys.push(|out| { #(::netabase::codec::KeyPart::encode_key(#parts, out);)* });
+        };
+        // Bind the optional and multi-valued parts around the push, innermost last.
+        for (j, f) in fields.iter().enumerate().rev() {
             let field = ident(&f.name.rust);
-            if matches!(f.ty, Type::Option(_)) {
-                let part = quote::format_ident!("part{j}");
-                present.push(quote!(let ::core::option::Option::Some(#part) = &self.#field else { return false; };));
-                encode.push(quote!(::netabase::codec::KeyPart::encode_key(#part, out);));
-            } else {
-                encode.push(quote!(::netabase::codec::KeyPart::encode_key(&self.#field, out);));
-            }
+            let part = quote::format_ident!("part{j}");
+            body = match f.ty {
+                Type::Option(_) => quote! {
+                    if let ::core::option::Option::Some(#part) = &self.#field { #body }
+                },
+                Type::Vec(_) => quote! {
+                    for #part in &self.#field { #body }
+                },
+                _ => body,
+            };
         }
-        quote!(#i => { #(#present)* #(#encode)* true })
+        (i, body)
     });
+    let arms: Vec<_> = arms.collect();
+    if let [(_, body)] = arms.as_slice() {
+        // One key: an early return (clippy objects to a one-armed `match`, and to an `if`
+        // around an `if let`).
+        return quote! {
+            if index != 0 {
+                return;
+            }
+            #body
+        };
+    }
+    let arms = arms.iter().map(|(i, body)| quote!(#i => { #body }));
     quote! {
         match index {
             #(#arms)*
-            _ => false,
+            _ => {}
         }
     }
 }

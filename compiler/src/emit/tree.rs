@@ -317,11 +317,17 @@ fn secondary_key_methods(
         ..
     } = &parts;
     let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
-    let none = if optional {
-        " Records where a part of the key is `None` are not indexed."
-    } else {
-        ""
-    };
+    let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
+    let mut none = String::new();
+    if optional {
+        none.push_str(" Records where a part of the key is `None` are not indexed.");
+    }
+    if let Some(f) = multi {
+        none.push_str(&format!(
+            " Multi-valued: a record is found through each element of `{}`, once.",
+            f.name.schema
+        ));
+    }
     let iter = quote!(::netabase::Result<::netabase::IndexIter<'_, #m, T::Table>>);
     let doc = |text: String| docs([format!("{text}{none}").as_str()]);
     let equals = if fields.len() == 1 {

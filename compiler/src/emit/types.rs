@@ -114,10 +114,11 @@ pub fn is_copy(ty: &Type) -> bool {
     }
 }
 
-/// The key type of a secondary key on this field type: `Option<T>` is indexed as `T`.
+/// The key type of a secondary key on this field type: `Option<T>` is indexed as `T`, and so
+/// is each element of a `Vec<T>` (a multi-valued key).
 pub fn indexed(ty: &Type) -> &Type {
     match ty {
-        Type::Option(inner) => inner,
+        Type::Option(inner) | Type::Vec(inner) => inner,
         other => other,
     }
 }

@@ -1,6 +1,6 @@
 //! The zero-copy view `XRef<'a>` and its `::netabase::ModelRef` implementation.
 
-use super::{Ctx, docs, ident, model::index_key_body, types};
+use super::{Ctx, docs, ident, model::index_keys_body, types};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -35,7 +35,7 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     } else {
         (quote!(), quote!())
     };
-    let index_key = index_key_body(model);
+    let index_keys = index_keys_body(model);
     quote! {
         #doc
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
@@ -57,8 +57,8 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
                 ::core::result::Result::Ok(view)
             }
 
-            fn index_key(&self, index: usize, out: &mut ::std::vec::Vec<u8>) -> bool {
-                #index_key
+            fn index_keys(&self, index: usize, keys: &mut ::netabase::IndexKeys) {
+                #index_keys
             }
 
             fn to_model(&self) -> #model_name {

@@ -387,6 +387,28 @@ impl Validator<'_> {
                     })
                 }
             };
+            let multi: Vec<_> = parts
+                .value
+                .iter()
+                .filter(|part| {
+                    fields
+                        .iter()
+                        .any(|f| f.name.schema == part.value && matches!(f.ty, Type::Vec(_)))
+                })
+                .collect();
+            if let [first, second, ..] = multi.as_slice() {
+                self.errors.push(
+                    Diagnostic::new(
+                        second.span.clone(),
+                        "a secondary key can have only one multi-valued (`Vec`) part",
+                        "a second `Vec` field",
+                    )
+                    .related(first.span.clone(), "the first one")
+                    .help("index each `Vec` field in a key of its own; two would index every pair of their elements"),
+                );
+                ok = false;
+                continue;
+            }
             if let (Some(name), true) = (name, positions.len() == parts.value.len()) {
                 let span = raw_key
                     .name
@@ -426,13 +448,13 @@ impl Validator<'_> {
     /// Whether `field` can be (part of) a secondary key; reports it at `span` if not.
     fn indexable(&mut self, field: &ir::Field, span: Range<usize>) -> bool {
         let indexable = match &field.ty {
-            Type::Option(inner) => inner.is_orderable_key(),
+            Type::Option(inner) | Type::Vec(inner) => inner.is_orderable_key(),
             other => other.is_orderable_key(),
         };
         if !indexable {
             self.errors.push(
                 Diagnostic::new(span, format!("field `{}` of type `{}` cannot be a secondary key", field.name.schema, field.ty.spelling()), "not an indexable type")
-                    .help("secondary keys are integers, floats, `bool`, `char`, `String`, enums whose fields can be keys, or an `Option` of one (`None` is not indexed)"),
+                    .help("secondary keys are integers, floats, `bool`, `char`, `String`, enums whose fields can be keys, an `Option` of one (`None` is not indexed) or a `Vec` of one (each element is indexed)"),
             );
         }
         indexable

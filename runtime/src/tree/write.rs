@@ -3,6 +3,7 @@
 use super::{Bytes, KeyBounds, TreeRead, decode_record, encode_key, table_definition};
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
+use crate::index_keys::{Change, IndexKeys, difference};
 use crate::model::{IndexDef, Model, ModelRef};
 use redb::{ReadableTable, ReadableTableMetadata, Table};
 use std::borrow::Borrow;
@@ -29,30 +30,6 @@ struct Scratch {
     new_keys: IndexKeys,
     old_keys: IndexKeys,
     entry: Vec<u8>,
-}
-
-/// The encoded secondary keys of one record, one slot per index (`None`: not indexed).
-#[derive(Default)]
-struct IndexKeys {
-    bytes: Vec<u8>,
-    slots: Vec<Option<(usize, usize)>>,
-}
-
-impl IndexKeys {
-    fn fill(&mut self, count: usize, mut key: impl FnMut(usize, &mut Vec<u8>) -> bool) {
-        self.bytes.clear();
-        self.slots.clear();
-        for index in 0..count {
-            let start = self.bytes.len();
-            let present = key(index, &mut self.bytes);
-            self.slots
-                .push(present.then_some((start, self.bytes.len())));
-        }
-    }
-
-    fn get(&self, index: usize) -> Option<&[u8]> {
-        self.slots[index].map(|(start, end)| &self.bytes[start..end])
-    }
 }
 
 /// What a rollback needs to undo one write of a batch: the record's key and its bytes before
@@ -123,7 +100,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let keys = &mut self.scratch.old_keys;
         let removed = remove_record(&mut self.tables.records, &key, |bytes| {
             let model = decode_record::<M>(bytes)?;
-            keys.fill(M::INDEXES.len(), |i, out| model.index_key(i, out));
+            keys.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
             Ok(model)
         })?;
         if removed.is_some() {
@@ -206,7 +183,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 table: M::TABLE,
                 source,
             })?;
-            keys.fill(M::INDEXES.len(), |i, out| view.index_key(i, out));
+            keys.fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
             Ok(bytes.to_vec())
         })?;
         if removed.is_some() {
@@ -227,17 +204,21 @@ impl<'t, M: Model> WriteTree<'t, M> {
         s.value.clear();
         model.encode(&mut s.value);
         s.new_keys
-            .fill(M::INDEXES.len(), |i, out| model.index_key(i, out));
+            .fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
         for (i, def) in M::INDEXES.iter().enumerate() {
-            if let (true, Some(secondary)) = (def.unique, s.new_keys.get(i))
-                && let Some(owner) = self.tables.indexes[i].get(secondary)?
-                && owner.value() != s.key.as_slice()
-            {
-                return Err(Error::UniqueViolation {
-                    model: M::NAME,
-                    field: def.field,
-                    value: model.describe_index_value(i),
-                });
+            if !def.unique {
+                continue;
+            }
+            for secondary in s.new_keys.get(i) {
+                if let Some(owner) = self.tables.indexes[i].get(secondary)?
+                    && owner.value() != s.key.as_slice()
+                {
+                    return Err(Error::UniqueViolation {
+                        model: M::NAME,
+                        field: def.field,
+                        value: model.describe_index_value(i),
+                    });
+                }
             }
         }
         let previous = write_record::<M>(&mut self.tables, s, undo.is_some())?;
@@ -260,7 +241,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                     M::Ref::decode(&bytes)
                         .map(|view| {
                             s.new_keys
-                                .fill(M::INDEXES.len(), |i, out| view.index_key(i, out))
+                                .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys))
                         })
                         .map_err(|source| Error::Decode {
                             table: M::TABLE,
@@ -294,7 +275,7 @@ fn write_record<M: Model>(
             let bytes = guard.value();
             let decoded = M::Ref::decode(bytes).map(|view| {
                 s.old_keys
-                    .fill(M::INDEXES.len(), |i, out| view.index_key(i, out))
+                    .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys))
             });
             let copy = (keep_previous || decoded.is_err()).then(|| bytes.to_vec());
             Some((decoded, copy))
@@ -313,16 +294,23 @@ fn write_record<M: Model>(
         }
     };
     for (i, def) in M::INDEXES.iter().enumerate() {
-        let new = s.new_keys.get(i);
-        let old = if existed { s.old_keys.get(i) } else { None };
-        if existed && old == new {
-            continue;
-        }
-        if let Some(old) = old {
-            remove_entry(&mut t.indexes[i], def, old, key, &mut s.entry)?;
-        }
-        if let Some(new) = new {
-            insert_entry(&mut t.indexes[i], def, new, key, &mut s.entry)?;
+        let index = &mut t.indexes[i];
+        let entry = &mut s.entry;
+        if !existed {
+            for new in s.new_keys.get(i) {
+                insert_entry(index, def, new, key, entry)?;
+            }
+        } else if !s.old_keys.same(&s.new_keys, i) {
+            // Moves only the entries whose key changed (for a multi-valued key, the elements
+            // that left or joined the list).
+            difference(
+                s.old_keys.get(i),
+                s.new_keys.get(i),
+                |change, secondary| match change {
+                    Change::Removed => remove_entry(index, def, secondary, key, entry),
+                    Change::Added => insert_entry(index, def, secondary, key, entry),
+                },
+            )?;
         }
     }
     Ok(previous)
@@ -357,7 +345,7 @@ fn remove_index_entries<M: Model>(
     buf: &mut Vec<u8>,
 ) -> Result<()> {
     for (i, def) in M::INDEXES.iter().enumerate() {
-        if let Some(secondary) = keys.get(i) {
+        for secondary in keys.get(i) {
             remove_entry(&mut indexes[i], def, secondary, primary, buf)?;
         }
     }
