@@ -1,7 +1,7 @@
 //! The real rows: GeoNames cities, parsed once (outside any timing) into the generated `City`,
 //! from which each subject makes its own copy.
 
-use crate::atlas::City;
+use crate::atlas::{City, Country};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -20,6 +20,49 @@ pub fn data_dir() -> PathBuf {
     } else {
         root.join("../shared/data")
     }
+}
+
+/// The countries of `countries.tsv`, which the generated subjects write before importing
+/// cities (not timed): the atlas schema's `City.country_code` is a checked link to `Country`.
+pub fn countries() -> Vec<Country> {
+    let path = data_dir().join("countries.tsv");
+    let tsv = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .has_headers(true)
+        .from_reader(tsv.as_slice());
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let r = record.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let field = |i: usize| r.get(i).unwrap_or_default().to_owned();
+        let optional = |i: usize| Some(field(i)).filter(|s| !s.is_empty());
+        let list = |i: usize| -> Vec<String> {
+            r.get(i)
+                .unwrap_or_default()
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        out.push(Country {
+            iso: field(0),
+            iso3: field(1),
+            iso_numeric: field(2).parse().unwrap_or_default(),
+            name: field(3),
+            capital: optional(4),
+            continent: field(5),
+            area_km2: field(6).parse().unwrap_or_default(),
+            population: field(7).parse().unwrap_or_default(),
+            currency_code: optional(8),
+            currency_name: optional(9),
+            languages: list(10),
+            neighbours: list(11),
+            tld: field(12),
+            phone: field(13),
+        });
+    }
+    out
 }
 
 /// Parses one of the cities files. Panics on a bad file: the benchmark cannot run without it.

@@ -16,9 +16,12 @@ pub struct Stores {
 }
 
 fn open_stores() -> Stores {
+    let atlas = Store::in_memory().expect("open");
+    // The cities' `country_code` is a checked link: their countries must be there.
+    atlas.put_many(crate::data::countries()).expect("countries");
     Stores {
         users: Store::in_memory().expect("open"),
-        atlas: Store::in_memory().expect("open"),
+        atlas,
     }
 }
 

@@ -157,6 +157,24 @@ pub enum Type {
     Enum(NamedRef),
     /// One of the schema's structs.
     Struct(NamedRef),
+    /// A link to a model: stored as that model's primary key.
+    Link(Link),
+}
+
+/// A link from a model field to another model (or the same one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The target model's schema name.
+    pub schema: String,
+    /// The target model's Rust name.
+    pub rust: String,
+    /// The target's position in `Schema::models`.
+    pub model: usize,
+    /// The target's primary key type: what the field stores.
+    pub key: Box<Type>,
+    /// Whether a committed transaction may leave the link pointing at a missing record
+    /// (`false`) or not (`true`, the default: checked when the transaction commits).
+    pub checked: bool,
 }
 
 /// A scalar type.
@@ -227,6 +245,7 @@ impl Type {
         match self {
             Type::Scalar(_) | Type::String => true,
             Type::Enum(e) => e.key,
+            Type::Link(l) => l.key.is_orderable_key(),
             Type::Bytes
             | Type::Option(_)
             | Type::Vec(_)
@@ -249,6 +268,7 @@ impl Type {
             Type::Option(t) | Type::Vec(t) | Type::Array(t, _) => t.has_float(),
             Type::Map(k, v) => k.has_float() || v.has_float(),
             Type::Enum(n) | Type::Struct(n) => n.has_float,
+            Type::Link(l) => l.key.has_float(),
         }
     }
 
@@ -263,6 +283,42 @@ impl Type {
             Type::Array(t, n) => format!("[{}; {n}]", t.spelling()),
             Type::Map(k, v) => format!("BTreeMap<{}, {}>", k.spelling(), v.spelling()),
             Type::Enum(n) | Type::Struct(n) => n.schema.clone(),
+            Type::Link(l) => l.schema.clone(),
+        }
+    }
+
+    /// Whether a link appears anywhere in the type.
+    pub fn contains_link(&self) -> bool {
+        match self {
+            Type::Link(_) => true,
+            Type::Option(t) | Type::Vec(t) | Type::Array(t, _) => t.contains_link(),
+            Type::Map(k, v) => k.contains_link() || v.contains_link(),
+            _ => false,
+        }
+    }
+
+    /// As [`Type::link`], mutably.
+    pub fn link_mut(&mut self) -> Option<&mut Link> {
+        match self {
+            Type::Link(l) => Some(l),
+            Type::Option(t) | Type::Vec(t) => match &mut **t {
+                Type::Link(l) => Some(l),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The link this type holds: the type itself, or the item of an `Option` or `Vec` (the
+    /// only places a link may be).
+    pub fn link(&self) -> Option<&Link> {
+        match self {
+            Type::Link(l) => Some(l),
+            Type::Option(t) | Type::Vec(t) => match &**t {
+                Type::Link(l) => Some(l),
+                _ => None,
+            },
+            _ => None,
         }
     }
 }

@@ -67,6 +67,8 @@ pub struct RawField {
     pub ty: Option<Spanned<String>>,
     pub doc: Option<Spanned<String>>,
     pub secondary_key: Option<Spanned<RawSecondaryKey>>,
+    /// `checked = false` on a link: writes may point at a missing record.
+    pub checked: Option<Spanned<bool>>,
 }
 
 /// `[enums.X]`: `variants = ["A", "B"]`, or a `variants` table of name -> fields.
@@ -375,6 +377,7 @@ impl Walker<'_> {
             ty: None,
             doc: None,
             secondary_key: None,
+            checked: None,
         };
         match value.get_ref() {
             DeValue::String(ty) => {
@@ -389,9 +392,18 @@ impl Walker<'_> {
                         "type" => field.ty = self.string(value, "`type`"),
                         "doc" => field.doc = self.string(value, "`doc`"),
                         "secondary_key" => field.secondary_key = self.secondary_key(value),
+                        "checked" => match value.get_ref() {
+                            DeValue::Boolean(b) => {
+                                field.checked = Some(Spanned {
+                                    value: *b,
+                                    span: value.span(),
+                                });
+                            }
+                            _ => self.expected(value, "`checked`", "`true` or `false`"),
+                        },
                         _ => self.unknown_key(
                             key,
-                            &["type", "doc", "secondary_key"],
+                            &["type", "doc", "secondary_key", "checked"],
                             &format!("in field `{}`", name.get_ref()),
                         ),
                     }

@@ -228,10 +228,14 @@ pub fn country(txn: &Txn<'_>, code: &str, out: &mut dyn Write) -> Result<(), App
         languages => languages.join(", "),
     };
     writeln!(out, "  languages   {languages}")?;
-    let mut neighbours = Vec::with_capacity(country.neighbours.len());
-    for iso in &country.neighbours {
-        neighbours.push(format!("{} ({iso})", names.name(iso)?));
-    }
+    // `neighbours` is a list of links to other countries, followed here in list order (the
+    // links are checked, so each one is found).
+    let neighbours: Vec<String> = country
+        .neighbours_in(&names.countries)?
+        .into_iter()
+        .zip(&country.neighbours)
+        .map(|(found, iso)| format!("{} ({iso})", found.map_or_else(|| iso.clone(), |c| c.name)))
+        .collect();
     let neighbours = match neighbours.as_slice() {
         [] => "none".to_owned(),
         list => list.join(", "),

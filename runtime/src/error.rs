@@ -82,6 +82,24 @@ pub enum Error {
         /// What did not decode.
         source: DecodeError,
     },
+    /// A checked link points at a record that does not exist when the transaction commits (or
+    /// when [`WriteTransaction::check_links`](crate::WriteTransaction::check_links) runs). A
+    /// commit that fails this way writes nothing.
+    #[error(
+        "{model} {record} links to {target} {key} through `{model}.{field}`, but no such {target} exists"
+    )]
+    BrokenLink {
+        /// The linking model.
+        model: &'static str,
+        /// Its link field.
+        field: &'static str,
+        /// The linking record, as its primary key.
+        record: String,
+        /// The model linked to.
+        target: &'static str,
+        /// The missing primary key.
+        key: String,
+    },
     /// An index disagrees with the table it indexes (an entry points to a missing record).
     #[error("index `{table}` is inconsistent: {detail}")]
     Inconsistent {

@@ -14,9 +14,10 @@
 //! The algorithm lives here once, generic over [`Model`]; generated code only lists its models
 //! (through [`Definition::visit_models`]).
 
-use crate::codec::{DecodeError, DecodeKey};
+use crate::codec::DecodeError;
 use crate::error::Result;
 use crate::index_keys::IndexKeys;
+use crate::links::LinkDef;
 use crate::meta::{self, META_TABLE};
 use crate::model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};
 use crate::tree::{Bytes, table_definition};
@@ -139,6 +140,16 @@ pub enum ProblemKind {
         /// The record's value of the field, as `Debug` shows it.
         value: String,
     },
+    /// A checked link points at a record that does not exist (a commit never leaves one: the
+    /// file was changed by other means).
+    BrokenLink {
+        /// The link field.
+        field: &'static str,
+        /// The model linked to.
+        target: &'static str,
+        /// The missing primary key, as its `Debug` shows it.
+        key: String,
+    },
     /// Two records have the same value of a unique secondary key.
     DuplicateUnique {
         /// The indexed field.
@@ -201,6 +212,10 @@ impl fmt::Display for Problem {
             ProblemKind::MissingEntry { field, value } => {
                 write!(f, "index has no entry for the record's `{field}` = {value}")
             }
+            ProblemKind::BrokenLink { field, target, key } => write!(
+                f,
+                "checked link `{field}` points at {target} {key}, which does not exist"
+            ),
             ProblemKind::DuplicateUnique {
                 field,
                 value,
@@ -311,11 +326,12 @@ impl<D: Definition> ModelVisitor<D> for Checker<'_, D> {
 }
 
 /// Describes a stored primary key: the primary key's `Debug` when the bytes decode as one.
-fn describe_key<M: Model>(mut bytes: &[u8]) -> String {
-    match M::PrimaryKey::decode_key(&mut bytes) {
-        Ok(key) if bytes.is_empty() => format!("{} {key:?}", M::NAME),
-        _ => format!("{} with an undecodable primary key", M::NAME),
-    }
+fn describe_key<M: Model>(bytes: &[u8]) -> String {
+    format!(
+        "{} {}",
+        M::NAME,
+        crate::model::describe_primary_key::<M>(bytes)
+    )
 }
 
 /// Decodes a record as an owned model and as a view; the view must agree with the model.
@@ -388,6 +404,55 @@ pub(crate) fn check_model<M: Model>(txn: &redb::ReadTransaction, report: &mut In
             });
         }
     }
+    for link in M::LINKS.iter().filter(|link| link.checked) {
+        let def = &M::INDEXES[link.index];
+        if let Some(index) = &indexes[link.index]
+            && let Ok(targets) = open(link.target.table)
+            && let Err(error) = check_link::<M>(link, def, index, &targets, report)
+        {
+            report.push(Problem {
+                table: def.table.to_owned(),
+                key: None,
+                record: None,
+                kind: ProblemKind::Unreadable(error.to_string()),
+            });
+        }
+    }
+}
+
+/// Every entry of a checked link's index points at an existing target (malformed entries are
+/// reported by the index pass).
+fn check_link<M: Model>(
+    link: &LinkDef,
+    def: &IndexDef,
+    index: &Table,
+    targets: &Table,
+    report: &mut IntegrityReport,
+) -> std::result::Result<(), redb::StorageError> {
+    for item in index.iter()? {
+        let (key, value) = item?;
+        let (key, primary) = (key.value(), value.value());
+        let target = if def.unique {
+            key
+        } else if key.len() > primary.len() && key.ends_with(primary) {
+            &key[..key.len() - primary.len()]
+        } else {
+            continue;
+        };
+        if targets.get(target)?.is_none() {
+            report.push(Problem {
+                table: def.table.to_owned(),
+                key: Some(key.to_vec()),
+                record: Some(describe_key::<M>(primary)),
+                kind: ProblemKind::BrokenLink {
+                    field: link.field,
+                    target: link.target.model,
+                    key: (link.target.describe)(target),
+                },
+            });
+        }
+    }
+    Ok(())
 }
 
 type Table = ReadOnlyTable<Bytes, Bytes>;

@@ -66,6 +66,7 @@ pub mod codec;
 mod error;
 mod index_keys;
 mod integrity;
+mod links;
 mod meta;
 mod model;
 mod store;
@@ -75,8 +76,9 @@ mod tree;
 pub use error::{Error, Result, SchemaInfo};
 pub use index_keys::IndexKeys;
 pub use integrity::{IntegrityReport, Problem, ProblemKind};
+pub use links::{Backlink, LinkDef, LinkTarget};
 pub use meta::META_TABLE;
-pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};
+pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_primary_key};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
@@ -94,7 +96,7 @@ macro_rules! include_schema {
 
 /// The version of the contract between generated code and this runtime. `netabase-build`
 /// writes the value it was built for into every generated file, which checks it at compile time.
-pub const CODEGEN_VERSION: u32 = 2;
+pub const CODEGEN_VERSION: u32 = 3;
 
 #[doc(hidden)]
 pub mod __private {

@@ -4,6 +4,7 @@
 use crate::codec::{DecodeError, DecodeKey};
 use crate::error::Result;
 use crate::index_keys::IndexKeys;
+use crate::links::{Backlink, LinkDef, LinkTarget};
 use crate::transaction::{ReadTransaction, WriteTransaction};
 
 /// A definition: the set of models stored together in one database, generated from a schema's
@@ -62,6 +63,17 @@ pub trait Model: Sized + 'static {
     const TABLE: &'static str;
     /// The model's secondary indexes, in schema order.
     const INDEXES: &'static [IndexDef];
+    /// The model's link fields (each has an index in [`INDEXES`](Self::INDEXES)).
+    const LINKS: &'static [LinkDef] = &[];
+    /// The checked links of any model that point at this one.
+    const BACKLINKS: &'static [Backlink] = &[];
+    /// The model as the target of links.
+    const LINK_TARGET: LinkTarget = LinkTarget {
+        model: Self::NAME,
+        table: Self::TABLE,
+        backlinks: Self::BACKLINKS,
+        describe: describe_primary_key::<Self>,
+    };
 
     /// The record's primary key.
     fn primary_key(&self) -> Self::PrimaryKey;
@@ -90,4 +102,12 @@ pub trait ModelRef<'a>: Sized {
     fn index_keys(&self, index: usize, keys: &mut IndexKeys);
     /// Copies the view into an owned model.
     fn to_model(&self) -> Self::Model;
+}
+
+/// An encoded primary key of `M` as its `Debug` form (`CityPrimaryKey(1850147)`), for messages.
+pub fn describe_primary_key<M: Model>(mut bytes: &[u8]) -> String {
+    match M::PrimaryKey::decode_key(&mut bytes) {
+        Ok(key) if bytes.is_empty() => format!("{key:?}"),
+        _ => "with an undecodable primary key".to_owned(),
+    }
 }

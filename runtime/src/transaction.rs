@@ -2,8 +2,10 @@
 //! transaction types, which add one method per model (`txn.cities()`).
 
 use crate::error::Result;
+use crate::links::PendingLinks;
 use crate::model::{Definition, Model};
 use crate::tree::{ReadTree, WriteTree};
+use std::cell::RefCell;
 use std::marker::PhantomData;
 
 /// A read-only snapshot of a store. Trees opened from it borrow it, so they cannot outlive it,
@@ -21,6 +23,9 @@ pub struct ReadTransaction<'s, D: Definition> {
 /// storage error, abort it.
 pub struct WriteTransaction<'s, D: Definition> {
     txn: redb::WriteTransaction,
+    /// Checked-link keys to verify at commit (see `links.rs`). Trees borrow the transaction
+    /// shared, so they note keys through the cell.
+    links: RefCell<PendingLinks>,
     _store: PhantomData<&'s crate::Store<D>>,
 }
 
@@ -46,12 +51,13 @@ impl<D: Definition> WriteTransaction<'_, D> {
     pub(crate) fn new(txn: redb::WriteTransaction) -> Self {
         Self {
             txn,
+            links: RefCell::default(),
             _store: PhantomData,
         }
     }
 
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<WriteTree<'_, M>> {
-        WriteTree::open(&self.txn)
+        WriteTree::open(&self.txn, &self.links)
     }
 
     /// Opens the tree of model `M` for writing (the generic form of the generated
@@ -61,8 +67,21 @@ impl<D: Definition> WriteTransaction<'_, D> {
         self.raw_tree().map(Into::into)
     }
 
-    /// Makes everything written in this transaction durable and visible, atomically.
+    /// Checks the checked links written so far, as [`commit`](Self::commit) will: every link
+    /// written, and every link to a record removed, in this transaction must point at an
+    /// existing record. The first one that does not is [`Error::BrokenLink`](crate::Error::BrokenLink),
+    /// and the transaction stays usable, so it can be repaired before committing. It reads the
+    /// tables of the models involved, so call it with no tree open (an open one is an
+    /// [`Error::Table`](crate::Error::Table)).
+    pub fn check_links(&self) -> Result<()> {
+        self.links.borrow().check(&self.txn)
+    }
+
+    /// Makes everything written in this transaction durable and visible, atomically. Checked
+    /// links are verified first ([`check_links`](Self::check_links)): a broken one is
+    /// [`Error::BrokenLink`](crate::Error::BrokenLink) and nothing is written.
     pub fn commit(self) -> Result<()> {
+        self.check_links()?;
         Ok(self.txn.commit()?)
     }
 

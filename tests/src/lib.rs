@@ -8,6 +8,11 @@ pub mod library {
     netabase::include_schema!("library");
 }
 
+/// `fixtures/links.toml`: writers, volumes and shelves linked to each other.
+pub mod links {
+    netabase::include_schema!("links");
+}
+
 /// `fixtures/scalars.toml`: every scalar type, signed and composite keys.
 pub mod scalars {
     netabase::include_schema!("scalars");

@@ -101,7 +101,15 @@ pub fn emit(schema: &Schema) -> TokenStream {
                 self.inner.open_tree::<M>()
             }
 
-            /// Makes everything written in this transaction durable and visible, atomically.
+            /// Checks the checked links written so far, as `commit` will (see
+            /// [`::netabase::WriteTransaction::check_links`]); call it with no tree open.
+            pub fn check_links(&self) -> ::netabase::Result<()> {
+                self.inner.check_links()
+            }
+
+            /// Verifies checked links, then makes everything written in this transaction
+            /// durable and visible, atomically. A broken link is
+            /// `::netabase::Error::BrokenLink`, and nothing is written.
             pub fn commit(self) -> ::netabase::Result<()> {
                 self.inner.commit()
             }

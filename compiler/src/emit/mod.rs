@@ -5,6 +5,7 @@
 
 mod definition;
 mod keys;
+mod links;
 mod model;
 mod tree;
 mod types;
@@ -34,7 +35,8 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> TokenStream {
         let keys = keys::emit(&ctx);
         let view = view::emit(&ctx);
         let tree = tree::emit(&ctx);
-        quote! { #model #keys #view #tree }
+        let links = links::methods(&ctx);
+        quote! { #model #keys #view #tree #links }
     });
     quote! {
         const _: () = ::netabase::__private::check_codegen_version(#version);

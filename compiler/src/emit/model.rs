@@ -73,6 +73,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
     let index_keys = index_keys_body(model);
     let describe = describe_body(model);
     let secondary_keys = keys::secondary_keys_method(ctx);
+    let links = super::links::model_constants(ctx);
 
     quote! {
         #doc
@@ -93,6 +94,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
             const NAME: &'static str = #schema_name;
             const TABLE: &'static str = #table;
             const INDEXES: &'static [::netabase::IndexDef] = &[#(#index_defs),*];
+            #links
 
             fn primary_key(&self) -> #primary_key {
                 #primary_key(#(#pk_values),*)

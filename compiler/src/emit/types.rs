@@ -31,6 +31,7 @@ pub fn owned(ty: &Type) -> TokenStream {
             let name = super::ident(&n.rust);
             quote!(#name)
         }
+        Type::Link(l) => owned(&l.key),
     }
 }
 
@@ -59,6 +60,7 @@ pub fn view(ty: &Type) -> TokenStream {
         }
         // Enums and structs are decoded owned inside a view: only strings and bytes borrow.
         Type::Enum(_) | Type::Struct(_) => owned(ty),
+        Type::Link(l) => view(&l.key),
     }
 }
 
@@ -67,6 +69,7 @@ pub fn view(ty: &Type) -> TokenStream {
 pub fn key_argument(ty: &Type) -> TokenStream {
     match ty {
         Type::String => quote!(&str),
+        Type::Link(l) => key_argument(&l.key),
         other => owned(other),
     }
 }
@@ -76,13 +79,17 @@ pub fn key_argument(ty: &Type) -> TokenStream {
 pub fn key_argument_named(ty: &Type) -> TokenStream {
     match ty {
         Type::String => quote!(&'k str),
+        Type::Link(l) => key_argument_named(&l.key),
         other => owned(other),
     }
 }
 
 /// `<'k>` when any of these key types borrows, for methods that use [`key_argument_named`].
 pub fn key_lifetime<'a>(tys: impl IntoIterator<Item = &'a Type>) -> TokenStream {
-    if tys.into_iter().any(|t| *t == Type::String) {
+    if tys
+        .into_iter()
+        .any(|t| matches!(t.link().map_or(t, |l| &*l.key), Type::String))
+    {
         quote!(<'k>)
     } else {
         quote!()
@@ -97,6 +104,7 @@ pub fn borrows(ty: &Type) -> bool {
         Type::Option(inner) | Type::Vec(inner) | Type::Array(inner, _) => borrows(inner),
         Type::Map(k, v) => borrows(k) || borrows(v),
         Type::Enum(_) | Type::Struct(_) => false,
+        Type::Link(l) => borrows(&l.key),
     }
 }
 
@@ -111,6 +119,7 @@ pub fn is_copy(ty: &Type) -> bool {
         | Type::Map(..)
         | Type::Enum(_)
         | Type::Struct(_) => false,
+        Type::Link(l) => is_copy(&l.key),
     }
 }
 

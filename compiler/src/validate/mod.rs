@@ -33,10 +33,11 @@ pub fn validate(
     }
     let model_names: Vec<String> = raw.models.iter().map(|m| m.name.value.clone()).collect();
     let values = v.named_types(&raw.enums, &raw.structs, &model_names);
+    let targets = v.link_targets(&raw.models, &values.named);
     let models: Vec<ir::Model> = raw
         .models
         .iter()
-        .filter_map(|m| v.model(m, &values.named, &model_names))
+        .filter_map(|m| v.model(m, &values.named, &targets))
         .collect();
     if let Some(definition) = &definition {
         v.generated_names(definition, &raw.models, &models, &values);
@@ -125,11 +126,43 @@ impl Validator<'_> {
         })
     }
 
+    /// What a link to each model stores: its one-field primary key's type. Nothing is reported
+    /// here; a broken primary key is reported with its model.
+    fn link_targets(&self, models: &[RawModel], named: &types::Named) -> types::Models {
+        let mut targets = types::Models::new();
+        for (index, model) in models.iter().enumerate() {
+            let target = match model.primary_key.as_ref().map(|k| k.value.as_slice()) {
+                Some([field]) => model
+                    .fields
+                    .iter()
+                    .find(|f| f.name.value == field.value)
+                    .and_then(|f| f.ty.as_ref())
+                    .and_then(|ty| types::parse_type(ty, self.source).ok())
+                    // A primary key cannot be a link: resolving without models makes a model
+                    // name unknown here.
+                    .and_then(|expr| types::resolve(&expr, named, &types::Models::new()).ok())
+                    .filter(|key| key.is_orderable_key())
+                    .zip(names::type_name(&model.name.value).ok())
+                    .map_or(types::LinkTarget::Invalid, |(key, rust)| {
+                        types::LinkTarget::Key {
+                            rust,
+                            model: index,
+                            key,
+                        }
+                    }),
+                Some([_, _, ..]) => types::LinkTarget::CompositeKey,
+                _ => types::LinkTarget::Invalid,
+            };
+            targets.entry(model.name.value.clone()).or_insert(target);
+        }
+        targets
+    }
+
     fn model(
         &mut self,
         raw: &RawModel,
         named: &types::Named,
-        models: &[String],
+        models: &types::Models,
     ) -> Option<ir::Model> {
         let name = self.type_name(&raw.name, "model");
         if raw.fields.is_empty() && raw.malformed.contains(&"fields") {
@@ -204,7 +237,7 @@ impl Validator<'_> {
                 .map_err(types::Unresolved::Error)
                 .and_then(|expr| resolve(&expr))
             {
-                Ok(ty) => Some(ty),
+                Ok(ty) => self.link_options(field, ty_text, ty),
                 Err(types::Unresolved::Error(e)) => {
                     self.errors.push(e);
                     None
@@ -230,6 +263,44 @@ impl Validator<'_> {
             }
         }
         (fields, ok)
+    }
+
+    /// Checks where a link sits in a field's type (`M`, `Option<M>` or `Vec<M>`) and applies
+    /// the field's `checked` option to it.
+    fn link_options(
+        &mut self,
+        field: &crate::parse::RawField,
+        ty_text: &Spanned<String>,
+        mut ty: Type,
+    ) -> Option<Type> {
+        if ty.contains_link() && ty.link().is_none() {
+            self.errors.push(
+                Diagnostic::new(
+                    ty_text.span.clone(),
+                    format!("a link cannot be inside `{}`", ty.spelling()),
+                    "a link nested in another type",
+                )
+                .help("a link field's type is the model (`Author`), an optional link (`Option<Author>`) or a list of links (`Vec<Author>`)"),
+            );
+            return None;
+        }
+        if let Some(checked) = &field.checked {
+            match ty.link_mut() {
+                Some(link) => link.checked = checked.value,
+                None => {
+                    self.errors.push(
+                        Diagnostic::new(
+                            checked.span.clone(),
+                            format!("`checked` is an option of links, and `{}` is not a link", field.name.value),
+                            "not a link",
+                        )
+                        .help("remove `checked`, or give the field a model's name as its type to make it a link"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(ty)
     }
 
     fn primary_key(&mut self, raw: &RawModel, fields: &[ir::Field]) -> Option<Vec<usize>> {
@@ -278,6 +349,13 @@ impl Validator<'_> {
                 return None;
             }
             let ty = &fields[position].ty;
+            if let Type::Link(link) = ty {
+                self.errors.push(
+                    Diagnostic::new(part.span.clone(), format!("field `{}` is a link to `{}`: it cannot be the primary key", part.value, link.schema), "a link")
+                        .help(format!("give `{}` a key of its own (its primary key type is `{}`), and keep the link as another field", raw.name.value, link.key.spelling())),
+                );
+                return None;
+            }
             if !ty.is_orderable_key() {
                 self.errors.push(
                     Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not a key type")
@@ -298,21 +376,37 @@ impl Validator<'_> {
         let mut keys: Vec<(ir::SecondaryKey, Range<usize>)> = Vec::new();
         let mut ok = true;
         for raw_field in &raw.fields {
-            let Some(kind) = &raw_field.secondary_key else {
-                continue;
-            };
-            let unique = match kind.value {
-                RawSecondaryKey::None => continue,
-                RawSecondaryKey::Unique => true,
-                RawSecondaryKey::NonUnique => false,
-            };
             let Some(position) = fields
                 .iter()
                 .position(|f| f.name.schema == raw_field.name.value)
             else {
                 continue; // the field itself was invalid and is reported already
             };
-            if !self.indexable(&fields[position], kind.span.clone()) {
+            // A link is always indexed, so that it can be followed backwards and checked when
+            // its target is removed.
+            let link = fields[position].ty.link();
+            let unique = match (raw_field.secondary_key.as_ref().map(|k| &k.value), link) {
+                (Some(RawSecondaryKey::None), Some(link)) => {
+                    let span = raw_field
+                        .secondary_key
+                        .as_ref()
+                        .map_or(0..0, |k| k.span.clone());
+                    self.errors.push(
+                        Diagnostic::new(span, format!("link `{}` cannot do without its index", raw_field.name.value), "a link is always indexed")
+                            .help(format!("remove `secondary_key = false`: the index finds the records that link to each `{}` (and checks them when one is removed)", link.schema)),
+                    );
+                    ok = false;
+                    continue;
+                }
+                (None | Some(RawSecondaryKey::None), None) => continue,
+                (None, Some(_)) | (Some(RawSecondaryKey::NonUnique), _) => false,
+                (Some(RawSecondaryKey::Unique), _) => true,
+            };
+            let kind_span = raw_field
+                .secondary_key
+                .as_ref()
+                .map_or(raw_field.name.span.clone(), |k| k.span.clone());
+            if !self.indexable(&fields[position], kind_span) {
                 ok = false;
                 continue;
             }

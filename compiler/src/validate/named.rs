@@ -36,6 +36,12 @@ impl Validator<'_> {
         structs: &[RawStruct],
         models: &[String],
     ) -> Values {
+        // Enums and structs are values: a model name in one of their fields is an error.
+        let models: types::Models = models
+            .iter()
+            .map(|m| (m.clone(), types::LinkTarget::NotHere))
+            .collect();
+        let models = &models;
         let mut decls: BTreeMap<String, Decl<'_>> = BTreeMap::new();
         for (index, e) in enums.iter().enumerate() {
             let fields = self.parse_field_types(e.variants.iter().flat_map(|v| v.fields.iter()));

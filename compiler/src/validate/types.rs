@@ -3,7 +3,7 @@
 //! and checked for cycles before any field type is resolved.
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
-use crate::ir::{NamedRef, Scalar, Type};
+use crate::ir::{Link, NamedRef, Scalar, Type};
 use crate::parse::Spanned;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -93,7 +93,7 @@ impl From<Diagnostic> for Unresolved {
 
 /// Resolves a parsed type against the builtins and `named` (the schema's enums and structs,
 /// already resolved). `what` names other kinds of names (models) for a better error.
-pub fn resolve(expr: &TypeExpr, named: &Named, models: &[String]) -> Result<Type, Unresolved> {
+pub fn resolve(expr: &TypeExpr, named: &Named, models: &Models) -> Result<Type, Unresolved> {
     match expr {
         TypeExpr::Array { item, len, .. } => {
             Ok(Type::Array(Box::new(resolve(item, named, models)?), *len))
@@ -114,6 +114,25 @@ pub fn resolve(expr: &TypeExpr, named: &Named, models: &[String]) -> Result<Type
                 )
             };
             let arg = |i: usize| resolve(&args[i], named, models);
+            let unknown = || -> Result<Type, Unresolved> {
+                let candidates: Vec<&str> = Scalar::ALL
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .chain(BUILTIN)
+                    .chain(named.types.keys().map(String::as_str))
+                    .chain(models.keys().map(String::as_str))
+                    .collect();
+                let error = Diagnostic::new(
+                    span.clone(),
+                    format!("unknown type `{name}`"),
+                    "not a type netabase knows",
+                );
+                Err(Unresolved::Error(match did_you_mean(name, candidates) {
+                            Some(close) => error.help(format!("did you mean `{close}`?")),
+                            None => error.help(format!("the types are {}, the schema's own `[enums.X]` and `[structs.X]`, and its models (a link)", all_types())),
+                        }))
+            };
+
             if let Some(&(scalar, _)) = Scalar::ALL.iter().find(|(_, n)| *n == name) {
                 arity(0, name)?;
                 return Ok(Type::Scalar(scalar));
@@ -145,25 +164,53 @@ pub fn resolve(expr: &TypeExpr, named: &Named, models: &[String]) -> Result<Type
                 _ => match named.types.get(name) {
                     Some(ty) => Ok(arity(0, name).map(|_| ty.clone())?),
                     None if named.invalid.contains(name) => Err(Unresolved::Reported),
-                    None if models.contains(name) => Err(Unresolved::Error(Diagnostic::new(span.clone(), format!("`{name}` is a model: links between models are not supported yet"), "a model, not a value type")
-                        .help(format!("store its primary key instead (for example `{}_id = \"u64\"`), or declare a `[structs.{name}]` to embed a value", name.to_lowercase())))),
-                    None => {
-                        let candidates: Vec<&str> = Scalar::ALL
-                            .iter()
-                            .map(|(_, n)| *n)
-                            .chain(BUILTIN)
-                            .chain(named.types.keys().map(String::as_str))
-                            .collect();
-                        let error = Diagnostic::new(span.clone(), format!("unknown type `{name}`"), "not a type netabase knows");
-                        Err(Unresolved::Error(match did_you_mean(name, candidates) {
-                            Some(close) => error.help(format!("did you mean `{close}`?")),
-                            None => error.help(format!("the types are {}, and the schema's own `[enums.X]` and `[structs.X]`", all_types())),
-                        }))
-                    }
-                },
+                    None => match models.get(name) {
+                        Some(LinkTarget::Key { rust, model, key }) => {
+                            arity(0, name)?;
+                            Ok(Type::Link(Link {
+                                schema: name.clone(),
+                                rust: rust.clone(),
+                                model: *model,
+                                key: Box::new(key.clone()),
+                                checked: true,
+                            }))
+                        }
+                        Some(LinkTarget::CompositeKey) => Err(Unresolved::Error(
+                            Diagnostic::new(span.clone(), format!("`{name}` has a composite primary key: a link to it is not supported"), "a link needs a one-field primary key")
+                                .help(format!("store the fields of `{name}`'s primary key in fields of their own, or give `{name}` a one-field primary key")),
+                        )),
+                        Some(LinkTarget::Invalid) => Err(Unresolved::Reported),
+                        Some(LinkTarget::NotHere) => Err(Unresolved::Error(
+                            Diagnostic::new(span.clone(), format!("`{name}` is a model: only a model's field can link to it"), "a link inside an enum or struct")
+                                .help(format!("move the link to a field of the model, or store `{name}`'s primary key here as a plain value")),
+                        )),
+                        None => unknown(),
+                    },
+                }
             }
         }
     }
+}
+
+/// What a link to each model stores: worked out from the models' primary keys before any model
+/// is validated, so that a model can link to one declared after it, or to itself.
+pub type Models = BTreeMap<String, LinkTarget>;
+
+/// What a link to one model stores.
+#[derive(Debug, Clone)]
+pub enum LinkTarget {
+    /// The model's one-field primary key: its Rust name, position and key type.
+    Key {
+        rust: String,
+        model: usize,
+        key: Type,
+    },
+    /// The model's primary key has several fields.
+    CompositeKey,
+    /// The model's name or primary key is invalid (reported where it is declared).
+    Invalid,
+    /// A model, named where links are not allowed (in an enum or struct).
+    NotHere,
 }
 
 /// What `resolve` makes of a user-defined name: used to describe enums and structs.
@@ -365,7 +412,18 @@ mod tests {
             },
             &source,
         )?;
-        resolve(&expr, &Named::default(), &["Author".to_owned()]).map_err(|e| match e {
+        let models = Models::from([
+            (
+                "Author".to_owned(),
+                LinkTarget::Key {
+                    rust: "Author".to_owned(),
+                    model: 0,
+                    key: Type::Scalar(Scalar::U64),
+                },
+            ),
+            ("Edition".to_owned(), LinkTarget::CompositeKey),
+        ]);
+        resolve(&expr, &Named::default(), &models).map_err(|e| match e {
             Unresolved::Error(d) => d,
             Unresolved::Reported => panic!("nothing was declared"),
         })
@@ -403,7 +461,7 @@ mod tests {
             span: 4..source.len(),
         };
         let expr = parse_type(&text, source).unwrap();
-        let Err(Unresolved::Error(e)) = resolve(&expr, &Named::default(), &[]) else {
+        let Err(Unresolved::Error(e)) = resolve(&expr, &Named::default(), &Models::new()) else {
             panic!("resolved")
         };
         assert_eq!(e.span, 4..source.len());
@@ -460,6 +518,19 @@ mod tests {
                 .message
                 .contains("cannot be a map key")
         );
-        assert!(parse("Author").unwrap_err().message.contains("is a model"));
+        let Ok(Type::Link(link)) = parse("Author") else {
+            panic!("a model name is a link")
+        };
+        assert_eq!(
+            (link.schema.as_str(), &*link.key, link.checked),
+            ("Author", &Type::Scalar(Scalar::U64), true)
+        );
+        assert!(
+            parse("Edition")
+                .unwrap_err()
+                .message
+                .contains("composite primary key")
+        );
+        assert_eq!(parse("Option<Author>").unwrap().link(), Some(&link));
     }
 }

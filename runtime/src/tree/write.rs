@@ -4,9 +4,11 @@ use super::{Bytes, KeyBounds, TreeRead, decode_record, encode_key, table_definit
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
 use crate::index_keys::{Change, IndexKeys, difference};
+use crate::links::PendingLinks;
 use crate::model::{IndexDef, Model, ModelRef};
 use redb::{ReadableTable, ReadableTableMetadata, Table};
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::marker::PhantomData;
 
 /// A model's tables opened in a write transaction, held open until the tree is dropped (no
@@ -14,6 +16,8 @@ use std::marker::PhantomData;
 pub struct WriteTree<'t, M: Model> {
     tables: Tables<'t>,
     scratch: Scratch,
+    /// The transaction's checked-link keys to verify at commit.
+    links: &'t RefCell<PendingLinks>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -40,7 +44,10 @@ struct Undo {
 }
 
 impl<'t, M: Model> WriteTree<'t, M> {
-    pub(crate) fn open(txn: &'t redb::WriteTransaction) -> Result<Self> {
+    pub(crate) fn open(
+        txn: &'t redb::WriteTransaction,
+        links: &'t RefCell<PendingLinks>,
+    ) -> Result<Self> {
         Ok(Self {
             tables: Tables {
                 records: txn.open_table(table_definition(M::TABLE))?,
@@ -50,6 +57,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                     .collect::<Result<_, _>>()?,
             },
             scratch: Scratch::default(),
+            links,
             _model: PhantomData,
         })
     }
@@ -110,6 +118,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 &key,
                 &mut self.scratch.entry,
             )?;
+            self.note_removed(&key);
         }
         Ok(removed)
     }
@@ -148,6 +157,11 @@ impl<'t, M: Model> WriteTree<'t, M> {
 
     /// Removes every record and every index entry; returns how many records there were.
     pub fn clear(&mut self) -> Result<u64> {
+        if !M::BACKLINKS.is_empty() {
+            for entry in self.tables.records.range::<&[u8]>(..)? {
+                self.note_removed(entry?.0.value());
+            }
+        }
         let count = self.tables.records.len()?;
         self.tables.records.retain(|_, _| false)?;
         for index in &mut self.tables.indexes {
@@ -193,8 +207,29 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 key,
                 &mut self.scratch.entry,
             )?;
+            self.note_removed(key);
         }
         Ok(removed)
+    }
+
+    /// Notes the targets of the written record's checked links, to be checked at commit.
+    fn note_links(&self) {
+        if !M::LINKS.iter().any(|link| link.checked) {
+            return;
+        }
+        let mut pending = self.links.borrow_mut();
+        for link in M::LINKS.iter().filter(|link| link.checked) {
+            for key in self.scratch.new_keys.get(link.index) {
+                pending.add(&link.target, key);
+            }
+        }
+    }
+
+    /// Notes a removed record that checked links may point at, to be checked at commit.
+    fn note_removed(&self, key: &[u8]) {
+        if !M::BACKLINKS.is_empty() {
+            self.links.borrow_mut().add(&M::LINK_TARGET, key);
+        }
     }
 
     fn put_model(&mut self, model: &M, undo: Option<&mut Vec<Undo>>) -> Result<()> {
@@ -228,6 +263,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 previous,
             });
         }
+        self.note_links();
         Ok(())
     }
 

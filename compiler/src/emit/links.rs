@@ -1,0 +1,250 @@
+//! Links: the `LINKS` and `BACKLINKS` constants of `::netabase::Model`, and the methods that
+//! follow a link both ways: forward on the linking model (`book.author_in(&authors)`), backward
+//! on the target through the link's index (`author.books_by_author(&books)`).
+
+use super::{Ctx, docs, ident, types};
+use crate::ir::{Field, Link, Model, Schema, Type};
+use crate::names::bare;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// A link field with what emitting it needs.
+struct LinkField<'a> {
+    model: &'a Model,
+    field: &'a Field,
+    link: &'a Link,
+    /// The position of the link's index among the model's secondary keys.
+    index: usize,
+}
+
+/// The link fields of `model`.
+fn links_of(model: &Model) -> Vec<LinkField<'_>> {
+    model
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(position, field)| {
+            let link = field.ty.link()?;
+            // Validation gives every link a single-field key named after the field.
+            let index = model
+                .secondary_keys
+                .iter()
+                .position(|k| k.fields == [position] && k.name.schema == field.name.schema)?;
+            Some(LinkField {
+                model,
+                field,
+                link,
+                index,
+            })
+        })
+        .collect()
+}
+
+/// The links of every model that point at `target` (its position in `schema.models`).
+fn links_to(schema: &Schema, target: usize) -> Vec<LinkField<'_>> {
+    schema
+        .models
+        .iter()
+        .flat_map(links_of)
+        .filter(|l| l.link.model == target)
+        .collect()
+}
+
+/// `LINKS` and `BACKLINKS` for the model's `::netabase::Model` impl (nothing when empty: the
+/// trait's defaults are empty).
+pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
+    let links = links_of(ctx.model).into_iter().map(|l| {
+        let field = &l.field.name.schema;
+        let index = proc_macro2::Literal::usize_unsuffixed(l.index);
+        let checked = l.link.checked;
+        let target = ident(&l.link.rust);
+        quote! {
+            ::netabase::LinkDef {
+                field: #field,
+                index: #index,
+                checked: #checked,
+                target: <#target as ::netabase::Model>::LINK_TARGET,
+            }
+        }
+    });
+    let position = ctx
+        .schema
+        .models
+        .iter()
+        .position(|m| std::ptr::eq(m, ctx.model))
+        .unwrap_or(usize::MAX);
+    let backlinks = links_to(ctx.schema, position)
+        .into_iter()
+        .filter(|l| l.link.checked)
+        .map(|l| {
+            let model = &l.model.name.schema;
+            let field = &l.field.name.schema;
+            let table = ctx
+                .schema
+                .index_table(l.model, &l.model.secondary_keys[l.index]);
+            let unique = l.model.secondary_keys[l.index].unique;
+            let source = ident(&l.model.name.rust);
+            quote! {
+                ::netabase::Backlink {
+                    field: #field,
+                    model: #model,
+                    index_table: #table,
+                    unique: #unique,
+                    describe: ::netabase::describe_primary_key::<#source>,
+                }
+            }
+        });
+    let links: Vec<_> = links.collect();
+    let backlinks: Vec<_> = backlinks.collect();
+    let links = (!links.is_empty())
+        .then(|| quote!(const LINKS: &'static [::netabase::LinkDef] = &[#(#links),*];));
+    let backlinks = (!backlinks.is_empty())
+        .then(|| quote!(const BACKLINKS: &'static [::netabase::Backlink] = &[#(#backlinks),*];));
+    quote!(#links #backlinks)
+}
+
+/// The argument a generated query method takes for a key held in `value` (an expression of
+/// the key's owned type, or a reference to it when `by_ref`).
+fn key_argument(key: &Type, value: TokenStream, by_ref: bool) -> TokenStream {
+    match (key, types::is_copy(key), by_ref) {
+        (Type::String, _, true) => value,
+        (Type::String, _, false) => quote!(&#value),
+        (_, true, true) => quote!(*#value),
+        (_, true, false) => value,
+        (_, false, true) => quote!(::core::clone::Clone::clone(#value)),
+        (_, false, false) => quote!(::core::clone::Clone::clone(&#value)),
+    }
+}
+
+/// The methods on the model following its links forward, and on it as a target following the
+/// links of other models (and its own) backward.
+pub fn methods(ctx: &Ctx<'_>) -> TokenStream {
+    let model = ctx.model;
+    let forward = links_of(model).into_iter().map(|l| forward_method(&l));
+    let position = ctx
+        .schema
+        .models
+        .iter()
+        .position(|m| std::ptr::eq(m, model))
+        .unwrap_or(usize::MAX);
+    let backward = links_to(ctx.schema, position)
+        .into_iter()
+        .map(|l| backward_method(model, &l));
+    let methods: Vec<TokenStream> = forward.chain(backward).collect();
+    if methods.is_empty() {
+        return TokenStream::new();
+    }
+    let name = ident(&model.name.rust);
+    quote! {
+        impl #name {
+            #(#methods)*
+        }
+    }
+}
+
+/// `book.author_in(&authors)`: the record(s) the link points at.
+fn forward_method(l: &LinkField<'_>) -> TokenStream {
+    let field = ident(&l.field.name.rust);
+    let method = format_ident!("{}_in", bare(&l.field.name.rust));
+    let target = ident(&l.link.rust);
+    let tree = format_ident!("{}Tree", l.link.rust);
+    let key = &*l.link.key;
+    let schema = &l.field.name.schema;
+    let missing = if l.link.checked {
+        "a checked link points at an existing record once committed"
+    } else {
+        "an unchecked link may point at a missing record"
+    };
+    let generics = quote!(<T: ::netabase::TreeRead<#target>>);
+    let tree_arg = quote!(tree: &#tree<T>);
+    match &l.field.ty {
+        Type::Option(_) => {
+            let arg = key_argument(key, quote!(key), true);
+            let doc = docs([format!(
+                "Follows the optional link `{schema}`: its [`{target}`] in `tree`, or `None` when the link is `None` or the record is missing ({missing})."
+            )
+            .as_str()]);
+            quote! {
+                #doc
+                pub fn #method #generics(&self, #tree_arg) -> ::netabase::Result<::core::option::Option<#target>> {
+                    match &self.#field {
+                        ::core::option::Option::Some(key) => tree.get(#arg),
+                        ::core::option::Option::None => ::core::result::Result::Ok(::core::option::Option::None),
+                    }
+                }
+            }
+        }
+        Type::Vec(_) => {
+            let arg = key_argument(key, quote!(key), true);
+            let doc = docs([format!(
+                "Follows the links `{schema}`: their [`{target}`] records in `tree`, in the order of the list, `None` where one is missing ({missing})."
+            )
+            .as_str()]);
+            quote! {
+                #doc
+                pub fn #method #generics(&self, #tree_arg) -> ::netabase::Result<::std::vec::Vec<::core::option::Option<#target>>> {
+                    self.#field.iter().map(|key| tree.get(#arg)).collect()
+                }
+            }
+        }
+        _ => {
+            let arg = key_argument(key, quote!(self.#field), false);
+            let doc = docs([format!(
+                "Follows the link `{schema}`: its [`{target}`] in `tree`, or `None` when the record is missing ({missing})."
+            )
+            .as_str()]);
+            quote! {
+                #doc
+                pub fn #method #generics(&self, #tree_arg) -> ::netabase::Result<::core::option::Option<#target>> {
+                    tree.get(#arg)
+                }
+            }
+        }
+    }
+}
+
+/// `author.books_by_author(&books)`: the records whose link points at this one, through the
+/// link's index.
+fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
+    let source = ident(&l.model.name.rust);
+    let tree = format_ident!("{}Tree", l.model.name.rust);
+    let key = &l.model.secondary_keys[l.index];
+    let base = bare(&key.name.rust);
+    let method = format_ident!("{}_by_{base}", bare(&l.model.plural));
+    let Some(pk) = target.primary_key_fields().next() else {
+        return TokenStream::new();
+    };
+    let pk_field = ident(&pk.name.rust);
+    let arg = key_argument(&pk.ty, quote!(self.#pk_field), false);
+    let described = format!(
+        "the [`{}`] records whose link `{}` points at this [`{}`]",
+        l.model.name.rust, l.field.name.schema, target.name.rust
+    );
+    if key.unique {
+        let lookup = format_ident!("get_by_{base}");
+        let doc = docs([format!(
+            "The [`{}`] whose unique link `{}` points at this [`{}`], found through its index.",
+            l.model.name.rust, l.field.name.schema, target.name.rust
+        )
+        .as_str()]);
+        quote! {
+            #doc
+            pub fn #method<T: ::netabase::TreeRead<#source>>(&self, tree: &#tree<T>) -> ::netabase::Result<::core::option::Option<#source>> {
+                tree.#lookup(#arg)
+            }
+        }
+    } else {
+        let scan = format_ident!("by_{base}");
+        let doc = docs([format!(
+            "Follows links backwards: {described}, in primary key order, found through the index of `{}`.",
+            l.field.name.schema
+        )
+        .as_str()]);
+        quote! {
+            #doc
+            pub fn #method<'t, T: ::netabase::TreeRead<#source>>(&self, tree: &'t #tree<T>) -> ::netabase::Result<::netabase::IndexIter<'t, #source, T::Table>> {
+                tree.#scan(#arg)
+            }
+        }
+    }
+}

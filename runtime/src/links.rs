@@ -1,0 +1,119 @@
+//! Links between models: the definitions generated code declares, and the checks of checked
+//! links, deferred to commit.
+//!
+//! A link field stores the target's primary key and is always indexed, so the records linking to
+//! a key are one index lookup away. A *checked* link must not point at a missing record once the
+//! transaction commits. The check is deferred to commit because within a transaction the target
+//! may be written after the link (a country and its neighbours, inserted in any order), and
+//! because redb lets a write transaction open a table only once at a time: while the user holds
+//! the target's tree, the source's tree cannot read it.
+//!
+//! During the transaction every write of a checked link, and every removal of a record that
+//! checked links can point at, adds the key to a pending set. At commit each pending key must
+//! either exist, or no checked link may point at it (one index lookup per link field). This is
+//! exact whatever happened in between: a failed batch that was rolled back, a link changed
+//! twice, a target removed and inserted again.
+
+use crate::error::{Error, Result};
+use crate::tree::{KeyBounds, table_definition};
+use redb::ReadableTable;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A model seen as the target of links: where its records are and which checked links point at
+/// it. Generated code uses [`Model::LINK_TARGET`](crate::Model::LINK_TARGET).
+#[derive(Debug, Clone, Copy)]
+pub struct LinkTarget {
+    /// The model's schema name.
+    pub model: &'static str,
+    /// Its record table.
+    pub table: &'static str,
+    /// The checked links that point at it.
+    pub backlinks: &'static [Backlink],
+    /// Describes one of its encoded primary keys, for error messages.
+    pub describe: fn(&[u8]) -> String,
+}
+
+/// A checked link field seen from its target: the index listing the records that link to a key.
+#[derive(Debug, Clone, Copy)]
+pub struct Backlink {
+    /// The linking model's schema name.
+    pub model: &'static str,
+    /// The link field's schema name.
+    pub field: &'static str,
+    /// The link's index table.
+    pub index_table: &'static str,
+    /// Whether the index is unique (key -> primary key) or not (key ++ primary key).
+    pub unique: bool,
+    /// Describes an encoded primary key of the linking model.
+    pub describe: fn(&[u8]) -> String,
+}
+
+/// A link field of a model.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkDef {
+    /// The field's schema name.
+    pub field: &'static str,
+    /// The position of the link's index in [`Model::INDEXES`](crate::Model::INDEXES).
+    pub index: usize,
+    /// Whether a commit fails when the link points at a missing record.
+    pub checked: bool,
+    /// The model it points at.
+    pub target: LinkTarget,
+}
+
+/// The keys to check at commit, per target table.
+#[derive(Debug, Default)]
+pub(crate) struct PendingLinks {
+    targets: BTreeMap<&'static str, (LinkTarget, BTreeSet<Vec<u8>>)>,
+}
+
+impl PendingLinks {
+    /// Notes that at commit `key` must exist in `target`, or nothing may link to it.
+    pub(crate) fn add(&mut self, target: &LinkTarget, key: &[u8]) {
+        let (_, keys) = self
+            .targets
+            .entry(target.table)
+            .or_insert_with(|| (*target, BTreeSet::new()));
+        if !keys.contains(key) {
+            keys.insert(key.to_vec());
+        }
+    }
+
+    /// Checks every pending key; the first broken link is [`Error::BrokenLink`].
+    pub(crate) fn check(&self, txn: &redb::WriteTransaction) -> Result<()> {
+        for (target, keys) in self.targets.values() {
+            let records = txn.open_table(table_definition(target.table))?;
+            let mut indexes = Vec::with_capacity(target.backlinks.len());
+            for key in keys {
+                if records.get(key.as_slice())?.is_some() {
+                    continue;
+                }
+                for (i, backlink) in target.backlinks.iter().enumerate() {
+                    if indexes.len() <= i {
+                        indexes.push(txn.open_table(table_definition(backlink.index_table))?);
+                    }
+                    let index = &indexes[i];
+                    let linking = if backlink.unique {
+                        index.get(key.as_slice())?.map(|v| v.value().to_vec())
+                    } else {
+                        let bounds = KeyBounds::prefix(key.clone());
+                        match index.range::<&[u8]>(bounds.as_redb())?.next() {
+                            Some(entry) => Some(entry?.1.value().to_vec()),
+                            None => None,
+                        }
+                    };
+                    if let Some(source) = linking {
+                        return Err(Error::BrokenLink {
+                            model: backlink.model,
+                            field: backlink.field,
+                            record: (backlink.describe)(&source),
+                            target: target.model,
+                            key: (target.describe)(key),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
