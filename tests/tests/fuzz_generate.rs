@@ -659,6 +659,9 @@ struct RandomField {
     doc: Option<String>,
     /// `true`, `false`, `"unique"` or something wrong.
     secondary_key: Option<&'static str>,
+    /// Sometimes a link instead of `ty`: to which model, the form (`M`, `Option<M>`,
+    /// `Vec<M>`, or nested where links are not allowed), and whether it says `checked = false`.
+    link: Option<(Index, u8, bool)>,
 }
 
 /// A reference to a field: mostly one that can be a key, sometimes any field, rarely a name.
@@ -707,12 +710,14 @@ fn random_field() -> impl Strategy<Value = RandomField> {
                 1 => select(&["\"yes\"", "1", "[]"][..]),
             ],
         ),
+        proptest::option::weighted(0.2, (any::<Index>(), 0..4u8, any::<bool>())),
     )
-        .prop_map(|(name, ty, doc, secondary_key)| RandomField {
+        .prop_map(|(name, ty, doc, secondary_key, link)| RandomField {
             name,
             ty,
             doc,
             secondary_key,
+            link,
         })
 }
 
@@ -789,6 +794,7 @@ fn render(schema: &RandomSchema) -> String {
         out += &format!("doc = {}\n", toml_string(doc));
     }
     let mut model_names = std::collections::HashSet::new();
+    let all_models: Vec<&String> = schema.models.iter().map(|m| &m.name).collect();
     for model in &schema.models {
         // Two tables of one name are a TOML error: keep the schemas interesting instead.
         if !model_names.insert(model.name.clone()) {
@@ -846,7 +852,22 @@ fn render(schema: &RandomSchema) -> String {
         }
         out += &format!("\n[models.{key}.fields]\n");
         for field in fields {
-            let mut parts = vec![format!("type = {}", toml_string(&field.ty))];
+            let ty = match field.link {
+                Some((target, form, _)) => {
+                    let target = all_models[target.index(all_models.len())];
+                    match form {
+                        0 => target.clone(),
+                        1 => format!("Option<{target}>"),
+                        2 => format!("Vec<{target}>"),
+                        _ => format!("Option<Vec<{target}>>"),
+                    }
+                }
+                None => field.ty.clone(),
+            };
+            let mut parts = vec![format!("type = {}", toml_string(&ty))];
+            if let Some((_, _, false)) = field.link {
+                parts.push("checked = false".to_owned());
+            }
             if let Some(doc) = &field.doc {
                 parts.push(format!("doc = {}", toml_string(doc)));
             }
@@ -956,12 +977,26 @@ fn arbitrary_text_never_panics() {
 
 #[test]
 fn random_schemas_never_panic_and_accepted_ones_parse() {
+    let linked = std::cell::Cell::new(0);
     let (ran, accepted) = run("random schemas", 1500, random_schema(), |schema| {
-        check_generate(&render(&schema)).map(|(outcome, _)| outcome)
+        let result = check_generate(&render(&schema));
+        // Links generate methods on both models: count the valid schemas that have one.
+        if let Ok((_, Some(code))) = &result
+            && code.contains("::netabase::LinkDef {")
+        {
+            linked.set(linked.get() + 1);
+        }
+        result.map(|(outcome, _)| outcome)
     });
+    println!("random schemas: {} accepted with links", linked.get());
     assert!(
         accepted * 10 > ran,
         "too few of {ran} random schemas were valid: {accepted}"
+    );
+    assert!(
+        linked.get() * 20 > accepted,
+        "too few valid random schemas had links: {} of {accepted}",
+        linked.get()
     );
 }
 
