@@ -22,16 +22,21 @@ pub fn data_dir() -> PathBuf {
     }
 }
 
+/// A reader of GeoNames' tab-separated rows (no quoting; the first row names the columns).
+fn tsv_reader(tsv: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .has_headers(true)
+        .from_reader(tsv)
+}
+
 /// The countries of `countries.tsv`, which the generated subjects write before importing
 /// cities (not timed): the atlas schema's `City.country_code` is a checked link to `Country`.
 pub fn countries() -> Vec<Country> {
     let path = data_dir().join("countries.tsv");
     let tsv = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b'\t')
-        .quoting(false)
-        .has_headers(true)
-        .from_reader(tsv.as_slice());
+    let mut reader = tsv_reader(&tsv);
     let mut out = Vec::new();
     for record in reader.records() {
         let r = record.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -73,11 +78,7 @@ pub fn cities(file: &str) -> Vec<City> {
     flate2::read::GzDecoder::new(gz.as_slice())
         .read_to_end(&mut tsv)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b'\t')
-        .quoting(false)
-        .has_headers(true)
-        .from_reader(tsv.as_slice());
+    let mut reader = tsv_reader(&tsv);
     let mut out = Vec::new();
     for record in reader.records() {
         let r = record.unwrap_or_else(|e| panic!("{}: {e}", path.display()));

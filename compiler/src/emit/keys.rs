@@ -141,21 +141,8 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>) -> TokenStream {
                 }
             });
             let key = quote!(#enum_name::#variant(#ty(#(#values),*)));
-            let mut body = quote!(keys.push(#key););
-            let mut plain = true;
-            for (j, f) in fields.iter().enumerate().rev() {
-                let field = ident(&f.name.rust);
-                let part = quote::format_ident!("part{j}");
-                body = match f.ty {
-                    Type::Option(_) => quote! {
-                        if let ::core::option::Option::Some(#part) = &self.#field { #body }
-                    },
-                    Type::Vec(_) => quote!(for #part in &self.#field { #body }),
-                    _ => continue,
-                };
-                plain = false;
-            }
-            (plain, key, body)
+            let (body, bound) = super::model::bind_key_parts(&fields, quote!(keys.push(#key);));
+            (!bound, key, body)
         });
         let keys: Vec<_> = keys.collect();
         // The leading keys that every record has start the vector (clippy prefers `vec![..]`

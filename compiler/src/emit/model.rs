@@ -1,7 +1,7 @@
 //! The model struct and its `::netabase::Model` implementation.
 
 use super::{Ctx, EmitOptions, ident, keys, schema_docs, types};
-use crate::ir::{Model, Type};
+use crate::ir::{Field, Model, Type};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -163,23 +163,10 @@ pub fn index_keys_body(model: &Model) -> TokenStream {
                 }
             })
             .collect();
-        let mut body = quote! {
+        let push = quote! {
             keys.push(|out| { #(::netabase::codec::KeyPart::encode_key(#parts, out);)* });
         };
-        // Bind the optional and multi-valued parts around the push, innermost last.
-        for (j, f) in fields.iter().enumerate().rev() {
-            let field = ident(&f.name.rust);
-            let part = quote::format_ident!("part{j}");
-            body = match f.ty {
-                Type::Option(_) => quote! {
-                    if let ::core::option::Option::Some(#part) = &self.#field { #body }
-                },
-                Type::Vec(_) => quote! {
-                    for #part in &self.#field { #body }
-                },
-                _ => body,
-            };
-        }
+        let (body, _) = bind_key_parts(&fields, push);
         (i, body)
     });
     let arms: Vec<_> = arms.collect();
@@ -200,6 +187,28 @@ pub fn index_keys_body(model: &Model) -> TokenStream {
             _ => {}
         }
     }
+}
+
+/// Wraps `body` in the bindings of a key's optional and multi-valued parts: `part{j}` is bound
+/// by `if let Some(..)` for an `Option` field and by `for` for a `Vec` field (one key per
+/// element), innermost last. Also says whether any part was bound (`false`: every part is
+/// always present, and `body` is returned as it was).
+pub fn bind_key_parts(fields: &[&Field], body: TokenStream) -> (TokenStream, bool) {
+    let mut body = body;
+    let mut bound = false;
+    for (j, f) in fields.iter().enumerate().rev() {
+        let field = ident(&f.name.rust);
+        let part = quote::format_ident!("part{j}");
+        body = match f.ty {
+            Type::Option(_) => quote! {
+                if let ::core::option::Option::Some(#part) = &self.#field { #body }
+            },
+            Type::Vec(_) => quote!(for #part in &self.#field { #body }),
+            _ => continue,
+        };
+        bound = true;
+    }
+    (body, bound)
 }
 
 fn describe_body(model: &Model) -> TokenStream {
