@@ -486,6 +486,21 @@ mod tests {
     }
 
     #[test]
+    fn country_follows_the_neighbour_links_in_list_order() {
+        let germany = run(|txn, out| country(txn, "DE", out));
+        assert!(
+            germany.contains(
+                "\n  neighbours  Switzerland (CH), Poland (PL), The Netherlands (NL), \
+                 Denmark (DK), Belgium (BE), Czechia (CZ), Luxembourg (LU), France (FR), \
+                 Austria (AT)\n"
+            ),
+            "{germany}"
+        );
+        let japan = run(|txn, out| country(txn, "JP", out));
+        assert!(japan.contains("\n  neighbours  none\n"), "{japan}");
+    }
+
+    #[test]
     fn city_lists_every_springfield() {
         let report = run(|txn, out| city(txn, "Springfield", out));
         let mut lines = report.lines();

@@ -25,8 +25,8 @@ pub fn tour(store: &Store<Atlas>, path: &Path, out: &mut dyn Write) -> Result<()
     }
     let txn = store.begin_read()?;
 
-    writeln!(out, "$ example-app country JP")?;
-    queries::country(&txn, "JP", out)?;
+    writeln!(out, "$ example-app country DE")?;
+    queries::country(&txn, "DE", out)?;
     writeln!(out, "\n$ example-app city Springfield")?;
     queries::city_summary(&txn, "Springfield", out)?;
     writeln!(out, "\n$ example-app timezone Europe/Paris")?;
