@@ -62,8 +62,17 @@ impl<'a> Writer<'a> {
         let _: Result<(), EncodeError> = value.encode(&mut encoder);
     }
 
+    /// Writes an unsigned varint, the one-byte case without going through bincode.
+    #[inline]
+    fn varint<T: Encode + Copy + TryInto<u8>>(&mut self, value: T) {
+        match value.try_into() {
+            Ok(byte @ 0..=250) => self.out.push(byte),
+            _ => self.bincode(&value),
+        }
+    }
+
     fn bytes(&mut self, bytes: &[u8]) {
-        self.bincode(&(bytes.len() as u64));
+        self.varint(bytes.len() as u64);
         self.out.extend_from_slice(bytes);
     }
 }
@@ -104,10 +113,26 @@ impl<'a> Reader<'a> {
         T::decode(&mut decoder).map_err(bincode_error)
     }
 
+    /// A varint of one byte (values below 251, bincode's `SINGLE_BYTE_MAX`), read without going
+    /// through bincode; `None` for anything else, which bincode then decodes (and checks).
+    #[inline]
+    fn small_varint(&mut self) -> Option<u8> {
+        match *self.input {
+            [byte @ 0..=250, ref rest @ ..] => {
+                self.input = rest;
+                Some(byte)
+            }
+            _ => None,
+        }
+    }
+
     /// Reads a length prefix and checks it against what is left: every element takes at least
     /// one byte, so a length larger than the input is corruption, refused before allocating.
     fn len(&mut self) -> Result<usize, DecodeError> {
-        let len: u64 = self.bincode()?;
+        let len: u64 = match self.small_varint() {
+            Some(len) => len.into(),
+            None => self.bincode()?,
+        };
         if len > self.input.len() as u64 {
             return Err(DecodeError::new(format!(
                 "length prefix {len} exceeds the {} byte(s) left in the value",
@@ -153,6 +178,18 @@ impl BincodeRead for SliceRead<'_, '_> {
         bytes.copy_from_slice(taken);
         Ok(())
     }
+
+    // With these two, bincode decodes varints on its fast path (one bounds check, no copy)
+    // instead of byte by byte through `read`.
+    #[inline]
+    fn peek_read(&mut self, n: usize) -> Option<&[u8]> {
+        self.0.get(..n)
+    }
+
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        *self.0 = self.0.get(n..).unwrap_or_default();
+    }
 }
 
 impl<'a> BorrowReader<'a> for SliceRead<'_, 'a> {
@@ -195,9 +232,39 @@ macro_rules! scalar {
     )*};
 }
 
-scalar!(
-    u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64, bool, char
-);
+scalar!(u8, u128, i8, i16, i32, i64, i128, f32, f64, bool, char);
+
+/// Unsigned varints: most values stored are small, so the one-byte case skips bincode.
+macro_rules! unsigned_varint {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            #[inline]
+            fn write(&self, w: &mut Writer<'_>) {
+                w.varint(*self);
+            }
+            #[inline]
+            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                match r.small_varint() {
+                    Some(byte) => Ok(byte.into()),
+                    None => r.bincode(),
+                }
+            }
+        }
+        impl BorrowValue<'_> for $t {
+            type Owned = $t;
+            #[inline]
+            fn read_borrowed(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                Self::read(r)
+            }
+            #[inline]
+            fn to_owned_value(&self) -> $t {
+                *self
+            }
+        }
+    )*};
+}
+
+unsigned_varint!(u16, u32, u64);
 
 impl Value for String {
     fn write(&self, w: &mut Writer<'_>) {
@@ -270,7 +337,7 @@ impl<T: Value + 'static> Value for Vec<T> {
         if let Some(bytes) = as_bytes(self) {
             return w.bytes(bytes);
         }
-        w.bincode(&(self.len() as u64));
+        w.varint(self.len() as u64);
         for item in self {
             item.write(w);
         }
@@ -334,7 +401,7 @@ impl<'a, T: BorrowValue<'a>, const N: usize> BorrowValue<'a> for [T; N] {
 /// corruption (no encoder writes one).
 impl<K: Value + Ord, V: Value> Value for BTreeMap<K, V> {
     fn write(&self, w: &mut Writer<'_>) {
-        w.bincode(&(self.len() as u64));
+        w.varint(self.len() as u64);
         for (k, v) in self {
             k.write(w);
             v.write(w);
@@ -419,6 +486,28 @@ mod tests {
             (String::new(), 0),
         ]));
         round_trip(BTreeMap::<u8, Vec<bool>>::new());
+    }
+
+    #[test]
+    fn varints_match_bincode_around_the_one_byte_limit() {
+        fn check<T: Value + Encode + Decode<()> + PartialEq + std::fmt::Debug + Copy>(v: T) {
+            let mut ours = Vec::new();
+            Writer::new(&mut ours).write(&v);
+            assert_eq!(ours, bincode::encode_to_vec(v, CONFIG).unwrap(), "{v:?}");
+            round_trip(v);
+        }
+        for v in [0u64, 1, 250, 251, 252, 255, 256, 65_535, 65_536, u64::MAX] {
+            check(v);
+            check(v as u32);
+            check(v as u16);
+        }
+        // A length of 251 takes the multi-byte form.
+        round_trip("x".repeat(251));
+        // A discriminant too wide for the type is an error, not a truncation.
+        let mut wide = Vec::new();
+        Writer::new(&mut wide).write(&u64::MAX);
+        assert!(Reader::new(&wide).read::<u32>().is_err());
+        assert!(Reader::new(&[251, 1]).read::<u16>().is_err());
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::codec::KeyPart;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use redb::TableDefinition;
+use std::cell::Cell;
 
 /// The key and value type of every netabase table.
 pub(crate) type Bytes = &'static [u8];
@@ -36,6 +37,24 @@ pub(crate) fn table_definition(name: &str) -> TableDefinition<'_, Bytes, Bytes> 
 pub(crate) fn encode_key<K: KeyPart + ?Sized>(key: &K) -> Vec<u8> {
     let mut out = Vec::new();
     key.encode_key(&mut out);
+    out
+}
+
+thread_local! {
+    /// The buffer lookups encode their key into, so a `get` allocates nothing once warmed up.
+    /// Thread-local rather than in the tree: read trees take `&self` and stay `Sync`.
+    static KEY_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Calls `f` with the encoding of `key`, encoded into a reused buffer.
+#[inline]
+pub(crate) fn with_encoded_key<K: KeyPart + ?Sized, T>(key: &K, f: impl FnOnce(&[u8]) -> T) -> T {
+    // `take` leaves an empty Vec behind, so a nested call (none today) would still work.
+    let mut buf = KEY_BUFFER.with(Cell::take);
+    buf.clear();
+    key.encode_key(&mut buf);
+    let out = f(&buf);
+    KEY_BUFFER.with(|cell| cell.set(buf));
     out
 }
 

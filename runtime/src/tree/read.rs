@@ -1,8 +1,8 @@
 //! Reading: [`TreeRead`] holds every read operation once, for read and write trees alike.
 
 use super::{
-    Bytes, IndexIter, Iter, KeyBounds, ValueGuard, Yield, decode_record, encode_key,
-    table_definition,
+    Bytes, IndexIter, Iter, KeyBounds, ValueGuard, Yield, decode_record, table_definition,
+    with_encoded_key,
 };
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
@@ -53,7 +53,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// The record with primary key `key` (the model's `PrimaryKey`, or its fields as a value or
     /// tuple that encodes the same way).
     fn get<K: KeyPart + ?Sized>(&self, key: &K) -> Result<Option<M>> {
-        match self.records().get(encode_key(key).as_slice())? {
+        match with_encoded_key(key, |key| self.records().get(key))? {
             Some(value) => decode_record(value.value()).map(Some),
             None => Ok(None),
         }
@@ -62,15 +62,12 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// A guard over the stored bytes of the record with primary key `key`, from which a
     /// zero-copy view can be decoded. The guard, and views from it, live as long as this tree.
     fn get_ref<K: KeyPart + ?Sized>(&self, key: &K) -> Result<Option<ValueGuard<'_, M>>> {
-        Ok(self
-            .records()
-            .get(encode_key(key).as_slice())?
-            .map(ValueGuard::new))
+        Ok(with_encoded_key(key, |key| self.records().get(key))?.map(ValueGuard::new))
     }
 
     /// Whether a record with primary key `key` exists (nothing is decoded).
     fn contains<K: KeyPart + ?Sized>(&self, key: &K) -> Result<bool> {
-        Ok(self.records().get(encode_key(key).as_slice())?.is_some())
+        Ok(with_encoded_key(key, |key| self.records().get(key))?.is_some())
     }
 
     /// The records with these primary keys, in the order asked (`None` where missing).
@@ -123,7 +120,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
 
     /// The record whose unique secondary key number `index` equals `key`.
     fn get_by_unique<K: KeyPart + ?Sized>(&self, index: usize, key: &K) -> Result<Option<M>> {
-        let Some(primary) = self.index(index).get(encode_key(key).as_slice())? else {
+        let Some(primary) = with_encoded_key(key, |key| self.index(index).get(key))? else {
             return Ok(None);
         };
         match self.records().get(primary.value())? {
