@@ -34,6 +34,9 @@ struct Scratch {
     new_keys: IndexKeys,
     old_keys: IndexKeys,
     entry: Vec<u8>,
+    /// The unique keys (index, position in `new_keys`) whose entry the current write added
+    /// (removed again on a violation).
+    claimed: Vec<(usize, usize)>,
 }
 
 /// What a rollback needs to undo one write of a batch: the record's key and its bytes before
@@ -65,26 +68,13 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// Inserts `model`, or replaces the record with the same primary key, updating every index.
     /// A unique key taken by another record is [`Error::UniqueViolation`], and nothing changes.
     pub fn put(&mut self, model: &M) -> Result<()> {
-        self.put_model(model, None)
+        self.put_model(model, None, Mode::Put)
     }
 
     /// Inserts `model`; a record with the same primary key is [`Error::AlreadyExists`], and
     /// nothing changes.
     pub fn insert(&mut self, model: &M) -> Result<()> {
-        self.scratch.key.clear();
-        model.encode_primary_key(&mut self.scratch.key);
-        if self
-            .tables
-            .records
-            .get(self.scratch.key.as_slice())?
-            .is_some()
-        {
-            return Err(Error::AlreadyExists {
-                model: M::NAME,
-                key: format!("{:?}", model.primary_key()),
-            });
-        }
-        self.put_model(model, None)
+        self.put_model(model, None, Mode::Insert)
     }
 
     /// Puts every model, in order, and returns how many were written. All or nothing: if one
@@ -93,7 +83,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let mut undo = Vec::new();
         let mut count = 0;
         for model in models {
-            if let Err(error) = self.put_model(model.borrow(), Some(&mut undo)) {
+            if let Err(error) = self.put_model(model.borrow(), Some(&mut undo), Mode::Put) {
                 self.roll_back(undo)?;
                 return Err(error);
             }
@@ -232,7 +222,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         }
     }
 
-    fn put_model(&mut self, model: &M, undo: Option<&mut Vec<Undo>>) -> Result<()> {
+    fn put_model(&mut self, model: &M, undo: Option<&mut Vec<Undo>>, mode: Mode) -> Result<()> {
         let s = &mut self.scratch;
         s.key.clear();
         model.encode_primary_key(&mut s.key);
@@ -240,23 +230,23 @@ impl<'t, M: Model> WriteTree<'t, M> {
         model.encode(&mut s.value);
         s.new_keys
             .fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
-        for (i, def) in M::INDEXES.iter().enumerate() {
-            if !def.unique {
-                continue;
+        let previous = match write_record::<M>(&mut self.tables, s, mode, undo.is_some()) {
+            Ok(previous) => previous,
+            Err(Refused::Exists) => {
+                return Err(Error::AlreadyExists {
+                    model: M::NAME,
+                    key: format!("{:?}", model.primary_key()),
+                });
             }
-            for secondary in s.new_keys.get(i) {
-                if let Some(owner) = self.tables.indexes[i].get(secondary)?
-                    && owner.value() != s.key.as_slice()
-                {
-                    return Err(Error::UniqueViolation {
-                        model: M::NAME,
-                        field: def.field,
-                        value: model.describe_index_value(i),
-                    });
-                }
+            Err(Refused::Unique(i)) => {
+                return Err(Error::UniqueViolation {
+                    model: M::NAME,
+                    field: M::INDEXES[i].field,
+                    value: model.describe_index_value(i),
+                });
             }
-        }
-        let previous = write_record::<M>(&mut self.tables, s, undo.is_some())?;
+            Err(Refused::Error(error)) => return Err(error),
+        };
         if let Some(undo) = undo {
             undo.push(Undo {
                 key: s.key.clone(),
@@ -284,7 +274,17 @@ impl<'t, M: Model> WriteTree<'t, M> {
                             source,
                         })?;
                     s.value = bytes;
-                    write_record::<M>(&mut self.tables, s, false)?;
+                    match write_record::<M>(&mut self.tables, s, Mode::Put, false) {
+                        Ok(_) => {}
+                        Err(Refused::Error(error)) => return Err(error),
+                        // Undoing newest first gives every unique key back to its owner.
+                        Err(Refused::Exists | Refused::Unique(_)) => {
+                            return Err(Error::Inconsistent {
+                                table: M::TABLE,
+                                detail: "a rolled-back record's unique key is taken".into(),
+                            });
+                        }
+                    }
                 }
                 None => {
                     let key = std::mem::take(&mut s.key);
@@ -296,45 +296,97 @@ impl<'t, M: Model> WriteTree<'t, M> {
     }
 }
 
+/// How [`write_record`] treats an existing record with the same key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Replace it.
+    Put,
+    /// Refuse: [`Refused::Exists`].
+    Insert,
+}
+
+/// Why [`write_record`] wrote nothing (the store is as it was).
+enum Refused {
+    /// [`Mode::Insert`] and the key exists.
+    Exists,
+    /// Unique index number `.0` holds the new key for another record.
+    Unique(usize),
+    /// Anything else.
+    Error(Error),
+}
+
+impl<E: Into<Error>> From<E> for Refused {
+    fn from(error: E) -> Self {
+        Refused::Error(error.into())
+    }
+}
+
 /// Writes `s.value` under `s.key` and moves index entries from the previous record's keys to
-/// `s.new_keys`. Returns the previous bytes when `keep_previous` is set. If the previous record
-/// does not decode, it is restored and the error returned: nothing changes.
+/// `s.new_keys`. Returns the previous bytes when `keep_previous` is set.
+///
+/// The checks cost no lookup of their own: the record is written first, and redb's `insert`
+/// returns what it replaced (the previous record; a unique key's previous owner). When that
+/// refuses the write (an existing key in [`Mode::Insert`], a unique key taken, a previous record
+/// that does not decode), what was replaced is put back and nothing changes.
 fn write_record<M: Model>(
     t: &mut Tables<'_>,
     s: &mut Scratch,
+    mode: Mode,
     keep_previous: bool,
-) -> Result<Option<Vec<u8>>> {
+) -> Result<Option<Vec<u8>>, Refused> {
     let key = s.key.as_slice();
-    let replaced = match t.records.insert(key, s.value.as_slice())? {
+    let replaced = t.records.insert(key, s.value.as_slice())?;
+    let refused = match &replaced {
         None => None,
-        Some(guard) => {
-            let bytes = guard.value();
-            let decoded = M::Ref::decode(bytes).map(|view| {
+        Some(_) if mode == Mode::Insert => Some(Refused::Exists),
+        Some(guard) => M::Ref::decode(guard.value())
+            .map(|view| {
                 s.old_keys
                     .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys))
-            });
-            let copy = (keep_previous || decoded.is_err()).then(|| bytes.to_vec());
-            Some((decoded, copy))
-        }
+            })
+            .err()
+            .map(|source| {
+                Refused::Error(Error::Decode {
+                    table: M::TABLE,
+                    source,
+                })
+            }),
     };
-    let (existed, previous) = match replaced {
-        None => (false, None),
-        Some((Ok(()), copy)) => (true, copy),
-        Some((Err(source), copy)) => {
-            let bytes = copy.unwrap_or_default();
-            t.records.insert(key, bytes.as_slice())?;
-            return Err(Error::Decode {
-                table: M::TABLE,
-                source,
-            });
+    let existed = replaced.is_some();
+    let refused = refused.or_else(|| {
+        claim_unique_keys::<M>(
+            &mut t.indexes,
+            key,
+            existed.then_some(&s.old_keys),
+            &s.new_keys,
+            &mut s.entry,
+            &mut s.claimed,
+        )
+        .err()
+    });
+    if let Some(refused) = refused {
+        let bytes = replaced.as_ref().map(|guard| guard.value().to_vec());
+        drop(replaced);
+        match bytes {
+            Some(bytes) => drop(t.records.insert(key, bytes.as_slice())?),
+            None => drop(t.records.remove(key)?),
         }
+        return Err(refused);
+    }
+    let previous = match (&replaced, keep_previous) {
+        (Some(guard), true) => Some(guard.value().to_vec()),
+        _ => None,
     };
+    drop(replaced);
     for (i, def) in M::INDEXES.iter().enumerate() {
         let index = &mut t.indexes[i];
         let entry = &mut s.entry;
+        // A unique key's new entries were written above, when they were claimed.
         if !existed {
-            for new in s.new_keys.get(i) {
-                insert_entry(index, def, new, key, entry)?;
+            if !def.unique {
+                for new in s.new_keys.get(i) {
+                    insert_entry(index, def, new, key, entry)?;
+                }
             }
         } else if !s.old_keys.same(&s.new_keys, i) {
             // Moves only the entries whose key changed (for a multi-valued key, the elements
@@ -344,12 +396,63 @@ fn write_record<M: Model>(
                 s.new_keys.get(i),
                 |change, secondary| match change {
                     Change::Removed => remove_entry(index, def, secondary, key, entry),
+                    Change::Added if def.unique => Ok(()),
                     Change::Added => insert_entry(index, def, secondary, key, entry),
                 },
             )?;
         }
     }
     Ok(previous)
+}
+
+/// Points the entries of every unique key the record gains (in `new`, not in `old`) at `key`.
+/// redb's `insert` returns an entry's previous owner, so the check costs no lookup. An entry that
+/// belonged to another record is given back, the entries claimed before it are removed, and
+/// [`Refused::Unique`] is returned; the caller restores the record.
+fn claim_unique_keys<M: Model>(
+    indexes: &mut [Table<'_, Bytes, Bytes>],
+    key: &[u8],
+    old: Option<&IndexKeys>,
+    new: &IndexKeys,
+    owner: &mut Vec<u8>,
+    claimed: &mut Vec<(usize, usize)>,
+) -> Result<(), Refused> {
+    claimed.clear();
+    for (i, def) in M::INDEXES.iter().enumerate() {
+        if !def.unique || old.is_some_and(|old| old.same(new, i)) {
+            continue;
+        }
+        // Both lists are sorted: walk `old` alongside to skip the keys the record keeps.
+        let mut kept = old.into_iter().flat_map(|old| old.get(i)).peekable();
+        for (n, secondary) in new.get(i).enumerate() {
+            while kept.next_if(|k| *k < secondary).is_some() {}
+            if kept.next_if(|k| *k == secondary).is_some() {
+                continue;
+            }
+            let taken = match indexes[i].insert(secondary, key)? {
+                None => {
+                    claimed.push((i, n));
+                    false
+                }
+                Some(previous) if previous.value() == key => false,
+                Some(previous) => {
+                    owner.clear();
+                    owner.extend_from_slice(previous.value());
+                    true
+                }
+            };
+            if taken {
+                indexes[i].insert(secondary, owner.as_slice())?;
+                for &(j, n) in claimed.iter() {
+                    if let Some(secondary) = new.get(j).nth(n) {
+                        indexes[j].remove(secondary)?;
+                    }
+                }
+                return Err(Refused::Unique(i));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Removes a record, decoding it first with `decode`; a record that does not decode is put
