@@ -42,6 +42,11 @@ pub fn layout(schema: &Schema) -> String {
             .map(|f| f.name.schema.as_str())
             .collect();
         let _ = writeln!(out, "  primary key ({})", pk.join(", "));
+        // Records under fixed-width keys are a different redb table type. Models keyed by
+        // `&[u8]` add no line, so their fingerprint is what it was before fixed-width keys.
+        if let Some(width) = model.primary_key_width() {
+            let _ = writeln!(out, "  record key fixed {width}");
+        }
         for key in &model.secondary_keys {
             let fields: Vec<&str> = key
                 .fields

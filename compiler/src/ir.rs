@@ -272,6 +272,21 @@ impl Type {
         }
     }
 
+    /// The number of bytes every key of this type encodes to, when that is fixed (integers,
+    /// floats, `bool`, `char`); `None` for strings and enums.
+    pub fn key_width(&self) -> Option<usize> {
+        match self {
+            Type::Scalar(s) => Some(match s {
+                Scalar::U8 | Scalar::I8 | Scalar::Bool => 1,
+                Scalar::U16 | Scalar::I16 => 2,
+                Scalar::U32 | Scalar::I32 | Scalar::F32 | Scalar::Char => 4,
+                Scalar::U64 | Scalar::I64 | Scalar::F64 => 8,
+                Scalar::U128 | Scalar::I128 => 16,
+            }),
+            _ => None,
+        }
+    }
+
     /// The canonical spelling, used in the stored layout and in docs.
     pub fn spelling(&self) -> String {
         match self {
@@ -327,6 +342,12 @@ impl Model {
     /// The fields of the primary key.
     pub fn primary_key_fields(&self) -> impl Iterator<Item = &Field> {
         self.primary_key.iter().map(|&i| &self.fields[i])
+    }
+
+    /// The width of every encoded primary key, when all its fields have a fixed
+    /// [`Type::key_width`]: the record table is then keyed by `netabase::Fixed<N>`.
+    pub fn primary_key_width(&self) -> Option<usize> {
+        self.primary_key_fields().map(|f| f.ty.key_width()).sum()
     }
 
     /// The fields of a secondary key, in key order.

@@ -17,10 +17,10 @@
 use crate::codec::DecodeError;
 use crate::error::Result;
 use crate::index_keys::IndexKeys;
-use crate::links::LinkDef;
+use crate::links::{LinkDef, RecordKeys};
 use crate::meta::{self, META_TABLE};
 use crate::model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};
-use crate::tree::{Bytes, table_definition};
+use crate::tree::{Bytes, record_table, table_definition};
 use redb::{ReadOnlyTable, ReadableDatabase, ReadableTable, TableHandle};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -354,7 +354,7 @@ fn decode_both<M: Model>(bytes: &[u8]) -> std::result::Result<M, DecodeError> {
 /// that cannot be opened or read to the end is a problem, not an error: the check goes on.
 pub(crate) fn check_model<M: Model>(txn: &redb::ReadTransaction, report: &mut IntegrityReport) {
     let open = |name: &str| txn.open_table(table_definition(name));
-    let records = match open(M::TABLE) {
+    let records = match txn.open_table(record_table::<M>()) {
         Ok(table) => table,
         // A missing table was reported by the table list.
         Err(redb::TableError::TableDoesNotExist(_)) => return,
@@ -407,8 +407,8 @@ pub(crate) fn check_model<M: Model>(txn: &redb::ReadTransaction, report: &mut In
     for link in M::LINKS.iter().filter(|link| link.checked) {
         let def = &M::INDEXES[link.index];
         if let Some(index) = &indexes[link.index]
-            && let Ok(targets) = open(link.target.table)
-            && let Err(error) = check_link::<M>(link, def, index, &targets, report)
+            && let Ok(targets) = (link.target.open_read)(txn)
+            && let Err(error) = check_link::<M>(link, def, index, &*targets, report)
         {
             report.push(Problem {
                 table: def.table.to_owned(),
@@ -426,7 +426,7 @@ fn check_link<M: Model>(
     link: &LinkDef,
     def: &IndexDef,
     index: &Table,
-    targets: &Table,
+    targets: &dyn RecordKeys,
     report: &mut IntegrityReport,
 ) -> std::result::Result<(), redb::StorageError> {
     for item in index.iter()? {
@@ -439,7 +439,7 @@ fn check_link<M: Model>(
         } else {
             continue;
         };
-        if targets.get(target)?.is_none() {
+        if !targets.contains(target)? {
             report.push(Problem {
                 table: def.table.to_owned(),
                 key: Some(key.to_vec()),
@@ -456,10 +456,11 @@ fn check_link<M: Model>(
 }
 
 type Table = ReadOnlyTable<Bytes, Bytes>;
+type Records<M> = ReadOnlyTable<<M as Model>::StoredKey, Bytes>;
 
 /// Every record decodes, sits under its own key, and has its entry in every index.
 fn check_records<M: Model>(
-    records: &Table,
+    records: &Records<M>,
     indexes: &[Option<Table>],
     report: &mut IntegrityReport,
 ) -> std::result::Result<(), redb::StorageError> {
@@ -560,7 +561,7 @@ fn check_index<M: Model>(
     i: usize,
     def: &IndexDef,
     index: &Table,
-    records: &Table,
+    records: &Records<M>,
     report: &mut IntegrityReport,
 ) -> std::result::Result<(), redb::StorageError> {
     let mut theirs = IndexKeys::default();

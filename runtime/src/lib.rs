@@ -76,13 +76,14 @@ mod tree;
 pub use error::{Error, Result, SchemaInfo};
 pub use index_keys::IndexKeys;
 pub use integrity::{IntegrityReport, Problem, ProblemKind};
-pub use links::{Backlink, LinkDef, LinkTarget};
+pub use links::{Backlink, LinkDef, LinkTarget, RecordKeys};
 pub use meta::META_TABLE;
 pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_primary_key};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
-    IndexIter, Iter, KeyBounds, ReadTree, Records, TreeRead, ValueGuard, Views, WriteTree, Yield,
+    Fixed, IndexIter, Iter, KeyBounds, ReadTree, Records, StoredKey, TreeRead, ValueGuard, Views,
+    WriteTree, Yield,
 };
 
 /// Includes the code that `netabase-build` generated for a schema: `include_schema!("atlas")`

@@ -15,7 +15,7 @@
 //! twice, a target removed and inserted again.
 
 use crate::error::{Error, Result};
-use crate::tree::{KeyBounds, table_definition};
+use crate::tree::{KeyBounds, record_table, table_definition};
 use redb::ReadableTable;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,6 +31,41 @@ pub struct LinkTarget {
     pub backlinks: &'static [Backlink],
     /// Describes one of its encoded primary keys, for error messages.
     pub describe: fn(&[u8]) -> String,
+    /// Opens its record table (keyed by the model's own key type) in a write transaction.
+    pub open_write: for<'a> fn(&'a redb::WriteTransaction) -> Result<Box<dyn RecordKeys + 'a>>,
+    /// Opens its record table in a read transaction.
+    pub open_read: fn(&redb::ReadTransaction) -> Result<Box<dyn RecordKeys>>,
+}
+
+/// A record table seen only through its encoded keys, whatever its key type.
+pub trait RecordKeys {
+    /// Whether a record with the encoded primary key `key` exists.
+    fn contains(&self, key: &[u8]) -> std::result::Result<bool, redb::StorageError>;
+}
+
+impl<T: ReadableTable<K, &'static [u8]>, K: crate::StoredKey> RecordKeys for Wrap<T, K> {
+    fn contains(&self, key: &[u8]) -> std::result::Result<bool, redb::StorageError> {
+        Ok(self.0.get(key)?.is_some())
+    }
+}
+
+/// A table with its key type, so [`RecordKeys`] can be implemented for it.
+struct Wrap<T, K>(T, std::marker::PhantomData<fn() -> K>);
+
+/// [`LinkTarget::open_write`] for `M`.
+pub fn open_records_write<M: crate::Model>(
+    txn: &redb::WriteTransaction,
+) -> Result<Box<dyn RecordKeys + '_>> {
+    let table = txn.open_table(record_table::<M>())?;
+    Ok(Box::new(Wrap(table, std::marker::PhantomData)))
+}
+
+/// [`LinkTarget::open_read`] for `M`.
+pub fn open_records_read<M: crate::Model>(
+    txn: &redb::ReadTransaction,
+) -> Result<Box<dyn RecordKeys>> {
+    let table = txn.open_table(record_table::<M>())?;
+    Ok(Box::new(Wrap(table, std::marker::PhantomData)))
 }
 
 /// A checked link field seen from its target: the index listing the records that link to a key.
@@ -82,10 +117,10 @@ impl PendingLinks {
     /// Checks every pending key; the first broken link is [`Error::BrokenLink`].
     pub(crate) fn check(&self, txn: &redb::WriteTransaction) -> Result<()> {
         for (target, keys) in self.targets.values() {
-            let records = txn.open_table(table_definition(target.table))?;
+            let records = (target.open_write)(txn)?;
             let mut indexes = Vec::with_capacity(target.backlinks.len());
             for key in keys {
-                if records.get(key.as_slice())?.is_some() {
+                if records.contains(key)? {
                     continue;
                 }
                 for (i, backlink) in target.backlinks.iter().enumerate() {

@@ -2,8 +2,8 @@
 //! Checked on every open, so a program never misreads a database written by another schema.
 
 use crate::error::{Error, Result, SchemaInfo};
-use crate::model::Definition;
-use crate::tree::table_definition;
+use crate::model::{Definition, Model, ModelVisitor};
+use crate::tree::{record_table, table_definition};
 use redb::{ReadableTable, TableDefinition, TableHandle};
 
 /// The name of the metadata table (shared by every definition: one definition per file).
@@ -60,11 +60,36 @@ pub fn initialize<D: Definition>(db: &redb::Database) -> Result<()> {
         meta.insert(VERSION, D::VERSION.to_be_bytes().as_slice())?;
         meta.insert(FINGERPRINT, D::FINGERPRINT.as_bytes())?;
     }
+    let mut created = CreateTables {
+        txn: &txn,
+        names: Vec::new(),
+    };
+    D::visit_models(&mut created)?;
     for name in D::TABLES {
-        txn.open_table(table_definition(name))?;
+        if !created.names.contains(name) {
+            txn.open_table(table_definition(name))?;
+        }
     }
     txn.commit()?;
     Ok(())
+}
+
+/// Creates every model's tables, each record table with its model's key type.
+struct CreateTables<'a> {
+    txn: &'a redb::WriteTransaction,
+    names: Vec<&'static str>,
+}
+
+impl<D: Definition> ModelVisitor<D> for CreateTables<'_> {
+    fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
+        self.txn.open_table(record_table::<M>())?;
+        self.names.push(M::TABLE);
+        for index in M::INDEXES {
+            self.txn.open_table(table_definition(index.table))?;
+            self.names.push(index.table);
+        }
+        Ok(())
+    }
 }
 
 /// Reads the stored identity; `None` for a database without metadata.

@@ -53,6 +53,9 @@ pub trait Model: Sized + 'static {
     type Definition: Definition;
     /// The generated primary key type.
     type PrimaryKey: DecodeKey + std::fmt::Debug;
+    /// The key type of the record table: [`Fixed<N>`](crate::Fixed) when every primary key
+    /// encodes to `N` bytes, `&'static [u8]` otherwise.
+    type StoredKey: crate::StoredKey;
     /// The generated zero-copy view.
     type Ref<'a>: ModelRef<'a, Model = Self>;
     /// The generated named tree wrapper around a runtime tree `A`.
@@ -73,6 +76,8 @@ pub trait Model: Sized + 'static {
         table: Self::TABLE,
         backlinks: Self::BACKLINKS,
         describe: describe_primary_key::<Self>,
+        open_write: crate::links::open_records_write::<Self>,
+        open_read: crate::links::open_records_read::<Self>,
     };
 
     /// The record's primary key.

@@ -3,6 +3,8 @@
 //! aborted (or committed) cleanly. "Nothing" is checked on everything readable: records, every
 //! index (scanned), and `check_integrity`.
 
+mod raw;
+
 use netabase::{Error, Store};
 use netabase_tests::library::{Author, Book, Library, LibraryWriteTransaction};
 
@@ -246,10 +248,12 @@ fn failed_removals_leave_nothing_of_that_call() -> Result {
     {
         let db = redb::Database::open(&path).expect("open raw");
         let txn = db.begin_write().expect("begin");
-        txn.open_table(redb::TableDefinition::<&[u8], &[u8]>::new("Library/Author"))
-            .expect("table")
-            .insert(7u64.to_be_bytes().as_slice(), [0xFFu8].as_slice())
-            .expect("insert");
+        raw::raw_put(
+            &txn,
+            "Library/Author",
+            7u64.to_be_bytes().as_slice(),
+            Some(&[0xFF]),
+        );
         txn.commit().expect("commit");
     }
     let store = Store::<Library>::open(&path)?;

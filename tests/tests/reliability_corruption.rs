@@ -2,6 +2,8 @@
 //! and index entries damaged through redb, files that are not databases. Nothing panics; reads
 //! return errors; `check_integrity()` names what is wrong.
 
+mod raw;
+
 use netabase::{Error, ProblemKind, Store};
 use netabase_tests::library::{Author, Book, Library};
 use netabase_tests::scalars::Scalars;
@@ -452,15 +454,7 @@ fn hostile_files_are_clear_errors() -> Result {
 fn raw_write(path: &Path, table: &str, key: &[u8], value: Option<&[u8]>) {
     let db = redb::Database::open(path).expect("open raw");
     let txn = db.begin_write().expect("begin");
-    {
-        let mut table = txn
-            .open_table(redb::TableDefinition::<&[u8], &[u8]>::new(table))
-            .expect("table");
-        match value {
-            Some(value) => drop(table.insert(key, value).expect("insert")),
-            None => drop(table.remove(key).expect("remove")),
-        }
-    }
+    raw::raw_put(&txn, table, key, value);
     txn.commit().expect("commit");
 }
 

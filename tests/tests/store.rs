@@ -1,5 +1,7 @@
 //! End-to-end tests of the generated API against in-memory and on-disk stores.
 
+mod raw;
+
 use netabase::{Error, Store};
 use netabase_tests::library::{Author, Book, Library};
 use netabase_tests::scalars::{Reading, Scalars, Visit};
@@ -584,10 +586,7 @@ fn open_errors_say_what_is_missing() {
 fn corrupt(path: &std::path::Path, table: &str, key: &[u8], value: &[u8]) {
     let db = redb::Database::open(path).expect("open raw");
     let txn = db.begin_write().expect("begin");
-    txn.open_table(redb::TableDefinition::<&[u8], &[u8]>::new(table))
-        .expect("table")
-        .insert(key, value)
-        .expect("insert");
+    raw::raw_put(&txn, table, key, Some(value));
     txn.commit().expect("commit");
 }
 

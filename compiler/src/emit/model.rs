@@ -70,6 +70,13 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
         let unique = k.unique;
         quote!(::netabase::IndexDef { field: #name, table: #table, unique: #unique })
     });
+    let stored_key = match model.primary_key_width() {
+        Some(width) => {
+            let width = proc_macro2::Literal::usize_unsuffixed(width);
+            quote!(::netabase::Fixed<#width>)
+        }
+        None => quote!(&'static [u8]),
+    };
     let index_keys = index_keys_body(model);
     let describe = describe_body(model);
     let secondary_keys = keys::secondary_keys_method(ctx);
@@ -89,6 +96,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
         impl ::netabase::Model for #name {
             type Definition = #definition;
             type PrimaryKey = #primary_key;
+            type StoredKey = #stored_key;
             type Ref<'a> = #view<'a>;
             type Tree<A> = #tree<A>;
             const NAME: &'static str = #schema_name;

@@ -74,24 +74,24 @@ impl<'a, M: Model> Yield<'a, M> for Views {
     }
 }
 
-type Entry<'a> =
-    std::result::Result<(AccessGuard<'a, Bytes>, AccessGuard<'a, Bytes>), redb::StorageError>;
+type Entry<'a, K> =
+    std::result::Result<(AccessGuard<'a, K>, AccessGuard<'a, Bytes>), redb::StorageError>;
 
 /// Records in primary key order (or the reverse, with `.rev()`).
 pub struct Iter<'a, M: Model, Y = Records> {
-    range: redb::Range<'a, Bytes, Bytes>,
+    range: redb::Range<'a, M::StoredKey, Bytes>,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
-    pub(crate) fn new(range: redb::Range<'a, Bytes, Bytes>) -> Self {
+    pub(crate) fn new(range: redb::Range<'a, M::StoredKey, Bytes>) -> Self {
         Self {
             range,
             _yield: PhantomData,
         }
     }
 
-    fn make(entry: Entry<'a>) -> Result<Y::Item> {
+    fn make(entry: Entry<'a, M::StoredKey>) -> Result<Y::Item> {
         Y::make(entry?.1)
     }
 }
@@ -123,7 +123,7 @@ pub struct IndexIter<'a, M: Model, T, Y = Records> {
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
-impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> IndexIter<'a, M, T, Y> {
+impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> IndexIter<'a, M, T, Y> {
     pub(crate) fn new(
         entries: redb::Range<'a, Bytes, Bytes>,
         records: &'a T,
@@ -137,7 +137,7 @@ impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> IndexIter<'a
         }
     }
 
-    fn resolve(&self, entry: Entry<'a>) -> Result<Y::Item> {
+    fn resolve(&self, entry: Entry<'a, Bytes>) -> Result<Y::Item> {
         // Every index entry's value is the primary key it points to.
         let (key, primary) = entry?;
         match self.records.get(primary.value())? {
@@ -150,7 +150,7 @@ impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> IndexIter<'a
     }
 }
 
-impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> Iterator
+impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Iterator
     for IndexIter<'a, M, T, Y>
 {
     type Item = Result<Y::Item>;
@@ -164,7 +164,7 @@ impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> Iterator
     }
 }
 
-impl<'a, M: Model, T: ReadableTable<Bytes, Bytes>, Y: Yield<'a, M>> DoubleEndedIterator
+impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> DoubleEndedIterator
     for IndexIter<'a, M, T, Y>
 {
     fn next_back(&mut self) -> Option<Self::Item> {

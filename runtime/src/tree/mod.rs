@@ -5,7 +5,8 @@
 //! decoded by netabase, never inside redb's infallible `Value::from_bytes`, so a corrupted value
 //! is an [`Error::Decode`](crate::Error::Decode) and not a panic.
 //!
-//! * record table `"<Definition>/<Model>"`: primary key -> record;
+//! * record table `"<Definition>/<Model>"`: primary key -> record, keyed by
+//!   [`Fixed<N>`](Fixed) when the primary key's encoding has a fixed width `N`;
 //! * unique index `"<Definition>/<Model>/<field>"`: secondary key -> primary key;
 //! * non-unique index, same name: secondary key ++ primary key -> primary key, so one key's
 //!   records are one contiguous range in primary key order, and every index entry's value is the
@@ -14,11 +15,13 @@
 mod bounds;
 mod iter;
 mod read;
+mod stored;
 mod write;
 
 pub use bounds::KeyBounds;
 pub use iter::{IndexIter, Iter, Records, ValueGuard, Views, Yield};
 pub use read::{ReadTree, TreeRead};
+pub use stored::{Fixed, StoredKey};
 pub use write::WriteTree;
 
 use crate::codec::KeyPart;
@@ -32,6 +35,11 @@ pub(crate) type Bytes = &'static [u8];
 
 pub(crate) fn table_definition(name: &str) -> TableDefinition<'_, Bytes, Bytes> {
     TableDefinition::new(name)
+}
+
+/// The definition of `M`'s record table, keyed by its [`StoredKey`] type.
+pub(crate) fn record_table<M: Model>() -> TableDefinition<'static, M::StoredKey, Bytes> {
+    TableDefinition::new(M::TABLE)
 }
 
 pub(crate) fn encode_key<K: KeyPart + ?Sized>(key: &K) -> Vec<u8> {

@@ -1,8 +1,8 @@
 //! Reading: [`TreeRead`] holds every read operation once, for read and write trees alike.
 
 use super::{
-    Bytes, IndexIter, Iter, KeyBounds, ValueGuard, Yield, decode_record, table_definition,
-    with_encoded_key,
+    Bytes, IndexIter, Iter, KeyBounds, ValueGuard, Yield, decode_record, record_table,
+    table_definition, with_encoded_key,
 };
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 /// A model's tables opened in a read transaction. It borrows the transaction (`'t`) and has no
 /// writing methods.
 pub struct ReadTree<'t, M: Model> {
-    records: ReadOnlyTable<Bytes, Bytes>,
+    records: ReadOnlyTable<M::StoredKey, Bytes>,
     indexes: Vec<ReadOnlyTable<Bytes, Bytes>>,
     _txn: PhantomData<&'t redb::ReadTransaction>,
     _model: PhantomData<fn() -> M>,
@@ -22,7 +22,7 @@ pub struct ReadTree<'t, M: Model> {
 impl<'t, M: Model> ReadTree<'t, M> {
     pub(crate) fn open(txn: &'t redb::ReadTransaction) -> Result<Self> {
         Ok(Self {
-            records: txn.open_table(table_definition(M::TABLE))?,
+            records: txn.open_table(record_table::<M>())?,
             indexes: M::INDEXES
                 .iter()
                 .map(|index| txn.open_table(table_definition(index.table)))
@@ -43,12 +43,16 @@ mod sealed {
 /// [`WriteTree`](crate::WriteTree). Generated trees call these; most users call the generated
 /// methods instead.
 pub trait TreeRead<M: Model>: sealed::Sealed {
+    /// The record table's type.
     #[doc(hidden)]
-    type Table: ReadableTable<Bytes, Bytes>;
+    type Table: ReadableTable<M::StoredKey, Bytes>;
+    /// An index table's type.
+    #[doc(hidden)]
+    type Index: ReadableTable<Bytes, Bytes>;
     #[doc(hidden)]
     fn records(&self) -> &Self::Table;
     #[doc(hidden)]
-    fn index(&self, index: usize) -> &Self::Table;
+    fn index(&self, index: usize) -> &Self::Index;
 
     /// The record with primary key `key` (the model's `PrimaryKey`, or its fields as a value or
     /// tuple that encodes the same way).
@@ -157,7 +161,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     }
 }
 
-fn count_entries(range: redb::Range<'_, Bytes, Bytes>) -> Result<u64> {
+fn count_entries<K: redb::Key + 'static>(range: redb::Range<'_, K, Bytes>) -> Result<u64> {
     let mut count = 0;
     for entry in range {
         entry?;
@@ -167,11 +171,12 @@ fn count_entries(range: redb::Range<'_, Bytes, Bytes>) -> Result<u64> {
 }
 
 impl<M: Model> TreeRead<M> for ReadTree<'_, M> {
-    type Table = ReadOnlyTable<Bytes, Bytes>;
+    type Table = ReadOnlyTable<M::StoredKey, Bytes>;
+    type Index = ReadOnlyTable<Bytes, Bytes>;
     fn records(&self) -> &Self::Table {
         &self.records
     }
-    fn index(&self, index: usize) -> &Self::Table {
+    fn index(&self, index: usize) -> &Self::Index {
         &self.indexes[index]
     }
 }

@@ -1,12 +1,15 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
-use super::{Bytes, KeyBounds, TreeRead, decode_record, encode_key, table_definition};
+use super::{
+    Bytes, KeyBounds, StoredKey, TreeRead, decode_record, encode_key, record_table,
+    table_definition,
+};
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
 use crate::index_keys::{Change, IndexKeys, difference};
 use crate::links::PendingLinks;
 use crate::model::{IndexDef, Model, ModelRef};
-use redb::{ReadableTable, ReadableTableMetadata, Table};
+use redb::{ReadableTable, ReadableTableMetadata, Table, Value as _};
 use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::marker::PhantomData;
@@ -14,15 +17,15 @@ use std::marker::PhantomData;
 /// A model's tables opened in a write transaction, held open until the tree is dropped (no
 /// table is opened per call). It borrows the transaction (`'t`).
 pub struct WriteTree<'t, M: Model> {
-    tables: Tables<'t>,
+    tables: Tables<'t, M::StoredKey>,
     scratch: Scratch,
     /// The transaction's checked-link keys to verify at commit.
     links: &'t RefCell<PendingLinks>,
     _model: PhantomData<fn() -> M>,
 }
 
-struct Tables<'t> {
-    records: Table<'t, Bytes, Bytes>,
+struct Tables<'t, K: StoredKey> {
+    records: Table<'t, K, Bytes>,
     indexes: Vec<Table<'t, Bytes, Bytes>>,
 }
 
@@ -53,7 +56,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
     ) -> Result<Self> {
         Ok(Self {
             tables: Tables {
-                records: txn.open_table(table_definition(M::TABLE))?,
+                records: txn.open_table(record_table::<M>())?,
                 indexes: M::INDEXES
                     .iter()
                     .map(|index| txn.open_table(table_definition(index.table)))
@@ -226,6 +229,19 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let s = &mut self.scratch;
         s.key.clear();
         model.encode_primary_key(&mut s.key);
+        if let Some(width) = M::StoredKey::fixed_width()
+            && s.key.len() != width
+        {
+            // Generated code encodes every primary key to the width it declares; this keeps a
+            // mismatch from ever reaching redb's fixed-width pages.
+            return Err(Error::Inconsistent {
+                table: M::TABLE,
+                detail: format!(
+                    "a primary key of {} bytes for a table of {width}-byte keys",
+                    s.key.len()
+                ),
+            });
+        }
         s.value.clear();
         model.encode(&mut s.value);
         s.new_keys
@@ -329,7 +345,7 @@ impl<E: Into<Error>> From<E> for Refused {
 /// refuses the write (an existing key in [`Mode::Insert`], a unique key taken, a previous record
 /// that does not decode), what was replaced is put back and nothing changes.
 fn write_record<M: Model>(
-    t: &mut Tables<'_>,
+    t: &mut Tables<'_, M::StoredKey>,
     s: &mut Scratch,
     mode: Mode,
     keep_previous: bool,
@@ -457,8 +473,8 @@ fn claim_unique_keys<M: Model>(
 
 /// Removes a record, decoding it first with `decode`; a record that does not decode is put
 /// back and reported, so the store is unchanged.
-fn remove_record<T>(
-    records: &mut Table<'_, Bytes, Bytes>,
+fn remove_record<K: StoredKey, T>(
+    records: &mut Table<'_, K, Bytes>,
     key: &[u8],
     decode: impl FnOnce(&[u8]) -> Result<T>,
 ) -> Result<Option<T>> {
@@ -532,11 +548,12 @@ fn remove_entry(
 }
 
 impl<'t, M: Model> TreeRead<M> for WriteTree<'t, M> {
-    type Table = Table<'t, Bytes, Bytes>;
+    type Table = Table<'t, M::StoredKey, Bytes>;
+    type Index = Table<'t, Bytes, Bytes>;
     fn records(&self) -> &Self::Table {
         &self.tables.records
     }
-    fn index(&self, index: usize) -> &Self::Table {
+    fn index(&self, index: usize) -> &Self::Index {
         &self.tables.indexes[index]
     }
 }

@@ -1,0 +1,109 @@
+//! The key types of record tables. A model whose primary key encodes to a fixed number of bytes
+//! (integers, floats, `bool`, `char` and tuples of them) stores its records under [`Fixed<N>`]
+//! keys; any other model under `&[u8]`. Both hold the same order-preserving bytes; a fixed width
+//! lets redb skip its per-entry offsets and compare keys inline, which makes every B-tree
+//! descent cheaper.
+
+use redb::{Key, TypeName, Value};
+use std::cmp::Ordering;
+
+/// The key type of a model's record table, chosen by the generated code
+/// ([`Model::StoredKey`](crate::Model::StoredKey)): [`Fixed<N>`] or `&'static [u8]`. Either way a
+/// key is seen as the bytes of its encoding, and nothing about it can fail to decode inside redb.
+pub trait StoredKey: Key + for<'a> Value<SelfType<'a> = &'a [u8]> + 'static {}
+
+impl StoredKey for &'static [u8] {}
+
+/// A key of exactly `N` bytes, compared as bytes (big-endian words, inline). Declared to redb
+/// as fixed-width, so it stores no length per entry.
+#[derive(Debug)]
+pub enum Fixed<const N: usize> {}
+
+impl<const N: usize> StoredKey for Fixed<N> {}
+
+impl<const N: usize> Value for Fixed<N> {
+    type SelfType<'a> = &'a [u8];
+    type AsBytes<'a> = &'a [u8];
+
+    fn fixed_width() -> Option<usize> {
+        Some(N)
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+
+    fn type_name() -> TypeName {
+        TypeName::new(&format!("netabase::Fixed<{N}>"))
+    }
+}
+
+impl<const N: usize> Key for Fixed<N> {
+    #[inline]
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        match (<&[u8; N]>::try_from(a), <&[u8; N]>::try_from(b)) {
+            (Ok(a), Ok(b)) => compare_words(a, b),
+            // A bound shorter than a key (a range's `prefix_end`): plain byte order.
+            _ => a.cmp(b),
+        }
+    }
+}
+
+/// Byte order, compared eight bytes at a time as big-endian words.
+#[inline]
+fn compare_words<const N: usize>(a: &[u8; N], b: &[u8; N]) -> Ordering {
+    let (a_words, a_rest) = a.as_chunks::<8>();
+    let (b_words, b_rest) = b.as_chunks::<8>();
+    for (a, b) in a_words.iter().zip(b_words) {
+        match u64::from_be_bytes(*a).cmp(&u64::from_be_bytes(*b)) {
+            Ordering::Equal => {}
+            unequal => return unequal,
+        }
+    }
+    a_rest.cmp(b_rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check<const N: usize>(keys: &[[u8; N]]) {
+        for a in keys {
+            for b in keys {
+                assert_eq!(Fixed::<N>::compare(a, b), a.cmp(b), "{a:?} {b:?}");
+                // Against a shorter bound, byte order too.
+                assert_eq!(Fixed::<N>::compare(a, &b[..N / 2]), a[..].cmp(&b[..N / 2]));
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_keys_compare_as_bytes() {
+        let words = [0u64, 1, 255, 256, u64::MAX >> 1, 1 << 63, u64::MAX];
+        check(&words.map(u64::to_be_bytes));
+        check(&words.map(|w| (w as u32).to_be_bytes()));
+        let twelve: Vec<[u8; 12]> = words
+            .iter()
+            .flat_map(|&w| {
+                [0u32, 7, u32::MAX].map(|t| {
+                    let mut out = [0; 12];
+                    out[..8].copy_from_slice(&w.to_be_bytes());
+                    out[8..].copy_from_slice(&t.to_be_bytes());
+                    out
+                })
+            })
+            .collect();
+        check(&twelve);
+        check(&[[0u8; 1], [1], [255]]);
+    }
+}
