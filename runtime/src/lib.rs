@@ -82,8 +82,8 @@ pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_pr
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
-    Fixed, IndexIter, Iter, KeyBounds, ReadTree, Records, StoredKey, TreeRead, ValueGuard, Views,
-    WriteTree, Yield,
+    Fixed, IndexIter, Iter, KeyBounds, ReadTree, Records, StoredKey, Tree, TreeRead, ValueGuard,
+    Views, WriteTree, Yield,
 };
 
 /// Includes the code that `netabase-build` generated for a schema: `include_schema!("atlas")`

@@ -1,7 +1,7 @@
 //! The traits that generated code implements. Users call the generated wrappers; these traits
 //! let the runtime hold every algorithm once, generically.
 
-use crate::codec::{DecodeError, DecodeKey};
+use crate::codec::{DecodeError, DecodeKey, KeyPart};
 use crate::error::Result;
 use crate::index_keys::IndexKeys;
 use crate::links::{Backlink, LinkDef, LinkTarget};
@@ -56,6 +56,10 @@ pub trait Model: Sized + 'static {
     /// The key type of the record table: [`Fixed<N>`](crate::Fixed) when every primary key
     /// encodes to `N` bytes, `&'static [u8]` otherwise.
     type StoredKey: crate::StoredKey;
+    /// The primary key as query methods take it, borrowed where it can be: `u64`, `&'k str`
+    /// for a `String`, a tuple such as `(&'k str, i32)` for a composite key. It encodes as
+    /// [`PrimaryKey`](Self::PrimaryKey) does.
+    type KeyArg<'k>: KeyPart;
     /// The generated zero-copy view.
     type Ref<'a>: ModelRef<'a, Model = Self>;
     /// The generated named tree wrapper around a runtime tree `A`.

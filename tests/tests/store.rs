@@ -214,8 +214,8 @@ fn composite_primary_keys_sort_by_component() -> Result {
         .collect();
     expected.sort();
     assert_eq!(keys, expected);
-    assert_eq!(tree.get("JP", 2001, 2)?.map(|v| v.person), Some(2));
-    assert!(tree.get("JP", 2001, 3)?.is_none());
+    assert_eq!(tree.get(("JP", 2001, 2))?.map(|v| v.person), Some(2));
+    assert!(tree.get(("JP", 2001, 3))?.is_none());
     assert_eq!(collect(tree.by_days(3)?).len(), 5);
     Ok(())
 }

@@ -81,6 +81,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
     let describe = describe_body(model);
     let secondary_keys = keys::secondary_keys_method(ctx);
     let links = super::links::model_constants(ctx);
+    let key_arg = primary_key_argument(model);
 
     quote! {
         #doc
@@ -97,6 +98,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
             type Definition = #definition;
             type PrimaryKey = #primary_key;
             type StoredKey = #stored_key;
+            type KeyArg<'k> = #key_arg;
             type Ref<'a> = #view<'a>;
             type Tree<A> = #tree<A>;
             const NAME: &'static str = #schema_name;
@@ -134,6 +136,18 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
                 #describe
             }
         }
+    }
+}
+
+/// The primary key as query methods take it: `u64`, `&'k str`, `(&'k str, i32)`.
+pub(crate) fn primary_key_argument(model: &Model) -> TokenStream {
+    let tys: Vec<TokenStream> = model
+        .primary_key_fields()
+        .map(|f| types::key_argument_named(&f.ty))
+        .collect();
+    match tys.as_slice() {
+        [only] => only.clone(),
+        _ => quote!((#(#tys),*)),
     }
 }
 

@@ -16,29 +16,40 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     let table = model_table(ctx);
     let pk = KeyArgs::new(&model.primary_key_fields().collect::<Vec<_>>());
     let doc = docs([
-        format!("The [`{}`] records of a transaction (table `{table}`), with query methods for each key.", model.name.rust).as_str(),
+        format!("The [`{}`] records of a transaction (table `{table}`).", model.name.rust).as_str(),
         format!(
-            "Its tables are opened once, when the tree is opened, and stay open until it is dropped. \
-             [`{read_tree}`] reads; [`{write_tree}`] also writes, and keeps every index exact. \
-             Iterators are lazy and double-ended (`.rev()`), yield `Result`, and skip without decoding \
-             (`.skip(offset).take(limit)` pages cheaply)."
+            "It dereferences to [`netabase::Tree`](::netabase::Tree), which has the methods every \
+             model has (`get`, `contains`, `range`, `iter`, `len`, `after`; on [`{write_tree}`] also \
+             `put`, `insert`, `remove`...), taking the primary key ({}) typed. The methods here \
+             are the ones named after the model's keys. Its tables are opened once, when the tree \
+             is opened, and stay open until it is dropped. [`{read_tree}`] reads; [`{write_tree}`] \
+             also writes, and keeps every index exact.",
+            pk.described
         )
         .as_str(),
     ]);
     let read_doc =
         docs([format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str()]);
     let write_doc = docs([format!("[`{tree}`] in a write transaction.").as_str()]);
-    let primary_methods = primary_key_methods(&m, &pk);
-    let index_methods = model
+    let prefixes = prefix_methods(&m, &pk);
+    let index_methods: Vec<TokenStream> = model
         .secondary_keys
         .iter()
         .enumerate()
-        .map(|(i, key)| secondary_key_methods(&m, &pk, i, key, &model.key_fields(key)));
-    let write_methods = write_methods(&m, &pk, &model.name.schema);
+        .map(|(i, key)| secondary_key_methods(&m, &pk, i, key, &model.key_fields(key)))
+        .collect();
+    let methods = (!prefixes.is_empty() || !index_methods.is_empty()).then(|| {
+        quote! {
+            impl<T: ::netabase::TreeRead<#m>> #tree<T> {
+                #prefixes
+                #(#index_methods)*
+            }
+        }
+    });
     quote! {
         #doc
         pub struct #tree<T> {
-            inner: T,
+            inner: ::netabase::Tree<#m, T>,
         }
 
         #read_doc
@@ -49,18 +60,24 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
 
         impl<T> ::core::convert::From<T> for #tree<T> {
             fn from(inner: T) -> Self {
-                Self { inner }
+                Self { inner: ::core::convert::From::from(inner) }
             }
         }
 
-        impl<T: ::netabase::TreeRead<#m>> #tree<T> {
-            #primary_methods
-            #(#index_methods)*
+        impl<T> ::core::ops::Deref for #tree<T> {
+            type Target = ::netabase::Tree<#m, T>;
+            fn deref(&self) -> &Self::Target {
+                &self.inner
+            }
         }
 
-        impl #tree<::netabase::WriteTree<'_, #m>> {
-            #write_methods
+        impl<T> ::core::ops::DerefMut for #tree<T> {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.inner
+            }
         }
+
+        #methods
     }
 }
 
@@ -139,113 +156,6 @@ impl<'a> KeyArgs<'a> {
     }
 }
 
-fn primary_key_methods(m: &Ident, pk: &KeyArgs<'_>) -> TokenStream {
-    let KeyArgs {
-        args,
-        value,
-        ty,
-        lt,
-        described,
-        ..
-    } = pk;
-    let doc = |text: String| docs([text.as_str()]);
-    let get = doc(format!("The record with primary key {described}."));
-    let get_ref = doc(format!(
-        "The stored bytes of the record with primary key {described}; `.view()` decodes a zero-copy [`{m}Ref`] from them."
-    ));
-    let contains = doc(format!(
-        "Whether a record with primary key {described} exists (nothing is decoded)."
-    ));
-    let get_many = doc(
-        "The records with these primary keys, in the order asked (`None` where missing).".into(),
-    );
-    let range = doc(format!(
-        "The records whose primary key ({described}) falls within `range`, in key order: `range(a..b)`, `range(a..=b)`, `range(a..)`, `range(..)`."
-    ));
-    let range_ref = doc("As [`range`](Self::range), yielding guards for zero-copy views.".into());
-    let count_range =
-        doc("How many records have a primary key within `range` (nothing is decoded).".into());
-    let after = doc(format!(
-        "The records after primary key {described}, in key order: a cursor for stable paging (`after(last_seen)?.take(page)`)."
-    ));
-    let prefixes = prefix_methods(m, pk);
-    quote! {
-        #get
-        pub fn get(&self, #(#args),*) -> ::netabase::Result<::core::option::Option<#m>> {
-            ::netabase::TreeRead::get(&self.inner, #value)
-        }
-
-        #get_ref
-        pub fn get_ref(&self, #(#args),*) -> ::netabase::Result<::core::option::Option<::netabase::ValueGuard<'_, #m>>> {
-            ::netabase::TreeRead::get_ref(&self.inner, #value)
-        }
-
-        #contains
-        pub fn contains(&self, #(#args),*) -> ::netabase::Result<bool> {
-            ::netabase::TreeRead::contains(&self.inner, #value)
-        }
-
-        #get_many
-        pub fn get_many #lt(&self, keys: impl ::core::iter::IntoIterator<Item = #ty>) -> ::netabase::Result<::std::vec::Vec<::core::option::Option<#m>>> {
-            ::netabase::TreeRead::get_many(&self.inner, keys)
-        }
-
-        /// The number of records.
-        pub fn len(&self) -> ::netabase::Result<u64> {
-            ::netabase::TreeRead::len(&self.inner)
-        }
-
-        /// Whether there are no records.
-        pub fn is_empty(&self) -> ::netabase::Result<bool> {
-            ::netabase::TreeRead::is_empty(&self.inner)
-        }
-
-        /// The record with the smallest primary key.
-        pub fn first(&self) -> ::netabase::Result<::core::option::Option<#m>> {
-            ::netabase::TreeRead::first(&self.inner)
-        }
-
-        /// The record with the largest primary key.
-        pub fn last(&self) -> ::netabase::Result<::core::option::Option<#m>> {
-            ::netabase::TreeRead::last(&self.inner)
-        }
-
-        /// Every record in primary key order.
-        pub fn iter(&self) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
-            ::netabase::TreeRead::iter(&self.inner)
-        }
-
-        /// Every record in primary key order, as guards for zero-copy views.
-        pub fn iter_ref(&self) -> ::netabase::Result<::netabase::Iter<'_, #m, ::netabase::Views>> {
-            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::all())
-        }
-
-        #range
-        pub fn range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
-            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::range(&range))
-        }
-
-        #range_ref
-        pub fn range_ref #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<::netabase::Iter<'_, #m, ::netabase::Views>> {
-            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::range(&range))
-        }
-
-        #count_range
-        pub fn count_range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<u64> {
-            ::netabase::TreeRead::count(&self.inner, &::netabase::KeyBounds::range(&range))
-        }
-
-        #after
-        pub fn after(&self, #(#args),*) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
-            let mut key = ::std::vec::Vec::new();
-            ::netabase::codec::KeyPart::encode_key(#value, &mut key);
-            ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::prefix_after(::std::vec::Vec::new(), &key))
-        }
-
-        #prefixes
-    }
-}
-
 /// `prefix("San")` for a `String` key; `prefix_country(..)`, `prefix_country_year(..)` for the
 /// leading components of a composite key.
 fn prefix_methods(m: &Ident, pk: &KeyArgs<'_>) -> TokenStream {
@@ -261,7 +171,7 @@ fn prefix_methods(m: &Ident, pk: &KeyArgs<'_>) -> TokenStream {
         return quote! {
             #doc
             pub fn prefix(&self, prefix: &str) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
-                ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::string_prefix(prefix))
+                ::netabase::TreeRead::scan(self.inner.raw(), &::netabase::KeyBounds::string_prefix(prefix))
             }
         };
     }
@@ -291,7 +201,7 @@ fn prefix_methods(m: &Ident, pk: &KeyArgs<'_>) -> TokenStream {
             pub fn #method(&self, #(#args),*) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
                 let mut prefix = ::std::vec::Vec::new();
                 #(::netabase::codec::KeyPart::encode_key(&#names, &mut prefix);)*
-                ::netabase::TreeRead::scan(&self.inner, &::netabase::KeyBounds::prefix(prefix))
+                ::netabase::TreeRead::scan(self.inner.raw(), &::netabase::KeyBounds::prefix(prefix))
             }
         }
     });
@@ -342,7 +252,7 @@ fn secondary_key_methods(
         quote! {
             #d
             pub fn #method(&self, #(#args),*) -> ::netabase::Result<::core::option::Option<#m>> {
-                ::netabase::TreeRead::get_by_unique(&self.inner, #i, #value)
+                ::netabase::TreeRead::get_by_unique(self.inner.raw(), #i, #value)
             }
         }
     } else {
@@ -360,12 +270,12 @@ fn secondary_key_methods(
         quote! {
             #d_by
             pub fn #by(&self, #(#args),*) -> #iter {
-                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::exact(#value))
+                ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::exact(#value))
             }
 
             #d_count
             pub fn #count(&self, #(#args),*) -> ::netabase::Result<u64> {
-                ::netabase::TreeRead::count_index(&self.inner, #i, &::netabase::KeyBounds::exact(#value))
+                ::netabase::TreeRead::count_index(self.inner.raw(), #i, &::netabase::KeyBounds::exact(#value))
             }
 
             #d_after
@@ -374,7 +284,7 @@ fn secondary_key_methods(
                 ::netabase::codec::KeyPart::encode_key(#value, &mut key);
                 let mut after = ::std::vec::Vec::new();
                 ::netabase::codec::KeyPart::encode_key(#after_value, &mut after);
-                ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::prefix_after(key, &after))
+                ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::prefix_after(key, &after))
             }
         }
     };
@@ -393,7 +303,7 @@ fn secondary_key_methods(
             quote! {
                 #d
                 pub fn #method(&self, prefix: &str) -> #iter {
-                    ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::string_prefix(prefix))
+                    ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::string_prefix(prefix))
                 }
             }
         })
@@ -412,7 +322,7 @@ fn secondary_key_methods(
                 pub fn #method(&self, #(#leading_args),*) -> #iter {
                     let mut prefix = ::std::vec::Vec::new();
                     #(::netabase::codec::KeyPart::encode_key(&#names, &mut prefix);)*
-                    ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::prefix(prefix))
+                    ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::prefix(prefix))
                 }
             }
         });
@@ -423,78 +333,14 @@ fn secondary_key_methods(
 
         #d_range
         pub fn #range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> #iter {
-            ::netabase::TreeRead::scan_index(&self.inner, #i, &::netabase::KeyBounds::range(&range))
+            ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::range(&range))
         }
 
         #d_count_range
         pub fn #count_range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<u64> {
-            ::netabase::TreeRead::count_index(&self.inner, #i, &::netabase::KeyBounds::range(&range))
+            ::netabase::TreeRead::count_index(self.inner.raw(), #i, &::netabase::KeyBounds::range(&range))
         }
 
         #prefixes
-    }
-}
-
-fn write_methods(m: &Ident, pk: &KeyArgs<'_>, schema_name: &str) -> TokenStream {
-    let KeyArgs {
-        args,
-        value,
-        ty,
-        lt,
-        described,
-        ..
-    } = pk;
-    let record =
-        ident(&crate::names::snake_name(schema_name).unwrap_or_else(|_| "record".to_owned()));
-    let remove = docs([format!(
-        "Removes the record with primary key {described} and its index entries; returns it."
-    )
-    .as_str()]);
-    quote! {
-        /// Inserts the record, or replaces the one with the same primary key, and updates every
-        /// index. A unique key held by another record is `Error::UniqueViolation` and changes
-        /// nothing.
-        pub fn put(&mut self, #record: &#m) -> ::netabase::Result<()> {
-            self.inner.put(#record)
-        }
-
-        /// Inserts the record; one with the same primary key is `Error::AlreadyExists` and
-        /// changes nothing.
-        pub fn insert(&mut self, #record: &#m) -> ::netabase::Result<()> {
-            self.inner.insert(#record)
-        }
-
-        /// Puts every record, in order; all or nothing. Returns how many were written.
-        pub fn put_many(&mut self, records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<#m>>) -> ::netabase::Result<u64> {
-            self.inner.put_many(records)
-        }
-
-        #remove
-        pub fn remove(&mut self, #(#args),*) -> ::netabase::Result<::core::option::Option<#m>> {
-            self.inner.remove(#value)
-        }
-
-        /// Removes the records with these primary keys (missing ones are skipped); all or
-        /// nothing. Returns how many were removed.
-        pub fn remove_many #lt(&mut self, keys: impl ::core::iter::IntoIterator<Item = #ty>) -> ::netabase::Result<u64> {
-            self.inner.remove_many(keys)
-        }
-
-        /// Removes the records whose primary key falls within `range`; all or nothing. Returns
-        /// how many were removed.
-        pub fn remove_range #lt(&mut self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<u64> {
-            self.inner.remove_in(&::netabase::KeyBounds::range(&range))
-        }
-
-        /// Keeps only the records for which `keep` returns `true`; all or nothing. Returns how
-        /// many were removed.
-        pub fn retain(&mut self, keep: impl ::core::ops::FnMut(&#m) -> bool) -> ::netabase::Result<u64> {
-            self.inner.retain(keep)
-        }
-
-        /// Removes every record and index entry. Returns how many records there were.
-        pub fn clear(&mut self) -> ::netabase::Result<u64> {
-            self.inner.clear()
-        }
     }
 }

@@ -16,12 +16,14 @@ mod bounds;
 mod iter;
 mod read;
 mod stored;
+mod typed;
 mod write;
 
 pub use bounds::KeyBounds;
 pub use iter::{IndexIter, Iter, Records, ValueGuard, Views, Yield};
 pub use read::{ReadTree, TreeRead};
 pub use stored::{Fixed, StoredKey};
+pub use typed::Tree;
 pub use write::WriteTree;
 
 use crate::codec::KeyPart;
