@@ -4,13 +4,29 @@
 //! emitters, and reported on the model, like every other schema error.
 
 use crate::diagnostics::Diagnostic;
+use crate::format::Part;
 use crate::ir::Schema;
 use std::collections::BTreeMap;
 
 /// Every method name generated twice for one type.
-pub fn methods(schema: &Schema, file: &syn::File) -> Vec<Diagnostic> {
+pub fn methods(schema: &Schema, parts: &[Part]) -> Vec<Diagnostic> {
     let mut methods: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for item in &file.items {
+    let mut items = Vec::new();
+    for part in parts {
+        match part {
+            Part::Parsed(file) => items.extend(&file.items),
+            Part::Text(code) => {
+                for (owner, method) in &code.methods {
+                    *methods
+                        .entry(owner.clone())
+                        .or_default()
+                        .entry(method.clone())
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    for item in items {
         let syn::Item::Impl(block) = item else {
             continue;
         };

@@ -80,30 +80,37 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
         Some(schema) if errors.is_empty() => schema,
         _ => return Err(fail(errors)),
     };
-    let tokens = emit::emit(
+    let pieces = emit::emit(
         &schema,
         &emit::EmitOptions {
             serde: options.serde,
             extra_derives: &derives,
         },
     );
-    // Parsing what emit produced can only fail through a bug in emit: reported, never a panic.
-    let file: syn::File = match syn::parse2(tokens) {
-        Ok(file) => file,
-        Err(e) => {
-            return Err(fail(vec![
-                Diagnostic::new(
-                    0..0,
-                    format!("internal error: generated code does not parse: {e}"),
-                    "netabase-build bug",
-                )
-                .help("please report this with the schema"),
-            ]));
+    let mut parts = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        match piece {
+            emit::Piece::Text(code) => parts.push(format::Part::Text(code)),
+            // Parsing what emit produced can only fail through a bug in emit: reported, never
+            // a panic.
+            emit::Piece::Tokens(tokens) => match syn::parse2(tokens) {
+                Ok(file) => parts.push(format::Part::Parsed(file)),
+                Err(e) => {
+                    return Err(fail(vec![
+                        Diagnostic::new(
+                            0..0,
+                            format!("internal error: generated code does not parse: {e}"),
+                            "netabase-build bug",
+                        )
+                        .help("please report this with the schema"),
+                    ]));
+                }
+            },
         }
-    };
-    let collisions = collisions::methods(&schema, &file);
+    }
+    let collisions = collisions::methods(&schema, &parts);
     if !collisions.is_empty() {
         return Err(fail(collisions));
     }
-    Ok(format::format(file, name))
+    Ok(format::format(parts, name))
 }

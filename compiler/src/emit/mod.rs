@@ -7,6 +7,7 @@ mod definition;
 mod keys;
 mod links;
 mod model;
+pub mod text;
 mod tree;
 mod types;
 mod values;
@@ -24,26 +25,38 @@ pub struct EmitOptions<'a> {
     pub extra_derives: &'a [syn::Path],
 }
 
-/// Emits the whole file.
-pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> TokenStream {
+/// A part of the generated file: tokens that `format` parses and pretty-prints, or text written
+/// already formatted.
+pub enum Piece {
+    /// Items as tokens.
+    Tokens(TokenStream),
+    /// Items as formatted source.
+    Text(text::Code),
+}
+
+/// Emits the whole file, in order.
+pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     let version = proc_macro2::Literal::u32_unsuffixed(crate::CODEGEN_VERSION);
     let definition = definition::emit(schema);
     let values = values::emit(schema, options);
-    let models = schema.models.iter().map(|m| {
+    let mut pieces = vec![Piece::Tokens(quote! {
+        const _: () = ::netabase::__private::check_codegen_version(#version);
+        #definition
+        #values
+    })];
+    for m in &schema.models {
         let ctx = Ctx { schema, model: m };
         let model = model::emit(&ctx, options);
         let keys = keys::emit(&ctx);
         let view = view::emit(&ctx);
-        let tree = tree::emit(&ctx);
+        pieces.push(Piece::Tokens(quote! { #model #keys #view }));
+        pieces.push(Piece::Text(tree::emit(&ctx)));
         let links = links::methods(&ctx);
-        quote! { #model #keys #view #tree #links }
-    });
-    quote! {
-        const _: () = ::netabase::__private::check_codegen_version(#version);
-        #definition
-        #values
-        #(#models)*
+        if !links.is_empty() {
+            pieces.push(Piece::Tokens(links));
+        }
     }
+    pieces
 }
 
 /// The names of the public items generated for `model`, for collision checks in `validate`.
@@ -102,6 +115,12 @@ pub(crate) fn ident(name: &str) -> Ident {
 /// This is for our own sentences, which may use markdown (intra-doc links, code spans). Text
 /// from the schema goes through [`schema_docs`].
 pub(crate) fn docs<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> TokenStream {
+    let lines = doc_lines(paragraphs);
+    quote! { #(#[doc = #lines])* }
+}
+
+/// The lines of [`docs`], each with its leading space (`" text"`, or `""` between paragraphs).
+pub(crate) fn doc_lines<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for paragraph in paragraphs {
         if !lines.is_empty() {
@@ -110,7 +129,7 @@ pub(crate) fn docs<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> TokenSt
         lines
             .extend(split_lines(paragraph).map(|l| format!(" {}", escape_invisible(l.trim_end()))));
     }
-    quote! { #(#[doc = #lines])* }
+    lines
 }
 
 /// `#[doc]` attributes for an item the schema documents: the schema's own text first, made

@@ -1,22 +1,24 @@
-//! The named tree `XTree<T>`: typed query methods over a runtime tree, a family per key
-//! (lookup, range, count, prefix, cursor), and writing methods on the write tree only.
+//! The named tree `XTree<T>`: a wrapper of the runtime's `netabase::Tree<X, T>` (which has the
+//! methods every model has) with the typed query methods named after the model's keys, a family
+//! per key (lookup, range, count, prefix, cursor). Written as formatted text (see
+//! [`super::text`]): it is the largest part of the output and entirely regular.
 
-use super::{Ctx, docs, ident, model::model_table, types};
+use super::text::Code;
+use super::{Ctx, model::model_table, types};
 use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
-use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
 
-pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
+pub fn emit(ctx: &Ctx<'_>) -> Code {
     let model = ctx.model;
-    let m = ident(&model.name.rust);
-    let tree = ctx.model_ident("Tree");
-    let read_tree = ctx.model_ident("ReadTree");
-    let write_tree = ctx.model_ident("WriteTree");
+    let m = model.name.rust.as_str();
+    let tree = format!("{m}Tree");
+    let read_tree = format!("{m}ReadTree");
+    let write_tree = format!("{m}WriteTree");
     let table = model_table(ctx);
     let pk = KeyArgs::new(&model.primary_key_fields().collect::<Vec<_>>());
-    let doc = docs([
-        format!("The [`{}`] records of a transaction (table `{table}`).", model.name.rust).as_str(),
+    let mut code = Code::default();
+    code.item_doc([
+        format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),
         format!(
             "It dereferences to [`netabase::Tree`](::netabase::Tree), which has the methods every \
              model has (`get`, `contains`, `range`, `iter`, `len`, `after`; on [`{write_tree}`] also \
@@ -28,70 +30,85 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
         )
         .as_str(),
     ]);
-    let read_doc =
-        docs([format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str()]);
-    let write_doc = docs([format!("[`{tree}`] in a write transaction.").as_str()]);
-    let prefixes = prefix_methods(&m, &pk);
-    let index_methods: Vec<TokenStream> = model
-        .secondary_keys
-        .iter()
-        .enumerate()
-        .map(|(i, key)| secondary_key_methods(&m, &pk, i, key, &model.key_fields(key)))
-        .collect();
-    let methods = (!prefixes.is_empty() || !index_methods.is_empty()).then(|| {
-        quote! {
-            impl<T: ::netabase::TreeRead<#m>> #tree<T> {
-                #prefixes
-                #(#index_methods)*
-            }
+    code.line(0, &format!("pub struct {tree}<T> {{"));
+    code.line(1, &format!("inner: ::netabase::Tree<{m}, T>,"));
+    code.line(0, "}");
+    code.item_doc([
+        format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str(),
+    ]);
+    code.type_alias(
+        &format!("{read_tree}<'t>"),
+        &tree,
+        &format!("::netabase::ReadTree<'t, {m}>"),
+    );
+    code.item_doc([format!("[`{tree}`] in a write transaction.").as_str()]);
+    code.type_alias(
+        &format!("{write_tree}<'t>"),
+        &tree,
+        &format!("::netabase::WriteTree<'t, {m}>"),
+    );
+    code.allow();
+    code.line(
+        0,
+        &format!("impl<T> ::core::convert::From<T> for {tree}<T> {{"),
+    );
+    code.line(1, "fn from(inner: T) -> Self {");
+    code.line(2, "Self {");
+    code.line(3, "inner: ::core::convert::From::from(inner),");
+    code.line(2, "}");
+    code.line(1, "}");
+    code.line(0, "}");
+    code.allow();
+    code.line(0, &format!("impl<T> ::core::ops::Deref for {tree}<T> {{"));
+    code.line(1, &format!("type Target = ::netabase::Tree<{m}, T>;"));
+    code.line(1, "fn deref(&self) -> &Self::Target {");
+    code.line(2, "&self.inner");
+    code.line(1, "}");
+    code.line(0, "}");
+    code.allow();
+    code.line(
+        0,
+        &format!("impl<T> ::core::ops::DerefMut for {tree}<T> {{"),
+    );
+    code.line(1, "fn deref_mut(&mut self) -> &mut Self::Target {");
+    code.line(2, "&mut self.inner");
+    code.line(1, "}");
+    code.line(0, "}");
+
+    let string_pk = matches!(pk.fields.as_slice(), [only] if only.ty == Type::String);
+    if string_pk || pk.fields.len() > 1 || !model.secondary_keys.is_empty() {
+        code.allow();
+        code.line(
+            0,
+            &format!("impl<T: ::netabase::TreeRead<{m}>> {tree}<T> {{"),
+        );
+        let mut methods = Methods {
+            code: &mut code,
+            m,
+            owner: &tree,
+        };
+        methods.prefixes(&pk);
+        for (i, key) in model.secondary_keys.iter().enumerate() {
+            methods.secondary_key(&pk, i, key, &model.key_fields(key));
         }
-    });
-    quote! {
-        #doc
-        pub struct #tree<T> {
-            inner: ::netabase::Tree<#m, T>,
-        }
-
-        #read_doc
-        pub type #read_tree<'t> = #tree<::netabase::ReadTree<'t, #m>>;
-
-        #write_doc
-        pub type #write_tree<'t> = #tree<::netabase::WriteTree<'t, #m>>;
-
-        impl<T> ::core::convert::From<T> for #tree<T> {
-            fn from(inner: T) -> Self {
-                Self { inner: ::core::convert::From::from(inner) }
-            }
-        }
-
-        impl<T> ::core::ops::Deref for #tree<T> {
-            type Target = ::netabase::Tree<#m, T>;
-            fn deref(&self) -> &Self::Target {
-                &self.inner
-            }
-        }
-
-        impl<T> ::core::ops::DerefMut for #tree<T> {
-            fn deref_mut(&mut self) -> &mut Self::Target {
-                &mut self.inner
-            }
-        }
-
-        #methods
+        code.line(0, "}");
     }
+    code
 }
 
 /// A key (primary or secondary) as method arguments and as one encodable value.
 struct KeyArgs<'a> {
     fields: Vec<&'a Field>,
-    /// `geonameid: u64`, `country: &str, year: i32`
-    args: Vec<TokenStream>,
+    /// `geonameid`, `country`...
+    names: Vec<String>,
+    /// `geonameid: u64`, `country: &str`, `year: i32`
+    args: Vec<String>,
     /// `&geonameid`, `&(country, year)`
-    value: TokenStream,
-    /// `u64`, `(&'k str, i32)`: the type ranges and batches take.
-    ty: TokenStream,
+    value: String,
+    /// `u64`, `(&'k str, i32)`: the type ranges take.
+    ty: String,
     /// `<'k>` when `ty` borrows.
-    lt: TokenStream,
+    lt: &'static str,
     /// "`geonameid`", "`country`, `year`"
     described: String,
 }
@@ -99,248 +116,330 @@ struct KeyArgs<'a> {
 impl<'a> KeyArgs<'a> {
     /// The arguments of a key over `fields` (an `Option` field is keyed by its inner type).
     fn new(fields: &[&'a Field]) -> Self {
-        let names: Vec<Ident> = fields.iter().map(|f| ident(&f.name.rust)).collect();
-        let tys: Vec<TokenStream> = fields
+        Self::with_prefix(fields, "")
+    }
+
+    /// The same with prefixed names (`after_id`), for methods that also take another key whose
+    /// fields may have the same names.
+    fn with_prefix(fields: &[&'a Field], prefix: &str) -> Self {
+        let names: Vec<String> = fields
             .iter()
-            .map(|f| types::key_argument(types::indexed(&f.ty)))
+            .map(|f| {
+                if prefix.is_empty() {
+                    f.name.rust.clone()
+                } else {
+                    format!("{prefix}{}", bare(&f.name.rust))
+                }
+            })
             .collect();
-        let named: Vec<TokenStream> = fields
+        let indexed = |f: &&Field| types::indexed(&f.ty).clone();
+        let args = names
             .iter()
-            .map(|f| types::key_argument_named(types::indexed(&f.ty)))
+            .zip(fields)
+            .map(|(n, f)| format!("{n}: {}", types::key_argument_text(&indexed(f), false)))
             .collect();
-        let (value, ty) = if fields.len() == 1 {
-            let (name, ty) = (&names[0], &named[0]);
-            (quote!(&#name), quote!(#ty))
-        } else {
-            (quote!(&(#(#names),*)), quote!((#(#named),*)))
+        let named: Vec<String> = fields
+            .iter()
+            .map(|f| types::key_argument_text(&indexed(f), true))
+            .collect();
+        let (value, ty) = match (names.as_slice(), named.as_slice()) {
+            ([name], [ty]) => (format!("&{name}"), ty.clone()),
+            _ => (
+                format!("&({})", names.join(", ")),
+                format!("({})", named.join(", ")),
+            ),
         };
+        let borrows = fields.iter().any(|f| {
+            let ty = types::indexed(&f.ty);
+            *ty.link().map_or(ty, |l| &*l.key) == Type::String
+        });
         Self {
-            lt: types::key_lifetime(fields.iter().map(|f| types::indexed(&f.ty))),
-            args: names
-                .iter()
-                .zip(&tys)
-                .map(|(n, t)| quote!(#n: #t))
-                .collect(),
+            lt: if borrows { "<'k>" } else { "" },
+            names,
+            args,
             value,
             ty,
-            described: fields
-                .iter()
-                .map(|f| format!("`{}`", f.name.schema))
-                .collect::<Vec<_>>()
-                .join(", "),
+            described: described(fields),
             fields: fields.to_vec(),
         }
     }
-
-    /// The arguments and value again with prefixed names (`after_id`), for methods that also
-    /// take another key whose fields may have the same names.
-    fn prefixed(&self, prefix: &str) -> (Vec<TokenStream>, TokenStream) {
-        let names: Vec<Ident> = self
-            .fields
-            .iter()
-            .map(|f| format_ident!("{prefix}{}", bare(&f.name.rust)))
-            .collect();
-        let args = names
-            .iter()
-            .zip(&self.fields)
-            .map(|(n, f)| {
-                let ty = types::key_argument(types::indexed(&f.ty));
-                quote!(#n: #ty)
-            })
-            .collect();
-        let value = match names.as_slice() {
-            [only] => quote!(&#only),
-            _ => quote!(&(#(#names),*)),
-        };
-        (args, value)
-    }
 }
 
-/// `prefix("San")` for a `String` key; `prefix_country(..)`, `prefix_country_year(..)` for the
-/// leading components of a composite key.
-fn prefix_methods(m: &Ident, pk: &KeyArgs<'_>) -> TokenStream {
-    if let [only] = pk.fields.as_slice() {
-        if only.ty != Type::String {
-            return quote!();
-        }
-        let doc = docs([format!(
-            "The records whose primary key `{}` starts with `prefix`, in key order.",
-            only.name.schema
-        )
-        .as_str()]);
-        return quote! {
-            #doc
-            pub fn prefix(&self, prefix: &str) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
-                ::netabase::TreeRead::scan(self.inner.raw(), &::netabase::KeyBounds::string_prefix(prefix))
-            }
-        };
-    }
-    let methods = (1..pk.fields.len()).map(|len| {
-        let leading = &pk.fields[..len];
-        let names: Vec<Ident> = leading.iter().map(|f| ident(&f.name.rust)).collect();
-        let args = &pk.args[..len];
-        let method = format_ident!(
-            "prefix_{}",
-            leading
-                .iter()
-                .map(|f| bare(&f.name.rust))
-                .collect::<Vec<_>>()
-                .join("_")
-        );
-        let described = leading
-            .iter()
-            .map(|f| format!("`{}`", f.name.schema))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let doc = docs([format!(
-            "The records whose primary key starts with these values of {described}, in key order."
-        )
-        .as_str()]);
-        quote! {
-            #doc
-            pub fn #method(&self, #(#args),*) -> ::netabase::Result<::netabase::Iter<'_, #m>> {
-                let mut prefix = ::std::vec::Vec::new();
-                #(::netabase::codec::KeyPart::encode_key(&#names, &mut prefix);)*
-                ::netabase::TreeRead::scan(self.inner.raw(), &::netabase::KeyBounds::prefix(prefix))
-            }
-        }
-    });
-    quote!(#(#methods)*)
+/// "`country`, `year`"
+fn described(fields: &[&Field]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("`{}`", f.name.schema))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn secondary_key_methods(
-    m: &Ident,
-    pk: &KeyArgs<'_>,
-    index: usize,
-    key: &SecondaryKey,
-    fields: &[&Field],
-) -> TokenStream {
-    let i = proc_macro2::Literal::usize_unsuffixed(index);
-    let base = bare(&key.name.rust);
-    let schema = &key.name.schema;
-    let parts = KeyArgs::new(fields);
-    let KeyArgs {
-        args,
-        value,
-        ty,
-        lt,
-        ..
-    } = &parts;
-    let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
-    let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
-    let mut none = String::new();
-    if optional {
-        none.push_str(" Records where a part of the key is `None` are not indexed.");
+/// The methods of the tree's inherent impl, written into `code`.
+struct Methods<'c, 'm> {
+    code: &'c mut Code,
+    m: &'m str,
+    owner: &'m str,
+}
+
+impl Methods<'_, '_> {
+    /// A whole method: docs, signature, body lines (each already one statement or the tail),
+    /// written by `body` at indent 2.
+    fn method(
+        &mut self,
+        doc: &str,
+        name: &str,
+        generics: &str,
+        params: &[String],
+        ret: &str,
+        body: impl FnOnce(&mut Code),
+    ) {
+        self.code.doc(1, [doc]);
+        self.code.method(self.owner, name, generics, params, ret);
+        body(self.code);
+        self.code.line(1, "}");
     }
-    if let Some(f) = multi {
-        none.push_str(&format!(
-            " Multi-valued: a record is found through each element of `{}`, once.",
-            f.name.schema
-        ));
-    }
-    let iter = quote!(::netabase::Result<::netabase::IndexIter<'_, #m, T::Table>>);
-    let doc = |text: String| docs([format!("{text}{none}").as_str()]);
-    let equals = if fields.len() == 1 {
-        format!("`{schema}` equals `{}`", bare(&fields[0].name.rust))
-    } else {
-        format!("key `{schema}` ({}) equals the arguments", parts.described)
-    };
 
-    let lookup = if key.unique {
-        let method = format_ident!("get_by_{base}");
-        let d = doc(format!("The record whose unique {equals}."));
-        quote! {
-            #d
-            pub fn #method(&self, #(#args),*) -> ::netabase::Result<::core::option::Option<#m>> {
-                ::netabase::TreeRead::get_by_unique(self.inner.raw(), #i, #value)
+    /// `prefix("San")` for a `String` primary key; `prefix_country(..)`,
+    /// `prefix_country_year(..)` for the leading components of a composite key.
+    fn prefixes(&mut self, pk: &KeyArgs<'_>) {
+        let iter = format!("::netabase::Result<::netabase::Iter<'_, {}>>", self.m);
+        if let [only] = pk.fields.as_slice() {
+            if only.ty != Type::String {
+                return;
             }
+            let doc = format!(
+                "The records whose primary key `{}` starts with `prefix`, in key order.",
+                only.name.schema
+            );
+            self.method(
+                &doc,
+                "prefix",
+                "",
+                &["prefix: &str".to_owned()],
+                &iter,
+                |c| {
+                    c.call(
+                        2,
+                        "::netabase::TreeRead::scan",
+                        &[
+                            "self.inner.raw()",
+                            "&::netabase::KeyBounds::string_prefix(prefix)",
+                        ],
+                        "",
+                    );
+                },
+            );
+            return;
         }
-    } else {
-        let by = format_ident!("by_{base}");
-        let count = format_ident!("count_by_{base}");
-        let after = format_ident!("by_{base}_after");
-        let d_by = doc(format!("The records whose {equals}, in primary key order."));
-        let d_count = doc(format!(
-            "How many records have {equals} (no record is read)."
-        ));
-        let d_after = doc(format!(
-            "The records whose {equals} and whose primary key comes after `after_*`: a cursor for stable paging through one value."
-        ));
-        let (after_args, after_value) = pk.prefixed("after_");
-        quote! {
-            #d_by
-            pub fn #by(&self, #(#args),*) -> #iter {
-                ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::exact(#value))
-            }
-
-            #d_count
-            pub fn #count(&self, #(#args),*) -> ::netabase::Result<u64> {
-                ::netabase::TreeRead::count_index(self.inner.raw(), #i, &::netabase::KeyBounds::exact(#value))
-            }
-
-            #d_after
-            pub fn #after(&self, #(#args,)* #(#after_args),*) -> #iter {
-                let mut key = ::std::vec::Vec::new();
-                ::netabase::codec::KeyPart::encode_key(#value, &mut key);
-                let mut after = ::std::vec::Vec::new();
-                ::netabase::codec::KeyPart::encode_key(#after_value, &mut after);
-                ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::prefix_after(key, &after))
-            }
-        }
-    };
-    let range = format_ident!("range_by_{base}");
-    let count_range = format_ident!("count_range_by_{base}");
-    let d_range = doc(format!(
-        "The records whose key `{schema}` falls within `range`, in (key, primary key) order."
-    ));
-    let d_count_range = doc(format!(
-        "How many records have key `{schema}` within `range` (no record is read)."
-    ));
-    let prefixes = if let [only] = fields {
-        (types::indexed(&only.ty) == &Type::String).then(|| {
-            let method = format_ident!("prefix_by_{base}");
-            let d = doc(format!("The records whose `{schema}` starts with `prefix`, in (`{schema}`, primary key) order."));
-            quote! {
-                #d
-                pub fn #method(&self, prefix: &str) -> #iter {
-                    ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::string_prefix(prefix))
+        for len in 1..pk.fields.len() {
+            let leading = &pk.fields[..len];
+            let name = format!(
+                "prefix_{}",
+                leading
+                    .iter()
+                    .map(|f| bare(&f.name.rust))
+                    .collect::<Vec<_>>()
+                    .join("_")
+            );
+            let doc = format!(
+                "The records whose primary key starts with these values of {}, in key order.",
+                described(leading)
+            );
+            self.method(&doc, &name, "", &pk.args[..len], &iter, |c| {
+                c.line(2, "let mut prefix = ::std::vec::Vec::new();");
+                for n in &pk.names[..len] {
+                    c.call(
+                        2,
+                        "::netabase::codec::KeyPart::encode_key",
+                        &[&format!("&{n}"), "&mut prefix"],
+                        ";",
+                    );
                 }
-            }
-        })
-    } else {
-        let methods = (1..fields.len()).map(|len| {
-            let leading = &fields[..len];
-            let names: Vec<Ident> = leading.iter().map(|f| ident(&f.name.rust)).collect();
-            let leading_args = &args[..len];
-            let method = format_ident!("prefix_by_{base}_{}", leading.iter().map(|f| bare(&f.name.rust)).collect::<Vec<_>>().join("_"));
-            let d = doc(format!(
-                "The records whose key `{schema}` starts with these values of {}, in (key, primary key) order: `.rev()` gives the largest rest-of-key first.",
-                leading.iter().map(|f| format!("`{}`", f.name.schema)).collect::<Vec<_>>().join(", ")
+                c.call(
+                    2,
+                    "::netabase::TreeRead::scan",
+                    &["self.inner.raw()", "&::netabase::KeyBounds::prefix(prefix)"],
+                    "",
+                );
+            });
+        }
+    }
+
+    fn secondary_key(
+        &mut self,
+        pk: &KeyArgs<'_>,
+        index: usize,
+        key: &SecondaryKey,
+        fields: &[&Field],
+    ) {
+        let i = index.to_string();
+        let i = i.as_str();
+        let base = bare(&key.name.rust);
+        let schema = &key.name.schema;
+        let parts = KeyArgs::new(fields);
+        let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
+        let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
+        let mut none = String::new();
+        if optional {
+            none.push_str(" Records where a part of the key is `None` are not indexed.");
+        }
+        if let Some(f) = multi {
+            none.push_str(&format!(
+                " Multi-valued: a record is found through each element of `{}`, once.",
+                f.name.schema
             ));
-            quote! {
-                #d
-                pub fn #method(&self, #(#leading_args),*) -> #iter {
-                    let mut prefix = ::std::vec::Vec::new();
-                    #(::netabase::codec::KeyPart::encode_key(&#names, &mut prefix);)*
-                    ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::prefix(prefix))
-                }
+        }
+        let m = self.m;
+        let iter = format!("::netabase::Result<::netabase::IndexIter<'_, {m}, T::Table>>");
+        let count = "::netabase::Result<u64>";
+        let equals = if fields.len() == 1 {
+            format!("`{schema}` equals `{}`", bare(&fields[0].name.rust))
+        } else {
+            format!("key `{schema}` ({}) equals the arguments", parts.described)
+        };
+        let scan = |c: &mut Code, bounds: &str| {
+            c.call(
+                2,
+                "::netabase::TreeRead::scan_index",
+                &["self.inner.raw()", i, bounds],
+                "",
+            );
+        };
+        let count_index = |c: &mut Code, bounds: &str| {
+            c.call(
+                2,
+                "::netabase::TreeRead::count_index",
+                &["self.inner.raw()", i, bounds],
+                "",
+            );
+        };
+        let exact = format!("&::netabase::KeyBounds::exact({})", parts.value);
+
+        if key.unique {
+            self.method(
+                &format!("The record whose unique {equals}.{none}"),
+                &format!("get_by_{base}"),
+                "",
+                &parts.args,
+                &format!("::netabase::Result<::core::option::Option<{m}>>"),
+                |c| {
+                    c.call(
+                        2,
+                        "::netabase::TreeRead::get_by_unique",
+                        &["self.inner.raw()", i, &parts.value],
+                        "",
+                    );
+                },
+            );
+        } else {
+            self.method(
+                &format!("The records whose {equals}, in primary key order.{none}"),
+                &format!("by_{base}"),
+                "",
+                &parts.args,
+                &iter,
+                |c| scan(c, &exact),
+            );
+            self.method(
+                &format!("How many records have {equals} (no record is read).{none}"),
+                &format!("count_by_{base}"),
+                "",
+                &parts.args,
+                count,
+                |c| count_index(c, &exact),
+            );
+            let after = KeyArgs::with_prefix(&pk.fields, "after_");
+            let mut params = parts.args.clone();
+            params.extend(after.args.iter().cloned());
+            self.method(
+                &format!(
+                    "The records whose {equals} and whose primary key comes after `after_*`: a cursor for stable paging through one value.{none}"
+                ),
+                &format!("by_{base}_after"),
+                "",
+                &params,
+                &iter,
+                |c| {
+                    c.line(2, "let mut key = ::std::vec::Vec::new();");
+                    c.call(
+                        2,
+                        "::netabase::codec::KeyPart::encode_key",
+                        &[&parts.value, "&mut key"],
+                        ";",
+                    );
+                    c.line(2, "let mut after = ::std::vec::Vec::new();");
+                    c.call(
+                        2,
+                        "::netabase::codec::KeyPart::encode_key",
+                        &[&after.value, "&mut after"],
+                        ";",
+                    );
+                    scan(c, "&::netabase::KeyBounds::prefix_after(key, &after)");
+                },
+            );
+        }
+        let range_param = [format!(
+            "range: impl ::core::ops::RangeBounds<{}>",
+            parts.ty
+        )];
+        let range = "&::netabase::KeyBounds::range(&range)";
+        self.method(
+            &format!("The records whose key `{schema}` falls within `range`, in (key, primary key) order.{none}"),
+            &format!("range_by_{base}"),
+            parts.lt,
+            &range_param,
+            &iter,
+            |c| scan(c, range),
+        );
+        self.method(
+            &format!(
+                "How many records have key `{schema}` within `range` (no record is read).{none}"
+            ),
+            &format!("count_range_by_{base}"),
+            parts.lt,
+            &range_param,
+            count,
+            |c| count_index(c, range),
+        );
+        if let [only] = fields {
+            if *types::indexed(&only.ty) == Type::String {
+                self.method(
+                    &format!("The records whose `{schema}` starts with `prefix`, in (`{schema}`, primary key) order.{none}"),
+                    &format!("prefix_by_{base}"),
+                    "",
+                    &["prefix: &str".to_owned()],
+                    &iter,
+                    |c| scan(c, "&::netabase::KeyBounds::string_prefix(prefix)"),
+                );
             }
-        });
-        Some(quote!(#(#methods)*))
-    };
-    quote! {
-        #lookup
-
-        #d_range
-        pub fn #range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> #iter {
-            ::netabase::TreeRead::scan_index(self.inner.raw(), #i, &::netabase::KeyBounds::range(&range))
+            return;
         }
-
-        #d_count_range
-        pub fn #count_range #lt(&self, range: impl ::core::ops::RangeBounds<#ty>) -> ::netabase::Result<u64> {
-            ::netabase::TreeRead::count_index(self.inner.raw(), #i, &::netabase::KeyBounds::range(&range))
+        for len in 1..fields.len() {
+            let leading = &fields[..len];
+            let name = format!(
+                "prefix_by_{base}_{}",
+                leading
+                    .iter()
+                    .map(|f| bare(&f.name.rust))
+                    .collect::<Vec<_>>()
+                    .join("_")
+            );
+            let doc = format!(
+                "The records whose key `{schema}` starts with these values of {}, in (key, primary key) order: `.rev()` gives the largest rest-of-key first.{none}",
+                described(leading)
+            );
+            self.method(&doc, &name, "", &parts.args[..len], &iter, |c| {
+                c.line(2, "let mut prefix = ::std::vec::Vec::new();");
+                for n in &parts.names[..len] {
+                    c.call(
+                        2,
+                        "::netabase::codec::KeyPart::encode_key",
+                        &[&format!("&{n}"), "&mut prefix"],
+                        ";",
+                    );
+                }
+                scan(c, "&::netabase::KeyBounds::prefix(prefix)");
+            });
         }
-
-        #prefixes
     }
 }

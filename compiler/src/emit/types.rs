@@ -64,35 +64,14 @@ pub fn view(ty: &Type) -> TokenStream {
     }
 }
 
-/// The type a query method takes for a key of this type: by value for scalars, `&str` for
-/// strings (no allocation to look something up).
-pub fn key_argument(ty: &Type) -> TokenStream {
-    match ty {
-        Type::String => quote!(&str),
-        Type::Link(l) => key_argument(&l.key),
-        other => owned(other),
-    }
-}
-
-/// As [`key_argument`], inside a generic bound (`impl RangeBounds<&'k str>`), where the
-/// lifetime must be named.
+/// The type a query method takes for a key of this type, inside a generic bound or an
+/// associated type (`impl RangeBounds<&'k str>`), where the lifetime must be named: by value
+/// for scalars, `&'k str` for strings (no allocation to look something up).
 pub fn key_argument_named(ty: &Type) -> TokenStream {
     match ty {
         Type::String => quote!(&'k str),
         Type::Link(l) => key_argument_named(&l.key),
         other => owned(other),
-    }
-}
-
-/// `<'k>` when any of these key types borrows, for methods that use [`key_argument_named`].
-pub fn key_lifetime<'a>(tys: impl IntoIterator<Item = &'a Type>) -> TokenStream {
-    if tys
-        .into_iter()
-        .any(|t| matches!(t.link().map_or(t, |l| &*l.key), Type::String))
-    {
-        quote!(<'k>)
-    } else {
-        quote!()
     }
 }
 
@@ -135,4 +114,34 @@ pub fn indexed(ty: &Type) -> &Type {
 fn scalar(s: Scalar) -> TokenStream {
     let name = format_ident!("{}", s.name());
     quote!(#name)
+}
+
+/// [`owned`] as source text, for the emitters that write text (`::std::string::String`).
+pub fn owned_text(ty: &Type) -> String {
+    match ty {
+        Type::Scalar(s) => s.name().to_owned(),
+        Type::String => "::std::string::String".to_owned(),
+        Type::Bytes => "::std::vec::Vec<u8>".to_owned(),
+        Type::Option(inner) => format!("::core::option::Option<{}>", owned_text(inner)),
+        Type::Vec(inner) => format!("::std::vec::Vec<{}>", owned_text(inner)),
+        Type::Array(inner, len) => format!("[{}; {len}]", owned_text(inner)),
+        Type::Map(k, v) => format!(
+            "::std::collections::BTreeMap<{}, {}>",
+            owned_text(k),
+            owned_text(v)
+        ),
+        Type::Enum(n) | Type::Struct(n) => n.rust.clone(),
+        Type::Link(l) => owned_text(&l.key),
+    }
+}
+
+/// The type a query method takes for a key of this type, as source text: by value for
+/// scalars, `&str` for strings (`&'k str` with `named`, inside a generic bound).
+pub fn key_argument_text(ty: &Type, named: bool) -> String {
+    match ty {
+        Type::String if named => "&'k str".to_owned(),
+        Type::String => "&str".to_owned(),
+        Type::Link(l) => key_argument_text(&l.key, named),
+        other => owned_text(other),
+    }
 }
