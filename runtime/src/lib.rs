@@ -97,7 +97,7 @@ macro_rules! include_schema {
 
 /// The version of the contract between generated code and this runtime. `netabase-build`
 /// writes the value it was built for into every generated file, which checks it at compile time.
-pub const CODEGEN_VERSION: u32 = 3;
+pub const CODEGEN_VERSION: u32 = 4;
 
 #[doc(hidden)]
 pub mod __private {
