@@ -20,7 +20,7 @@ pub fn emit(ctx: &Ctx<'_>) -> Code {
     code.item_doc([
         format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),
         format!(
-            "It dereferences to [`netabase::Tree`](::netabase::Tree), which has the methods every \
+            "It dereferences to [`netabase::Tree`], which has the methods every \
              model has (`get`, `contains`, `range`, `iter`, `len`, `after`; on [`{write_tree}`] also \
              `put`, `insert`, `remove`...), taking the primary key ({}) typed. The methods here \
              are the ones named after the model's keys. Its tables are opened once, when the tree \
