@@ -159,6 +159,8 @@ pub enum Type {
     Struct(NamedRef),
     /// A link to a model: stored as that model's primary key.
     Link(Link),
+    /// A tuple: the key of a link to a model whose primary key has several fields.
+    Tuple(Vec<Type>),
 }
 
 /// A link from a model field to another model (or the same one).
@@ -246,6 +248,7 @@ impl Type {
             Type::Scalar(_) | Type::String => true,
             Type::Enum(e) => e.key,
             Type::Link(l) => l.key.is_orderable_key(),
+            Type::Tuple(parts) => parts.iter().all(Type::is_orderable_key),
             Type::Bytes
             | Type::Option(_)
             | Type::Vec(_)
@@ -269,6 +272,7 @@ impl Type {
             Type::Map(k, v) => k.has_float() || v.has_float(),
             Type::Enum(n) | Type::Struct(n) => n.has_float,
             Type::Link(l) => l.key.has_float(),
+            Type::Tuple(parts) => parts.iter().any(Type::has_float),
         }
     }
 
@@ -299,6 +303,14 @@ impl Type {
             Type::Map(k, v) => format!("BTreeMap<{}, {}>", k.spelling(), v.spelling()),
             Type::Enum(n) | Type::Struct(n) => n.schema.clone(),
             Type::Link(l) => l.schema.clone(),
+            Type::Tuple(parts) => format!(
+                "({})",
+                parts
+                    .iter()
+                    .map(Type::spelling)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 

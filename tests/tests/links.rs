@@ -497,3 +497,73 @@ fn atlas_links_cities_and_neighbouring_countries() -> Result {
     assert_eq!(broken_link(&error).1, "neighbours");
     Ok(())
 }
+
+/// A link to a model with a composite primary key stores the key as a tuple: followed both
+/// ways, checked at commit like any other.
+#[test]
+fn links_to_a_composite_key_store_a_tuple() -> Result {
+    let edition = |isbn: &str, printing: u16| Edition {
+        isbn: isbn.to_owned(),
+        printing,
+        year: 2000 + i32::from(printing),
+    };
+    let copy = |barcode: u64, edition: (&str, u16), reprints: &[(&str, u16)]| Copy {
+        barcode,
+        edition: (edition.0.to_owned(), edition.1),
+        reprints: reprints
+            .iter()
+            .map(|(i, p)| ((*i).to_owned(), *p))
+            .collect(),
+    };
+    let store = Store::<Links>::in_memory()?;
+    let txn = store.begin_write()?;
+    txn.copies()?.put_many([
+        copy(10, ("v1", 2), &[("v1", 1), ("v9", 9)]),
+        copy(11, ("v1", 1), &[]),
+        copy(12, ("v1", 2), &[]),
+    ])?;
+    txn.editions()?
+        .put_many([edition("v1", 1), edition("v1", 2)])?;
+    txn.commit()?;
+
+    let txn = store.begin_read()?;
+    let (copies, editions) = (txn.copies()?, txn.editions()?);
+    let c10 = copies.get(10)?.expect("copy 10");
+    assert_eq!(c10.edition_in(&editions)?, Some(edition("v1", 2)));
+    assert_eq!(
+        c10.reprints_in(&editions)?,
+        [Some(edition("v1", 1)), None],
+        "an unchecked link to a missing printing"
+    );
+    let second = editions.get(("v1", 2))?.expect("edition");
+    let barcodes: Vec<u64> = collect(second.copies_by_edition(&copies)?)
+        .into_iter()
+        .map(|c| c.barcode)
+        .collect();
+    assert_eq!(barcodes, [10, 12]);
+    let first = editions.get(("v1", 1))?.expect("edition");
+    let reprinted: Vec<u64> = collect(first.copies_by_reprints(&copies)?)
+        .into_iter()
+        .map(|c| c.barcode)
+        .collect();
+    assert_eq!(reprinted, [10]);
+    drop((copies, editions));
+    drop(txn);
+
+    let error = store.put(&copy(13, ("v1", 3), &[])).unwrap_err();
+    assert_eq!(
+        broken_link(&error),
+        (
+            "Copy",
+            "edition",
+            "CopyPrimaryKey(13)",
+            "Edition",
+            "EditionPrimaryKey(\"v1\", 3)"
+        )
+    );
+    let error = store
+        .remove::<Edition>(&EditionPrimaryKey("v1".to_owned(), 1))
+        .unwrap_err();
+    assert_eq!(broken_link(&error).2, "CopyPrimaryKey(11)");
+    Ok(())
+}

@@ -103,16 +103,28 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
     quote!(#links #backlinks)
 }
 
-/// The argument a generated query method takes for a key held in `value` (an expression of
-/// the key's owned type, or a reference to it when `by_ref`).
-fn key_argument(key: &Type, value: TokenStream, by_ref: bool) -> TokenStream {
-    match (key, types::is_copy(key), by_ref) {
-        (Type::String, _, true) => value,
-        (Type::String, _, false) => quote!(&#value),
-        (_, true, true) => quote!(*#value),
-        (_, true, false) => value,
-        (_, false, true) => quote!(::core::clone::Clone::clone(#value)),
-        (_, false, false) => quote!(::core::clone::Clone::clone(&#value)),
+/// The argument a generated query method takes (`&str` for a `String`, a tuple for a
+/// composite key) for a key held in the place `place` (`self.author`), or behind the reference
+/// `place` when `by_ref` (`key` bound by `Some(key)`).
+fn key_argument(key: &Type, place: TokenStream, by_ref: bool) -> TokenStream {
+    match key {
+        Type::String => quote!(#place.as_str()),
+        Type::Tuple(parts) => {
+            let parts = parts.iter().enumerate().map(|(i, part)| {
+                let i = syn::Index::from(i);
+                key_argument(part, quote!(#place.#i), false)
+            });
+            quote!((#(#parts),*))
+        }
+        _ if types::is_copy(key) => {
+            if by_ref {
+                quote!(*#place)
+            } else {
+                place
+            }
+        }
+        _ if by_ref => quote!(::core::clone::Clone::clone(#place)),
+        _ => quote!(::core::clone::Clone::clone(&#place)),
     }
 }
 
@@ -211,11 +223,18 @@ fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
     let key = &l.model.secondary_keys[l.index];
     let base = bare(&key.name.rust);
     let method = format_ident!("{}_by_{base}", bare(&l.model.plural));
-    let Some(pk) = target.primary_key_fields().next() else {
-        return TokenStream::new();
+    // The target's primary key, as the link index's methods take it.
+    let parts: Vec<TokenStream> = target
+        .primary_key_fields()
+        .map(|f| {
+            let field = ident(&f.name.rust);
+            key_argument(&f.ty, quote!(self.#field), false)
+        })
+        .collect();
+    let arg = match parts.as_slice() {
+        [one] => one.clone(),
+        parts => quote!((#(#parts),*)),
     };
-    let pk_field = ident(&pk.name.rust);
-    let arg = key_argument(&pk.ty, quote!(self.#pk_field), false);
     let described = format!(
         "the [`{}`] records whose link `{}` points at this [`{}`]",
         l.model.name.rust, l.field.name.schema, target.name.rust

@@ -149,10 +149,9 @@ impl<'a> KeyArgs<'a> {
                 format!("({})", named.join(", ")),
             ),
         };
-        let borrows = fields.iter().any(|f| {
-            let ty = types::indexed(&f.ty);
-            *ty.link().map_or(ty, |l| &*l.key) == Type::String
-        });
+        let borrows = fields
+            .iter()
+            .any(|f| types::key_argument_borrows(types::indexed(&f.ty)));
         Self {
             lt: if borrows { "<'k>" } else { "" },
             names,

@@ -32,6 +32,10 @@ pub fn owned(ty: &Type) -> TokenStream {
             quote!(#name)
         }
         Type::Link(l) => owned(&l.key),
+        Type::Tuple(parts) => {
+            let parts = parts.iter().map(owned);
+            quote!((#(#parts),*))
+        }
     }
 }
 
@@ -61,6 +65,10 @@ pub fn view(ty: &Type) -> TokenStream {
         // Enums and structs are decoded owned inside a view: only strings and bytes borrow.
         Type::Enum(_) | Type::Struct(_) => owned(ty),
         Type::Link(l) => view(&l.key),
+        Type::Tuple(parts) => {
+            let parts = parts.iter().map(view);
+            quote!((#(#parts),*))
+        }
     }
 }
 
@@ -71,7 +79,22 @@ pub fn key_argument_named(ty: &Type) -> TokenStream {
     match ty {
         Type::String => quote!(&'k str),
         Type::Link(l) => key_argument_named(&l.key),
+        Type::Tuple(parts) => {
+            let parts = parts.iter().map(key_argument_named);
+            quote!((#(#parts),*))
+        }
         other => owned(other),
+    }
+}
+
+/// Whether the key argument of this type borrows (a `&'k str` somewhere), so methods taking it
+/// in a generic bound need the `'k` lifetime.
+pub fn key_argument_borrows(ty: &Type) -> bool {
+    match ty {
+        Type::String => true,
+        Type::Link(l) => key_argument_borrows(&l.key),
+        Type::Tuple(parts) => parts.iter().any(key_argument_borrows),
+        _ => false,
     }
 }
 
@@ -84,6 +107,7 @@ pub fn borrows(ty: &Type) -> bool {
         Type::Map(k, v) => borrows(k) || borrows(v),
         Type::Enum(_) | Type::Struct(_) => false,
         Type::Link(l) => borrows(&l.key),
+        Type::Tuple(parts) => parts.iter().any(borrows),
     }
 }
 
@@ -99,6 +123,7 @@ pub fn is_copy(ty: &Type) -> bool {
         | Type::Enum(_)
         | Type::Struct(_) => false,
         Type::Link(l) => is_copy(&l.key),
+        Type::Tuple(parts) => parts.iter().all(is_copy),
     }
 }
 
@@ -132,6 +157,10 @@ pub fn owned_text(ty: &Type) -> String {
         ),
         Type::Enum(n) | Type::Struct(n) => n.rust.clone(),
         Type::Link(l) => owned_text(&l.key),
+        Type::Tuple(parts) => format!(
+            "({})",
+            parts.iter().map(owned_text).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -142,6 +171,14 @@ pub fn key_argument_text(ty: &Type, named: bool) -> String {
         Type::String if named => "&'k str".to_owned(),
         Type::String => "&str".to_owned(),
         Type::Link(l) => key_argument_text(&l.key, named),
+        Type::Tuple(parts) => format!(
+            "({})",
+            parts
+                .iter()
+                .map(|p| key_argument_text(p, named))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         other => owned_text(other),
     }
 }

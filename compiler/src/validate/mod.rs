@@ -131,28 +131,36 @@ impl Validator<'_> {
     fn link_targets(&self, models: &[RawModel], named: &types::Named) -> types::Models {
         let mut targets = types::Models::new();
         for (index, model) in models.iter().enumerate() {
-            let target = match model.primary_key.as_ref().map(|k| k.value.as_slice()) {
-                Some([field]) => model
+            // The type of each primary key field. A primary key cannot be a link: resolving
+            // without models makes a model name unknown here.
+            let part = |name: &Spanned<String>| {
+                model
                     .fields
                     .iter()
-                    .find(|f| f.name.value == field.value)
+                    .find(|f| f.name.value == name.value)
                     .and_then(|f| f.ty.as_ref())
                     .and_then(|ty| types::parse_type(ty, self.source).ok())
-                    // A primary key cannot be a link: resolving without models makes a model
-                    // name unknown here.
                     .and_then(|expr| types::resolve(&expr, named, &types::Models::new()).ok())
-                    .filter(|key| key.is_orderable_key())
-                    .zip(names::type_name(&model.name.value).ok())
-                    .map_or(types::LinkTarget::Invalid, |(key, rust)| {
-                        types::LinkTarget::Key {
-                            rust,
-                            model: index,
-                            key,
-                        }
-                    }),
-                Some([_, _, ..]) => types::LinkTarget::CompositeKey,
-                _ => types::LinkTarget::Invalid,
+                    .filter(Type::is_orderable_key)
             };
+            let key = match model.primary_key.as_ref().map(|k| k.value.as_slice()) {
+                Some([field]) => part(field),
+                // A composite key is stored as a tuple of its fields.
+                Some(fields @ [_, _, ..]) => fields
+                    .iter()
+                    .map(part)
+                    .collect::<Option<Vec<Type>>>()
+                    .map(Type::Tuple),
+                _ => None,
+            };
+            let target = key.zip(names::type_name(&model.name.value).ok()).map_or(
+                types::LinkTarget::Invalid,
+                |(key, rust)| types::LinkTarget::Key {
+                    rust,
+                    model: index,
+                    key,
+                },
+            );
             targets.entry(model.name.value.clone()).or_insert(target);
         }
         targets

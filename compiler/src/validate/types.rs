@@ -175,10 +175,6 @@ pub fn resolve(expr: &TypeExpr, named: &Named, models: &Models) -> Result<Type, 
                                 checked: true,
                             }))
                         }
-                        Some(LinkTarget::CompositeKey) => Err(Unresolved::Error(
-                            Diagnostic::new(span.clone(), format!("`{name}` has a composite primary key: a link to it is not supported"), "a link needs a one-field primary key")
-                                .help(format!("store the fields of `{name}`'s primary key in fields of their own, or give `{name}` a one-field primary key")),
-                        )),
                         Some(LinkTarget::Invalid) => Err(Unresolved::Reported),
                         Some(LinkTarget::NotHere) => Err(Unresolved::Error(
                             Diagnostic::new(span.clone(), format!("`{name}` is a model: only a model's field can link to it"), "a link inside an enum or struct")
@@ -199,14 +195,13 @@ pub type Models = BTreeMap<String, LinkTarget>;
 /// What a link to one model stores.
 #[derive(Debug, Clone)]
 pub enum LinkTarget {
-    /// The model's one-field primary key: its Rust name, position and key type.
+    /// The model's primary key: its Rust name, position and key type (a tuple for a composite
+    /// key).
     Key {
         rust: String,
         model: usize,
         key: Type,
     },
-    /// The model's primary key has several fields.
-    CompositeKey,
     /// The model's name or primary key is invalid (reported where it is declared).
     Invalid,
     /// A model, named where links are not allowed (in an enum or struct).
@@ -421,7 +416,14 @@ mod tests {
                     key: Type::Scalar(Scalar::U64),
                 },
             ),
-            ("Edition".to_owned(), LinkTarget::CompositeKey),
+            (
+                "Edition".to_owned(),
+                LinkTarget::Key {
+                    rust: "Edition".to_owned(),
+                    model: 1,
+                    key: Type::Tuple(vec![Type::String, Type::Scalar(Scalar::I32)]),
+                },
+            ),
         ]);
         resolve(&expr, &Named::default(), &models).map_err(|e| match e {
             Unresolved::Error(d) => d,
@@ -525,11 +527,13 @@ mod tests {
             (link.schema.as_str(), &*link.key, link.checked),
             ("Author", &Type::Scalar(Scalar::U64), true)
         );
-        assert!(
-            parse("Edition")
-                .unwrap_err()
-                .message
-                .contains("composite primary key")
+        let Ok(Type::Vec(edition)) = parse("Vec<Edition>") else {
+            panic!("a list of links")
+        };
+        assert_eq!(edition.spelling(), "Edition");
+        assert_eq!(
+            edition.link().map(|l| l.key.spelling()),
+            Some("(String, i32)".to_owned())
         );
         assert_eq!(parse("Option<Author>").unwrap().link(), Some(&link));
     }

@@ -445,6 +445,36 @@ where
     }
 }
 
+/// Tuples: their items in order (a link to a model with a composite primary key stores one).
+macro_rules! tuple {
+    ($($name:ident . $i:tt),+) => {
+        impl<$($name: Value),+> Value for ($($name,)+) {
+            fn write(&self, w: &mut Writer<'_>) {
+                $(self.$i.write(w);)+
+            }
+            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                Ok(($($name::read(r)?,)+))
+            }
+        }
+
+        impl<'a, $($name: BorrowValue<'a>),+> BorrowValue<'a> for ($($name,)+) {
+            type Owned = ($($name::Owned,)+);
+            fn read_borrowed(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+                Ok(($($name::read_borrowed(r)?,)+))
+            }
+            fn to_owned_value(&self) -> Self::Owned {
+                ($(self.$i.to_owned_value(),)+)
+            }
+        }
+    };
+}
+
+tuple!(A.0, B.1);
+tuple!(A.0, B.1, C.2);
+tuple!(A.0, B.1, C.2, D.3);
+tuple!(A.0, B.1, C.2, D.3, E.4);
+tuple!(A.0, B.1, C.2, D.3, E.4, F.5);
+
 // `Any` downcasts need the sized `Vec`, hence `&Vec<T>` rather than a slice.
 #[allow(clippy::ptr_arg)]
 fn as_bytes<T: 'static>(v: &Vec<T>) -> Option<&[u8]> {
@@ -462,6 +492,20 @@ mod tests {
         Writer::new(&mut buf).write(&v);
         let mut r = Reader::new(&buf);
         assert_eq!(r.read::<T>().unwrap(), v);
+        r.finish().unwrap();
+    }
+
+    #[test]
+    fn tuples_round_trip_and_borrow() {
+        round_trip((String::from("JP"), -2024i32));
+        round_trip((1u8, String::new(), Some(u64::MAX)));
+        round_trip(vec![(String::from("a"), 1u16), (String::from("b"), 2)]);
+        let mut buf = Vec::new();
+        Writer::new(&mut buf).write(&(String::from("東京"), 7u32));
+        let mut r = Reader::new(&buf);
+        let view: (&str, u32) = r.read_borrowed().unwrap();
+        assert_eq!(view, ("東京", 7));
+        assert_eq!(view.to_owned_value(), (String::from("東京"), 7));
         r.finish().unwrap();
     }
 
