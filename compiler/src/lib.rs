@@ -13,7 +13,7 @@
 //!
 //! The compiler runs in stages, one module each: [`parse`] (TOML -> a spanned raw tree),
 //! [`validate`] (raw tree -> [`ir`], every error collected), [`emit`] (IR -> tokens, a module per
-//! generated artifact), [`format`] (prettyplease and the `@generated` header) and [`write`] (only
+//! generated artifact), [`format`](mod@format) (prettyplease and the `@generated` header) and [`write`](mod@write) (only
 //! when the content changed). [`generate`] runs the first four and touches no file.
 
 #![forbid(unsafe_code)]
