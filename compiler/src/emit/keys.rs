@@ -1,11 +1,10 @@
 //! Key types: `XPrimaryKey`, one `X<Field>SecondaryKey` per secondary key, and
 //! `enum XSecondaryKeys`.
 
-use super::{Ctx, docs, ident, types};
+use super::text::{Code, Expr, MARGIN};
+use super::{Ctx, types};
 use crate::ir::{Model, SecondaryKey, Type};
 use heck::ToUpperCamelCase;
-use proc_macro2::TokenStream;
-use quote::quote;
 
 /// The name of a secondary key's type: `CityCountryCodeSecondaryKey`.
 pub fn secondary_key_type_name(model: &Model, key: &SecondaryKey) -> String {
@@ -26,16 +25,16 @@ fn listed(fields: &[&crate::ir::Field]) -> String {
         .join(", ")
 }
 
-pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
+pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
+    let m = model.name.rust.as_str();
     let pk_fields: Vec<_> = model.primary_key_fields().collect();
     let pk_names: Vec<String> = pk_fields
         .iter()
         .map(|f| format!("`{}`", f.name.schema))
         .collect();
     let pk_doc = format!(
-        "The primary key of [`{}`]: {} {}.",
-        model.name.rust,
+        "The primary key of [`{m}`]: {} {}.",
         if pk_fields.len() == 1 {
             "its field"
         } else {
@@ -43,21 +42,21 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
         },
         pk_names.join(", ")
     );
-    let primary = key_newtype(
-        &ctx.model_ident("PrimaryKey"),
+    key_newtype(
+        code,
+        &format!("{m}PrimaryKey"),
         &pk_doc,
         pk_fields.iter().map(|f| &f.ty),
     );
 
-    let secondary = model.secondary_keys.iter().map(|k| {
+    for k in &model.secondary_keys {
         let fields = model.key_fields(k);
-        let name = ident(&secondary_key_type_name(model, k));
+        let name = secondary_key_type_name(model, k);
         let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
         let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
         let doc = format!(
-            "A {} secondary key of [`{}`] named `{}`: the value{} of its field{} {}{}{}.",
+            "A {} secondary key of [`{m}`] named `{}`: the value{} of its field{} {}{}{}.",
             if k.unique { "unique" } else { "non-unique" },
-            model.name.rust,
             k.name.schema,
             if fields.len() == 1 { "" } else { "s" },
             if fields.len() == 1 {
@@ -76,167 +75,264 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
                 f.name.schema
             )),
         );
-        key_newtype(&name, &doc, fields.iter().map(|f| types::indexed(&f.ty)))
-    });
+        key_newtype(
+            code,
+            &name,
+            &doc,
+            fields.iter().map(|f| types::indexed(&f.ty)),
+        );
+    }
 
-    let enum_name = ctx.model_ident("SecondaryKeys");
-    let enum_doc = docs([format!("Any secondary key of [`{}`].", model.name.rust).as_str()]);
-    let variants = model.secondary_keys.iter().map(|k| {
-        let variant = ident(&variant_name(k));
-        let ty = ident(&secondary_key_type_name(model, k));
-        let doc = docs([format!(
-            "The secondary key `{}` (field{} {}).",
-            k.name.schema,
-            if k.fields.len() == 1 { "" } else { "s" },
-            listed(&model.key_fields(k))
-        )
-        .as_str()]);
-        quote!(#doc #variant(#ty),)
-    });
+    code.doc(0, [format!("Any secondary key of [`{m}`].").as_str()]);
     let float_key = model
         .secondary_keys
         .iter()
         .flat_map(|k| model.key_fields(k))
         .any(|f| f.ty.has_float());
-    let enum_derive = key_derives(float_key);
-    quote! {
-        #primary
-        #(#secondary)*
-        #enum_doc
-        #enum_derive
-        pub enum #enum_name {
-            #(#variants)*
-        }
+    code.derive(0, &key_derives(float_key));
+    code.allow();
+    if model.secondary_keys.is_empty() {
+        code.line(0, &format!("pub enum {m}SecondaryKeys {{}}"));
+        return;
     }
+    code.line(0, &format!("pub enum {m}SecondaryKeys {{"));
+    for k in &model.secondary_keys {
+        code.doc(
+            1,
+            [format!(
+                "The secondary key `{}` (field{} {}).",
+                k.name.schema,
+                if k.fields.len() == 1 { "" } else { "s" },
+                listed(&model.key_fields(k))
+            )
+            .as_str()],
+        );
+        code.line(
+            1,
+            &format!(
+                "{}({}),",
+                variant_name(k),
+                secondary_key_type_name(model, k)
+            ),
+        );
+    }
+    code.line(0, "}");
 }
 
-/// `pub fn secondary_keys(&self) -> Vec<XSecondaryKeys>` on the model.
-pub fn secondary_keys_method(ctx: &Ctx<'_>) -> TokenStream {
+/// `pub fn secondary_keys(&self) -> Vec<XSecondaryKeys>` on the model, at indent 1.
+pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
-    let enum_name = ctx.model_ident("SecondaryKeys");
-    let doc = docs([
-        "The secondary keys this record is indexed under, in schema order (an `Option` field that is `None` is not indexed; a multi-valued key over a `Vec` field gives one key per element).",
-    ]);
-    let body = if model.secondary_keys.is_empty() {
-        quote!(::std::vec::Vec::new())
-    } else {
-        let keys = model.secondary_keys.iter().map(|k| {
-            let variant = ident(&variant_name(k));
-            let ty = ident(&secondary_key_type_name(model, k));
+    let enum_name = format!("{}SecondaryKeys", model.name.rust);
+    code.doc(
+        1,
+        [
+            "The secondary keys this record is indexed under, in schema order (an `Option` field that is `None` is not indexed; a multi-valued key over a `Vec` field gives one key per element).",
+        ],
+    );
+    code.method(
+        &model.name.rust,
+        "secondary_keys",
+        "",
+        &[],
+        &format!("::std::vec::Vec<{enum_name}>"),
+    );
+    if model.secondary_keys.is_empty() {
+        code.line(2, "::std::vec::Vec::new()");
+        code.line(1, "}");
+        return;
+    }
+    let keys: Vec<(bool, Expr, Vec<&crate::ir::Field>)> = model
+        .secondary_keys
+        .iter()
+        .map(|k| {
             let fields = model.key_fields(k);
             // Plain parts are read from `self`; `Option` parts are bound first (a `None` means
             // the record is not under this key) and `Vec` parts are looped over (one key per
             // element).
-            let values = fields.iter().enumerate().map(|(j, f)| {
-                let field = ident(&f.name.rust);
-                let copy = types::is_copy(types::indexed(&f.ty));
-                let part = quote::format_ident!("part{j}");
-                match (&f.ty, copy) {
-                    (Type::Option(_) | Type::Vec(_), true) => quote!(*#part),
-                    (Type::Option(_) | Type::Vec(_), false) => {
-                        quote!(::core::clone::Clone::clone(#part))
-                    }
-                    (_, true) => quote!(self.#field),
-                    (_, false) => quote!(::core::clone::Clone::clone(&self.#field)),
-                }
+            let values = fields
+                .iter()
+                .enumerate()
+                .map(|(j, f)| {
+                    let field = &f.name.rust;
+                    let copy = types::is_copy(types::indexed(&f.ty));
+                    Expr::atom(match (&f.ty, copy) {
+                        (Type::Option(_) | Type::Vec(_), true) => format!("*part{j}"),
+                        (Type::Option(_) | Type::Vec(_), false) => {
+                            format!("::core::clone::Clone::clone(part{j})")
+                        }
+                        (_, true) => format!("self.{field}"),
+                        (_, false) => format!("::core::clone::Clone::clone(&self.{field})"),
+                    })
+                })
+                .collect();
+            let key = Expr::call(
+                format!("{enum_name}::{}", variant_name(k)),
+                vec![Expr::call(secondary_key_type_name(model, k), values)],
+            );
+            let bound = fields
+                .iter()
+                .any(|f| matches!(f.ty, Type::Option(_) | Type::Vec(_)));
+            (!bound, key, fields)
+        })
+        .collect();
+    // The leading keys that every record has start the vector (clippy prefers `vec![..]`
+    // to pushes right after creation); the rest are pushed when present.
+    let leading = keys.iter().take_while(|(plain, ..)| *plain).count();
+    let first: Vec<&Expr> = keys[..leading].iter().map(|(_, key, _)| key).collect();
+    if leading == keys.len() {
+        vec_macro(code, 2, "", &first, "");
+    } else {
+        vec_macro(code, 2, "let mut keys = ", &first, ";");
+        for (_, key, fields) in &keys[leading..] {
+            super::model::bind_key_parts(code, 2, fields, &mut |code, indent| {
+                code.expr(
+                    indent,
+                    "",
+                    &Expr::call("keys.push", vec![clone_expr(key)]),
+                    ";",
+                );
             });
-            let key = quote!(#enum_name::#variant(#ty(#(#values),*)));
-            let (body, bound) = super::model::bind_key_parts(&fields, quote!(keys.push(#key);));
-            (!bound, key, body)
-        });
-        let keys: Vec<_> = keys.collect();
-        // The leading keys that every record has start the vector (clippy prefers `vec![..]`
-        // to pushes right after creation); the rest are pushed when present.
-        let leading = keys.iter().take_while(|(plain, ..)| *plain).count();
-        let first = keys[..leading].iter().map(|(_, key, _)| key);
-        let rest = keys[leading..].iter().map(|(_, _, push)| push);
-        if leading == keys.len() {
-            quote!(::std::vec![#(#first),*])
-        } else {
-            quote! {
-                let mut keys = ::std::vec![#(#first),*];
-                #(#rest)*
-                keys
-            }
         }
-    };
-    quote! {
-        #doc
-        pub fn secondary_keys(&self) -> ::std::vec::Vec<#enum_name> {
-            #body
+        code.line(2, "keys");
+    }
+    code.line(1, "}");
+}
+
+fn clone_expr(e: &Expr) -> Expr {
+    match e {
+        Expr::Atom(a) => Expr::Atom(a.clone()),
+        Expr::Call(c, args) => Expr::Call(c.clone(), args.iter().map(clone_expr).collect()),
+    }
+}
+
+/// `::std::vec![a, b]`, one element a line (with a trailing comma, as rustfmt writes it) when
+/// it does not fit.
+fn vec_macro(code: &mut Code, indent: usize, prefix: &str, items: &[&Expr], end: &str) {
+    let flat: Vec<String> = items.iter().map(|e| e.flat()).collect();
+    let line = format!("{prefix}::std::vec![{}]{end}", flat.join(", "));
+    if 4 * indent + line.len() <= MARGIN {
+        code.line(indent, &line);
+    } else {
+        code.line(indent, &format!("{prefix}::std::vec!["));
+        for item in items {
+            code.list_item(indent + 1, item);
         }
+        code.line(indent, &format!("]{end}"));
     }
 }
 
 /// The derives of key types: floats have no `Eq`, `Ord` or `Hash` in Rust (their keys still
 /// sort by IEEE total order in the store).
-fn key_derives(has_float: bool) -> TokenStream {
+fn key_derives(has_float: bool) -> Vec<String> {
+    let mut derives = vec![
+        "::core::fmt::Debug",
+        "::core::clone::Clone",
+        "::core::cmp::PartialEq",
+    ];
     if has_float {
-        quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::PartialOrd)])
+        derives.push("::core::cmp::PartialOrd");
     } else {
-        quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::cmp::PartialOrd, ::core::cmp::Ord, ::core::hash::Hash)])
+        derives.extend([
+            "::core::cmp::Eq",
+            "::core::cmp::PartialOrd",
+            "::core::cmp::Ord",
+            "::core::hash::Hash",
+        ]);
     }
+    derives.into_iter().map(str::to_owned).collect()
 }
 
 /// A key newtype over one or more fields, with its order-preserving encoding.
 fn key_newtype<'a>(
-    name: &proc_macro2::Ident,
+    code: &mut Code,
+    name: &str,
     doc: &str,
     parts: impl IntoIterator<Item = &'a Type>,
-) -> TokenStream {
+) {
     let parts: Vec<&Type> = parts.into_iter().collect();
-    let doc = docs([doc]);
-    let tys: Vec<_> = parts.iter().map(|t| types::owned(t)).collect();
-    let positions: Vec<_> = (0..parts.len()).map(syn::Index::from).collect();
-    let from = if parts.len() == 1 {
-        let ty = &tys[0];
-        let from_str = matches!(parts[0], Type::String).then(|| {
-            quote! {
-                impl ::core::convert::From<&str> for #name {
-                    fn from(value: &str) -> Self {
-                        Self(::std::string::ToString::to_string(value))
-                    }
-                }
-            }
-        });
-        quote! {
-            impl ::core::convert::From<#ty> for #name {
-                fn from(value: #ty) -> Self {
-                    Self(value)
-                }
-            }
-            #from_str
+    let tys: Vec<String> = parts.iter().map(|t| types::owned_text(t)).collect();
+    code.doc(0, [doc]);
+    code.derive(0, &key_derives(parts.iter().any(|t| t.has_float())));
+    code.allow();
+    code.expr(
+        0,
+        "",
+        &Expr::call(
+            format!("pub struct {name}"),
+            tys.iter().map(|t| Expr::atom(format!("pub {t}"))).collect(),
+        ),
+        ";",
+    );
+    let from = |code: &mut Code, ty: &str, body: Expr| {
+        code.impl_open(&format!("impl ::core::convert::From<{ty}>"), name);
+        let param = format!("value: {ty}");
+        code.fn_open(1, "fn from", &[&param], "Self");
+        code.expr(2, "", &body, "");
+        code.line(1, "}");
+        code.line(0, "}");
+    };
+    if let [ty] = tys.as_slice() {
+        from(code, ty, Expr::call("Self", vec![Expr::atom("value")]));
+        if matches!(parts[0], Type::String) {
+            from(
+                code,
+                "&str",
+                Expr::call(
+                    "Self",
+                    vec![Expr::call(
+                        "::std::string::ToString::to_string",
+                        vec![Expr::atom("value")],
+                    )],
+                ),
+            );
         }
     } else {
-        quote! {
-            impl ::core::convert::From<(#(#tys),*)> for #name {
-                fn from(value: (#(#tys),*)) -> Self {
-                    Self(#(value.#positions),*)
-                }
-            }
-        }
-    };
-    let derive = key_derives(parts.iter().any(|t| t.has_float()));
+        from(
+            code,
+            &format!("({})", tys.join(", ")),
+            Expr::call(
+                "Self",
+                (0..parts.len())
+                    .map(|i| Expr::atom(format!("value.{i}")))
+                    .collect(),
+            ),
+        );
+    }
+    code.impl_open("impl ::netabase::codec::KeyPart", name);
+    code.fn_open(
+        1,
+        "fn encode_key",
+        &["&self", "out: &mut ::std::vec::Vec<u8>"],
+        "",
+    );
+    for i in 0..parts.len() {
+        code.line(
+            2,
+            &format!("::netabase::codec::KeyPart::encode_key(&self.{i}, out);"),
+        );
+    }
+    code.line(1, "}");
+    code.line(0, "}");
+    code.impl_open("impl ::netabase::codec::DecodeKey", name);
+    code.fn_open(
+        1,
+        "fn decode_key",
+        &["input: &mut &[u8]"],
+        "::core::result::Result<Self, ::netabase::codec::DecodeError>",
+    );
     let decodes = parts
         .iter()
-        .map(|_| quote!(::netabase::codec::DecodeKey::decode_key(input)?));
-    quote! {
-        #doc
-        #derive
-        pub struct #name(#(pub #tys),*);
-
-        #from
-
-        impl ::netabase::codec::KeyPart for #name {
-            fn encode_key(&self, out: &mut ::std::vec::Vec<u8>) {
-                #(::netabase::codec::KeyPart::encode_key(&self.#positions, out);)*
-            }
-        }
-
-        impl ::netabase::codec::DecodeKey for #name {
-            fn decode_key(input: &mut &[u8]) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
-                ::core::result::Result::Ok(Self(#(#decodes),*))
-            }
-        }
-    }
+        .map(|_| Expr::atom("::netabase::codec::DecodeKey::decode_key(input)?"))
+        .collect();
+    code.expr(
+        2,
+        "",
+        &Expr::call(
+            "::core::result::Result::Ok",
+            vec![Expr::call("Self", decodes)],
+        ),
+        "",
+    );
+    code.line(1, "}");
+    code.line(0, "}");
 }

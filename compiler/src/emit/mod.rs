@@ -46,11 +46,12 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     })];
     for m in &schema.models {
         let ctx = Ctx { schema, model: m };
-        let model = model::emit(&ctx, options);
-        let keys = keys::emit(&ctx);
-        let view = view::emit(&ctx);
-        pieces.push(Piece::Tokens(quote! { #model #keys #view }));
-        pieces.push(Piece::Text(tree::emit(&ctx)));
+        let mut code = text::Code::default();
+        model::emit(&ctx, options, &mut code);
+        keys::emit(&ctx, &mut code);
+        view::emit(&ctx, &mut code);
+        tree::emit(&ctx, &mut code);
+        pieces.push(Piece::Text(code));
         let links = links::methods(&ctx);
         if !links.is_empty() {
             pieces.push(Piece::Tokens(links));
@@ -87,11 +88,6 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// An identifier made from the model's name and a suffix: `CityPrimaryKey`.
-    pub fn model_ident(&self, suffix: &str) -> Ident {
-        ident(&format!("{}{suffix}", self.model.name.rust))
-    }
-
     /// "`schemas/atlas.toml`, line 12": where an item came from.
     pub fn origin(&self, line: usize) -> String {
         format!("Schema: `{}`, line {line}.", self.schema.source_name)

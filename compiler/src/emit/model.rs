@@ -1,17 +1,16 @@
 //! The model struct and its `::netabase::Model` implementation.
 
-use super::{Ctx, EmitOptions, ident, keys, schema_docs, types};
+use super::text::{Code, Expr, lit_str};
+use super::{Ctx, EmitOptions, keys, types};
 use crate::ir::{Field, Model, Type};
-use proc_macro2::TokenStream;
-use quote::quote;
 
-pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
+pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     let model = ctx.model;
-    let name = ident(&model.name.rust);
+    let name = model.name.rust.as_str();
     let schema_name = &model.name.schema;
-    let definition = ident(&ctx.schema.definition.name.rust);
     let table = model_table(ctx);
-    let doc = schema_docs(
+    code.schema_doc(
+        0,
         model.doc.as_deref(),
         [format!(
             "A record of model `{schema_name}`, stored in table `{table}`. {}",
@@ -19,10 +18,27 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
         )
         .as_str()],
     );
-    let fields = model.fields.iter().map(|f| {
-        let field = ident(&f.name.rust);
-        let ty = types::owned(&f.ty);
-        let doc = schema_docs(
+    let mut derives: Vec<String> = [
+        "::core::fmt::Debug",
+        "::core::clone::Clone",
+        "::core::cmp::PartialEq",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if !model.fields.iter().any(|f| f.ty.has_float()) {
+        derives.push("::core::cmp::Eq".to_owned());
+    }
+    if options.serde {
+        derives.push("::serde::Serialize".to_owned());
+        derives.push("::serde::Deserialize".to_owned());
+    }
+    derives.extend(options.extra_derives.iter().map(path_text));
+    code.derive(0, &derives);
+    code.allow();
+    code.line(0, &format!("pub struct {name} {{"));
+    for f in &model.fields {
+        code.schema_doc(
+            1,
             f.doc.as_deref(),
             [format!(
                 "`{}`: `{}`. {}",
@@ -32,122 +48,172 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>) -> TokenStream {
             )
             .as_str()],
         );
-        quote! { #doc pub #field: #ty, }
-    });
-    let mut derives = vec![
-        quote!(::core::fmt::Debug),
-        quote!(::core::clone::Clone),
-        quote!(::core::cmp::PartialEq),
-    ];
-    if !model.fields.iter().any(|f| f.ty.has_float()) {
-        derives.push(quote!(::core::cmp::Eq));
+        code.field(
+            1,
+            &format!("pub {}", f.name.rust),
+            &types::owned_text(&f.ty),
+        );
     }
-    if options.serde {
-        derives.push(quote!(::serde::Serialize));
-        derives.push(quote!(::serde::Deserialize));
-    }
-    derives.extend(options.extra_derives.iter().map(|p| quote!(#p)));
+    code.line(0, "}");
+    code.allow();
+    code.line(0, &format!("impl {name} {{"));
+    keys::secondary_keys_method(ctx, code);
+    code.line(0, "}");
 
-    let field_idents: Vec<_> = model.fields.iter().map(|f| ident(&f.name.rust)).collect();
-    let primary_key = ctx.model_ident("PrimaryKey");
-    let view = ctx.model_ident("Ref");
-    let tree = ctx.model_ident("Tree");
-    let pk_values = model.primary_key_fields().map(|f| {
-        let field = ident(&f.name.rust);
-        if types::is_copy(&f.ty) {
-            quote!(self.#field)
-        } else {
-            quote!(::core::clone::Clone::clone(&self.#field))
-        }
-    });
-    let pk_encode = model.primary_key_fields().map(|f| {
-        let field = ident(&f.name.rust);
-        quote!(::netabase::codec::KeyPart::encode_key(&self.#field, out);)
-    });
-    let index_defs = model.secondary_keys.iter().map(|k| {
-        let name = &k.name.schema;
-        let table = ctx.schema.index_table(model, k);
-        let unique = k.unique;
-        quote!(::netabase::IndexDef { field: #name, table: #table, unique: #unique })
-    });
+    let primary_key = format!("{name}PrimaryKey");
+    code.impl_open("impl ::netabase::Model", name);
+    code.line(
+        1,
+        &format!("type Definition = {};", ctx.schema.definition.name.rust),
+    );
+    code.line(1, &format!("type PrimaryKey = {primary_key};"));
     let stored_key = match model.primary_key_width() {
-        Some(width) => {
-            let width = proc_macro2::Literal::usize_unsuffixed(width);
-            quote!(::netabase::Fixed<#width>)
-        }
-        None => quote!(&'static [u8]),
+        Some(width) => format!("::netabase::Fixed<{width}>"),
+        None => "&'static [u8]".to_owned(),
     };
-    let index_keys = index_keys_body(model);
-    let describe = describe_body(model);
-    let secondary_keys = keys::secondary_keys_method(ctx);
-    let links = super::links::model_constants(ctx);
-    let key_arg = primary_key_argument(model);
-
-    quote! {
-        #doc
-        #[derive(#(#derives),*)]
-        pub struct #name {
-            #(#fields)*
+    code.line(1, &format!("type StoredKey = {stored_key};"));
+    code.line(
+        1,
+        &format!("type KeyArg<'k> = {};", primary_key_argument(model)),
+    );
+    code.line(1, &format!("type Ref<'a> = {name}Ref<'a>;"));
+    code.line(1, &format!("type Tree<A> = {name}Tree<A>;"));
+    code.line(
+        1,
+        &format!("const NAME: &'static str = {};", lit_str(schema_name)),
+    );
+    code.line(
+        1,
+        &format!("const TABLE: &'static str = {};", lit_str(&table)),
+    );
+    if model.secondary_keys.is_empty() {
+        code.line(1, "const INDEXES: &'static [::netabase::IndexDef] = &[];");
+    } else {
+        code.line(1, "const INDEXES: &'static [::netabase::IndexDef] = &[");
+        for k in &model.secondary_keys {
+            let fields = [
+                ("field".to_owned(), Expr::atom(lit_str(&k.name.schema))),
+                (
+                    "table".to_owned(),
+                    Expr::atom(lit_str(&ctx.schema.index_table(model, k))),
+                ),
+                ("unique".to_owned(), Expr::atom(k.unique.to_string())),
+            ];
+            code.struct_lit(2, "", "::netabase::IndexDef", &fields, ",");
         }
+        code.line(1, "];");
+    }
+    code.impl_items_from_tokens(super::links::model_constants(ctx));
 
-        impl #name {
-            #secondary_keys
+    code.fn_open(1, "fn primary_key", &["&self"], &primary_key);
+    let pk_values = model
+        .primary_key_fields()
+        .map(|f| {
+            let field = &f.name.rust;
+            Expr::atom(if types::is_copy(&f.ty) {
+                format!("self.{field}")
+            } else {
+                format!("::core::clone::Clone::clone(&self.{field})")
+            })
+        })
+        .collect();
+    code.expr(2, "", &Expr::call(primary_key.as_str(), pk_values), "");
+    code.line(1, "}");
+
+    code.fn_open(
+        1,
+        "fn encode_primary_key",
+        &["&self", "out: &mut ::std::vec::Vec<u8>"],
+        "",
+    );
+    for f in model.primary_key_fields() {
+        code.line(
+            2,
+            &format!(
+                "::netabase::codec::KeyPart::encode_key(&self.{}, out);",
+                f.name.rust
+            ),
+        );
+    }
+    code.line(1, "}");
+
+    code.fn_open(
+        1,
+        "fn encode",
+        &["&self", "out: &mut ::std::vec::Vec<u8>"],
+        "",
+    );
+    code.line(2, "let mut w = ::netabase::codec::Writer::new(out);");
+    for f in &model.fields {
+        code.line(2, &format!("w.write(&self.{});", f.name.rust));
+    }
+    code.line(1, "}");
+
+    code.fn_open(
+        1,
+        "fn decode",
+        &["bytes: &[u8]"],
+        "::core::result::Result<Self, ::netabase::codec::DecodeError>",
+    );
+    code.line(2, "let mut r = ::netabase::codec::Reader::new(bytes);");
+    let inits: Vec<(String, Expr)> = model
+        .fields
+        .iter()
+        .map(|f| (f.name.rust.clone(), Expr::atom("r.read()?")))
+        .collect();
+    code.struct_lit(2, "let record = ", "Self", &inits, ";");
+    code.line(2, "r.finish()?;");
+    code.line(2, "::core::result::Result::Ok(record)");
+    code.line(1, "}");
+
+    code.fn_open(
+        1,
+        "fn index_keys",
+        &["&self", "index: usize", "keys: &mut ::netabase::IndexKeys"],
+        "",
+    );
+    index_keys_body(model, code);
+    code.line(1, "}");
+
+    code.fn_open(
+        1,
+        "fn describe_index_value",
+        &["&self", "index: usize"],
+        "::std::string::String",
+    );
+    describe_body(model, code);
+    code.line(1, "}");
+    code.line(0, "}");
+}
+
+/// A derive path as source text: `::serde::Serialize`.
+fn path_text(path: &syn::Path) -> String {
+    let mut out = String::new();
+    if path.leading_colon.is_some() {
+        out.push_str("::");
+    }
+    for (i, segment) in path.segments.iter().enumerate() {
+        if i > 0 {
+            out.push_str("::");
         }
-
-        impl ::netabase::Model for #name {
-            type Definition = #definition;
-            type PrimaryKey = #primary_key;
-            type StoredKey = #stored_key;
-            type KeyArg<'k> = #key_arg;
-            type Ref<'a> = #view<'a>;
-            type Tree<A> = #tree<A>;
-            const NAME: &'static str = #schema_name;
-            const TABLE: &'static str = #table;
-            const INDEXES: &'static [::netabase::IndexDef] = &[#(#index_defs),*];
-            #links
-
-            fn primary_key(&self) -> #primary_key {
-                #primary_key(#(#pk_values),*)
-            }
-
-            fn encode_primary_key(&self, out: &mut ::std::vec::Vec<u8>) {
-                #(#pk_encode)*
-            }
-
-            fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
-                let mut w = ::netabase::codec::Writer::new(out);
-                #(w.write(&self.#field_idents);)*
-            }
-
-            fn decode(bytes: &[u8]) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
-                let mut r = ::netabase::codec::Reader::new(bytes);
-                let record = Self {
-                    #(#field_idents: r.read()?,)*
-                };
-                r.finish()?;
-                ::core::result::Result::Ok(record)
-            }
-
-            fn index_keys(&self, index: usize, keys: &mut ::netabase::IndexKeys) {
-                #index_keys
-            }
-
-            fn describe_index_value(&self, index: usize) -> ::std::string::String {
-                #describe
-            }
+        out.push_str(&segment.ident.to_string());
+        if !segment.arguments.is_none() {
+            let args = &segment.arguments;
+            out.push_str(&quote::quote!(#args).to_string());
         }
     }
+    out
 }
 
 /// The primary key as query methods take it: `u64`, `&'k str`, `(&'k str, i32)`.
-pub(crate) fn primary_key_argument(model: &Model) -> TokenStream {
-    let tys: Vec<TokenStream> = model
+pub(crate) fn primary_key_argument(model: &Model) -> String {
+    let tys: Vec<String> = model
         .primary_key_fields()
-        .map(|f| types::key_argument_named(&f.ty))
+        .map(|f| types::key_argument_text(&f.ty, true))
         .collect();
     match tys.as_slice() {
         [only] => only.clone(),
-        _ => quote!((#(#tys),*)),
+        _ => format!("({})", tys.join(", ")),
     }
 }
 
@@ -159,103 +225,110 @@ pub fn model_table(ctx: &Ctx<'_>) -> String {
     )
 }
 
-/// The body of `index_keys`, shared by the model and its view: both have the same field names,
-/// and `KeyPart` is implemented for the owned and the borrowed forms alike. An `Option` part
-/// that is `None` means no key; a `Vec` part (a multi-valued key) means one key per element.
-pub fn index_keys_body(model: &Model) -> TokenStream {
+/// The body of `index_keys` at indent 2, shared by the model and its view: both have the same
+/// field names, and `KeyPart` is implemented for the owned and the borrowed forms alike. An
+/// `Option` part that is `None` means no key; a `Vec` part (a multi-valued key) means one key
+/// per element.
+pub fn index_keys_body(model: &Model, code: &mut Code) {
     if model.secondary_keys.is_empty() {
-        return quote! {
-            let _ = (index, keys);
-        };
+        code.line(2, "let _ = (index, keys);");
+        return;
     }
-    let arms = model.secondary_keys.iter().enumerate().map(|(i, k)| {
-        let i = proc_macro2::Literal::usize_unsuffixed(i);
-        let fields = model.key_fields(k);
-        let parts: Vec<TokenStream> = fields
-            .iter()
-            .enumerate()
-            .map(|(j, f)| match f.ty {
-                Type::Option(_) | Type::Vec(_) => {
-                    let part = quote::format_ident!("part{j}");
-                    quote!(#part)
-                }
-                _ => {
-                    let field = ident(&f.name.rust);
-                    quote!(&self.#field)
-                }
-            })
-            .collect();
-        let push = quote! {
-            keys.push(|out| { #(::netabase::codec::KeyPart::encode_key(#parts, out);)* });
-        };
-        let (body, _) = bind_key_parts(&fields, push);
-        (i, body)
-    });
-    let arms: Vec<_> = arms.collect();
-    if let [(_, body)] = arms.as_slice() {
+    let push = |code: &mut Code, indent: usize, fields: &[&Field]| {
+        bind_key_parts(code, indent, fields, &mut |code, indent| {
+            code.line(indent, "keys.push(|out| {");
+            for (j, f) in fields.iter().enumerate() {
+                let part = match f.ty {
+                    Type::Option(_) | Type::Vec(_) => format!("part{j}"),
+                    _ => format!("&self.{}", f.name.rust),
+                };
+                code.expr(
+                    indent + 1,
+                    "",
+                    &Expr::call(
+                        "::netabase::codec::KeyPart::encode_key",
+                        vec![Expr::atom(part), Expr::atom("out")],
+                    ),
+                    ";",
+                );
+            }
+            code.line(indent, "});");
+        });
+    };
+    if let [key] = model.secondary_keys.as_slice() {
         // One key: an early return (clippy objects to a one-armed `match`, and to an `if`
         // around an `if let`).
-        return quote! {
-            if index != 0 {
-                return;
-            }
-            #body
-        };
+        code.line(2, "if index != 0 {");
+        code.line(3, "return;");
+        code.line(2, "}");
+        push(code, 2, &model.key_fields(key));
+        return;
     }
-    let arms = arms.iter().map(|(i, body)| quote!(#i => { #body }));
-    quote! {
-        match index {
-            #(#arms)*
-            _ => {}
-        }
+    code.line(2, "match index {");
+    for (i, k) in model.secondary_keys.iter().enumerate() {
+        code.line(3, &format!("{i} => {{"));
+        push(code, 4, &model.key_fields(k));
+        code.line(3, "}");
     }
+    code.line(3, "_ => {}");
+    code.line(2, "}");
 }
 
-/// Wraps `body` in the bindings of a key's optional and multi-valued parts: `part{j}` is bound
-/// by `if let Some(..)` for an `Option` field and by `for` for a `Vec` field (one key per
-/// element), innermost last. Also says whether any part was bound (`false`: every part is
-/// always present, and `body` is returned as it was).
-pub fn bind_key_parts(fields: &[&Field], body: TokenStream) -> (TokenStream, bool) {
-    let mut body = body;
-    let mut bound = false;
-    for (j, f) in fields.iter().enumerate().rev() {
-        let field = ident(&f.name.rust);
-        let part = quote::format_ident!("part{j}");
-        body = match f.ty {
-            Type::Option(_) => quote! {
-                if let ::core::option::Option::Some(#part) = &self.#field { #body }
-            },
-            Type::Vec(_) => quote!(for #part in &self.#field { #body }),
+/// Writes `body` inside the bindings of a key's optional and multi-valued parts: `part{j}` is
+/// bound by `if let Some(..)` for an `Option` field and by `for` for a `Vec` field (one key per
+/// element), innermost last. `body` gets the indent it is written at.
+pub fn bind_key_parts(
+    code: &mut Code,
+    indent: usize,
+    fields: &[&Field],
+    body: &mut dyn FnMut(&mut Code, usize),
+) {
+    let mut depth = 0;
+    for (j, f) in fields.iter().enumerate() {
+        let field = &f.name.rust;
+        match f.ty {
+            Type::Option(_) => code.line(
+                indent + depth,
+                &format!("if let ::core::option::Option::Some(part{j}) = &self.{field} {{"),
+            ),
+            Type::Vec(_) => code.line(indent + depth, &format!("for part{j} in &self.{field} {{")),
             _ => continue,
-        };
-        bound = true;
+        }
+        depth += 1;
     }
-    (body, bound)
+    body(code, indent + depth);
+    for d in (0..depth).rev() {
+        code.line(indent + d, "}");
+    }
 }
 
-fn describe_body(model: &Model) -> TokenStream {
+fn describe_body(model: &Model, code: &mut Code) {
     if model.secondary_keys.is_empty() {
-        return quote! {
-            let _ = index;
-            ::std::string::String::new()
-        };
+        code.line(2, "let _ = index;");
+        code.line(2, "::std::string::String::new()");
+        return;
     }
-    let arms = model.secondary_keys.iter().enumerate().map(|(i, k)| {
-        let i = proc_macro2::Literal::usize_unsuffixed(i);
-        let fields: Vec<_> = model
+    code.line(2, "match index {");
+    for (i, k) in model.secondary_keys.iter().enumerate() {
+        let fields: Vec<String> = model
             .key_fields(k)
             .iter()
-            .map(|f| ident(&f.name.rust))
+            .map(|f| f.name.rust.clone())
             .collect();
         match fields.as_slice() {
-            [only] => quote!(#i => ::std::format!("{:?}", self.#only),),
-            _ => quote!(#i => ::std::format!("{:?}", (#(&self.#fields),*)),),
-        }
-    });
-    quote! {
-        match index {
-            #(#arms)*
-            _ => ::std::string::String::new(),
+            [only] => code.line(
+                3,
+                &format!("{i} => ::std::format!(\"{{:?}}\", self.{only}),"),
+            ),
+            _ => {
+                let refs: Vec<String> = fields.iter().map(|f| format!("&self.{f}")).collect();
+                code.line(
+                    3,
+                    &format!("{i} => ::std::format!(\"{{:?}}\", ({})),", refs.join(", ")),
+                );
+            }
         }
     }
+    code.line(3, "_ => ::std::string::String::new(),");
+    code.line(2, "}");
 }

@@ -131,3 +131,306 @@ impl Code {
         }
     }
 }
+
+/// An expression to lay out: text that never breaks, or a call whose arguments go one a line
+/// when the call does not fit (prettyplease's rule for calls, method calls and tuple structs).
+pub enum Expr {
+    /// Unbreakable text: `self.id`, `&self.label`.
+    Atom(String),
+    /// `callee(args)`.
+    Call(String, Vec<Expr>),
+}
+
+impl Expr {
+    /// Unbreakable text.
+    pub fn atom(text: impl Into<String>) -> Self {
+        Expr::Atom(text.into())
+    }
+
+    /// `callee(args)`.
+    pub fn call(callee: impl Into<String>, args: Vec<Expr>) -> Self {
+        Expr::Call(callee.into(), args)
+    }
+
+    /// The width on one line.
+    pub fn width(&self) -> usize {
+        match self {
+            Expr::Atom(a) => a.len(),
+            Expr::Call(c, args) => c.len() + 2 + args_width(args),
+        }
+    }
+
+    /// The expression on one line.
+    pub fn flat(&self) -> String {
+        let mut out = String::with_capacity(self.width());
+        self.write_flat(&mut out);
+        out
+    }
+
+    fn write_flat(&self, out: &mut String) {
+        match self {
+            Expr::Atom(a) => out.push_str(a),
+            Expr::Call(c, args) => {
+                out.push_str(c);
+                out.push('(');
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    a.write_flat(out);
+                }
+                out.push(')');
+            }
+        }
+    }
+}
+
+fn args_width(args: &[Expr]) -> usize {
+    args.iter()
+        .map(|a| a.width() + 2)
+        .sum::<usize>()
+        .saturating_sub(2)
+}
+
+impl Code {
+    /// `prefix` then `expr` then `end` at `indent`, calls broken as prettyplease breaks them:
+    /// a call's arguments go one a line (with a trailing comma) when the call, its closing
+    /// parenthesis and `end` (the text up to the next possible line break: `;`, or nothing)
+    /// pass [`MARGIN`].
+    pub fn expr(&mut self, indent: usize, prefix: &str, expr: &Expr, end: &str) {
+        self.indent(indent);
+        self.text.push_str(prefix);
+        let col = 4 * indent + prefix.len();
+        self.layout(indent, col, expr, end.len());
+        self.text.push_str(end);
+        self.text.push('\n');
+    }
+
+    /// [`Self::expr`] for an element of a list broken one element a line, followed by `,`
+    /// (which, as in prettyplease, does not count against the margin).
+    pub fn list_item(&mut self, indent: usize, expr: &Expr) {
+        self.indent(indent);
+        self.layout(indent, 4 * indent, expr, 0);
+        self.text.push_str(",\n");
+    }
+
+    fn layout(&mut self, indent: usize, col: usize, expr: &Expr, after: usize) {
+        match expr {
+            Expr::Atom(a) => self.text.push_str(a),
+            Expr::Call(callee, args) => {
+                if col + expr.width() + after <= MARGIN {
+                    expr.write_flat(&mut self.text);
+                    return;
+                }
+                self.text.push_str(callee);
+                self.text.push_str("(\n");
+                for a in args {
+                    self.indent(indent + 1);
+                    self.layout(indent + 1, 4 * (indent + 1), a, 0);
+                    self.text.push_str(",\n");
+                }
+                self.indent(indent);
+                self.text.push(')');
+            }
+        }
+    }
+
+    /// `#[derive(..)]` at `indent`, one path a line (no trailing comma) when it does not fit.
+    pub fn derive(&mut self, indent: usize, paths: &[String]) {
+        let line = format!("#[derive({})]", paths.join(", "));
+        if 4 * indent + line.len() <= MARGIN {
+            self.line(indent, &line);
+        } else {
+            self.line(indent, "#[derive(");
+            for (i, p) in paths.iter().enumerate() {
+                self.indent(indent + 1);
+                self.text.push_str(p);
+                if i + 1 < paths.len() {
+                    self.text.push(',');
+                }
+                self.text.push('\n');
+            }
+            self.line(indent, ")]");
+        }
+    }
+
+    /// Opens a function at `indent`: `head(params) -> ret {` (`head` is `pub fn name<'a>`, `ret`
+    /// may be empty), broken one parameter a line when it does not fit. Close it with
+    /// `self.line(indent, "}")`.
+    pub fn fn_open(&mut self, indent: usize, head: &str, params: &[&str], ret: &str) {
+        let tail = if ret.is_empty() {
+            ") {".to_owned()
+        } else {
+            format!(") -> {ret} {{")
+        };
+        let one_line = 4 * indent
+            + head.len()
+            + 1
+            + params
+                .iter()
+                .map(|p| p.len() + 2)
+                .sum::<usize>()
+                .saturating_sub(2)
+            + tail.len();
+        if one_line <= MARGIN {
+            self.indent(indent);
+            self.text.push_str(head);
+            self.text.push('(');
+            self.text.push_str(&params.join(", "));
+            self.text.push_str(&tail);
+            self.text.push('\n');
+        } else {
+            self.indent(indent);
+            self.text.push_str(head);
+            self.text.push_str("(\n");
+            for p in params {
+                self.indent(indent + 1);
+                self.text.push_str(p);
+                self.text.push_str(",\n");
+            }
+            self.line(indent, &tail);
+        }
+    }
+
+    /// Opens an impl block (after `#[allow(dead_code)]`): `impl<..> Trait for Type {`, broken
+    /// before `for` when it does not fit, as prettyplease does.
+    pub fn impl_open(&mut self, head: &str, for_ty: &str) {
+        self.allow();
+        let line = format!("{head} for {for_ty} {{");
+        if line.len() <= MARGIN {
+            self.line(0, &line);
+        } else {
+            self.line(0, head);
+            self.line(0, &format!("for {for_ty} {{"));
+        }
+    }
+
+    /// Docs for an item the schema documents (see [`super::schema_docs`]) at `indent`.
+    pub fn schema_doc<'a>(
+        &mut self,
+        indent: usize,
+        schema_doc: Option<&str>,
+        ours: impl IntoIterator<Item = &'a str>,
+    ) {
+        let inert = schema_doc.and_then(super::inert_doc);
+        let mut paragraphs: Vec<&str> = inert.as_deref().into_iter().collect();
+        paragraphs.extend(ours.into_iter().map(|p| -> &str { p }));
+        self.doc(indent, paragraphs);
+    }
+}
+
+/// A string literal as `quote!` writes one (proc-macro2's escaping: `escape_debug` except `'`,
+/// `\0` as `\x00` before an octal digit).
+pub fn lit_str(s: &str) -> String {
+    let mut repr = String::with_capacity(s.len() + 2);
+    repr.push('"');
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\0' if chars
+                .as_str()
+                .starts_with(|n: char| ('0'..='7').contains(&n)) =>
+            {
+                repr.push_str(r"\x00");
+            }
+            '\0' => repr.push_str(r"\0"),
+            '\'' => repr.push('\''),
+            c => repr.extend(c.escape_debug()),
+        }
+    }
+    repr.push('"');
+    repr
+}
+
+/// prettyplease's widest struct literal on one line (`Self { id: r.read()? }`).
+const STRUCT_LIT_MAX: usize = 34;
+
+impl Code {
+    /// `prefix path { a: x, b: y }end` at `indent` (`fields` are `("a", x)`), one field a line
+    /// (trailing comma) when it is wider than prettyplease allows a struct literal or does not
+    /// fit.
+    pub fn struct_lit(
+        &mut self,
+        indent: usize,
+        prefix: &str,
+        path: &str,
+        fields: &[(String, Expr)],
+        end: &str,
+    ) {
+        if fields.is_empty() {
+            self.line(indent, &format!("{prefix}{path} {{}}{end}"));
+            return;
+        }
+        let joined = fields
+            .iter()
+            .map(|(name, value)| format!("{name}: {}", value.flat()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let width = path.len() + 3 + joined.len() + 1;
+        if width <= STRUCT_LIT_MAX && 4 * indent + prefix.len() + width + 1 + end.len() <= MARGIN {
+            self.line(indent, &format!("{prefix}{path} {{ {joined} }}{end}"));
+        } else {
+            self.line(indent, &format!("{prefix}{path} {{"));
+            for (name, value) in fields {
+                self.indent(indent + 1);
+                self.text.push_str(name);
+                self.text.push_str(": ");
+                self.layout(indent + 1, 4 * (indent + 1) + name.len() + 2, value, 0);
+                self.text.push_str(",\n");
+            }
+            self.line(indent, &format!("}}{end}"));
+        }
+    }
+
+    /// A struct field `prefix: ty,` at `indent`; a type that does not fit has its outermost
+    /// generic arguments one a line, as prettyplease breaks them.
+    pub fn field(&mut self, indent: usize, prefix: &str, ty: &str) {
+        let line = format!("{prefix}: {ty},");
+        let open = ty.find('<');
+        match open {
+            Some(open) if 4 * indent + line.len() - 1 > MARGIN && ty.ends_with('>') => {
+                self.line(indent, &format!("{prefix}: {}", &ty[..=open]));
+                for arg in split_top_level(&ty[open + 1..ty.len() - 1]) {
+                    self.line(indent + 1, &format!("{arg},"));
+                }
+                self.line(indent, ">,");
+            }
+            _ => self.line(indent, &line),
+        }
+    }
+
+    /// Items given as tokens inside an impl block (`impl X { tokens }`), pretty-printed and
+    /// appended at indent 1: for the few members still emitted as tokens.
+    pub fn impl_items_from_tokens(&mut self, tokens: proc_macro2::TokenStream) {
+        if tokens.is_empty() {
+            return;
+        }
+        let file: syn::File =
+            syn::parse2(quote::quote!(impl X { #tokens })).expect("emitted impl items parse");
+        let text = prettyplease::unparse(&file);
+        let lines: Vec<&str> = text.lines().collect();
+        for line in &lines[1..lines.len() - 1] {
+            self.text.push_str(line);
+            self.text.push('\n');
+        }
+    }
+}
+
+/// `a, B<c, d>` split at its top-level commas.
+fn split_top_level(args: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in args.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(args[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(args[start..].trim());
+    out
+}

@@ -8,7 +8,7 @@ use super::{Ctx, model::model_table, types};
 use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
 
-pub fn emit(ctx: &Ctx<'_>) -> Code {
+pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
     let m = model.name.rust.as_str();
     let tree = format!("{m}Tree");
@@ -16,7 +16,6 @@ pub fn emit(ctx: &Ctx<'_>) -> Code {
     let write_tree = format!("{m}WriteTree");
     let table = model_table(ctx);
     let pk = KeyArgs::new(&model.primary_key_fields().collect::<Vec<_>>());
-    let mut code = Code::default();
     code.item_doc([
         format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),
         format!(
@@ -83,7 +82,7 @@ pub fn emit(ctx: &Ctx<'_>) -> Code {
             &format!("impl<T: ::netabase::TreeRead<{m}>> {tree}<T> {{"),
         );
         let mut methods = Methods {
-            code: &mut code,
+            code: &mut *code,
             m,
             owner: &tree,
         };
@@ -93,7 +92,6 @@ pub fn emit(ctx: &Ctx<'_>) -> Code {
         }
         code.line(0, "}");
     }
-    code
 }
 
 /// A key (primary or secondary) as method arguments and as one encodable value.

@@ -39,54 +39,6 @@ pub fn owned(ty: &Type) -> TokenStream {
     }
 }
 
-/// The type in a zero-copy view, borrowing for `'a`: `&'a str`, `&'a [u8]`.
-pub fn view(ty: &Type) -> TokenStream {
-    match ty {
-        Type::Scalar(s) => scalar(*s),
-        Type::String => quote!(&'a str),
-        Type::Bytes => quote!(&'a [u8]),
-        Type::Option(inner) => {
-            let inner = view(inner);
-            quote!(::core::option::Option<#inner>)
-        }
-        Type::Vec(inner) => {
-            let inner = view(inner);
-            quote!(::std::vec::Vec<#inner>)
-        }
-        Type::Array(inner, len) => {
-            let inner = view(inner);
-            let len = proc_macro2::Literal::usize_unsuffixed(*len);
-            quote!([#inner; #len])
-        }
-        Type::Map(k, v) => {
-            let (k, v) = (view(k), view(v));
-            quote!(::std::collections::BTreeMap<#k, #v>)
-        }
-        // Enums and structs are decoded owned inside a view: only strings and bytes borrow.
-        Type::Enum(_) | Type::Struct(_) => owned(ty),
-        Type::Link(l) => view(&l.key),
-        Type::Tuple(parts) => {
-            let parts = parts.iter().map(view);
-            quote!((#(#parts),*))
-        }
-    }
-}
-
-/// The type a query method takes for a key of this type, inside a generic bound or an
-/// associated type (`impl RangeBounds<&'k str>`), where the lifetime must be named: by value
-/// for scalars, `&'k str` for strings (no allocation to look something up).
-pub fn key_argument_named(ty: &Type) -> TokenStream {
-    match ty {
-        Type::String => quote!(&'k str),
-        Type::Link(l) => key_argument_named(&l.key),
-        Type::Tuple(parts) => {
-            let parts = parts.iter().map(key_argument_named);
-            quote!((#(#parts),*))
-        }
-        other => owned(other),
-    }
-}
-
 /// Whether the key argument of this type borrows (a `&'k str` somewhere), so methods taking it
 /// in a generic bound need the `'k` lifetime.
 pub fn key_argument_borrows(ty: &Type) -> bool {

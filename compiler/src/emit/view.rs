@@ -1,71 +1,112 @@
 //! The zero-copy view `XRef<'a>` and its `::netabase::ModelRef` implementation.
 
-use super::{Ctx, docs, ident, model::index_keys_body, types};
-use proc_macro2::TokenStream;
-use quote::quote;
+use super::text::{Code, Expr};
+use super::{Ctx, model::index_keys_body, types};
+use crate::ir::Type;
 
-pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
+pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
-    let name = ctx.model_ident("Ref");
-    let model_name = ident(&model.name.rust);
-    let doc = docs([format!(
-        "A zero-copy view of a stored [`{}`]: strings and bytes borrow from the database page for `'a`, \
-         which is as long as the `ValueGuard` it was read from. Turn it into the owned record with \
-         [`to_model`](::netabase::ModelRef::to_model).",
-        model.name.rust
-    )
-    .as_str()]);
-    let fields = model.fields.iter().map(|f| {
-        let field = ident(&f.name.rust);
-        let ty = types::view(&f.ty);
-        let doc = docs([format!("`{}`, borrowed.", f.name.schema).as_str()]);
-        quote!(#doc pub #field: #ty,)
-    });
-    let field_idents: Vec<_> = model.fields.iter().map(|f| ident(&f.name.rust)).collect();
+    let m = model.name.rust.as_str();
+    let name = format!("{m}Ref");
+    code.doc(
+        0,
+        [format!(
+            "A zero-copy view of a stored [`{m}`]: strings and bytes borrow from the database page for `'a`, \
+             which is as long as the `ValueGuard` it was read from. Turn it into the owned record with \
+             [`to_model`](::netabase::ModelRef::to_model)."
+        )
+        .as_str()],
+    );
+    code.derive(
+        0,
+        &[
+            "::core::fmt::Debug".to_owned(),
+            "::core::clone::Clone".to_owned(),
+            "::core::cmp::PartialEq".to_owned(),
+        ],
+    );
+    code.allow();
+    code.line(0, &format!("pub struct {name}<'a> {{"));
+    for f in &model.fields {
+        code.doc(1, [format!("`{}`, borrowed.", f.name.schema).as_str()]);
+        code.field(1, &format!("pub {}", f.name.rust), &view_text(&f.ty));
+    }
     // A view with nothing to borrow still carries `'a`, so every model has the same shape.
     let needs_marker = !model.fields.iter().any(|f| types::borrows(&f.ty));
-    let (marker_field, marker_init) = if needs_marker {
-        (
-            quote! {
-                /// Ties the view to the page it was read from.
-                pub page: ::core::marker::PhantomData<&'a [u8]>,
-            },
-            quote!(page: ::core::marker::PhantomData,),
-        )
-    } else {
-        (quote!(), quote!())
-    };
-    let index_keys = index_keys_body(model);
-    quote! {
-        #doc
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
-        pub struct #name<'a> {
-            #(#fields)*
-            #marker_field
-        }
+    if needs_marker {
+        code.doc(1, ["Ties the view to the page it was read from."]);
+        code.line(1, "pub page: ::core::marker::PhantomData<&'a [u8]>,");
+    }
+    code.line(0, "}");
 
-        impl<'a> ::netabase::ModelRef<'a> for #name<'a> {
-            type Model = #model_name;
+    code.impl_open("impl<'a> ::netabase::ModelRef<'a>", &format!("{name}<'a>"));
+    code.line(1, &format!("type Model = {m};"));
+    code.fn_open(
+        1,
+        "fn decode",
+        &["bytes: &'a [u8]"],
+        "::core::result::Result<Self, ::netabase::codec::DecodeError>",
+    );
+    code.line(2, "let mut r = ::netabase::codec::Reader::new(bytes);");
+    let mut inits: Vec<(String, Expr)> = model
+        .fields
+        .iter()
+        .map(|f| (f.name.rust.clone(), Expr::atom("r.read_borrowed()?")))
+        .collect();
+    if needs_marker {
+        inits.push(("page".to_owned(), Expr::atom("::core::marker::PhantomData")));
+    }
+    code.struct_lit(2, "let view = ", "Self", &inits, ";");
+    code.line(2, "r.finish()?;");
+    code.line(2, "::core::result::Result::Ok(view)");
+    code.line(1, "}");
 
-            fn decode(bytes: &'a [u8]) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
-                let mut r = ::netabase::codec::Reader::new(bytes);
-                let view = Self {
-                    #(#field_idents: r.read_borrowed()?,)*
-                    #marker_init
-                };
-                r.finish()?;
-                ::core::result::Result::Ok(view)
-            }
+    code.fn_open(
+        1,
+        "fn index_keys",
+        &["&self", "index: usize", "keys: &mut ::netabase::IndexKeys"],
+        "",
+    );
+    index_keys_body(model, code);
+    code.line(1, "}");
 
-            fn index_keys(&self, index: usize, keys: &mut ::netabase::IndexKeys) {
-                #index_keys
-            }
+    code.fn_open(1, "fn to_model", &["&self"], m);
+    let fields: Vec<(String, Expr)> = model
+        .fields
+        .iter()
+        .map(|f| {
+            let field = &f.name.rust;
+            let value = Expr::call(
+                "::netabase::codec::BorrowValue::to_owned_value",
+                vec![Expr::atom(format!("&self.{field}"))],
+            );
+            (field.clone(), value)
+        })
+        .collect();
+    code.struct_lit(2, "", m, &fields, "");
+    code.line(1, "}");
+    code.line(0, "}");
+}
 
-            fn to_model(&self) -> #model_name {
-                #model_name {
-                    #(#field_idents: ::netabase::codec::BorrowValue::to_owned_value(&self.#field_idents),)*
-                }
-            }
-        }
+/// The type in a zero-copy view, borrowing for `'a`, as source text: `&'a str`, `&'a [u8]`.
+fn view_text(ty: &Type) -> String {
+    match ty {
+        Type::String => "&'a str".to_owned(),
+        Type::Bytes => "&'a [u8]".to_owned(),
+        Type::Option(inner) => format!("::core::option::Option<{}>", view_text(inner)),
+        Type::Vec(inner) => format!("::std::vec::Vec<{}>", view_text(inner)),
+        Type::Array(inner, len) => format!("[{}; {len}]", view_text(inner)),
+        Type::Map(k, v) => format!(
+            "::std::collections::BTreeMap<{}, {}>",
+            view_text(k),
+            view_text(v)
+        ),
+        // Enums and structs are decoded owned inside a view: only strings and bytes borrow.
+        Type::Scalar(_) | Type::Enum(_) | Type::Struct(_) => types::owned_text(ty),
+        Type::Link(l) => view_text(&l.key),
+        Type::Tuple(parts) => format!(
+            "({})",
+            parts.iter().map(view_text).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
