@@ -1,144 +1,191 @@
 //! The definition type, its `::netabase::Definition` implementation and its read and write
 //! transaction types (`txn.cities()`).
 
-use super::{docs, ident, schema_docs};
+use super::text::{Code, MARGIN, lit_str};
 use crate::ir::Schema;
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
 
-pub fn emit(schema: &Schema) -> TokenStream {
+pub fn emit(schema: &Schema, code: &mut Code) {
     let def = &schema.definition;
-    let name = ident(&def.name.rust);
-    let schema_name = &def.name.schema;
-    let version = proc_macro2::Literal::u64_unsuffixed(def.version);
-    let fingerprint = crate::fingerprint::fingerprint(schema);
-    let read = format_ident!("{}ReadTransaction", def.name.rust);
-    let write = format_ident!("{}WriteTransaction", def.name.rust);
-    let tables = schema.models.iter().flat_map(|m| {
-        std::iter::once(schema.record_table(m))
-            .chain(m.secondary_keys.iter().map(|k| schema.index_table(m, k)))
-    });
+    let name = def.name.rust.as_str();
+    let version = def.version;
+    let read = format!("{name}ReadTransaction");
+    let write = format!("{name}WriteTransaction");
     let origin = format!("Schema: `{}`, line {}.", schema.source_name, def.line);
-    let doc = schema_docs(def.doc.as_deref(), [format!(
-        "The definition `{schema_name}` (version {version}): its models are stored together in one database. \
-         Open one with `::netabase::Store::<{}>::open`. {origin}",
-        def.name.rust
-    )
-    .as_str()]);
-    let read_doc = docs([format!("A read transaction on [`{}`]: a consistent snapshot, with one method per model. It cannot write.", def.name.rust).as_str()]);
-    let write_doc = docs([format!(
-        "A write transaction on [`{}`], with one method per model. Nothing it writes is visible before [`commit`](Self::commit); dropping it discards everything.",
-        def.name.rust
-    )
-    .as_str()]);
+    code.schema_doc(
+        0,
+        def.doc.as_deref(),
+        [format!(
+            "The definition `{}` (version {version}): its models are stored together in one database. \
+             Open one with `::netabase::Store::<{name}>::open`. {origin}",
+            def.name.schema
+        )
+        .as_str()],
+    );
+    code.derive(
+        0,
+        &[
+            "::core::fmt::Debug",
+            "::core::clone::Clone",
+            "::core::marker::Copy",
+            "::core::cmp::PartialEq",
+            "::core::cmp::Eq",
+            "::core::hash::Hash",
+            "::core::default::Default",
+        ]
+        .map(str::to_owned),
+    );
+    code.allow();
+    code.line(0, &format!("pub struct {name};"));
 
-    let models = schema.models.iter().map(|m| ident(&m.name.rust));
-
-    let read_methods = schema
+    code.impl_open("impl ::netabase::Definition", name);
+    code.line(
+        1,
+        &format!("const NAME: &'static str = {};", lit_str(&def.name.schema)),
+    );
+    code.line(1, &format!("const VERSION: u64 = {version};"));
+    code.line(
+        1,
+        &format!(
+            "const FINGERPRINT: &'static str = {};",
+            lit_str(&crate::fingerprint::fingerprint(schema))
+        ),
+    );
+    let tables: Vec<String> = schema
         .models
         .iter()
-        .map(|m| tree_method(m, quote!(ReadTree), &read));
-    let write_methods = schema
-        .models
-        .iter()
-        .map(|m| tree_method(m, quote!(WriteTree), &write));
-
-    quote! {
-        #doc
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash, ::core::default::Default)]
-        pub struct #name;
-
-        impl ::netabase::Definition for #name {
-            const NAME: &'static str = #schema_name;
-            const VERSION: u64 = #version;
-            const FINGERPRINT: &'static str = #fingerprint;
-            const TABLES: &'static [&'static str] = &[#(#tables),*];
-            type Read<'s> = #read<'s>;
-            type Write<'s> = #write<'s>;
-
-            fn visit_models<V: ::netabase::ModelVisitor<Self>>(visitor: &mut V) -> ::netabase::Result<()> {
-                #(visitor.visit::<#models>()?;)*
-                ::core::result::Result::Ok(())
-            }
+        .flat_map(|m| {
+            std::iter::once(schema.record_table(m))
+                .chain(m.secondary_keys.iter().map(|k| schema.index_table(m, k)))
+        })
+        .map(|t| lit_str(&t))
+        .collect();
+    let head = "const TABLES: &'static [&'static str] = &[";
+    let flat = format!("{head}{}];", tables.join(", "));
+    if 4 + flat.len() <= MARGIN {
+        code.line(1, &flat);
+    } else {
+        code.line(1, head);
+        for t in &tables {
+            code.line(2, &format!("{t},"));
         }
-
-        #read_doc
-        pub struct #read<'s> {
-            inner: ::netabase::ReadTransaction<'s, #name>,
-        }
-
-        impl<'s> ::core::convert::From<::netabase::ReadTransaction<'s, #name>> for #read<'s> {
-            fn from(inner: ::netabase::ReadTransaction<'s, #name>) -> Self {
-                Self { inner }
-            }
-        }
-
-        impl #read<'_> {
-            #(#read_methods)*
-
-            /// Opens the tree of any model of this definition.
-            pub fn open_tree<M: ::netabase::Model<Definition = #name>>(&self) -> ::netabase::Result<M::Tree<::netabase::ReadTree<'_, M>>> {
-                self.inner.open_tree::<M>()
-            }
-        }
-
-        #write_doc
-        pub struct #write<'s> {
-            inner: ::netabase::WriteTransaction<'s, #name>,
-        }
-
-        impl<'s> ::core::convert::From<::netabase::WriteTransaction<'s, #name>> for #write<'s> {
-            fn from(inner: ::netabase::WriteTransaction<'s, #name>) -> Self {
-                Self { inner }
-            }
-        }
-
-        impl #write<'_> {
-            #(#write_methods)*
-
-            /// Opens the tree of any model of this definition for writing.
-            pub fn open_tree<M: ::netabase::Model<Definition = #name>>(&self) -> ::netabase::Result<M::Tree<::netabase::WriteTree<'_, M>>> {
-                self.inner.open_tree::<M>()
-            }
-
-            /// Checks the checked links written so far, as `commit` will (see
-            /// [`::netabase::WriteTransaction::check_links`]); call it with no tree open.
-            pub fn check_links(&self) -> ::netabase::Result<()> {
-                self.inner.check_links()
-            }
-
-            /// Verifies checked links, then makes everything written in this transaction
-            /// durable and visible, atomically. A broken link is
-            /// `::netabase::Error::BrokenLink`, and nothing is written.
-            pub fn commit(self) -> ::netabase::Result<()> {
-                self.inner.commit()
-            }
-
-            /// Discards everything written in this transaction.
-            pub fn abort(self) -> ::netabase::Result<()> {
-                self.inner.abort()
-            }
-        }
+        code.line(1, "];");
     }
+    code.line(1, &format!("type Read<'s> = {read}<'s>;"));
+    code.line(1, &format!("type Write<'s> = {write}<'s>;"));
+    code.fn_open(
+        1,
+        "fn visit_models<V: ::netabase::ModelVisitor<Self>>",
+        &["visitor: &mut V"],
+        "::netabase::Result<()>",
+    );
+    for m in &schema.models {
+        code.line(2, &format!("visitor.visit::<{}>()?;", m.name.rust));
+    }
+    code.line(2, "::core::result::Result::Ok(())");
+    code.line(1, "}");
+    code.line(0, "}");
+
+    transaction(
+        schema,
+        code,
+        &read,
+        "Read",
+        &format!(
+            "A read transaction on [`{name}`]: a consistent snapshot, with one method per model. It cannot write."
+        ),
+        "Opens the tree of any model of this definition.",
+    );
+    transaction(
+        schema,
+        code,
+        &write,
+        "Write",
+        &format!(
+            "A write transaction on [`{name}`], with one method per model. Nothing it writes is visible before [`commit`](Self::commit); dropping it discards everything."
+        ),
+        "Opens the tree of any model of this definition for writing.",
+    );
+    code.doc(
+        1,
+        [
+            "Checks the checked links written so far, as `commit` will (see\n\
+          [`::netabase::WriteTransaction::check_links`]); call it with no tree open.",
+        ],
+    );
+    code.fn_open(
+        1,
+        "pub fn check_links",
+        &["&self"],
+        "::netabase::Result<()>",
+    );
+    code.line(2, "self.inner.check_links()");
+    code.line(1, "}");
+    code.doc(
+        1,
+        [
+            "Verifies checked links, then makes everything written in this transaction\n\
+          durable and visible, atomically. A broken link is\n\
+          `::netabase::Error::BrokenLink`, and nothing is written.",
+        ],
+    );
+    code.fn_open(1, "pub fn commit", &["self"], "::netabase::Result<()>");
+    code.line(2, "self.inner.commit()");
+    code.line(1, "}");
+    code.doc(1, ["Discards everything written in this transaction."]);
+    code.fn_open(1, "pub fn abort", &["self"], "::netabase::Result<()>");
+    code.line(2, "self.inner.abort()");
+    code.line(1, "}");
+    code.line(0, "}");
 }
 
-fn tree_method(
-    model: &crate::ir::Model,
-    kind: TokenStream,
-    txn: &proc_macro2::Ident,
-) -> TokenStream {
-    let method = ident(&model.plural);
-    let m = ident(&model.name.rust);
-    let tree = format_ident!("{}{}", model.name.rust, kind.to_string());
-    let doc = docs([format!(
-        "The [`{}`] records, with their tables opened once for the life of the tree (it borrows this [`{txn}`]).",
-        model.name.rust
-    )
-    .as_str()]);
-    quote! {
-        #doc
-        pub fn #method(&self) -> ::netabase::Result<#tree<'_>> {
-            self.inner.open_tree::<#m>()
-        }
+/// `XReadTransaction` or `XWriteTransaction` (`kind` is `Read` or `Write`): the struct, its
+/// `From`, and its impl up to `open_tree`, left open for the write transaction's methods.
+fn transaction(schema: &Schema, code: &mut Code, txn: &str, kind: &str, doc: &str, open_doc: &str) {
+    let name = schema.definition.name.rust.as_str();
+    let inner = format!("::netabase::{kind}Transaction<'s, {name}>");
+    code.item_doc([doc]);
+    code.line(0, &format!("pub struct {txn}<'s> {{"));
+    code.line(1, &format!("inner: {inner},"));
+    code.line(0, "}");
+    code.impl_open(
+        &format!("impl<'s> ::core::convert::From<{inner}>"),
+        &format!("{txn}<'s>"),
+    );
+    code.fn_open(1, "fn from", &[&format!("inner: {inner}")], "Self");
+    code.line(2, "Self { inner }");
+    code.line(1, "}");
+    code.line(0, "}");
+    code.allow();
+    code.line(0, &format!("impl {txn}<'_> {{"));
+    for m in &schema.models {
+        let model = &m.name.rust;
+        code.doc(
+            1,
+            [format!(
+                "The [`{model}`] records, with their tables opened once for the life of the tree (it borrows this [`{txn}`])."
+            )
+            .as_str()],
+        );
+        code.method(
+            txn,
+            &m.plural,
+            "",
+            &[],
+            &format!("::netabase::Result<{model}{kind}Tree<'_>>"),
+        );
+        code.line(2, &format!("self.inner.open_tree::<{model}>()"));
+        code.line(1, "}");
+    }
+    code.doc(1, [open_doc]);
+    code.fn_open(
+        1,
+        &format!("pub fn open_tree<M: ::netabase::Model<Definition = {name}>>"),
+        &["&self"],
+        &format!("::netabase::Result<M::Tree<::netabase::{kind}Tree<'_, M>>>"),
+    );
+    code.line(2, "self.inner.open_tree::<M>()");
+    code.line(1, "}");
+    if kind == "Read" {
+        code.line(0, "}");
     }
 }

@@ -36,14 +36,20 @@ pub enum Piece {
 
 /// Emits the whole file, in order.
 pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
-    let version = proc_macro2::Literal::u32_unsuffixed(crate::CODEGEN_VERSION);
-    let definition = definition::emit(schema);
+    let mut code = text::Code::default();
+    code.line(
+        0,
+        &format!(
+            "const _: () = ::netabase::__private::check_codegen_version({});",
+            crate::CODEGEN_VERSION
+        ),
+    );
+    definition::emit(schema, &mut code);
+    let mut pieces = vec![Piece::Text(code)];
     let values = values::emit(schema, options);
-    let mut pieces = vec![Piece::Tokens(quote! {
-        const _: () = ::netabase::__private::check_codegen_version(#version);
-        #definition
-        #values
-    })];
+    if !values.is_empty() {
+        pieces.push(Piece::Tokens(values));
+    }
     for m in &schema.models {
         let ctx = Ctx { schema, model: m };
         let mut code = text::Code::default();
