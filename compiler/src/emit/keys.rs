@@ -185,24 +185,12 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
         vec_macro(code, 2, "let mut keys = ", &first, ";");
         for (_, key, fields) in &keys[leading..] {
             super::model::bind_key_parts(code, 2, fields, &mut |code, indent| {
-                code.expr(
-                    indent,
-                    "",
-                    &Expr::call("keys.push", vec![clone_expr(key)]),
-                    ";",
-                );
+                code.expr(indent, "", &Expr::call("keys.push", vec![key.clone()]), ";");
             });
         }
         code.line(2, "keys");
     }
     code.line(1, "}");
-}
-
-fn clone_expr(e: &Expr) -> Expr {
-    match e {
-        Expr::Atom(a) => Expr::Atom(a.clone()),
-        Expr::Call(c, args) => Expr::Call(c.clone(), args.iter().map(clone_expr).collect()),
-    }
 }
 
 /// `::std::vec![a, b]`, one element a line (with a trailing comma, as rustfmt writes it) when

@@ -45,11 +45,8 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
         ),
     );
     definition::emit(schema, &mut code);
+    values::emit(schema, options, &mut code);
     let mut pieces = vec![Piece::Text(code)];
-    let values = values::emit(schema, options);
-    if !values.is_empty() {
-        pieces.push(Piece::Tokens(values));
-    }
     for m in &schema.models {
         let ctx = Ctx { schema, model: m };
         let mut code = text::Code::default();
@@ -132,18 +129,6 @@ pub(crate) fn doc_lines<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> Ve
             .extend(split_lines(paragraph).map(|l| format!(" {}", escape_invisible(l.trim_end()))));
     }
     lines
-}
-
-/// `#[doc]` attributes for an item the schema documents: the schema's own text first, made
-/// inert by [`inert_doc`], then our paragraphs as in [`docs`].
-pub(crate) fn schema_docs<'a>(
-    schema_doc: Option<&str>,
-    ours: impl IntoIterator<Item = &'a str>,
-) -> TokenStream {
-    let inert = schema_doc.and_then(inert_doc);
-    let mut paragraphs: Vec<&str> = inert.as_deref().into_iter().collect();
-    paragraphs.extend(ours.into_iter().map(|p| -> &str { p }));
-    docs(paragraphs)
 }
 
 /// Schema documentation as markdown that rustdoc shows as the author wrote it and that can do

@@ -134,11 +134,15 @@ impl Code {
 
 /// An expression to lay out: text that never breaks, or a call whose arguments go one a line
 /// when the call does not fit (prettyplease's rule for calls, method calls and tuple structs).
+#[derive(Clone)]
 pub enum Expr {
     /// Unbreakable text: `self.id`, `&self.label`.
     Atom(String),
     /// `callee(args)`.
     Call(String, Vec<Expr>),
+    /// `name!(tokens)`: when it does not fit, the tokens go on one line of their own (no
+    /// trailing comma), as prettyplease prints a macro call.
+    Macro(String, String),
 }
 
 impl Expr {
@@ -157,6 +161,7 @@ impl Expr {
         match self {
             Expr::Atom(a) => a.len(),
             Expr::Call(c, args) => c.len() + 2 + args_width(args),
+            Expr::Macro(c, tokens) => c.len() + 2 + tokens.len(),
         }
     }
 
@@ -179,6 +184,12 @@ impl Expr {
                     }
                     a.write_flat(out);
                 }
+                out.push(')');
+            }
+            Expr::Macro(c, tokens) => {
+                out.push_str(c);
+                out.push('(');
+                out.push_str(tokens);
                 out.push(')');
             }
         }
@@ -217,11 +228,15 @@ impl Code {
     fn layout(&mut self, indent: usize, col: usize, expr: &Expr, after: usize) {
         match expr {
             Expr::Atom(a) => self.text.push_str(a),
+            _ if col + expr.width() + after <= MARGIN => expr.write_flat(&mut self.text),
+            Expr::Macro(callee, tokens) => {
+                self.text.push_str(callee);
+                self.text.push_str("(\n");
+                self.line(indent + 1, tokens);
+                self.indent(indent);
+                self.text.push(')');
+            }
             Expr::Call(callee, args) => {
-                if col + expr.width() + after <= MARGIN {
-                    expr.write_flat(&mut self.text);
-                    return;
-                }
                 self.text.push_str(callee);
                 self.text.push_str("(\n");
                 for a in args {

@@ -1,43 +1,6 @@
 //! Rust spellings of schema types: owned, viewed (borrowed from the page) and as key arguments.
 
-use crate::ir::{Scalar, Type};
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
-
-/// The owned type: `::std::string::String`, `::core::option::Option<u64>`...
-pub fn owned(ty: &Type) -> TokenStream {
-    match ty {
-        Type::Scalar(s) => scalar(*s),
-        Type::String => quote!(::std::string::String),
-        Type::Bytes => quote!(::std::vec::Vec<u8>),
-        Type::Option(inner) => {
-            let inner = owned(inner);
-            quote!(::core::option::Option<#inner>)
-        }
-        Type::Vec(inner) => {
-            let inner = owned(inner);
-            quote!(::std::vec::Vec<#inner>)
-        }
-        Type::Array(inner, len) => {
-            let inner = owned(inner);
-            let len = proc_macro2::Literal::usize_unsuffixed(*len);
-            quote!([#inner; #len])
-        }
-        Type::Map(k, v) => {
-            let (k, v) = (owned(k), owned(v));
-            quote!(::std::collections::BTreeMap<#k, #v>)
-        }
-        Type::Enum(n) | Type::Struct(n) => {
-            let name = super::ident(&n.rust);
-            quote!(#name)
-        }
-        Type::Link(l) => owned(&l.key),
-        Type::Tuple(parts) => {
-            let parts = parts.iter().map(owned);
-            quote!((#(#parts),*))
-        }
-    }
-}
+use crate::ir::Type;
 
 /// Whether the key argument of this type borrows (a `&'k str` somewhere), so methods taking it
 /// in a generic bound need the `'k` lifetime.
@@ -88,12 +51,7 @@ pub fn indexed(ty: &Type) -> &Type {
     }
 }
 
-fn scalar(s: Scalar) -> TokenStream {
-    let name = format_ident!("{}", s.name());
-    quote!(#name)
-}
-
-/// [`owned`] as source text, for the emitters that write text (`::std::string::String`).
+/// The owned type as source text: `::std::string::String`, `::core::option::Option<u64>`...
 pub fn owned_text(ty: &Type) -> String {
     match ty {
         Type::Scalar(s) => s.name().to_owned(),

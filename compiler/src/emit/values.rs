@@ -1,41 +1,46 @@
 //! The schema's own value types: `[enums.X]` and `[structs.X]` become plain Rust enums and
 //! structs with their value encoding, and enums that can be keys get their key encoding.
 
-use super::{EmitOptions, docs, ident, schema_docs, types};
+use super::EmitOptions;
+use super::text::{Code, Expr, MARGIN, lit_str};
+use super::types;
 use crate::ir::{Enum, Field, Schema, Struct};
-use proc_macro2::TokenStream;
-use quote::quote;
 
-pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> TokenStream {
-    let enums = schema.enums.iter().map(|e| enumeration(schema, e, options));
-    let structs = schema.structs.iter().map(|s| structure(schema, s, options));
-    quote!(#(#enums)* #(#structs)*)
+pub fn emit(schema: &Schema, options: &EmitOptions<'_>, code: &mut Code) {
+    for e in &schema.enums {
+        enumeration(schema, e, options, code);
+    }
+    for s in &schema.structs {
+        structure(schema, s, options, code);
+    }
 }
 
-fn derives(has_float: bool, ordered: bool, options: &EmitOptions<'_>) -> TokenStream {
+fn derives(has_float: bool, ordered: bool, options: &EmitOptions<'_>) -> Vec<String> {
     let mut derives = vec![
-        quote!(::core::fmt::Debug),
-        quote!(::core::clone::Clone),
-        quote!(::core::cmp::PartialEq),
+        "::core::fmt::Debug",
+        "::core::clone::Clone",
+        "::core::cmp::PartialEq",
     ];
     if !has_float {
-        derives.push(quote!(::core::cmp::Eq));
+        derives.push("::core::cmp::Eq");
         if ordered {
             derives.extend([
-                quote!(::core::cmp::PartialOrd),
-                quote!(::core::cmp::Ord),
-                quote!(::core::hash::Hash),
+                "::core::cmp::PartialOrd",
+                "::core::cmp::Ord",
+                "::core::hash::Hash",
             ]);
         }
     }
     if options.serde {
-        derives.extend([quote!(::serde::Serialize), quote!(::serde::Deserialize)]);
+        derives.extend(["::serde::Serialize", "::serde::Deserialize"]);
     }
-    quote!(#[derive(#(#derives),*)])
+    derives.into_iter().map(str::to_owned).collect()
 }
 
-fn field_docs(schema: &Schema, f: &Field) -> TokenStream {
-    schema_docs(
+/// A field's docs and declaration (`prefix` is `pub name` or `name`) at `indent`.
+fn field(schema: &Schema, f: &Field, indent: usize, prefix: &str, code: &mut Code) {
+    code.schema_doc(
+        indent,
         f.doc.as_deref(),
         [format!(
             "`{}`: `{}`. Schema: `{}`, line {}.",
@@ -45,28 +50,35 @@ fn field_docs(schema: &Schema, f: &Field) -> TokenStream {
             f.line
         )
         .as_str()],
-    )
+    );
+    code.field(indent, prefix, &types::owned_text(&f.ty));
 }
+
+const RESULT: &str = "::core::result::Result<Self, ::netabase::codec::DecodeError>";
 
 /// `BorrowValue` for a value type: views hold it owned (only strings and bytes borrow).
-fn owned_in_views(name: &proc_macro2::Ident) -> TokenStream {
-    quote! {
-        impl ::netabase::codec::BorrowValue<'_> for #name {
-            type Owned = #name;
-            fn read_borrowed(r: &mut ::netabase::codec::Reader<'_>) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
-                ::netabase::codec::Value::read(r)
-            }
-            fn to_owned_value(&self) -> #name {
-                ::core::clone::Clone::clone(self)
-            }
-        }
-    }
+fn owned_in_views(name: &str, code: &mut Code) {
+    code.impl_open("impl ::netabase::codec::BorrowValue<'_>", name);
+    code.line(1, &format!("type Owned = {name};"));
+    code.fn_open(
+        1,
+        "fn read_borrowed",
+        &["r: &mut ::netabase::codec::Reader<'_>"],
+        RESULT,
+    );
+    code.line(2, "::netabase::codec::Value::read(r)");
+    code.line(1, "}");
+    code.fn_open(1, "fn to_owned_value", &["&self"], name);
+    code.line(2, "::core::clone::Clone::clone(self)");
+    code.line(1, "}");
+    code.line(0, "}");
 }
 
-fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>) -> TokenStream {
-    let name = ident(&s.name.rust);
+fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut Code) {
+    let name = s.name.rust.as_str();
     let has_float = s.fields.iter().any(|f| f.ty.has_float());
-    let doc = schema_docs(
+    code.schema_doc(
+        0,
         s.doc.as_deref(),
         [format!(
             "The value type `{}`, embedded in records. Schema: `{}`, line {}.",
@@ -74,126 +86,224 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>) -> TokenStr
         )
         .as_str()],
     );
-    let derive = derives(has_float, false, options);
-    let fields = s.fields.iter().map(|f| {
-        let field = ident(&f.name.rust);
-        let ty = types::owned(&f.ty);
-        let doc = field_docs(schema, f);
-        quote!(#doc pub #field: #ty,)
-    });
-    let names: Vec<_> = s.fields.iter().map(|f| ident(&f.name.rust)).collect();
-    let borrow = owned_in_views(&name);
-    quote! {
-        #doc
-        #derive
-        pub struct #name {
-            #(#fields)*
+    code.derive(0, &derives(has_float, false, options));
+    code.allow();
+    if s.fields.is_empty() {
+        code.line(0, &format!("pub struct {name} {{}}"));
+    } else {
+        code.line(0, &format!("pub struct {name} {{"));
+        for f in &s.fields {
+            field(schema, f, 1, &format!("pub {}", f.name.rust), code);
         }
-
-        impl ::netabase::codec::Value for #name {
-            fn write(&self, w: &mut ::netabase::codec::Writer<'_>) {
-                #(w.write(&self.#names);)*
-            }
-            fn read(r: &mut ::netabase::codec::Reader<'_>) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
-                ::core::result::Result::Ok(Self { #(#names: r.read()?,)* })
-            }
-        }
-
-        #borrow
+        code.line(0, "}");
     }
+    code.impl_open("impl ::netabase::codec::Value", name);
+    code.fn_open(
+        1,
+        "fn write",
+        &["&self", "w: &mut ::netabase::codec::Writer<'_>"],
+        "",
+    );
+    for f in &s.fields {
+        code.line(2, &format!("w.write(&self.{});", f.name.rust));
+    }
+    code.line(1, "}");
+    code.fn_open(
+        1,
+        "fn read",
+        &["r: &mut ::netabase::codec::Reader<'_>"],
+        RESULT,
+    );
+    let inits: Vec<(String, Expr)> = s
+        .fields
+        .iter()
+        .map(|f| (f.name.rust.clone(), Expr::atom("r.read()?")))
+        .collect();
+    // A struct literal alone in a call is laid out as a block: `Ok(Self {` .. `})`.
+    code.struct_lit(2, "::core::result::Result::Ok(", "Self", &inits, ")");
+    code.line(1, "}");
+    code.line(0, "}");
+    owned_in_views(name, code);
 }
 
-fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>) -> TokenStream {
-    let name = ident(&e.name.rust);
+fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut Code) {
+    let name = e.name.rust.as_str();
     let all_fields = || e.variants.iter().flat_map(|v| &v.fields);
     let has_float = all_fields().any(|f| f.ty.has_float());
     let key = all_fields().all(|f| f.ty.is_orderable_key());
-    let doc = schema_docs(e.doc.as_deref(), [format!(
-        "The enum `{}`. Stored as the variant's position (so reordering variants changes the layout) and its fields.{} Schema: `{}`, line {}.",
-        e.name.schema,
-        if key { " It can be a key: keys sort in variant order, then by fields." } else { "" },
-        schema.source_name,
-        e.line
-    )
-    .as_str()]);
-    let derive = derives(has_float, true, options);
-    let variants = e.variants.iter().map(|v| {
-        let variant = ident(&v.name.rust);
-        let doc = docs([format!("The variant `{}`.", v.name.schema).as_str()]);
-        if v.fields.is_empty() {
-            quote!(#doc #variant,)
-        } else {
-            let fields = v.fields.iter().map(|f| {
-                let field = ident(&f.name.rust);
-                let ty = types::owned(&f.ty);
-                let doc = field_docs(schema, f);
-                quote!(#doc #field: #ty,)
-            });
-            quote!(#doc #variant { #(#fields)* },)
-        }
-    });
-    // One arm per variant for each of: value write, value read, key write, key read.
-    let arms = e.variants.iter().enumerate().map(|(tag, v)| {
-        let tag = u32::try_from(tag).unwrap_or(u32::MAX);
-        let variant = ident(&v.name.rust);
-        let names: Vec<_> = v.fields.iter().map(|f| ident(&f.name.rust)).collect();
-        let pattern = if names.is_empty() { quote!(Self::#variant) } else { quote!(Self::#variant { #(#names),* }) };
-        let value_write = quote!(#pattern => { w.write(&#tag); #(w.write(#names);)* });
-        let value_read = quote!(#tag => Self::#variant { #(#names: r.read()?,)* },);
-        let key_write = quote!(#pattern => { ::netabase::codec::KeyPart::encode_key(&#tag, out); #(::netabase::codec::KeyPart::encode_key(#names, out);)* });
-        let key_read = quote!(#tag => Self::#variant { #(#names: ::netabase::codec::DecodeKey::decode_key(input)?,)* },);
-        (value_write, value_read, key_write, key_read)
-    });
-    let (value_write, value_read, key_write, key_read): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = arms
-        .fold(Default::default(), |mut acc, (a, b, c, d)| {
-            acc.0.push(a);
-            acc.1.push(b);
-            acc.2.push(c);
-            acc.3.push(d);
-            acc
-        });
-    let unknown = format!("unknown variant {{}} of enum `{}`", e.name.schema);
-    let key_impls = key.then(|| {
-        quote! {
-            impl ::netabase::codec::KeyPart for #name {
-                fn encode_key(&self, out: &mut ::std::vec::Vec<u8>) {
-                    match self { #(#key_write)* }
+    code.schema_doc(
+        0,
+        e.doc.as_deref(),
+        [format!(
+            "The enum `{}`. Stored as the variant's position (so reordering variants changes the layout) and its fields.{} Schema: `{}`, line {}.",
+            e.name.schema,
+            if key { " It can be a key: keys sort in variant order, then by fields." } else { "" },
+            schema.source_name,
+            e.line
+        )
+        .as_str()],
+    );
+    code.derive(0, &derives(has_float, true, options));
+    code.allow();
+    if e.variants.is_empty() {
+        code.line(0, &format!("pub enum {name} {{}}"));
+    } else {
+        code.line(0, &format!("pub enum {name} {{"));
+        for v in &e.variants {
+            code.doc(1, [format!("The variant `{}`.", v.name.schema).as_str()]);
+            if v.fields.is_empty() {
+                code.line(1, &format!("{},", v.name.rust));
+            } else {
+                code.line(1, &format!("{} {{", v.name.rust));
+                for f in &v.fields {
+                    field(schema, f, 2, &f.name.rust, code);
                 }
-            }
-
-            impl ::netabase::codec::DecodeKey for #name {
-                fn decode_key(input: &mut &[u8]) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
-                    let tag: u32 = ::netabase::codec::DecodeKey::decode_key(input)?;
-                    ::core::result::Result::Ok(match tag {
-                        #(#key_read)*
-                        other => return ::core::result::Result::Err(::netabase::codec::DecodeError::new(::std::format!(#unknown, other))),
-                    })
-                }
+                code.line(1, "},");
             }
         }
-    });
-    let borrow = owned_in_views(&name);
-    quote! {
-        #doc
-        #derive
-        pub enum #name {
-            #(#variants)*
-        }
-
-        impl ::netabase::codec::Value for #name {
-            fn write(&self, w: &mut ::netabase::codec::Writer<'_>) {
-                match self { #(#value_write)* }
-            }
-            fn read(r: &mut ::netabase::codec::Reader<'_>) -> ::core::result::Result<Self, ::netabase::codec::DecodeError> {
-                let tag: u32 = r.read()?;
-                ::core::result::Result::Ok(match tag {
-                    #(#value_read)*
-                    other => return ::core::result::Result::Err(::netabase::codec::DecodeError::new(::std::format!(#unknown, other))),
-                })
-            }
-        }
-
-        #key_impls
-        #borrow
+        code.line(0, "}");
     }
+    let unknown = lit_str(&format!("unknown variant {{}} of enum `{}`", e.name.schema));
+
+    code.impl_open("impl ::netabase::codec::Value", name);
+    code.fn_open(
+        1,
+        "fn write",
+        &["&self", "w: &mut ::netabase::codec::Writer<'_>"],
+        "",
+    );
+    write_match(
+        e,
+        code,
+        |tag| format!("w.write(&{tag}u32);"),
+        |f| format!("w.write({f});"),
+    );
+    code.line(1, "}");
+    code.fn_open(
+        1,
+        "fn read",
+        &["r: &mut ::netabase::codec::Reader<'_>"],
+        RESULT,
+    );
+    code.line(2, "let tag: u32 = r.read()?;");
+    read_match(e, code, "r.read()?", &unknown);
+    code.line(1, "}");
+    code.line(0, "}");
+
+    if key {
+        code.impl_open("impl ::netabase::codec::KeyPart", name);
+        code.fn_open(
+            1,
+            "fn encode_key",
+            &["&self", "out: &mut ::std::vec::Vec<u8>"],
+            "",
+        );
+        write_match(
+            e,
+            code,
+            |tag| format!("::netabase::codec::KeyPart::encode_key(&{tag}u32, out);"),
+            |f| format!("::netabase::codec::KeyPart::encode_key({f}, out);"),
+        );
+        code.line(1, "}");
+        code.line(0, "}");
+        code.impl_open("impl ::netabase::codec::DecodeKey", name);
+        code.fn_open(1, "fn decode_key", &["input: &mut &[u8]"], RESULT);
+        code.line(
+            2,
+            "let tag: u32 = ::netabase::codec::DecodeKey::decode_key(input)?;",
+        );
+        read_match(
+            e,
+            code,
+            "::netabase::codec::DecodeKey::decode_key(input)?",
+            &unknown,
+        );
+        code.line(1, "}");
+        code.line(0, "}");
+    }
+    owned_in_views(name, code);
+}
+
+/// `match self { Self::V { a, b } => { tag; a; b; } .. }` at indent 2: the variant's position,
+/// then its fields.
+fn write_match(
+    e: &Enum,
+    code: &mut Code,
+    tag: impl Fn(usize) -> String,
+    part: impl Fn(&str) -> String,
+) {
+    if e.variants.is_empty() {
+        code.line(2, "match self {}");
+        return;
+    }
+    code.line(2, "match self {");
+    for (i, v) in e.variants.iter().enumerate() {
+        let names: Vec<&str> = v.fields.iter().map(|f| f.name.rust.as_str()).collect();
+        let pattern = if names.is_empty() {
+            format!("Self::{}", v.name.rust)
+        } else {
+            format!("Self::{} {{ {} }}", v.name.rust, names.join(", "))
+        };
+        let head = format!("{pattern} => {{");
+        if 12 + head.len() <= MARGIN || names.is_empty() {
+            code.line(3, &head);
+        } else {
+            code.line(3, &format!("Self::{} {{", v.name.rust));
+            for n in &names {
+                code.line(4, &format!("{n},"));
+            }
+            code.line(3, "} => {");
+        }
+        code.line(4, &tag(i));
+        for n in &names {
+            code.line(4, &part(n));
+        }
+        code.line(3, "}");
+    }
+    code.line(2, "}");
+}
+
+/// `Ok(match tag { 0u32 => Self::V { a: read, .. }, .., other => return Err(..) })` at indent 2.
+fn read_match(e: &Enum, code: &mut Code, read: &str, unknown: &str) {
+    code.line(2, "::core::result::Result::Ok(");
+    code.line(3, "match tag {");
+    for (i, v) in e.variants.iter().enumerate() {
+        let path = format!("Self::{}", v.name.rust);
+        let inits: Vec<(String, Expr)> = v
+            .fields
+            .iter()
+            .map(|f| (f.name.rust.clone(), Expr::atom(read)))
+            .collect();
+        let arm = format!("{i}u32 => ");
+        // An arm's struct literal on one line when prettyplease would put it there, else in
+        // a block of its own.
+        let mut one = Code::default();
+        one.struct_lit(4, &arm, &path, &inits, ",");
+        if one.text.lines().count() == 1 {
+            code.text.push_str(&one.text);
+        } else {
+            code.line(4, &format!("{arm}{{"));
+            code.struct_lit(5, "", &path, &inits, "");
+            code.line(4, "}");
+        }
+    }
+    code.line(4, "other => {");
+    code.expr(
+        5,
+        "return ",
+        &Expr::call(
+            "::core::result::Result::Err",
+            vec![Expr::call(
+                "::netabase::codec::DecodeError::new",
+                vec![Expr::Macro(
+                    "::std::format!".to_owned(),
+                    format!("{unknown}, other"),
+                )],
+            )],
+        ),
+        ";",
+    );
+    code.line(4, "}");
+    code.line(3, "},");
+    code.line(2, ")");
 }
