@@ -1,4 +1,5 @@
-//! Stage 4, format: tokens -> pretty Rust source with the `@generated` header.
+//! Stage 4, format: the emitted pieces -> one Rust source file with the `@generated` header
+//! (token pieces pretty-printed, text pieces as they are).
 
 /// A part of the file ready to format: parsed items, or text already formatted.
 pub enum Part {

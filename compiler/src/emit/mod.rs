@@ -1,7 +1,7 @@
-//! Stage 3, emit: [`ir::Schema`] -> tokens, one module per generated artifact. Every path is
-//! fully qualified (`::netabase::...`, `::core::...`), every public item has a doc that says where
-//! in the schema it came from, and nothing is an inner attribute, so the output can be
-//! `include!`d anywhere.
+//! Stage 3, emit: [`ir::Schema`] -> formatted source (and tokens for the link methods), one
+//! module per generated artifact. Every path is fully qualified (`::netabase::...`,
+//! `::core::...`), every public item has a doc that says where in the schema it came from, and
+//! nothing is an inner attribute, so the output can be `include!`d anywhere.
 
 mod definition;
 mod keys;
@@ -112,7 +112,7 @@ pub(crate) fn ident(name: &str) -> Ident {
 /// are written as `\u{..}` escapes.
 ///
 /// This is for our own sentences, which may use markdown (intra-doc links, code spans). Text
-/// from the schema goes through [`schema_docs`].
+/// from the schema goes through [`inert_doc`] (`text::Code::schema_doc`).
 pub(crate) fn docs<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> TokenStream {
     let lines = doc_lines(paragraphs);
     quote! { #(#[doc = #lines])* }

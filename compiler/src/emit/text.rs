@@ -1,11 +1,13 @@
-//! Formatted source written directly as text, for the large and regular items (the tree
-//! wrappers): no token stream to build, parse and pretty-print, which is most of what
-//! `generate` costs per byte. Laid out as `prettyplease` lays out the rest of the file: four
-//! spaces per level, a signature or call that does not fit in [`MARGIN`] columns gets one
-//! argument per line, every item gets `#[allow(dead_code)]` after its docs.
+//! Formatted source written directly as text, for every emitter but the links: no token
+//! stream to build, parse and pretty-print, which is most of what `generate` cost per byte.
+//! Laid out by `prettyplease`'s rules, so the output reads as if it had been formatted: four
+//! spaces per level; a signature, call ([`Expr`]), `#[derive]`, struct literal or generic type
+//! that does not fit in [`MARGIN`] columns gets one item a line; every item gets
+//! `#[allow(dead_code)]` after its docs. String literals are escaped as `quote!` escapes them
+//! ([`lit_str`]), and names come from `names.rs` already raw (`r#type`) where they must be.
 
 /// The column a line should fit in (prettyplease's margin).
-pub(crate) const MARGIN: usize = 89;
+pub const MARGIN: usize = 89;
 
 /// Generated source and, for the collision check, the inherent methods it defines.
 #[derive(Default)]
@@ -30,7 +32,7 @@ impl Code {
         }
     }
 
-    /// `///` lines for our own sentences (see [`super::docs`]).
+    /// `///` lines for our own sentences (see `emit::docs`).
     pub fn doc<'a>(&mut self, indent: usize, paragraphs: impl IntoIterator<Item = &'a str>) {
         for line in super::doc_lines(paragraphs) {
             self.indent(indent);
@@ -320,7 +322,7 @@ impl Code {
         }
     }
 
-    /// Docs for an item the schema documents (see [`super::schema_docs`]) at `indent`.
+    /// Docs for an item the schema documents (made inert by [`super::inert_doc`], then ours) at `indent`.
     pub fn schema_doc<'a>(
         &mut self,
         indent: usize,
