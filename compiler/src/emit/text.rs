@@ -310,7 +310,8 @@ impl Code {
     }
 
     /// Opens an impl block (after `#[allow(dead_code)]`): `impl<..> Trait for Type {`, broken
-    /// before `for` when it does not fit, as prettyplease does.
+    /// before `for` when it does not fit, as prettyplease does (a head that alone passes the
+    /// margin stays on its line, where prettyplease would break its generics).
     pub fn impl_open(&mut self, head: &str, for_ty: &str) {
         self.allow();
         let line = format!("{head} for {for_ty} {{");
@@ -405,7 +406,7 @@ impl Code {
         let line = format!("{prefix}: {ty},");
         let open = ty.find('<');
         match open {
-            Some(open) if 4 * indent + line.len() - 1 > MARGIN && ty.ends_with('>') => {
+            Some(open) if 4 * indent + line.len() > MARGIN && ty.ends_with('>') => {
                 self.line(indent, &format!("{prefix}: {}", &ty[..=open]));
                 for arg in split_top_level(&ty[open + 1..ty.len() - 1]) {
                     self.line(indent + 1, &format!("{arg},"));
@@ -450,4 +451,141 @@ fn split_top_level(args: &str) -> Vec<&str> {
     }
     out.push(args[start..].trim());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Code, Expr, lit_str};
+
+    #[test]
+    fn string_literals_are_escaped_as_quote_escapes_them() {
+        for s in [
+            "plain",
+            "Def/Model",
+            "quote \" and 'apostrophe' and \\ backslash",
+            "tab\tnewline\ncarriage\r",
+            "nul\0 then nul\x007 (octal-looking)",
+            "bell \x07 escape \x1b delete \x7f",
+            "non-ASCII: é ü 日本 🦀",
+            "bidi \u{202E} and \u{2066} and zero width \u{200B}",
+            "unknown variant {} of enum `Format`",
+        ] {
+            assert_eq!(
+                lit_str(s),
+                proc_macro2::Literal::string(s).to_string(),
+                "{s:?}"
+            );
+        }
+    }
+
+    /// Calls of every width around the margin, laid out by [`Code::expr`] and by prettyplease.
+    #[test]
+    fn calls_break_where_prettyplease_breaks_them() {
+        for outer in 1..40 {
+            for inner in [1, 20, 40, 60] {
+                let callee = format!("f{}", "o".repeat(outer));
+                let arg = format!("a{}", "b".repeat(inner));
+                let expr = Expr::call(
+                    format!("::m::{callee}"),
+                    vec![
+                        Expr::call("g", vec![Expr::atom(arg.clone()), Expr::atom("x")]),
+                        Expr::atom("&self.y"),
+                    ],
+                );
+                for end in [";", ""] {
+                    let mut code = Code::default();
+                    code.line(0, "fn f() {");
+                    code.expr(1, "", &expr, end);
+                    code.line(0, "}");
+                    let tokens: proc_macro2::TokenStream = code.text.parse().expect("lexes");
+                    let file: syn::File = syn::parse2(tokens).expect("parses");
+                    assert_eq!(code.text, prettyplease::unparse(&file), "{}", code.text);
+                }
+            }
+        }
+    }
+
+    fn prettyplease(code: &Code) -> String {
+        let tokens: proc_macro2::TokenStream = code.text.parse().expect("lexes");
+        prettyplease::unparse(&syn::parse2(tokens).expect("parses"))
+    }
+
+    /// Signatures, struct literals and struct fields of every width around the margin.
+    #[test]
+    fn items_break_where_prettyplease_breaks_them() {
+        for n in 1..60 {
+            let name = format!("n{}", "x".repeat(n));
+            let mut code = Code::default();
+            code.line(0, "impl X {");
+            code.fn_open(
+                1,
+                &format!("fn {name}"),
+                &["&self", "out: &mut Vec<u8>"],
+                "Result<u8, E>",
+            );
+            code.line(2, "let _ = out;");
+            code.struct_lit(
+                2,
+                "let v = ",
+                "Self",
+                &[(name.clone(), Expr::atom("r.read()?"))],
+                ";",
+            );
+            let fields = [
+                (name.clone(), Expr::atom("r.read()?")),
+                (
+                    "b".to_owned(),
+                    Expr::call("::c::d", vec![Expr::atom(format!("&self.{name}"))]),
+                ),
+            ];
+            code.struct_lit(2, "", "Self", &fields, "");
+            code.line(1, "}");
+            code.line(0, "}");
+            code.line(0, &format!("struct {name} {{"));
+            code.field(
+                1,
+                &format!("pub {name}"),
+                "::core::option::Option<::std::vec::Vec<::std::string::String>>",
+            );
+            code.line(0, "}");
+            assert_eq!(code.text, prettyplease(&code), "{}", code.text);
+        }
+    }
+
+    /// `#[derive]` lists and impl headers of every width around the margin.
+    #[test]
+    fn headers_break_where_prettyplease_breaks_them() {
+        for n in 1..60 {
+            let name = format!("N{}", "x".repeat(n));
+            let mut code = Code::default();
+            code.derive(
+                0,
+                &["::core::fmt::Debug".to_owned(), format!("::m::{name}")],
+            );
+            code.allow();
+            code.line(0, &format!("pub struct {name};"));
+            // (Past column 89 the head alone is broken inside its generics, which ours is not.)
+            if n < 45 {
+                code.impl_open(
+                    &format!("impl<'s> ::core::convert::From<::m::T<'s, {name}>>"),
+                    &format!("{name}<'s>"),
+                );
+                code.line(1, "type A = u8;");
+                code.line(0, "}");
+            }
+            code.expr(
+                0,
+                "",
+                &Expr::call(
+                    format!("pub struct {name}"),
+                    vec![
+                        Expr::atom("pub ::std::string::String"),
+                        Expr::atom("pub u64"),
+                    ],
+                ),
+                ";",
+            );
+            assert_eq!(code.text, prettyplease(&code), "{}", code.text);
+        }
+    }
 }
