@@ -104,33 +104,10 @@ impl Code {
     }
 
     /// A call statement or tail expression at `indent`: `callee(a, b)` then `end` (`;` or
-    /// nothing), broken one argument a line when it does not fit.
+    /// nothing), broken one argument a line when it does not fit (see [`Self::expr`]).
     pub fn call(&mut self, indent: usize, callee: &str, args: &[&str], end: &str) {
-        // As prettyplease measures it: up to the last argument (not the `)` and what follows).
-        let one_line =
-            4 * indent + callee.len() + 1 + args.iter().map(|a| a.len() + 2).sum::<usize>() - 2;
-        if one_line <= MARGIN {
-            self.indent(indent);
-            self.text.push_str(callee);
-            self.text.push('(');
-            self.text.push_str(&args.join(", "));
-            self.text.push(')');
-            self.text.push_str(end);
-            self.text.push('\n');
-        } else {
-            self.indent(indent);
-            self.text.push_str(callee);
-            self.text.push_str("(\n");
-            for a in args {
-                self.indent(indent + 1);
-                self.text.push_str(a);
-                self.text.push_str(",\n");
-            }
-            self.indent(indent);
-            self.text.push(')');
-            self.text.push_str(end);
-            self.text.push('\n');
-        }
+        let args = args.iter().map(|a| Expr::atom(*a)).collect();
+        self.expr(indent, "", &Expr::call(callee, args), end);
     }
 }
 
@@ -586,6 +563,21 @@ mod tests {
                 ";",
             );
             assert_eq!(code.text, prettyplease(&code), "{}", code.text);
+        }
+    }
+
+    /// [`Code::call`] (statements and tail calls of the tree methods) around the margin.
+    #[test]
+    fn call_statements_break_where_prettyplease_breaks_them() {
+        for n in 1..60 {
+            let callee = format!("::m::f{}", "o".repeat(n));
+            for end in [";", ""] {
+                let mut code = Code::default();
+                code.line(0, "fn f() {");
+                code.call(1, &callee, &["self.inner.raw()", "&::m::B::exact(&x)"], end);
+                code.line(0, "}");
+                assert_eq!(code.text, prettyplease(&code), "{}", code.text);
+            }
         }
     }
 }
