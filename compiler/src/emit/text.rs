@@ -395,13 +395,23 @@ impl Code {
     }
 
     /// Items given as tokens inside an impl block (`impl X { tokens }`), pretty-printed and
-    /// appended at indent 1: for the few members still emitted as tokens.
+    /// appended at indent 1: for the few members still emitted as tokens. Tokens that do not
+    /// parse (a bug in an emitter) become a `compile_error!` naming the bug, not a panic.
     pub fn impl_items_from_tokens(&mut self, tokens: proc_macro2::TokenStream) {
         if tokens.is_empty() {
             return;
         }
-        let file: syn::File =
-            syn::parse2(quote::quote!(impl X { #tokens })).expect("emitted impl items parse");
+        let file: syn::File = match syn::parse2(quote::quote!(impl X { #tokens })) {
+            Ok(file) => file,
+            Err(e) => {
+                let message = format!("netabase-build bug: generated items do not parse: {e}");
+                self.line(
+                    1,
+                    &format!("::core::compile_error!({});", lit_str(&message)),
+                );
+                return;
+            }
+        };
         let text = prettyplease::unparse(&file);
         let lines: Vec<&str> = text.lines().collect();
         for line in &lines[1..lines.len() - 1] {
