@@ -42,11 +42,45 @@ struct Scratch {
     claimed: Vec<(usize, usize)>,
 }
 
-/// What a rollback needs to undo one write of a batch: the record's key and its bytes before
-/// (`None`: it did not exist).
-struct Undo {
-    key: Vec<u8>,
-    previous: Option<Vec<u8>>,
+/// What a rollback needs to undo the writes of a batch: per write, the record's key and its
+/// bytes before (`None`: it did not exist). Every key and record is appended to one buffer, so
+/// logging a write allocates nothing once the buffer has grown.
+#[derive(Default)]
+struct UndoLog {
+    bytes: Vec<u8>,
+    /// Per write: where its key starts, where it ends, and where the previous bytes (which
+    /// follow the key) end.
+    writes: Vec<(usize, usize, Option<usize>)>,
+}
+
+impl UndoLog {
+    fn push(&mut self, key: &[u8], previous: Option<&[u8]>) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        let key_end = self.bytes.len();
+        let previous_end = previous.map(|previous| {
+            self.bytes.extend_from_slice(previous);
+            self.bytes.len()
+        });
+        self.writes.push((start, key_end, previous_end));
+    }
+
+    fn len(&self) -> usize {
+        self.writes.len()
+    }
+
+    /// The writes, newest first: `(key, previous bytes)`.
+    fn newest_first(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+        self.writes
+            .iter()
+            .rev()
+            .map(|&(start, key_end, previous_end)| {
+                (
+                    &self.bytes[start..key_end],
+                    previous_end.map(|end| &self.bytes[key_end..end]),
+                )
+            })
+    }
 }
 
 impl<'t, M: Model> WriteTree<'t, M> {
@@ -83,11 +117,11 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// Puts every model, in order, and returns how many were written. All or nothing: if one
     /// fails, the ones before it in this call are undone and the error is returned.
     pub fn put_many(&mut self, models: impl IntoIterator<Item = impl Borrow<M>>) -> Result<u64> {
-        let mut undo = Vec::new();
+        let mut undo = UndoLog::default();
         let mut count = 0;
         for model in models {
             if let Err(error) = self.put_model(model.borrow(), Some(&mut undo), Mode::Put) {
-                self.roll_back(undo)?;
+                self.roll_back(&undo)?;
                 return Err(error);
             }
             count += 1;
@@ -164,26 +198,19 @@ impl<'t, M: Model> WriteTree<'t, M> {
     }
 
     fn remove_encoded(&mut self, keys: impl IntoIterator<Item = Vec<u8>>) -> Result<u64> {
-        let mut undo = Vec::new();
+        let mut undo = UndoLog::default();
         for key in keys {
-            match self.remove_view(&key) {
-                Ok(Some(previous)) => undo.push(Undo {
-                    key,
-                    previous: Some(previous),
-                }),
-                Ok(None) => {}
-                Err(error) => {
-                    self.roll_back(undo)?;
-                    return Err(error);
-                }
+            if let Err(error) = self.remove_view(&key, Some(&mut undo)) {
+                self.roll_back(&undo)?;
+                return Err(error);
             }
         }
         Ok(undo.len() as u64)
     }
 
-    /// Removes one record and its index entries, reading its keys from a view; returns its
-    /// bytes.
-    fn remove_view(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    /// Removes one record and its index entries, reading its keys from a view; logs its key
+    /// and bytes in `undo`. Returns whether it existed.
+    fn remove_view(&mut self, key: &[u8], undo: Option<&mut UndoLog>) -> Result<bool> {
         let keys = &mut self.scratch.old_keys;
         let removed = remove_record(&mut self.tables.records, key, |bytes| {
             let view = M::Ref::decode(bytes).map_err(|source| Error::Decode {
@@ -191,7 +218,10 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 source,
             })?;
             keys.fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
-            Ok(bytes.to_vec())
+            if let Some(undo) = undo {
+                undo.push(key, Some(bytes));
+            }
+            Ok(())
         })?;
         if removed.is_some() {
             remove_index_entries::<M>(
@@ -202,7 +232,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
             )?;
             self.note_removed(key);
         }
-        Ok(removed)
+        Ok(removed.is_some())
     }
 
     /// Notes the targets of the written record's checked links, to be checked at commit.
@@ -225,7 +255,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         }
     }
 
-    fn put_model(&mut self, model: &M, undo: Option<&mut Vec<Undo>>, mode: Mode) -> Result<()> {
+    fn put_model(&mut self, model: &M, undo: Option<&mut UndoLog>, mode: Mode) -> Result<()> {
         let s = &mut self.scratch;
         s.key.clear();
         model.encode_primary_key(&mut s.key);
@@ -246,8 +276,8 @@ impl<'t, M: Model> WriteTree<'t, M> {
         model.encode(&mut s.value);
         s.new_keys
             .fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
-        let previous = match write_record::<M>(&mut self.tables, s, mode, undo.is_some()) {
-            Ok(previous) => previous,
+        match write_record::<M>(&mut self.tables, s, mode, undo) {
+            Ok(()) => {}
             Err(Refused::Exists) => {
                 return Err(Error::AlreadyExists {
                     model: M::NAME,
@@ -262,25 +292,20 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 });
             }
             Err(Refused::Error(error)) => return Err(error),
-        };
-        if let Some(undo) = undo {
-            undo.push(Undo {
-                key: s.key.clone(),
-                previous,
-            });
         }
         self.note_links();
         Ok(())
     }
 
     /// Undoes the writes of a failed batch, newest first.
-    fn roll_back(&mut self, undo: Vec<Undo>) -> Result<()> {
-        for Undo { key, previous } in undo.into_iter().rev() {
+    fn roll_back(&mut self, undo: &UndoLog) -> Result<()> {
+        for (key, previous) in undo.newest_first() {
             let s = &mut self.scratch;
-            s.key = key;
             match previous {
                 Some(bytes) => {
-                    M::Ref::decode(&bytes)
+                    s.key.clear();
+                    s.key.extend_from_slice(key);
+                    M::Ref::decode(bytes)
                         .map(|view| {
                             s.new_keys
                                 .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys))
@@ -289,9 +314,10 @@ impl<'t, M: Model> WriteTree<'t, M> {
                             table: M::TABLE,
                             source,
                         })?;
-                    s.value = bytes;
-                    match write_record::<M>(&mut self.tables, s, Mode::Put, false) {
-                        Ok(_) => {}
+                    s.value.clear();
+                    s.value.extend_from_slice(bytes);
+                    match write_record::<M>(&mut self.tables, s, Mode::Put, None) {
+                        Ok(()) => {}
                         Err(Refused::Error(error)) => return Err(error),
                         // Undoing newest first gives every unique key back to its owner.
                         Err(Refused::Exists | Refused::Unique(_)) => {
@@ -303,8 +329,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                     }
                 }
                 None => {
-                    let key = std::mem::take(&mut s.key);
-                    self.remove_view(&key)?;
+                    self.remove_view(key, None)?;
                 }
             }
         }
@@ -338,7 +363,7 @@ impl<E: Into<Error>> From<E> for Refused {
 }
 
 /// Writes `s.value` under `s.key` and moves index entries from the previous record's keys to
-/// `s.new_keys`. Returns the previous bytes when `keep_previous` is set.
+/// `s.new_keys`. Logs the key and the previous bytes in `undo`, if given.
 ///
 /// The checks cost no lookup of their own: the record is written first, and redb's `insert`
 /// returns what it replaced (the previous record; a unique key's previous owner). When that
@@ -348,8 +373,8 @@ fn write_record<M: Model>(
     t: &mut Tables<'_, M::StoredKey>,
     s: &mut Scratch,
     mode: Mode,
-    keep_previous: bool,
-) -> Result<Option<Vec<u8>>, Refused> {
+    undo: Option<&mut UndoLog>,
+) -> Result<(), Refused> {
     let key = s.key.as_slice();
     let replaced = t.records.insert(key, s.value.as_slice())?;
     let refused = match &replaced {
@@ -389,10 +414,9 @@ fn write_record<M: Model>(
         }
         return Err(refused);
     }
-    let previous = match (&replaced, keep_previous) {
-        (Some(guard), true) => Some(guard.value().to_vec()),
-        _ => None,
-    };
+    if let Some(undo) = undo {
+        undo.push(key, replaced.as_ref().map(|guard| guard.value()));
+    }
     drop(replaced);
     for (i, def) in M::INDEXES.iter().enumerate() {
         let index = &mut t.indexes[i];
@@ -418,7 +442,7 @@ fn write_record<M: Model>(
             )?;
         }
     }
-    Ok(previous)
+    Ok(())
 }
 
 /// Points the entries of every unique key the record gains (in `new`, not in `old`) at `key`.
