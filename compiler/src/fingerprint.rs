@@ -60,6 +60,15 @@ pub fn layout(schema: &Schema) -> String {
                 key.name.schema,
                 fields.join(", ")
             );
+            // Index tables typed by width (keys `Fixed<W>`, values `Fixed<N>` or `Tail<N>`);
+            // an all-bytes index adds no line.
+            if let Some(width) = model.index_key_width(key) {
+                let _ = writeln!(out, "    entry key fixed {width}");
+            }
+            if let Some(width) = model.primary_key_width() {
+                let value = if key.unique { "fixed" } else { "tail" };
+                let _ = writeln!(out, "    entry value {value} {width}");
+            }
         }
     }
     out

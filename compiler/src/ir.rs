@@ -362,6 +362,26 @@ impl Model {
         self.primary_key_fields().map(|f| f.ty.key_width()).sum()
     }
 
+    /// The width of every entry key of `key`'s index, when it is fixed: the key's parts (an
+    /// `Option` or `Vec` part by its element) all have a fixed [`Type::key_width`], and for a
+    /// non-unique index the primary key too (its entries are secondary ++ primary key). The
+    /// index table is then keyed by `netabase::Fixed<W>`.
+    pub fn index_key_width(&self, key: &SecondaryKey) -> Option<usize> {
+        let secondary: Option<usize> = self
+            .key_fields(key)
+            .iter()
+            .map(|f| match &f.ty {
+                Type::Option(t) | Type::Vec(t) => t.key_width(),
+                ty => ty.key_width(),
+            })
+            .sum();
+        if key.unique {
+            secondary
+        } else {
+            Some(secondary? + self.primary_key_width()?)
+        }
+    }
+
     /// The fields of a secondary key, in key order.
     pub fn key_fields<'a>(&'a self, key: &'a SecondaryKey) -> Vec<&'a Field> {
         key.fields.iter().map(|&i| &self.fields[i]).collect()

@@ -20,7 +20,7 @@ use crate::index_keys::IndexKeys;
 use crate::links::{LinkDef, RecordKeys};
 use crate::meta::{self, META_TABLE};
 use crate::model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};
-use crate::tree::{Bytes, record_table, table_definition};
+use crate::tree::{Bytes, IndexRead, Step, record_table};
 use redb::{ReadOnlyTable, ReadableDatabase, ReadableTable, TableHandle};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -353,7 +353,6 @@ fn decode_both<M: Model>(bytes: &[u8]) -> std::result::Result<M, DecodeError> {
 /// Checks one model's record table and index tables, adding problems to `report`. A table
 /// that cannot be opened or read to the end is a problem, not an error: the check goes on.
 pub(crate) fn check_model<M: Model>(txn: &redb::ReadTransaction, report: &mut IntegrityReport) {
-    let open = |name: &str| txn.open_table(table_definition(name));
     let records = match txn.open_table(record_table::<M>()) {
         Ok(table) => table,
         // A missing table was reported by the table list.
@@ -370,7 +369,7 @@ pub(crate) fn check_model<M: Model>(txn: &redb::ReadTransaction, report: &mut In
     };
     let mut indexes = Vec::with_capacity(M::INDEXES.len());
     for def in M::INDEXES {
-        match open(def.table) {
+        match def.layout.open_read(txn, def.table, def.unique) {
             Ok(table) => indexes.push(Some(table)),
             Err(redb::TableError::TableDoesNotExist(_)) => indexes.push(None),
             Err(error) => {
@@ -408,7 +407,7 @@ pub(crate) fn check_model<M: Model>(txn: &redb::ReadTransaction, report: &mut In
         let def = &M::INDEXES[link.index];
         if let Some(index) = &indexes[link.index]
             && let Ok(targets) = (link.target.open_read)(txn)
-            && let Err(error) = check_link::<M>(link, def, index, &*targets, report)
+            && let Err(error) = check_link::<M>(link, def, &**index, &*targets, report)
         {
             report.push(Problem {
                 table: def.table.to_owned(),
@@ -425,37 +424,40 @@ pub(crate) fn check_model<M: Model>(txn: &redb::ReadTransaction, report: &mut In
 fn check_link<M: Model>(
     link: &LinkDef,
     def: &IndexDef,
-    index: &Table,
+    index: &dyn IndexRead,
     targets: &dyn RecordKeys,
     report: &mut IntegrityReport,
 ) -> std::result::Result<(), redb::StorageError> {
-    for item in index.iter()? {
-        let (key, value) = item?;
-        let (key, primary) = (key.value(), value.value());
-        let target = if def.unique {
-            key
-        } else if key.len() > primary.len() && key.ends_with(primary) {
-            &key[..key.len() - primary.len()]
-        } else {
-            continue;
-        };
-        if !targets.contains(target)? {
-            report.push(Problem {
-                table: def.table.to_owned(),
-                key: Some(key.to_vec()),
-                record: Some(describe_key::<M>(primary)),
-                kind: ProblemKind::BrokenLink {
-                    field: link.field,
-                    target: link.target.model,
-                    key: (link.target.describe)(target),
-                },
-            });
-        }
+    let mut entries = index.range((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded))?;
+    let mut failed = Ok(());
+    loop {
+        let step = entries.step(Step::Front(0), &mut |key, split| {
+            let Ok((target, primary)) = split else {
+                return;
+            };
+            match targets.contains(target) {
+                Ok(true) => {}
+                Ok(false) => report.push(Problem {
+                    table: def.table.to_owned(),
+                    key: Some(key.to_vec()),
+                    record: Some(describe_key::<M>(primary)),
+                    kind: ProblemKind::BrokenLink {
+                        field: link.field,
+                        target: link.target.model,
+                        key: (link.target.describe)(target),
+                    },
+                }),
+                Err(error) => failed = Err(error),
+            }
+        });
+        let Some(step) = step else { break };
+        step?;
+        std::mem::replace(&mut failed, Ok(()))?;
     }
     Ok(())
 }
 
-type Table = ReadOnlyTable<Bytes, Bytes>;
+type Table = Box<dyn IndexRead + Send + Sync>;
 type Records<M> = ReadOnlyTable<<M as Model>::StoredKey, Bytes>;
 
 /// Every record decodes, sits under its own key, and has its entry in every index.
@@ -505,7 +507,11 @@ fn check_records<M: Model>(
                 };
                 let field = def.field;
                 let value = || model.describe_index_value(i);
-                match index.get(entry_key.as_slice())? {
+                let mut owner = None;
+                index.get(entry_key.as_slice(), &mut |value| {
+                    owner = Some(value.to_vec())
+                })?;
+                match owner.as_deref() {
                     None => report.push(Problem {
                         table: def.table.to_owned(),
                         key: Some(entry_key.clone()),
@@ -515,11 +521,13 @@ fn check_records<M: Model>(
                             value: value(),
                         },
                     }),
-                    Some(owner) if owner.value() == key => {}
-                    Some(owner) if def.unique => {
+                    // A non-unique entry is found by its key, which ends with the primary key;
+                    // one whose value is not that primary key is reported by the index pass.
+                    Some(_) if !def.unique => {}
+                    Some(owner) if owner == key => {}
+                    Some(other) => {
                         // The entry belongs to another record: either that record has the same
                         // value (a duplicate), or the entry is stale and this record's is missing.
-                        let other = owner.value();
                         let duplicate = match records.get(other)? {
                             Some(bytes) => M::decode(bytes.value()).is_ok_and(|o| {
                                 let mut theirs = IndexKeys::default();
@@ -546,9 +554,6 @@ fn check_records<M: Model>(
                             },
                         });
                     }
-                    // A non-unique entry whose value is not the primary key it ends with: the
-                    // index pass reports it.
-                    Some(_) => {}
                 }
             }
         }
@@ -565,42 +570,55 @@ fn check_index<M: Model>(
     report: &mut IntegrityReport,
 ) -> std::result::Result<(), redb::StorageError> {
     let mut theirs = IndexKeys::default();
-    for item in index.iter()? {
-        let (key, value) = item?;
-        let (key, primary) = (key.value(), value.value());
-        report.index_entries += 1;
-        let problem = |kind| Problem {
-            table: def.table.to_owned(),
-            key: Some(key.to_vec()),
-            record: Some(describe_key::<M>(primary)),
-            kind,
-        };
-        let secondary = if def.unique {
-            key
-        } else if key.len() > primary.len() && key.ends_with(primary) {
-            &key[..key.len() - primary.len()]
-        } else {
-            report.push(problem(ProblemKind::MalformedEntry(format!(
-                "the key does not end with the primary key {} that is its value",
-                Hex(primary)
-            ))));
-            continue;
-        };
-        let Some(record) = records.get(primary)? else {
-            report.push(problem(ProblemKind::DanglingEntry));
-            continue;
-        };
-        // A record that does not decode is reported once, by the record pass.
-        let Ok(model) = M::decode(record.value()) else {
-            continue;
-        };
-        theirs.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
-        if !theirs.get(i).any(|k| k == secondary) {
-            report.push(problem(ProblemKind::StaleEntry {
-                field: def.field,
-                value: model.describe_index_value(i),
-            }));
-        }
+    let mut entries = index.range((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded))?;
+    let mut failed = Ok(());
+    loop {
+        let step = entries.step(Step::Front(0), &mut |key, split| {
+            report.index_entries += 1;
+            let (secondary, primary) = match split {
+                Ok(split) => split,
+                Err(why) => {
+                    report.push(Problem {
+                        table: def.table.to_owned(),
+                        key: Some(key.to_vec()),
+                        record: None,
+                        kind: ProblemKind::MalformedEntry(why.to_owned()),
+                    });
+                    return;
+                }
+            };
+            let problem = |kind| Problem {
+                table: def.table.to_owned(),
+                key: Some(key.to_vec()),
+                record: Some(describe_key::<M>(primary)),
+                kind,
+            };
+            let record = match records.get(primary) {
+                Ok(Some(record)) => record,
+                Ok(None) => {
+                    report.push(problem(ProblemKind::DanglingEntry));
+                    return;
+                }
+                Err(error) => {
+                    failed = Err(error);
+                    return;
+                }
+            };
+            // A record that does not decode is reported once, by the record pass.
+            let Ok(model) = M::decode(record.value()) else {
+                return;
+            };
+            theirs.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
+            if !theirs.get(i).any(|k| k == secondary) {
+                report.push(problem(ProblemKind::StaleEntry {
+                    field: def.field,
+                    value: model.describe_index_value(i),
+                }));
+            }
+        });
+        let Some(step) = step else { break };
+        step?;
+        std::mem::replace(&mut failed, Ok(()))?;
     }
     Ok(())
 }

@@ -82,8 +82,8 @@ pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_pr
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
-    Fixed, IndexIter, Iter, KeyBounds, ReadTree, Records, StoredKey, Tree, TreeRead, ValueGuard,
-    Views, WriteTree, Yield,
+    EntryValue, Fixed, IndexIter, IndexLayout, Iter, KeyBounds, ReadTree, Records, StoredKey, Tail,
+    Tree, TreeRead, ValueGuard, Views, WriteTree, Yield,
 };
 
 /// Includes the code that `netabase-build` generated for a schema: `include_schema!("atlas")`
@@ -97,7 +97,7 @@ macro_rules! include_schema {
 
 /// The version of the contract between generated code and this runtime. `netabase-build`
 /// writes the value it was built for into every generated file, which checks it at compile time.
-pub const CODEGEN_VERSION: u32 = 4;
+pub const CODEGEN_VERSION: u32 = 5;
 
 #[doc(hidden)]
 pub mod __private {

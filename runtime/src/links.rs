@@ -15,7 +15,8 @@
 //! twice, a target removed and inserted again.
 
 use crate::error::{Error, Result};
-use crate::tree::{KeyBounds, record_table, table_definition};
+use crate::model::{Definition, IndexDef, Model, ModelVisitor};
+use crate::tree::{IndexWrite, KeyBounds, Step, record_table};
 use redb::ReadableTable;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -115,7 +116,7 @@ impl PendingLinks {
     }
 
     /// Checks every pending key; the first broken link is [`Error::BrokenLink`].
-    pub(crate) fn check(&self, txn: &redb::WriteTransaction) -> Result<()> {
+    pub(crate) fn check<D: Definition>(&self, txn: &redb::WriteTransaction) -> Result<()> {
         for (target, keys) in self.targets.values() {
             let records = (target.open_write)(txn)?;
             let mut indexes = Vec::with_capacity(target.backlinks.len());
@@ -125,18 +126,23 @@ impl PendingLinks {
                 }
                 for (i, backlink) in target.backlinks.iter().enumerate() {
                     if indexes.len() <= i {
-                        indexes.push(txn.open_table(table_definition(backlink.index_table))?);
+                        indexes.push(open_backlink::<D>(txn, backlink)?);
                     }
                     let index = &indexes[i];
-                    let linking = if backlink.unique {
-                        index.get(key.as_slice())?.map(|v| v.value().to_vec())
+                    let mut linking = None;
+                    if backlink.unique {
+                        index.get(key, &mut |source| linking = Some(source.to_vec()))?;
                     } else {
                         let bounds = KeyBounds::prefix(key.clone());
-                        match index.range::<&[u8]>(bounds.as_redb())?.next() {
-                            Some(entry) => Some(entry?.1.value().to_vec()),
-                            None => None,
+                        let mut entries = index.range(bounds.as_redb())?;
+                        if let Some(step) =
+                            entries.next_primary(Step::Front(0), &mut |_, source| {
+                                linking = Some(source.to_vec());
+                            })
+                        {
+                            step?;
                         }
-                    };
+                    }
                     if let Some(source) = linking {
                         return Err(Error::BrokenLink {
                             model: backlink.model,
@@ -151,4 +157,37 @@ impl PendingLinks {
         }
         Ok(())
     }
+}
+
+/// Opens a backlink's index table with the key and value types its model declares (found by
+/// visiting the definition's models).
+fn open_backlink<'a, D: Definition>(
+    txn: &'a redb::WriteTransaction,
+    backlink: &Backlink,
+) -> Result<Box<dyn IndexWrite + 'a>> {
+    struct Find {
+        table: &'static str,
+        found: Option<IndexDef>,
+    }
+    impl<D: Definition> ModelVisitor<D> for Find {
+        fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
+            if self.found.is_none() {
+                self.found = M::INDEXES
+                    .iter()
+                    .find(|def| def.table == self.table)
+                    .copied();
+            }
+            Ok(())
+        }
+    }
+    let mut find = Find {
+        table: backlink.index_table,
+        found: None,
+    };
+    D::visit_models(&mut find)?;
+    let def = find.found.ok_or_else(|| Error::Inconsistent {
+        table: backlink.index_table,
+        detail: "a backlink's index belongs to no model of the definition".into(),
+    })?;
+    def.layout.open_write(txn, def.table, def.unique)
 }

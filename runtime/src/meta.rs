@@ -85,7 +85,9 @@ impl<D: Definition> ModelVisitor<D> for CreateTables<'_> {
         self.txn.open_table(record_table::<M>())?;
         self.names.push(M::TABLE);
         for index in M::INDEXES {
-            self.txn.open_table(table_definition(index.table))?;
+            index
+                .layout
+                .open_write(self.txn, index.table, index.unique)?;
             self.names.push(index.table);
         }
         Ok(())

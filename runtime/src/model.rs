@@ -45,6 +45,8 @@ pub struct IndexDef {
     pub table: &'static str,
     /// Whether each value may belong to one record only.
     pub unique: bool,
+    /// The index table's key and value types.
+    pub layout: crate::IndexLayout,
 }
 
 /// A stored model, generated from a schema's `[models.X]` table.

@@ -74,7 +74,7 @@ impl<D: Definition> WriteTransaction<'_, D> {
     /// tables of the models involved, so call it with no tree open (an open one is an
     /// [`Error::Table`](crate::Error::Table)).
     pub fn check_links(&self) -> Result<()> {
-        self.links.borrow().check(&self.txn)
+        self.links.borrow().check::<D>(&self.txn)
     }
 
     /// Makes everything written in this transaction durable and visible, atomically. Checked

@@ -531,6 +531,9 @@ fn check_integrity_names_the_bad_records() -> Result {
         &key_of(&true),
         Some(&isbn5),
     );
+    // 7b. A non-unique entry over a fixed-width primary key (stored as the key's tail, with an
+    // empty value) whose key is too short to hold one.
+    raw_write(&path, "Library/Author/country", &key_of("x"), Some(&[]));
     // 8. A table of no model.
     {
         let db = redb::Database::open(&path).expect("open raw");
@@ -557,7 +560,15 @@ fn check_integrity_names_the_bad_records() -> Result {
                 && kind(&p.kind)
         })
     };
-    let checks: [Expected; 8] = [
+    assert!(
+        store
+            .begin_read()?
+            .authors()?
+            .by_country("x")?
+            .any(|item| item.is_err()),
+        "a short entry is an error when read"
+    );
+    let checks: [Expected; 9] = [
         (
             "undecodable",
             "Library/Author",
@@ -586,6 +597,9 @@ fn check_integrity_names_the_bad_records() -> Result {
             &|k| matches!(k, ProblemKind::DuplicateUnique { field: "name", other, .. } if other.contains("(7)")),
         ),
         ("malformed", "Library/Book/available", "", &|k| {
+            matches!(k, ProblemKind::MalformedEntry(_))
+        }),
+        ("malformed tail", "Library/Author/country", "", &|k| {
             matches!(k, ProblemKind::MalformedEntry(_))
         }),
         ("unknown table", "stray", "", &|k| {

@@ -98,6 +98,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
                     Expr::atom(lit_str(&ctx.schema.index_table(model, k))),
                 ),
                 ("unique".to_owned(), Expr::atom(k.unique.to_string())),
+                ("layout".to_owned(), Expr::atom(index_layout(model, k))),
             ];
             code.struct_lit(2, "", "::netabase::IndexDef", &fields, ",");
         }
@@ -331,4 +332,20 @@ fn describe_body(model: &Model, code: &mut Code) {
     }
     code.line(3, "_ => ::std::string::String::new(),");
     code.line(2, "}");
+}
+
+/// The key and value types of a secondary key's index table (see `Model::index_key_width`):
+/// keys `Fixed<W>` or bytes; values the primary key (`Fixed<N>` or bytes), or for a non-unique
+/// index over a fixed-width primary key nothing (`Tail<N>`: the key ends with it).
+fn index_layout(model: &Model, key: &crate::ir::SecondaryKey) -> String {
+    let bytes = "&'static [u8]".to_owned();
+    let key_type = model
+        .index_key_width(key)
+        .map_or(bytes.clone(), |width| format!("::netabase::Fixed<{width}>"));
+    let value_type = match model.primary_key_width() {
+        Some(width) if key.unique => format!("::netabase::Fixed<{width}>"),
+        Some(width) => format!("::netabase::Tail<{width}>"),
+        None => bytes,
+    };
+    format!("::netabase::IndexLayout::new::<{key_type}, {value_type}>()")
 }

@@ -2,7 +2,7 @@
 //! and never ends an iteration silently. Nothing is collected up front: each step reads one
 //! entry (and, through an index, one record). `skip(n)` steps over entries without decoding them.
 
-use super::{Bytes, decode_record};
+use super::{Bytes, EntryRange, Step, decode_record};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelRef};
 use redb::{AccessGuard, ReadableTable};
@@ -117,18 +117,14 @@ impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
 
 /// Records found through a secondary index, in (secondary key, primary key) order.
 pub struct IndexIter<'a, M: Model, T, Y = Records> {
-    entries: redb::Range<'a, Bytes, Bytes>,
+    entries: Box<dyn EntryRange + 'a>,
     records: &'a T,
     index: usize,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
 impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> IndexIter<'a, M, T, Y> {
-    pub(crate) fn new(
-        entries: redb::Range<'a, Bytes, Bytes>,
-        records: &'a T,
-        index: usize,
-    ) -> Self {
+    pub(crate) fn new(entries: Box<dyn EntryRange + 'a>, records: &'a T, index: usize) -> Self {
         Self {
             entries,
             records,
@@ -137,17 +133,30 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Index
         }
     }
 
-    fn resolve(&self, entry: Entry<'a, Bytes>) -> Result<Y::Item> {
-        // Every index entry's value is the primary key it points to.
-        let (key, primary) = entry?;
-        match self.records.get(primary.value())? {
-            Some(record) => Y::make(record),
-            None => Err(Error::Inconsistent {
-                table: M::INDEXES[self.index].table,
-                detail: format!("entry {:?} points to a missing {}", key.value(), M::NAME),
-            }),
-        }
+    /// Steps to an entry and reads the record it points to.
+    fn resolve(&mut self, step: Step) -> Option<Result<Y::Item>> {
+        let (records, index) = (self.records, self.index);
+        let mut item = None;
+        let stepped = self.entries.next_primary(step, &mut |key, primary| {
+            item = Some(match records.get(primary) {
+                Ok(Some(record)) => Y::make(record),
+                Ok(None) => Err(Error::Inconsistent {
+                    table: M::INDEXES[index].table,
+                    detail: format!("entry {key:?} points to a missing {}", M::NAME),
+                }),
+                Err(error) => Err(error.into()),
+            });
+        })?;
+        Some(stepped.and_then(|()| item.unwrap_or_else(unreachable_entry)))
     }
+}
+
+/// An entry step that succeeded without calling back (never happens).
+fn unreachable_entry<T>() -> Result<T> {
+    Err(Error::Inconsistent {
+        table: "",
+        detail: "an index step yielded no entry".into(),
+    })
 }
 
 impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Iterator
@@ -155,12 +164,10 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Itera
 {
     type Item = Result<Y::Item>;
     fn next(&mut self) -> Option<Self::Item> {
-        let entry = self.entries.next()?;
-        Some(self.resolve(entry))
+        self.resolve(Step::Front(0))
     }
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
-        let entry = self.entries.nth(n)?;
-        Some(self.resolve(entry))
+        self.resolve(Step::Front(n))
     }
 }
 
@@ -168,11 +175,9 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Doubl
     for IndexIter<'a, M, T, Y>
 {
     fn next_back(&mut self) -> Option<Self::Item> {
-        let entry = self.entries.next_back()?;
-        Some(self.resolve(entry))
+        self.resolve(Step::Back(0))
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
-        let entry = self.entries.nth_back(n)?;
-        Some(self.resolve(entry))
+        self.resolve(Step::Back(n))
     }
 }

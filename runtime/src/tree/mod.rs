@@ -8,11 +8,14 @@
 //! * record table `"<Definition>/<Model>"`: primary key -> record, keyed by
 //!   [`Fixed<N>`](Fixed) when the primary key's encoding has a fixed width `N`;
 //! * unique index `"<Definition>/<Model>/<field>"`: secondary key -> primary key;
-//! * non-unique index, same name: secondary key ++ primary key -> primary key, so one key's
-//!   records are one contiguous range in primary key order, and every index entry's value is the
-//!   primary key it points to.
+//! * non-unique index, same name: secondary key ++ primary key -> primary key, or -> nothing
+//!   when the primary key has a fixed width (it is then the key's last bytes), so one key's
+//!   records are one contiguous range in primary key order.
+//!
+//! Index keys are `Fixed<W>` when every entry key has the width `W` (see [`IndexLayout`]).
 
 mod bounds;
+mod index;
 mod iter;
 mod read;
 mod stored;
@@ -20,6 +23,8 @@ mod typed;
 mod write;
 
 pub use bounds::KeyBounds;
+pub(crate) use index::{Claim, EntryRange, IndexRead, IndexWrite, Step};
+pub use index::{EntryValue, IndexLayout, Tail};
 pub use iter::{IndexIter, Iter, Records, ValueGuard, Views, Yield};
 pub use read::{ReadTree, TreeRead};
 pub use stored::{Fixed, StoredKey};

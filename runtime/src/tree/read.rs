@@ -1,8 +1,8 @@
 //! Reading: [`TreeRead`] holds every read operation once, for read and write trees alike.
 
 use super::{
-    Bytes, IndexIter, Iter, KeyBounds, ValueGuard, Yield, decode_record, record_table,
-    table_definition, with_encoded_key,
+    Bytes, IndexIter, IndexRead, Iter, KeyBounds, ValueGuard, Yield, decode_record, record_table,
+    with_encoded_key,
 };
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 /// writing methods.
 pub struct ReadTree<'t, M: Model> {
     records: ReadOnlyTable<M::StoredKey, Bytes>,
-    indexes: Vec<ReadOnlyTable<Bytes, Bytes>>,
+    indexes: Vec<Box<dyn IndexRead + Send + Sync>>,
     _txn: PhantomData<&'t redb::ReadTransaction>,
     _model: PhantomData<fn() -> M>,
 }
@@ -25,7 +25,7 @@ impl<'t, M: Model> ReadTree<'t, M> {
             records: txn.open_table(record_table::<M>())?,
             indexes: M::INDEXES
                 .iter()
-                .map(|index| txn.open_table(table_definition(index.table)))
+                .map(|index| index.layout.open_read(txn, index.table, index.unique))
                 .collect::<Result<_, _>>()?,
             _txn: PhantomData,
             _model: PhantomData,
@@ -46,13 +46,11 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// The record table's type.
     #[doc(hidden)]
     type Table: ReadableTable<M::StoredKey, Bytes>;
-    /// An index table's type.
-    #[doc(hidden)]
-    type Index: ReadableTable<Bytes, Bytes>;
     #[doc(hidden)]
     fn records(&self) -> &Self::Table;
     #[doc(hidden)]
-    fn index(&self, index: usize) -> &Self::Index;
+    #[allow(private_interfaces)]
+    fn index(&self, index: usize) -> &dyn IndexRead;
 
     /// The record with primary key `key` (the model's `PrimaryKey`, or its fields as a value or
     /// tuple that encodes the same way).
@@ -124,19 +122,22 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
 
     /// The record whose unique secondary key number `index` equals `key`.
     fn get_by_unique<K: KeyPart + ?Sized>(&self, index: usize, key: &K) -> Result<Option<M>> {
-        let Some(primary) = with_encoded_key(key, |key| self.index(index).get(key))? else {
-            return Ok(None);
-        };
-        match self.records().get(primary.value())? {
-            Some(value) => decode_record(value.value()).map(Some),
-            None => Err(Error::Inconsistent {
-                table: M::INDEXES[index].table,
-                detail: format!(
-                    "entry for {:?} points to a missing {}",
-                    primary.value(),
-                    M::NAME
-                ),
-            }),
+        let mut found = None;
+        let present = with_encoded_key(key, |key| {
+            self.index(index).get(key, &mut |primary| {
+                found = Some(match self.records().get(primary) {
+                    Ok(Some(value)) => decode_record(value.value()).map(Some),
+                    Ok(None) => Err(Error::Inconsistent {
+                        table: M::INDEXES[index].table,
+                        detail: format!("entry for {primary:?} points to a missing {}", M::NAME),
+                    }),
+                    Err(error) => Err(error.into()),
+                });
+            })
+        })?;
+        match found {
+            Some(result) if present => result,
+            _ => Ok(None),
         }
     }
 
@@ -148,7 +149,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
         bounds: &KeyBounds,
     ) -> Result<IndexIter<'a, M, Self::Table, Y>> {
         Ok(IndexIter::new(
-            self.index(index).range::<&[u8]>(bounds.as_redb())?,
+            self.index(index).range(bounds.as_redb())?,
             self.records(),
             index,
         ))
@@ -157,7 +158,13 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// How many index entries of secondary key number `index` fall within `bounds` (no record
     /// is read).
     fn count_index(&self, index: usize, bounds: &KeyBounds) -> Result<u64> {
-        count_entries(self.index(index).range::<&[u8]>(bounds.as_redb())?)
+        let mut entries = self.index(index).range(bounds.as_redb())?;
+        let mut count = 0;
+        while let Some(step) = entries.step(crate::tree::Step::Front(0), &mut |_, _| {}) {
+            step?;
+            count += 1;
+        }
+        Ok(count)
     }
 }
 
@@ -172,11 +179,11 @@ fn count_entries<K: redb::Key + 'static>(range: redb::Range<'_, K, Bytes>) -> Re
 
 impl<M: Model> TreeRead<M> for ReadTree<'_, M> {
     type Table = ReadOnlyTable<M::StoredKey, Bytes>;
-    type Index = ReadOnlyTable<Bytes, Bytes>;
     fn records(&self) -> &Self::Table {
         &self.records
     }
-    fn index(&self, index: usize) -> &Self::Index {
-        &self.indexes[index]
+    #[allow(private_interfaces)]
+    fn index(&self, index: usize) -> &dyn IndexRead {
+        &*self.indexes[index]
     }
 }

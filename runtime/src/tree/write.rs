@@ -1,8 +1,8 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
 use super::{
-    Bytes, KeyBounds, StoredKey, TreeRead, decode_record, encode_key, record_table,
-    table_definition,
+    Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record, encode_key,
+    record_table,
 };
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
@@ -26,7 +26,7 @@ pub struct WriteTree<'t, M: Model> {
 
 struct Tables<'t, K: StoredKey> {
     records: Table<'t, K, Bytes>,
-    indexes: Vec<Table<'t, Bytes, Bytes>>,
+    indexes: Vec<Box<dyn IndexWrite + 't>>,
 }
 
 /// Buffers reused by every write, so a put allocates nothing once warmed up.
@@ -93,8 +93,8 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 records: txn.open_table(record_table::<M>())?,
                 indexes: M::INDEXES
                     .iter()
-                    .map(|index| txn.open_table(table_definition(index.table)))
-                    .collect::<Result<_, _>>()?,
+                    .map(|index| index.layout.open_write(txn, index.table, index.unique))
+                    .collect::<Result<_>>()?,
             },
             scratch: Scratch::default(),
             links,
@@ -192,7 +192,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let count = self.tables.records.len()?;
         self.tables.records.retain(|_, _| false)?;
         for index in &mut self.tables.indexes {
-            index.retain(|_, _| false)?;
+            index.clear()?;
         }
         Ok(count)
     }
@@ -450,7 +450,7 @@ fn write_record<M: Model>(
 /// belonged to another record is given back, the entries claimed before it are removed, and
 /// [`Refused::Unique`] is returned; the caller restores the record.
 fn claim_unique_keys<M: Model>(
-    indexes: &mut [Table<'_, Bytes, Bytes>],
+    indexes: &mut [Box<dyn IndexWrite + '_>],
     key: &[u8],
     old: Option<&IndexKeys>,
     new: &IndexKeys,
@@ -469,26 +469,18 @@ fn claim_unique_keys<M: Model>(
             if kept.next_if(|k| *k == secondary).is_some() {
                 continue;
             }
-            let taken = match indexes[i].insert(secondary, key)? {
-                None => {
-                    claimed.push((i, n));
-                    false
-                }
-                Some(previous) if previous.value() == key => false,
-                Some(previous) => {
-                    owner.clear();
-                    owner.extend_from_slice(previous.value());
-                    true
-                }
-            };
-            if taken {
-                indexes[i].insert(secondary, owner.as_slice())?;
-                for &(j, n) in claimed.iter() {
-                    if let Some(secondary) = new.get(j).nth(n) {
-                        indexes[j].remove(secondary)?;
+            match indexes[i].claim(secondary, key, owner)? {
+                Claim::New => claimed.push((i, n)),
+                Claim::Ours => {}
+                Claim::Taken => {
+                    indexes[i].insert(secondary, owner.as_slice())?;
+                    for &(j, n) in claimed.iter() {
+                        if let Some(secondary) = new.get(j).nth(n) {
+                            indexes[j].remove(secondary)?;
+                        }
                     }
+                    return Err(Refused::Unique(i));
                 }
-                return Err(Refused::Unique(i));
             }
         }
     }
@@ -518,7 +510,7 @@ fn remove_record<K: StoredKey, T>(
 }
 
 fn remove_index_entries<M: Model>(
-    indexes: &mut [Table<'_, Bytes, Bytes>],
+    indexes: &mut [Box<dyn IndexWrite + '_>],
     keys: &IndexKeys,
     primary: &[u8],
     buf: &mut Vec<u8>,
@@ -548,36 +540,32 @@ fn entry_key<'b>(
 }
 
 fn insert_entry(
-    index: &mut Table<'_, Bytes, Bytes>,
+    index: &mut Box<dyn IndexWrite + '_>,
     def: &IndexDef,
     secondary: &[u8],
     primary: &[u8],
     buf: &mut Vec<u8>,
 ) -> Result<()> {
-    // The value is the primary key for both kinds, so a scan resolves records without parsing
-    // the entry's key.
-    index.insert(entry_key(def, secondary, primary, buf), primary)?;
-    Ok(())
+    index.insert(entry_key(def, secondary, primary, buf), primary)
 }
 
 fn remove_entry(
-    index: &mut Table<'_, Bytes, Bytes>,
+    index: &mut Box<dyn IndexWrite + '_>,
     def: &IndexDef,
     secondary: &[u8],
     primary: &[u8],
     buf: &mut Vec<u8>,
 ) -> Result<()> {
-    index.remove(entry_key(def, secondary, primary, buf))?;
-    Ok(())
+    index.remove(entry_key(def, secondary, primary, buf))
 }
 
 impl<'t, M: Model> TreeRead<M> for WriteTree<'t, M> {
     type Table = Table<'t, M::StoredKey, Bytes>;
-    type Index = Table<'t, Bytes, Bytes>;
     fn records(&self) -> &Self::Table {
         &self.tables.records
     }
-    fn index(&self, index: usize) -> &Self::Index {
-        &self.tables.indexes[index]
+    #[allow(private_interfaces)]
+    fn index(&self, index: usize) -> &dyn IndexRead {
+        &*self.tables.indexes[index]
     }
 }

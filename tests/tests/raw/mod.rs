@@ -1,15 +1,15 @@
 //! Writing raw bytes into a netabase file through redb, around netabase, to corrupt it on
-//! purpose. A record table is keyed by `netabase::Fixed<N>` when its model's primary key has a
-//! fixed width and by `&[u8]` otherwise (index tables always), so the table is opened with
-//! whichever key type it was created with.
+//! purpose. A table is keyed by `netabase::Fixed<N>` when its keys have a fixed width and by
+//! `&[u8]` otherwise, and an index table's values are `Fixed<N>`, `Tail<N>` or `&[u8]`, so the
+//! table is opened with whichever types it was created with.
 
 use redb::{TableDefinition, TableError, WriteTransaction};
 
 /// Inserts `value` under `key` in `table` (`None`: removes `key`).
 pub fn raw_put(txn: &WriteTransaction, table: &str, key: &[u8], value: Option<&[u8]>) {
-    macro_rules! with_key_type {
-        ($($k:ty),*) => {$(
-            match txn.open_table(TableDefinition::<$k, &[u8]>::new(table)) {
+    macro_rules! with_types {
+        ($(($k:ty, $v:ty)),*) => {$(
+            match txn.open_table(TableDefinition::<$k, $v>::new(table)) {
                 Ok(mut table) => {
                     match value {
                         Some(value) => drop(table.insert(key, value).expect("insert")),
@@ -22,14 +22,32 @@ pub fn raw_put(txn: &WriteTransaction, table: &str, key: &[u8], value: Option<&[
             }
         )*};
     }
-    with_key_type!(
+    // Every key type with every value type: record tables (bytes values) and index tables
+    // (values: a primary key, or nothing for a non-unique entry over a fixed-width one).
+    macro_rules! with_keys {
+        ($($k:ty),*) => {$(
+            with_types!(
+                ($k, &[u8]),
+                ($k, netabase::Fixed<4>),
+                ($k, netabase::Fixed<8>),
+                ($k, netabase::Fixed<12>),
+                ($k, netabase::Tail<4>),
+                ($k, netabase::Tail<8>),
+                ($k, netabase::Tail<12>)
+            );
+        )*};
+    }
+    with_keys!(
         &[u8],
         netabase::Fixed<1>,
         netabase::Fixed<2>,
         netabase::Fixed<4>,
         netabase::Fixed<8>,
+        netabase::Fixed<9>,
         netabase::Fixed<12>,
-        netabase::Fixed<16>
+        netabase::Fixed<16>,
+        netabase::Fixed<20>,
+        netabase::Fixed<24>
     );
     panic!("table {table} has a key type this helper does not know");
 }

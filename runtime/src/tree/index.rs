@@ -1,0 +1,411 @@
+//! Index tables, each with the key and value types the generated code chose for it
+//! ([`IndexLayout`]), seen by the runtime through two object-safe traits ([`IndexRead`],
+//! [`IndexWrite`]) so that trees hold their indexes in one `Vec` whatever their types.
+//!
+//! An entry's key is a [`StoredKey`]: [`Fixed<W>`](Fixed) when every entry key of the index
+//! encodes to `W` bytes (a fixed-width secondary key, and for a non-unique index a fixed-width
+//! primary key too), `&[u8]` otherwise. Its value is an [`EntryValue`]: the primary key it
+//! points to (`Fixed<N>` or `&[u8]`, as the record table's key), or nothing ([`Tail<N>`]) for a
+//! non-unique entry whose primary key has a fixed width `N`: that primary key is then the last
+//! `N` bytes of the entry's key.
+
+use super::{Fixed, StoredKey};
+use crate::error::{Error, Result};
+use redb::{ReadableTable, StorageError, TypeName, Value};
+use std::ops::Bound;
+
+/// The value type of an index table: see the [module](self) docs.
+pub trait EntryValue: for<'a> Value<SelfType<'a> = &'a [u8]> + Send + Sync + 'static {
+    /// `Some(N)`: the value is empty and the entry's primary key is the last `N` bytes of its
+    /// key.
+    const TAIL: Option<usize> = None;
+}
+
+impl EntryValue for &'static [u8] {}
+
+impl<const N: usize> EntryValue for Fixed<N> {}
+
+/// The value of a non-unique entry whose primary key is the last `N` bytes of its key: empty,
+/// declared to redb as zero bytes wide.
+#[derive(Debug)]
+pub enum Tail<const N: usize> {}
+
+impl<const N: usize> EntryValue for Tail<N> {
+    const TAIL: Option<usize> = Some(N);
+}
+
+impl<const N: usize> Value for Tail<N> {
+    type SelfType<'a> = &'a [u8];
+    type AsBytes<'a> = &'a [u8];
+
+    fn fixed_width() -> Option<usize> {
+        Some(0)
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+
+    fn type_name() -> TypeName {
+        TypeName::new(&format!("netabase::Tail<{N}>"))
+    }
+}
+
+/// How one index table is stored: its key and value types, chosen by the generated code
+/// ([`IndexLayout::new`]) and recorded in [`IndexDef`](crate::IndexDef).
+#[derive(Clone, Copy)]
+pub struct IndexLayout {
+    open_write: for<'a> fn(&'a redb::WriteTransaction, Opened) -> Result<Box<dyn IndexWrite + 'a>>,
+    open_read: fn(&redb::ReadTransaction, Opened) -> ReadOpened,
+    key_width: fn() -> Option<usize>,
+    value_width: fn() -> Option<usize>,
+    tail: Option<usize>,
+}
+
+impl IndexLayout {
+    /// The layout of an index keyed by `K` (`Fixed<W>` or `&'static [u8]`) with values `V`
+    /// (`Fixed<N>`, `&'static [u8]` or `Tail<N>`).
+    pub const fn new<K: StoredKey + Send + Sync, V: EntryValue>() -> Self {
+        Self {
+            open_write: open_write::<K, V>,
+            open_read: open_read::<K, V>,
+            key_width: K::fixed_width,
+            value_width: V::fixed_width,
+            tail: V::TAIL,
+        }
+    }
+
+    pub(crate) fn open_write<'a>(
+        &self,
+        txn: &'a redb::WriteTransaction,
+        table: &'static str,
+        unique: bool,
+    ) -> Result<Box<dyn IndexWrite + 'a>> {
+        (self.open_write)(txn, Opened { table, unique })
+    }
+
+    pub(crate) fn open_read(
+        &self,
+        txn: &redb::ReadTransaction,
+        table: &'static str,
+        unique: bool,
+    ) -> ReadOpened {
+        (self.open_read)(txn, Opened { table, unique })
+    }
+}
+
+impl std::fmt::Debug for IndexLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexLayout")
+            .field("key_width", &(self.key_width)())
+            .field("value_width", &(self.value_width)())
+            .field("tail", &self.tail)
+            .finish()
+    }
+}
+
+impl PartialEq for IndexLayout {
+    fn eq(&self, other: &Self) -> bool {
+        (self.key_width)() == (other.key_width)()
+            && (self.value_width)() == (other.value_width)()
+            && self.tail == other.tail
+    }
+}
+
+impl Eq for IndexLayout {}
+
+/// An index table opened for reading, or why it could not be.
+pub(crate) type ReadOpened =
+    std::result::Result<Box<dyn IndexRead + Send + Sync>, redb::TableError>;
+
+/// What an opened index table knows about itself.
+#[derive(Clone, Copy)]
+pub(crate) struct Opened {
+    table: &'static str,
+    unique: bool,
+}
+
+/// An entry split into its secondary key and the primary key it points to, or why it cannot be.
+pub(crate) type Split<'x> = std::result::Result<(&'x [u8], &'x [u8]), &'static str>;
+
+/// One step of an [`EntryRange`]: which end, and how many entries to skip first.
+#[derive(Clone, Copy)]
+pub(crate) enum Step {
+    Front(usize),
+    Back(usize),
+}
+
+/// An index table opened for reading, whatever its types.
+pub(crate) trait IndexRead {
+    /// Calls `found` with the value (the primary key) of unique entry `key`; `false` if there
+    /// is none.
+    fn get(
+        &self,
+        key: &[u8],
+        found: &mut dyn FnMut(&[u8]),
+    ) -> std::result::Result<bool, StorageError>;
+    /// The entries within `bounds`, in key order.
+    fn range<'a>(
+        &'a self,
+        bounds: (Bound<&[u8]>, Bound<&[u8]>),
+    ) -> std::result::Result<Box<dyn EntryRange + 'a>, StorageError>;
+}
+
+/// Entries of an index, front to back or back to front.
+pub(crate) trait EntryRange {
+    /// Skips as `step` says, then calls `entry` with the next entry's key and its split (see
+    /// [`Split`]); `None` at the end.
+    fn step(
+        &mut self,
+        step: Step,
+        entry: &mut dyn FnMut(&[u8], Split<'_>),
+    ) -> Option<std::result::Result<(), StorageError>>;
+    /// As [`step`](Self::step), but an entry that does not split is an
+    /// [`Error::Inconsistent`].
+    fn next_primary(
+        &mut self,
+        step: Step,
+        entry: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Option<Result<()>>;
+}
+
+/// What [`IndexWrite::claim`] found.
+pub(crate) enum Claim {
+    /// No entry: it was written.
+    New,
+    /// The entry already pointed at the record.
+    Ours,
+    /// The entry belonged to another record (now in `owner`).
+    Taken,
+}
+
+/// An index table opened for writing.
+pub(crate) trait IndexWrite: IndexRead {
+    /// Writes the entry `key` pointing at `primary` (a non-unique entry, or a unique entry put
+    /// back).
+    fn insert(&mut self, key: &[u8], primary: &[u8]) -> Result<()>;
+    /// Writes the unique entry `key` for `primary`. If it belonged to another record, copies
+    /// that record's key into `owner` (the entry now points at `primary`).
+    fn claim(&mut self, key: &[u8], primary: &[u8], owner: &mut Vec<u8>) -> Result<Claim>;
+    /// Removes the entry `key`.
+    fn remove(&mut self, key: &[u8]) -> Result<()>;
+    /// Removes every entry.
+    fn clear(&mut self) -> Result<()>;
+}
+
+struct Index<T, K, V> {
+    table: T,
+    opened: Opened,
+    _types: std::marker::PhantomData<fn() -> (K, V)>,
+}
+
+fn open_write<'a, K: StoredKey, V: EntryValue>(
+    txn: &'a redb::WriteTransaction,
+    opened: Opened,
+) -> Result<Box<dyn IndexWrite + 'a>> {
+    let table = txn.open_table(redb::TableDefinition::<K, V>::new(opened.table))?;
+    Ok(Box::new(Index::<_, K, V> {
+        table,
+        opened,
+        _types: std::marker::PhantomData,
+    }))
+}
+
+fn open_read<K: StoredKey + Send + Sync, V: EntryValue>(
+    txn: &redb::ReadTransaction,
+    opened: Opened,
+) -> ReadOpened {
+    let table = txn.open_table(redb::TableDefinition::<K, V>::new(opened.table))?;
+    Ok(Box::new(Index::<_, K, V> {
+        table,
+        opened,
+        _types: std::marker::PhantomData,
+    }))
+}
+
+/// Splits a stored entry (see [`Split`]).
+fn split<'x, V: EntryValue>(unique: bool, key: &'x [u8], value: &'x [u8]) -> Split<'x> {
+    if unique {
+        return Ok((key, value));
+    }
+    match V::TAIL {
+        Some(width) if key.len() > width => Ok(key.split_at(key.len() - width)),
+        Some(_) => Err("the key is not longer than a primary key"),
+        None if key.len() > value.len() && key.ends_with(value) => {
+            Ok((&key[..key.len() - value.len()], value))
+        }
+        None => Err("the key does not end with the primary key that is its value"),
+    }
+}
+
+impl<T, K, V> IndexRead for Index<T, K, V>
+where
+    T: ReadableTable<K, V>,
+    K: StoredKey,
+    V: EntryValue,
+{
+    fn get(
+        &self,
+        key: &[u8],
+        found: &mut dyn FnMut(&[u8]),
+    ) -> std::result::Result<bool, StorageError> {
+        match self.table.get(key)? {
+            Some(value) => {
+                found(value.value());
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn range<'a>(
+        &'a self,
+        bounds: (Bound<&[u8]>, Bound<&[u8]>),
+    ) -> std::result::Result<Box<dyn EntryRange + 'a>, StorageError> {
+        Ok(Box::new(Entries::<K, V> {
+            range: self.table.range::<&[u8]>(bounds)?,
+            opened: self.opened,
+        }))
+    }
+}
+
+struct Entries<'a, K: StoredKey, V: EntryValue> {
+    range: redb::Range<'a, K, V>,
+    opened: Opened,
+}
+
+impl<K: StoredKey, V: EntryValue> EntryRange for Entries<'_, K, V> {
+    fn step(
+        &mut self,
+        step: Step,
+        entry: &mut dyn FnMut(&[u8], Split<'_>),
+    ) -> Option<std::result::Result<(), StorageError>> {
+        let item = match step {
+            Step::Front(0) => self.range.next(),
+            Step::Front(n) => self.range.nth(n),
+            Step::Back(0) => self.range.next_back(),
+            Step::Back(n) => self.range.nth_back(n),
+        }?;
+        Some(item.map(|(key, value)| {
+            let key = key.value();
+            entry(key, split::<V>(self.opened.unique, key, value.value()));
+        }))
+    }
+
+    fn next_primary(
+        &mut self,
+        step: Step,
+        entry: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Option<Result<()>> {
+        let mut malformed = None;
+        let stepped = self.step(step, &mut |key, split| match split {
+            Ok((_, primary)) => entry(key, primary),
+            Err(why) => malformed = Some(format!("entry {key:?}: {why}")),
+        })?;
+        Some(match (stepped, malformed) {
+            (Err(error), _) => Err(error.into()),
+            (Ok(()), Some(detail)) => Err(Error::Inconsistent {
+                table: self.opened.table,
+                detail,
+            }),
+            (Ok(()), None) => Ok(()),
+        })
+    }
+}
+
+impl<K: StoredKey, V: EntryValue> Index<redb::Table<'_, K, V>, K, V> {
+    /// Refuses a key or value of the wrong width before it reaches redb's fixed-width pages
+    /// (generated code never makes one).
+    fn check_widths(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        let wrong = |what: &str, len: usize, width: usize| Error::Inconsistent {
+            table: self.opened.table,
+            detail: format!("an entry {what} of {len} bytes for a table of {width}-byte {what}s"),
+        };
+        if let Some(width) = K::fixed_width()
+            && key.len() != width
+        {
+            return Err(wrong("key", key.len(), width));
+        }
+        if let Some(width) = V::fixed_width()
+            && value.len() != width
+        {
+            return Err(wrong("value", value.len(), width));
+        }
+        Ok(())
+    }
+
+    fn value(primary: &[u8]) -> &[u8] {
+        if V::TAIL.is_some() { &[] } else { primary }
+    }
+}
+
+impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K, V> {
+    fn insert(&mut self, key: &[u8], primary: &[u8]) -> Result<()> {
+        let value = Self::value(primary);
+        self.check_widths(key, value)?;
+        self.table.insert(key, value)?;
+        Ok(())
+    }
+
+    fn claim(&mut self, key: &[u8], primary: &[u8], owner: &mut Vec<u8>) -> Result<Claim> {
+        self.check_widths(key, primary)?;
+        Ok(match self.table.insert(key, primary)? {
+            None => Claim::New,
+            Some(previous) if previous.value() == primary => Claim::Ours,
+            Some(previous) => {
+                owner.clear();
+                owner.extend_from_slice(previous.value());
+                Claim::Taken
+            }
+        })
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Result<()> {
+        self.table.remove(key)?;
+        Ok(())
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        self.table.retain(|_, _| false)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_split_or_say_why() {
+        let entry = [1, 2, 3, 9, 9, 9, 9, 9, 9, 9, 9];
+        // Unique: the key is the secondary key, the value the primary key.
+        assert_eq!(
+            split::<&[u8]>(true, b"ab", b"pk"),
+            Ok((&b"ab"[..], &b"pk"[..]))
+        );
+        // A primary key in the key's tail.
+        assert_eq!(
+            split::<Tail<8>>(false, &entry, &[]),
+            Ok((&entry[..3], &entry[3..]))
+        );
+        assert!(split::<Tail<8>>(false, &entry[..8], &[]).is_err());
+        assert!(split::<Tail<8>>(false, &[], &[]).is_err());
+        // A primary key as the value, which the key ends with.
+        assert_eq!(
+            split::<&[u8]>(false, b"abpk", b"pk"),
+            Ok((&b"ab"[..], &b"pk"[..]))
+        );
+        assert!(split::<&[u8]>(false, b"abpk", b"xx").is_err());
+        assert!(split::<&[u8]>(false, b"pk", b"pk").is_err());
+    }
+}
