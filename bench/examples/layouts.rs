@@ -9,8 +9,9 @@
 //! 2. 1000 user inserts, then 1000 updates of the non-unique key, with three indexes' layouts:
 //!    R's typed tables; netabase's (all `&[u8]`, the non-unique entry `age ++ id -> id`, and the
 //!    existence and unique-key lookups made before writing); the same with those lookups folded
-//!    into `insert`'s return value; and that plus fixed-width keys (`Fixed<8>` records, the
-//!    non-unique entry `Fixed<12> -> ()`).
+//!    into `insert`'s return value; that with `Fixed<8>` records and the entry `&[u8] -> ()`
+//!    (an empty value but a variable-width key); and with fixed-width keys (`Fixed<8>` records,
+//!    the non-unique entry `Fixed<12> -> ()`: what netabase stores now).
 
 use redb::backends::InMemoryBackend;
 use redb::{Database, Key, ReadableDatabase, ReadableTable, TableDefinition, TypeName, Value};
@@ -73,6 +74,7 @@ const B_EMAIL: TableDefinition<Bytes, Bytes> = TableDefinition::new("b/email");
 const B_AGE: TableDefinition<Bytes, Bytes> = TableDefinition::new("b/age");
 const F_USERS: TableDefinition<Fixed<8>, Bytes> = TableDefinition::new("f/users");
 const F_AGE: TableDefinition<Fixed<12>, ()> = TableDefinition::new("f/age");
+const U_AGE: TableDefinition<Bytes, ()> = TableDefinition::new("u/age");
 
 fn db() -> Database {
     Database::builder()
@@ -171,6 +173,7 @@ fn write(db: &Database, layout: u8, update: bool) {
         let mut b_age = txn.open_table(B_AGE).expect("open");
         let mut f_users = txn.open_table(F_USERS).expect("open");
         let mut f_age = txn.open_table(F_AGE).expect("open");
+        let mut u_age = txn.open_table(U_AGE).expect("open");
         for id in 0..1000u64 {
             let old_age = (id % 62) as u32;
             let age = if update { (old_age + 1) % 62 } else { old_age };
@@ -215,6 +218,26 @@ fn write(db: &Database, layout: u8, update: bool) {
                         .insert(age_entry(age, id).as_slice(), pk.as_slice())
                         .expect("insert");
                 }
+                3 => {
+                    // Fixed records, but the entry keeps a variable-width key: `&[u8] -> ()`.
+                    let email = string_key(&email);
+                    let existed = f_users
+                        .insert(pk, value.as_slice())
+                        .expect("insert")
+                        .is_some();
+                    if existed {
+                        u_age
+                            .remove(age_entry(old_age, id).as_slice())
+                            .expect("remove");
+                    } else {
+                        b_email
+                            .insert(email.as_slice(), pk.as_slice())
+                            .expect("insert");
+                    }
+                    u_age
+                        .insert(age_entry(age, id).as_slice(), ())
+                        .expect("insert");
+                }
                 _ => {
                     let email = string_key(&email);
                     let existed = f_users
@@ -241,6 +264,7 @@ fn writes() {
         "R's typed layout",
         "netabase's layout and pre-write lookups",
         "netabase's layout, lookups folded",
+        "folded, Fixed records, entry &[u8] -> ()",
         "netabase, lookups folded, Fixed keys",
     ];
     for (layout, name) in names.iter().enumerate() {
