@@ -363,18 +363,12 @@ impl Model {
     }
 
     /// The width of every entry key of `key`'s index, when it is fixed: the key's parts (an
-    /// `Option` or `Vec` part by its element) all have a fixed [`Type::key_width`], and for a
+    /// `Option` or `Vec` part by its element, a link by its target's key) all have a fixed
+    /// [`Type::key_width`], and for a
     /// non-unique index the primary key too (its entries are secondary ++ primary key). The
     /// index table is then keyed by `netabase::Fixed<W>`.
     pub fn index_key_width(&self, key: &SecondaryKey) -> Option<usize> {
-        let secondary: Option<usize> = self
-            .key_fields(key)
-            .iter()
-            .map(|f| match &f.ty {
-                Type::Option(t) | Type::Vec(t) => t.key_width(),
-                ty => ty.key_width(),
-            })
-            .sum();
+        let secondary: Option<usize> = self.key_fields(key).iter().map(|f| part_width(&f.ty)).sum();
         if key.unique {
             secondary
         } else {
@@ -385,6 +379,17 @@ impl Model {
     /// The fields of a secondary key, in key order.
     pub fn key_fields<'a>(&'a self, key: &'a SecondaryKey) -> Vec<&'a Field> {
         key.fields.iter().map(|&i| &self.fields[i]).collect()
+    }
+}
+
+/// The encoded width of one part of a secondary key, when fixed: an `Option` or `Vec` part is
+/// encoded as its element, a link as the target's key (a tuple: its parts in order).
+fn part_width(ty: &Type) -> Option<usize> {
+    match ty {
+        Type::Option(t) | Type::Vec(t) => part_width(t),
+        Type::Link(link) => part_width(&link.key),
+        Type::Tuple(parts) => parts.iter().map(part_width).sum(),
+        ty => ty.key_width(),
     }
 }
 
