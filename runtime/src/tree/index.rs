@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 use redb::{ReadableTable, StorageError, TypeName, Value};
 use std::ops::Bound;
 
-/// The value type of an index table: see the [module](self) docs.
+/// The value type of an index table: the primary key an entry points to (`Fixed<N>` or
+/// `&[u8]`, as the record table's key), or nothing ([`Tail<N>`]) for a non-unique entry whose
+/// primary key is the last `N` bytes of its key.
 pub trait EntryValue: for<'a> Value<SelfType<'a> = &'a [u8]> + Send + Sync + 'static {
     /// `Some(N)`: the value is empty and the entry's primary key is the last `N` bytes of its
     /// key.
