@@ -567,3 +567,77 @@ fn links_to_a_composite_key_store_a_tuple() -> Result {
     assert_eq!(broken_link(&error).2, "CopyPrimaryKey(11)");
     Ok(())
 }
+
+/// Checked links whose index entries have fixed-width keys (a `u64` target in a model with a
+/// `u64` primary key): the commit-time checks read those layouts too, for a non-unique link
+/// (the primary key is the entry key's tail) and a unique one (key -> primary key).
+#[test]
+fn checked_links_with_fixed_width_index_entries() -> Result {
+    let store = seeded()?;
+    let award = |id: u64, winner: u64, runner_up: Option<u64>| Award {
+        id,
+        winner,
+        runner_up,
+    };
+    // Writers 8 and 9 are linked to by awards only.
+    store.put_many([writer(8, "Tove", None), writer(9, "Ada", None)])?;
+    store.put_many([award(1, 8, Some(9)), award(2, 8, None)])?;
+    {
+        let txn = store.begin_read()?;
+        let (writers, awards) = (txn.writers()?, txn.awards()?);
+        let tove = writers.get(8)?.expect("writer 8");
+        let won: Vec<u64> = collect(tove.awards_by_winner(&awards)?)
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(won, [1, 2]);
+        let ada = writers.get(9)?.expect("writer 9");
+        assert_eq!(ada.awards_by_runner_up(&awards)?.map(|a| a.id), Some(1));
+        assert_eq!(
+            awards.get(1)?.expect("award").runner_up_in(&writers)?,
+            Some(ada)
+        );
+    }
+    for (bad, field) in [
+        (award(3, 77, None), "winner"),
+        (award(3, 8, Some(78)), "runner_up"),
+    ] {
+        let error = store.put(&bad).unwrap_err();
+        assert_eq!(broken_link(&error).1, field);
+    }
+    // Writer 9 is only the runner-up of award 1 (a unique link), writer 8 the winner of both.
+    let txn = store.begin_write()?;
+    txn.writers()?.remove(9)?;
+    let error = txn.commit().unwrap_err();
+    assert_eq!(
+        broken_link(&error),
+        (
+            "Award",
+            "runner_up",
+            "AwardPrimaryKey(1)",
+            "Writer",
+            "WriterPrimaryKey(9)"
+        )
+    );
+    let txn = store.begin_write()?;
+    txn.awards()?.put(&award(1, 9, None))?;
+    txn.writers()?.remove(8)?;
+    let error = txn.commit().unwrap_err();
+    assert_eq!(
+        broken_link(&error),
+        (
+            "Award",
+            "winner",
+            "AwardPrimaryKey(2)",
+            "Writer",
+            "WriterPrimaryKey(8)"
+        )
+    );
+    // With its last award moved away, writer 8 can go.
+    let txn = store.begin_write()?;
+    txn.awards()?
+        .put_many([award(1, 9, None), award(2, 9, None)])?;
+    txn.writers()?.remove(8)?;
+    txn.commit()?;
+    Ok(())
+}
