@@ -189,7 +189,7 @@ impl Subject for Generated {
         {
             let mut tree = txn.users().expect("tree");
             for user in &users {
-                tree.remove(user.id).expect("remove").expect("present");
+                assert!(tree.delete(user.id).expect("delete"), "present");
             }
         }
         txn.commit().expect("commit");

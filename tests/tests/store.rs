@@ -797,3 +797,26 @@ fn a_multi_valued_key_indexes_each_element_once_and_moves_only_what_changed() ->
     assert!(report.is_clean(), "{report}");
     Ok(())
 }
+
+#[test]
+fn delete_removes_the_record_and_its_entries_without_returning_it() -> Result {
+    let store = seeded()?;
+    let txn = store.begin_write()?;
+    {
+        let mut authors = txn.authors()?;
+        assert!(authors.delete(2)?);
+        assert!(!authors.delete(2)?, "already gone");
+        assert!(!authors.delete(99)?, "never there");
+        assert_eq!(authors.get(2)?, None);
+        assert_eq!(authors.get_by_name("Haruki")?, None);
+        assert_eq!(ids(collect(authors.by_country("JP")?)), [3]);
+        // The freed unique name can be taken again.
+        authors.put(&author(7, "Haruki", None))?;
+    }
+    txn.commit()?;
+    let mut store = store;
+    let report = store.check_integrity()?;
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(store.len::<Author>()?, 4);
+    Ok(())
+}

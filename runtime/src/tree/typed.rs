@@ -152,6 +152,13 @@ impl<M: Model> Tree<M, WriteTree<'_, M>> {
         self.inner.remove(&key)
     }
 
+    /// Removes the record with primary key `key` and its index entries; returns whether it
+    /// existed. Cheaper than [`remove`](Self::remove) when the record is not needed: it is not
+    /// decoded into an owned model.
+    pub fn delete(&mut self, key: M::KeyArg<'_>) -> Result<bool> {
+        self.inner.delete(&key)
+    }
+
     /// Removes the records with these primary keys (missing ones are skipped); all or
     /// nothing. Returns how many were removed.
     pub fn remove_many<'k>(

@@ -150,6 +150,18 @@ impl<'t, M: Model> WriteTree<'t, M> {
         Ok(removed)
     }
 
+    /// Removes the record with primary key `key` and its index entries, and says whether it
+    /// existed. Unlike [`remove`](Self::remove) it does not decode the record into an owned
+    /// model: its index keys are read from a zero-copy view, so nothing is allocated.
+    pub fn delete<K: KeyPart + ?Sized>(&mut self, key: &K) -> Result<bool> {
+        let mut encoded = std::mem::take(&mut self.scratch.key);
+        encoded.clear();
+        key.encode_key(&mut encoded);
+        let deleted = self.remove_view(&encoded, None);
+        self.scratch.key = encoded;
+        deleted
+    }
+
     /// Removes the records with these primary keys (missing ones are skipped) and returns how
     /// many were removed. All or nothing: on an error, the removals of this call are undone.
     pub fn remove_many<K: KeyPart>(&mut self, keys: impl IntoIterator<Item = K>) -> Result<u64> {
