@@ -228,37 +228,64 @@ impl Methods<'_, '_> {
             );
             return;
         }
-        for len in 1..pk.fields.len() {
-            let leading = &pk.fields[..len];
-            let name = format!(
-                "prefix_{}",
+        self.leading_prefixes(
+            pk,
+            "prefix",
+            |parts| {
+                format!("The records whose primary key starts with these values of {parts}, in key order.")
+            },
+            &iter,
+            |c, bounds| {
+                c.call(
+                    2,
+                    "::netabase::TreeRead::scan",
+                    &["self.inner.raw()", bounds],
+                    "",
+                );
+            },
+        );
+    }
+
+    /// One method per proper leading part of a composite key (`{name}_country`,
+    /// `{name}_country_year`), taking those parts, encoding them into a prefix and handing
+    /// `finish` the bounds of every entry that starts with it.
+    fn leading_prefixes(
+        &mut self,
+        key: &KeyArgs<'_>,
+        name: &str,
+        doc: impl Fn(&str) -> String,
+        ret: &str,
+        finish: impl Fn(&mut Code, &str),
+    ) {
+        for len in 1..key.fields.len() {
+            let leading = &key.fields[..len];
+            let method = format!(
+                "{name}_{}",
                 leading
                     .iter()
                     .map(|f| bare(&f.name.rust))
                     .collect::<Vec<_>>()
                     .join("_")
             );
-            let doc = format!(
-                "The records whose primary key starts with these values of {}, in key order.",
-                described(leading)
+            self.method(
+                &doc(&described(leading)),
+                &method,
+                "",
+                &key.args[..len],
+                ret,
+                |c| {
+                    c.line(2, "let mut prefix = ::std::vec::Vec::new();");
+                    for n in &key.names[..len] {
+                        c.call(
+                            2,
+                            "::netabase::codec::KeyPart::encode_key",
+                            &[&format!("&{n}"), "&mut prefix"],
+                            ";",
+                        );
+                    }
+                    finish(c, "&::netabase::KeyBounds::prefix(prefix)");
+                },
             );
-            self.method(&doc, &name, "", &pk.args[..len], &iter, |c| {
-                c.line(2, "let mut prefix = ::std::vec::Vec::new();");
-                for n in &pk.names[..len] {
-                    c.call(
-                        2,
-                        "::netabase::codec::KeyPart::encode_key",
-                        &[&format!("&{n}"), "&mut prefix"],
-                        ";",
-                    );
-                }
-                c.call(
-                    2,
-                    "::netabase::TreeRead::scan",
-                    &["self.inner.raw()", "&::netabase::KeyBounds::prefix(prefix)"],
-                    "",
-                );
-            });
         }
     }
 
@@ -411,32 +438,14 @@ impl Methods<'_, '_> {
             }
             return;
         }
-        for len in 1..fields.len() {
-            let leading = &fields[..len];
-            let name = format!(
-                "prefix_by_{base}_{}",
-                leading
-                    .iter()
-                    .map(|f| bare(&f.name.rust))
-                    .collect::<Vec<_>>()
-                    .join("_")
-            );
-            let doc = format!(
-                "The records whose key `{schema}` starts with these values of {}, in (key, primary key) order: `.rev()` gives the largest rest-of-key first.{none}",
-                described(leading)
-            );
-            self.method(&doc, &name, "", &parts.args[..len], &iter, |c| {
-                c.line(2, "let mut prefix = ::std::vec::Vec::new();");
-                for n in &parts.names[..len] {
-                    c.call(
-                        2,
-                        "::netabase::codec::KeyPart::encode_key",
-                        &[&format!("&{n}"), "&mut prefix"],
-                        ";",
-                    );
-                }
-                scan(c, "&::netabase::KeyBounds::prefix(prefix)");
-            });
-        }
+        self.leading_prefixes(
+            &parts,
+            &format!("prefix_by_{base}"),
+            |leading| format!(
+                "The records whose key `{schema}` starts with these values of {leading}, in (key, primary key) order: `.rev()` gives the largest rest-of-key first.{none}"
+            ),
+            &iter,
+            scan,
+        );
     }
 }
