@@ -302,6 +302,18 @@ fn flipped_bytes_in_values_and_keys_are_errors_not_panics() -> Result {
 
 const FLIPS_PER_TEST: usize = 300;
 
+/// Flip number `i` of a run that damages bytes anywhere: in turn within a page of a live record
+/// (`live` holds their offsets), in the header and first pages where redb keeps its roots, and
+/// anywhere in a file of `len` bytes. Returns the offset and a non-zero XOR mask.
+fn flip_anywhere(rng: &mut fastrand::Rng, i: usize, live: &[usize], len: usize) -> (usize, u8) {
+    let offset = match i % 3 {
+        0 => (live[rng.usize(..live.len())] + rng.usize(..4096)).saturating_sub(2048),
+        1 => rng.usize(..8192),
+        _ => rng.usize(..len),
+    };
+    (offset.min(len - 1), rng.u8(1..))
+}
+
 /// Flips anywhere in the file, near live records, in the header, at random, with
 /// [`verify_on_open`](netabase::StoreBuilder::verify_on_open): a damaged file is refused,
 /// rolled back to a commit that verifies, or the flip did not touch anything in use. Nothing
@@ -314,14 +326,7 @@ fn flipped_bytes_anywhere_are_refused_when_verified_on_open() -> Result {
     let mut rng = fastrand::Rng::with_seed(6);
     let mut outcomes = Outcomes::default();
     for i in 0..FLIPS_PER_TEST {
-        let offset = match i % 3 {
-            // Within a page of a live record.
-            0 => (live[rng.usize(..live.len())] + rng.usize(..4096)).saturating_sub(2048),
-            // The header and the first pages, where redb keeps its roots.
-            1 => rng.usize(..8192),
-            _ => rng.usize(..original.len()),
-        };
-        let flip = (offset.min(original.len() - 1), rng.u8(1..));
+        let flip = flip_anywhere(&mut rng, i, &live, original.len());
         try_flip(&original, flip, true, &path, &mut outcomes);
     }
     println!(
@@ -347,12 +352,7 @@ fn measure_unverified_opens_of_damaged_files() -> Result {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     for i in 0..FLIPS_PER_TEST {
-        let offset = match i % 3 {
-            0 => (live[rng.usize(..live.len())] + rng.usize(..4096)).saturating_sub(2048),
-            1 => rng.usize(..8192),
-            _ => rng.usize(..original.len()),
-        };
-        let flip = (offset.min(original.len() - 1), rng.u8(1..));
+        let flip = flip_anywhere(&mut rng, i, &live, original.len());
         try_flip(&original, flip, false, &path, &mut outcomes);
     }
     std::panic::set_hook(hook);
