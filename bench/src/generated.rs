@@ -4,7 +4,7 @@
 use crate::atlas::{Atlas, City};
 use crate::users::{Bench, User};
 use crate::{MixPlan, Subject, user_email, user_name};
-use netabase::Store;
+use netabase_runtime::Store;
 use std::sync::Arc;
 
 /// The stores of one subject: users, and cities for the imports.

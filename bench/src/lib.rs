@@ -19,13 +19,13 @@ pub mod schema100;
 /// The netabase code generated from `bench/schemas/users.toml` (definition `Bench`, model `User`).
 #[allow(missing_docs)]
 pub mod users {
-    netabase::include_schema!("users");
+    netabase_runtime::include_schema!("users");
 }
 
 /// The netabase code generated from `schemas/atlas.toml` (model `City` for the imports).
 #[allow(missing_docs)]
 pub mod atlas {
-    netabase::include_schema!("atlas");
+    netabase_runtime::include_schema!("atlas");
 }
 
 /// Users in the small workloads (inserts, gets, updates, removes, scan length).
@@ -287,7 +287,7 @@ mod tests {
     #[test]
     fn raw_and_native_cities_mirror_the_schema_indexes() {
         // R and N build these same indexes by hand: update them if `schemas/atlas.toml` changes.
-        let fields: Vec<&str> = <atlas::City as netabase::Model>::INDEXES
+        let fields: Vec<&str> = <atlas::City as netabase_runtime::Model>::INDEXES
             .iter()
             .map(|index| index.field)
             .collect();

@@ -44,7 +44,7 @@ mod tests {
         let code = netabase_build::generate(&source, &netabase_build::Options::default())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
-            code.matches("impl ::netabase::Model for").count(),
+            code.matches("impl ::netabase_runtime::Model for").count(),
             super::MODELS
         );
     }

@@ -9,7 +9,7 @@
 //! }
 //! ```
 //!
-//! and in the crate, `netabase::include_schema!("atlas");`.
+//! and in the crate, `netabase_runtime::include_schema!("atlas");`.
 //!
 //! The compiler runs in stages, one module each: [`parse`] (TOML -> a spanned raw tree),
 //! [`validate`] (raw tree -> [`ir`], every error collected), [`emit`] (IR -> tokens, a module per
@@ -36,7 +36,7 @@ pub use builder::{Builder, Error, compile};
 pub use diagnostics::{Diagnostic, Diagnostics};
 
 /// The runtime contract the generated code is written for; it must equal
-/// `netabase::CODEGEN_VERSION`, which the generated code checks at compile time.
+/// `netabase_runtime::CODEGEN_VERSION`, which the generated code checks at compile time.
 pub const CODEGEN_VERSION: u32 = 5;
 
 /// Options of [`generate`].

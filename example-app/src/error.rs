@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub enum AppError {
     /// The store failed (including a database written by another schema).
-    Store(netabase::Error),
+    Store(netabase_runtime::Error),
     /// An embedded data file did not load.
     Data { file: String, source: DataError },
     /// Writing the output failed.
@@ -61,8 +61,8 @@ impl std::error::Error for AppError {
     }
 }
 
-impl From<netabase::Error> for AppError {
-    fn from(error: netabase::Error) -> Self {
+impl From<netabase_runtime::Error> for AppError {
+    fn from(error: netabase_runtime::Error) -> Self {
         AppError::Store(error)
     }
 }

@@ -5,7 +5,7 @@ use crate::atlas::{Atlas, City};
 use crate::data::{self, DataError};
 use crate::error::AppError;
 use indicatif::{ProgressBar, ProgressStyle};
-use netabase::Store;
+use netabase_runtime::Store;
 use std::time::{Duration, Instant};
 
 /// Cities are parsed and written in batches of this many records.
@@ -145,7 +145,7 @@ mod tests {
         let springfields = cities
             .by_name("Springfield")
             .expect("by_name")
-            .collect::<netabase::Result<Vec<_>>>()
+            .collect::<netabase_runtime::Result<Vec<_>>>()
             .expect("springfields");
         assert_eq!(springfields.len(), 8);
         assert!(springfields.iter().all(|city| city.country_code == "US"));

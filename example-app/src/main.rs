@@ -13,14 +13,14 @@ mod tour;
 /// method of the schema; this app does not call them all, and needs no `allow(dead_code)` for
 /// that: generated items allow it themselves.
 mod atlas {
-    netabase::include_schema!("atlas");
+    netabase_runtime::include_schema!("atlas");
 }
 
 use atlas::Atlas;
 use clap::{Parser, Subcommand};
 use error::AppError;
 use import::{CitySet, Imported};
-use netabase::Store;
+use netabase_runtime::Store;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -21,9 +21,9 @@ fn by_population(a: &City, b: &City) -> Ordering {
 /// Counts the cities of `cities` and keeps the `k` most populous, most populous first, without
 /// holding them all in memory.
 pub fn count_and_top(
-    cities: impl Iterator<Item = netabase::Result<City>>,
+    cities: impl Iterator<Item = netabase_runtime::Result<City>>,
     k: usize,
-) -> netabase::Result<(u64, Vec<City>)> {
+) -> netabase_runtime::Result<(u64, Vec<City>)> {
     let mut total = 0;
     let mut top: Vec<City> = Vec::with_capacity(k + 1);
     for city in cities {
@@ -111,7 +111,7 @@ pub fn city(txn: &Txn<'_>, name: &str, out: &mut dyn Write) -> Result<(), AppErr
     let mut cities = txn
         .cities()?
         .by_name(name)?
-        .collect::<netabase::Result<Vec<_>>>()?;
+        .collect::<netabase_runtime::Result<Vec<_>>>()?;
     if cities.is_empty() {
         writeln!(
             out,
@@ -250,7 +250,7 @@ pub fn country(txn: &Txn<'_>, code: &str, out: &mut dyn Write) -> Result<(), App
         .prefix_by_country_population_country_code(&country.iso)?
         .rev()
         .take(10)
-        .collect::<netabase::Result<Vec<_>>>()?;
+        .collect::<netabase_runtime::Result<Vec<_>>>()?;
     if total == 0 {
         writeln!(out, "  no cities in the database")?;
     } else {
@@ -301,7 +301,7 @@ pub fn timezone_page(
         None => cities.by_timezone(tz)?,
     }
     .take(size)
-    .collect::<netabase::Result<Vec<_>>>()?;
+    .collect::<netabase_runtime::Result<Vec<_>>>()?;
     let start = match after {
         Some(id) => format!("after id {id}"),
         None => "from the start".to_owned(),
@@ -418,7 +418,7 @@ mod tests {
     use super::*;
     use crate::atlas::Atlas;
     use crate::import::{CitySet, import};
-    use netabase::Store;
+    use netabase_runtime::Store;
     use std::sync::OnceLock;
 
     fn sample(geonameid: u64, population: u64) -> City {

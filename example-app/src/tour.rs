@@ -5,7 +5,7 @@ use crate::atlas::Atlas;
 use crate::error::AppError;
 use crate::import::{CitySet, progress_bar};
 use crate::queries;
-use netabase::Store;
+use netabase_runtime::Store;
 use std::io::Write;
 use std::path::Path;
 

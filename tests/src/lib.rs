@@ -5,30 +5,30 @@
 
 /// `fixtures/library.toml`: authors and books.
 pub mod library {
-    netabase::include_schema!("library");
+    netabase_runtime::include_schema!("library");
 }
 
 /// `fixtures/links.toml`: writers, volumes and shelves linked to each other.
 pub mod links {
-    netabase::include_schema!("links");
+    netabase_runtime::include_schema!("links");
 }
 
 /// `fixtures/scalars.toml`: every scalar type, signed and composite keys.
 pub mod scalars {
-    netabase::include_schema!("scalars");
+    netabase_runtime::include_schema!("scalars");
 }
 
 /// `schemas/atlas.toml`: countries and cities.
 pub mod atlas {
-    netabase::include_schema!("atlas");
+    netabase_runtime::include_schema!("atlas");
 }
 
 /// `fixtures/keys.toml`: a model per primary key type and one with every secondary key type.
 pub mod keys {
-    netabase::include_schema!("keys");
+    netabase_runtime::include_schema!("keys");
 }
 
 /// `fixtures/types.toml`: every type of the schema language.
 pub mod types {
-    netabase::include_schema!("types");
+    netabase_runtime::include_schema!("types");
 }

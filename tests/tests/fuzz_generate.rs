@@ -982,7 +982,7 @@ fn random_schemas_never_panic_and_accepted_ones_parse() {
         let result = check_generate(&render(&schema));
         // Links generate methods on both models: count the valid schemas that have one.
         if let Ok((_, Some(code))) = &result
-            && code.contains("::netabase::LinkDef {")
+            && code.contains("::netabase_runtime::LinkDef {")
         {
             linked.set(linked.get() + 1);
         }

@@ -2,7 +2,7 @@
 //! verified at commit (written in any order, broken by a write or by a removal, never by a
 //! rolled-back batch), unchecked links allowed to dangle.
 
-use netabase::{Error, Store};
+use netabase_runtime::{Error, Store};
 use netabase_tests::links::*;
 
 type Result<T = ()> = std::result::Result<T, Error>;
@@ -374,9 +374,9 @@ fn links_persist_and_check_integrity_is_clean() -> Result {
         let db = redb::Database::open(&path).expect("raw open");
         let txn = db.begin_write().expect("raw write");
         // `Writer`'s primary key is a `u64`: its records are keyed by `Fixed<8>`.
-        txn.open_table(redb::TableDefinition::<netabase::Fixed<8>, &[u8]>::new(
-            "Links/Writer",
-        ))
+        txn.open_table(
+            redb::TableDefinition::<netabase_runtime::Fixed<8>, &[u8]>::new("Links/Writer"),
+        )
         .expect("table")
         .remove(1u64.to_be_bytes().as_slice())
         .expect("remove")
@@ -389,7 +389,7 @@ fn links_persist_and_check_integrity_is_clean() -> Result {
         .problems()
         .iter()
         .map(|p| match &p.kind {
-            netabase::ProblemKind::BrokenLink { field, target, key } => (
+            netabase_runtime::ProblemKind::BrokenLink { field, target, key } => (
                 p.record.clone().unwrap_or_default(),
                 format!("{field} -> {target} {key}"),
             ),

@@ -4,7 +4,7 @@
 //! (negatives, zero, extremes, empty and multi-byte strings, embedded NULs) so that collisions,
 //! unique conflicts and ordering corners happen often.
 
-use netabase::{Error, Store};
+use netabase_runtime::{Error, Store};
 use netabase_tests::keys::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -55,8 +55,8 @@ fn pair(b: &Bound<(String, i32)>) -> Bound<(&str, i32)> {
     b.as_ref().map(|(c, y)| (c.as_str(), *y))
 }
 
-fn collect<T>(iter: impl Iterator<Item = netabase::Result<T>>) -> Vec<T> {
-    iter.collect::<netabase::Result<Vec<T>>>()
+fn collect<T>(iter: impl Iterator<Item = netabase_runtime::Result<T>>) -> Vec<T> {
+    iter.collect::<netabase_runtime::Result<Vec<T>>>()
         .expect("iteration")
 }
 
@@ -311,7 +311,7 @@ fn check_wide(
 
 /// Composite secondary keys: exact values, leading-component prefixes (both directions),
 /// tuple ranges, a unique composite key, and a key with an `Option` part.
-fn check_composite_keys<T: netabase::TreeRead<Wide>>(
+fn check_composite_keys<T: netabase_runtime::TreeRead<Wide>>(
     tree: &WideTree<T>,
     oracle: &BTreeMap<i64, Wide>,
     q: &WideQueries,
@@ -409,7 +409,7 @@ fn elements<F: Ord + Clone>(
 
 /// Multi-valued keys over `Vec` fields: each distinct element is one index entry, so lookups,
 /// ranges and counts see a record once per element; a unique one finds the single owner.
-fn check_multi_valued_keys<T: netabase::TreeRead<Wide>>(
+fn check_multi_valued_keys<T: netabase_runtime::TreeRead<Wide>>(
     tree: &WideTree<T>,
     oracle: &BTreeMap<i64, Wide>,
     q: &WideQueries,

@@ -4,8 +4,8 @@
 
 mod raw;
 
-use netabase::codec::{Value, Writer};
-use netabase::{Error, Store};
+use netabase_runtime::codec::{Value, Writer};
+use netabase_runtime::{Error, Store};
 use netabase_tests::library::{Author, Library};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -59,14 +59,15 @@ fn lying_book(isbn: &str, tags: u64, cover: Option<u64>) -> Vec<u8> {
     out
 }
 
-fn key<K: netabase::codec::KeyPart + ?Sized>(key: &K) -> Vec<u8> {
+fn key<K: netabase_runtime::codec::KeyPart + ?Sized>(key: &K) -> Vec<u8> {
     let mut out = Vec::new();
     key.encode_key(&mut out);
     out
 }
 
 #[test]
-fn length_prefixes_claiming_gigabytes_allocate_nothing_of_the_kind() -> netabase::Result<()> {
+fn length_prefixes_claiming_gigabytes_allocate_nothing_of_the_kind() -> netabase_runtime::Result<()>
+{
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("lying.redb");
     {
@@ -109,7 +110,7 @@ fn length_prefixes_claiming_gigabytes_allocate_nothing_of_the_kind() -> netabase
     let mut count = Vec::new();
     Writer::new(&mut count).write(&(1u64 << 40));
     TRACKING.store(true, Ordering::Relaxed);
-    let error = <Vec<String> as Value>::read(&mut netabase::codec::Reader::new(&count));
+    let error = <Vec<String> as Value>::read(&mut netabase_runtime::codec::Reader::new(&count));
     TRACKING.store(false, Ordering::Relaxed);
     assert!(error.is_err_and(|e| e.to_string().contains("exceeds")));
 
@@ -121,7 +122,7 @@ fn length_prefixes_claiming_gigabytes_allocate_nothing_of_the_kind() -> netabase
         let txn = store.begin_read()?;
         let authors = txn.authors()?;
         let books = txn.books()?;
-        let mut check = |result: netabase::Result<()>| {
+        let mut check = |result: netabase_runtime::Result<()>| {
             let error = result.expect_err("a lying value must not decode");
             assert!(is_decode(&error), "{error:?}");
             assert!(error.to_string().contains("exceeds"), "{error}");

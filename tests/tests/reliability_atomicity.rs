@@ -5,7 +5,7 @@
 
 mod raw;
 
-use netabase::{Error, Store};
+use netabase_runtime::{Error, Store};
 use netabase_tests::library::{Author, Book, Library, LibraryWriteTransaction};
 
 type Result<T = ()> = std::result::Result<T, Error>;
@@ -48,10 +48,10 @@ struct Dump {
 fn dump_write(txn: &LibraryWriteTransaction<'_>) -> Result<Dump> {
     let authors = txn.authors()?;
     let books = txn.books()?;
-    let ids = |iter: netabase::Result<Vec<Author>>| -> Result<Vec<u64>> {
+    let ids = |iter: netabase_runtime::Result<Vec<Author>>| -> Result<Vec<u64>> {
         Ok(iter?.into_iter().map(|a| a.id).collect())
     };
-    let isbns = |iter: netabase::Result<Vec<Book>>| -> Result<Vec<String>> {
+    let isbns = |iter: netabase_runtime::Result<Vec<Book>>| -> Result<Vec<String>> {
         Ok(iter?.into_iter().map(|b| b.isbn).collect())
     };
     Ok(Dump {

@@ -4,7 +4,7 @@
 //! invariants; every reader snapshot must see both hold, and see each index agree with its
 //! table. Bounded by a number of commits, not by time; a deadlock fails the test by timeout.
 
-use netabase::{Durability, Store};
+use netabase_runtime::{Durability, Store};
 use netabase_tests::library::{Author, Book, Library};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -38,7 +38,7 @@ fn book(n: u64, year: i32) -> Book {
     }
 }
 
-type Result<T = ()> = netabase::Result<T>;
+type Result<T = ()> = netabase_runtime::Result<T>;
 
 /// Checks one snapshot: the total, the record count, and that both indexes agree with the
 /// tables. Returns the number of books seen.

@@ -4,7 +4,7 @@
 
 mod raw;
 
-use netabase::{Error, ProblemKind, Store};
+use netabase_runtime::{Error, ProblemKind, Store};
 use netabase_tests::library::{Author, Book, Library};
 use netabase_tests::scalars::Scalars;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -260,8 +260,8 @@ fn flipped_bytes_in_values_and_keys_are_errors_not_panics() -> Result {
     let mut places = Vec::new();
     for a in &authors {
         let (mut key, mut value) = (Vec::new(), Vec::new());
-        netabase::Model::encode_primary_key(a, &mut key);
-        netabase::Model::encode(a, &mut value);
+        netabase_runtime::Model::encode_primary_key(a, &mut key);
+        netabase_runtime::Model::encode(a, &mut value);
         for at in find_all(&original, &value) {
             places.push((at, value.len()));
         }
@@ -269,8 +269,8 @@ fn flipped_bytes_in_values_and_keys_are_errors_not_panics() -> Result {
     }
     for b in &books {
         let (mut key, mut value) = (Vec::new(), Vec::new());
-        netabase::Model::encode_primary_key(b, &mut key);
-        netabase::Model::encode(b, &mut value);
+        netabase_runtime::Model::encode_primary_key(b, &mut key);
+        netabase_runtime::Model::encode(b, &mut value);
         for (at, len) in find_all(&original, &value)
             .into_iter()
             .map(|at| (at, value.len()))
@@ -315,7 +315,7 @@ fn flip_anywhere(rng: &mut fastrand::Rng, i: usize, live: &[usize], len: usize) 
 }
 
 /// Flips anywhere in the file, near live records, in the header, at random, with
-/// [`verify_on_open`](netabase::StoreBuilder::verify_on_open): a damaged file is refused,
+/// [`verify_on_open`](netabase_runtime::StoreBuilder::verify_on_open): a damaged file is refused,
 /// rolled back to a commit that verifies, or the flip did not touch anything in use. Nothing
 /// panics and nothing altered goes unnoticed.
 #[test]
@@ -458,7 +458,7 @@ fn raw_write(path: &Path, table: &str, key: &[u8], value: Option<&[u8]>) {
     txn.commit().expect("commit");
 }
 
-fn key_of<K: netabase::codec::KeyPart + ?Sized>(key: &K) -> Vec<u8> {
+fn key_of<K: netabase_runtime::codec::KeyPart + ?Sized>(key: &K) -> Vec<u8> {
     let mut out = Vec::new();
     key.encode_key(&mut out);
     out
@@ -498,7 +498,7 @@ fn check_integrity_names_the_bad_records() -> Result {
         Some(&[2, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0x40]),
     );
     // 2. Book isbn-0003's record is also stored under isbn-9999.
-    let book3 = encode(&|out| netabase::Model::encode(&book(3), out));
+    let book3 = encode(&|out| netabase_runtime::Model::encode(&book(3), out));
     raw_write(&path, "Library/Book", &key_of("isbn-9999"), Some(&book3));
     // 3. A name entry pointing to an author that does not exist.
     raw_write(
@@ -522,7 +522,7 @@ fn check_integrity_names_the_bad_records() -> Result {
     // 6. Author 200 has author 7's unique name (written without its index entries).
     let mut twin = author(200);
     twin.name = author(7).name;
-    let twin_bytes = encode(&|out| netabase::Model::encode(&twin, out));
+    let twin_bytes = encode(&|out| netabase_runtime::Model::encode(&twin, out));
     raw_write(&path, "Library/Author", &key_of(&200u64), Some(&twin_bytes));
     // 7. A non-unique entry whose key does not end with its value.
     raw_write(

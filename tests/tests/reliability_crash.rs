@@ -11,7 +11,7 @@
 #[path = "../src/bin/reliability_child/workload.rs"]
 mod workload;
 
-use netabase::Store;
+use netabase_runtime::Store;
 use netabase_tests::library::{Author, Book, Library};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
@@ -22,15 +22,21 @@ const KILLS: usize = 100;
 /// The workload's seed (the kill moments use another generator seeded from it).
 const SEED: u64 = 0x6E65_7461_6261_7365;
 
-fn contents(store: &Store<Library>) -> netabase::Result<(Vec<Author>, Vec<Book>)> {
+fn contents(store: &Store<Library>) -> netabase_runtime::Result<(Vec<Author>, Vec<Book>)> {
     let txn = store.begin_read()?;
-    let authors = txn.authors()?.iter()?.collect::<netabase::Result<_>>()?;
-    let books = txn.books()?.iter()?.collect::<netabase::Result<_>>()?;
+    let authors = txn
+        .authors()?
+        .iter()?
+        .collect::<netabase_runtime::Result<_>>()?;
+    let books = txn
+        .books()?
+        .iter()?
+        .collect::<netabase_runtime::Result<_>>()?;
     Ok((authors, books))
 }
 
 #[test]
-fn acknowledged_commits_survive_sigkill() -> netabase::Result<()> {
+fn acknowledged_commits_survive_sigkill() -> netabase_runtime::Result<()> {
     let started = std::time::Instant::now();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("crash.redb");

@@ -1,7 +1,7 @@
 //! Fault paths (issue 6, point 6): a read-only file, a missing directory, a database already
 //! open in another process. Each is an error that says what is wrong and what to do.
 
-use netabase::{Error, Store};
+use netabase_runtime::{Error, Store};
 use netabase_tests::library::{Author, Library};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -40,7 +40,7 @@ fn open_unprivileged(path: &Path, privileged: bool) -> Option<String> {
 }
 
 #[test]
-fn read_only_file_and_directory_say_write_access_is_needed() -> netabase::Result<()> {
+fn read_only_file_and_directory_say_write_access_is_needed() -> netabase_runtime::Result<()> {
     let dir = tempfile::tempdir().expect("temp dir");
     chmod(dir.path(), 0o755);
     let path = dir.path().join("read-only.redb");
@@ -98,7 +98,7 @@ fn missing_directory_says_which_and_creates_nothing() {
 }
 
 #[test]
-fn a_database_open_in_another_process_is_a_clear_error() -> netabase::Result<()> {
+fn a_database_open_in_another_process_is_a_clear_error() -> netabase_runtime::Result<()> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("shared.redb");
     Store::<Library>::open(&path)?;

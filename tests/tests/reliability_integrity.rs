@@ -3,7 +3,7 @@
 //! composite unique and non-unique keys, `Option` keys that are not indexed when `None`), the
 //! report is clean and has counted every record and index entry.
 
-use netabase::{Error, Store};
+use netabase_runtime::{Error, Store};
 use netabase_tests::keys::*;
 
 type Result<T = ()> = std::result::Result<T, Error>;

@@ -2,7 +2,7 @@
 
 mod raw;
 
-use netabase::{Error, Store};
+use netabase_runtime::{Error, Store};
 use netabase_tests::library::{Author, Book, Library};
 use netabase_tests::scalars::{Reading, Scalars, Visit};
 
@@ -451,7 +451,10 @@ fn zero_copy_views_borrow_and_convert() -> Result {
     assert_eq!(view.title, "Title of c-3");
     assert_eq!(view.tags, ["fiction", "東京"]);
     assert_eq!(view.cover, Some(&[0u8, 1, 2, 255][..]));
-    assert_eq!(netabase::ModelRef::to_model(&view), book("c-3", 2, 2002));
+    assert_eq!(
+        netabase_runtime::ModelRef::to_model(&view),
+        book("c-3", 2, 2002)
+    );
     assert_eq!(guard.to_model()?, book("c-3", 2, 2002));
     assert!(books.get_ref("zzz")?.is_none());
     Ok(())
@@ -502,7 +505,7 @@ fn durability_none_and_cache_size_are_accepted() -> Result {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("fast.redb");
     let store = Store::<Library>::builder()
-        .durability(netabase::Durability::None)
+        .durability(netabase_runtime::Durability::None)
         .cache_size(1 << 20)
         .open(&path)?;
     store.put(&author(1, "Fast", None))?;
@@ -527,7 +530,7 @@ fn schema_mismatch_shows_both_sides_and_leaves_the_file() -> Result {
             assert_eq!((found.definition.as_str(), found.version), ("Library", 1));
             assert_eq!(
                 found.fingerprint,
-                <Library as netabase::Definition>::FINGERPRINT
+                <Library as netabase_runtime::Definition>::FINGERPRINT
             );
         }
         other => panic!("expected SchemaMismatch, got {other:?}"),
@@ -681,7 +684,7 @@ fn every_index_table_exists_before_the_first_write() -> Result {
     assert_eq!(wides.count_range_by_group_label(..)?, 0);
     assert!(wides.get_by_slot(0, 0, false)?.is_none());
     assert_eq!(collect(wides.by_code_label(1, "a")?).len(), 0);
-    let tables = <netabase_tests::keys::Keys as netabase::Definition>::TABLES;
+    let tables = <netabase_tests::keys::Keys as netabase_runtime::Definition>::TABLES;
     assert!(tables.contains(&"Keys/Wide/group_label") && tables.contains(&"Keys/Wide/code_label"));
     let mut unique = tables.to_vec();
     unique.sort();

@@ -1,8 +1,8 @@
 //! Every type of the schema language round-trips exactly, and every orderable type sorts in
 //! its natural order as a key (floats by IEEE total order, enums by variant then fields).
 
-use netabase::codec::{Reader, Value};
-use netabase::{Result, Store};
+use netabase_runtime::codec::{Reader, Value};
+use netabase_runtime::{Result, Store};
 use netabase_tests::types::*;
 use std::collections::BTreeMap;
 
@@ -73,7 +73,7 @@ fn every_type_round_trips_exactly() -> Result<()> {
             view.names,
             [record.names[0].as_str(), record.names[1].as_str()]
         );
-        assert!(same(&netabase::ModelRef::to_model(&view), record));
+        assert!(same(&netabase_runtime::ModelRef::to_model(&view), record));
     }
     Ok(())
 }
@@ -277,6 +277,7 @@ fn an_unknown_enum_variant_is_a_decode_error() {
         "{error}"
     );
     let error =
-        <Priority as netabase::codec::DecodeKey>::decode_key(&mut &[0, 0, 0, 9][..]).unwrap_err();
+        <Priority as netabase_runtime::codec::DecodeKey>::decode_key(&mut &[0, 0, 0, 9][..])
+            .unwrap_err();
     assert!(error.to_string().contains("unknown variant 9"), "{error}");
 }

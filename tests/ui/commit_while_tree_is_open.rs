@@ -1,8 +1,8 @@
 // Committing consumes the transaction, so no tree may still borrow it.
-use netabase::Store;
+use netabase_runtime::Store;
 use netabase_tests::library::{Author, Library};
 
-fn main() -> netabase::Result<()> {
+fn main() -> netabase_runtime::Result<()> {
     let store = Store::<Library>::in_memory()?;
     let txn = store.begin_write()?;
     let mut authors = txn.authors()?;

@@ -1,8 +1,8 @@
 // A read transaction's tree has no writing methods.
-use netabase::Store;
+use netabase_runtime::Store;
 use netabase_tests::library::{Author, Library};
 
-fn main() -> netabase::Result<()> {
+fn main() -> netabase_runtime::Result<()> {
     let store = Store::<Library>::in_memory()?;
     let txn = store.begin_read()?;
     let mut authors = txn.authors()?;

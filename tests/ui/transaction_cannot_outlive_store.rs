@@ -1,8 +1,8 @@
 // A transaction borrows its store.
-use netabase::Store;
+use netabase_runtime::Store;
 use netabase_tests::library::Library;
 
-fn main() -> netabase::Result<()> {
+fn main() -> netabase_runtime::Result<()> {
     let txn = {
         let store = Store::<Library>::in_memory()?;
         store.begin_write()?

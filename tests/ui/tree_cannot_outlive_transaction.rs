@@ -1,8 +1,8 @@
 // A tree borrows its transaction.
-use netabase::Store;
+use netabase_runtime::Store;
 use netabase_tests::library::Library;
 
-fn main() -> netabase::Result<()> {
+fn main() -> netabase_runtime::Result<()> {
     let store = Store::<Library>::in_memory()?;
     let authors = {
         let txn = store.begin_read()?;

@@ -1,8 +1,8 @@
 // Query methods take the key's own type.
-use netabase::Store;
+use netabase_runtime::Store;
 use netabase_tests::library::Library;
 
-fn main() -> netabase::Result<()> {
+fn main() -> netabase_runtime::Result<()> {
     let store = Store::<Library>::in_memory()?;
     let txn = store.begin_read()?;
     let _ = txn.authors()?.get("one")?;

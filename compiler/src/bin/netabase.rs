@@ -87,8 +87,8 @@ Exit status: 0 when every schema is valid, 1 when any has an error."
 Print the Rust code a schema compiles to: the same text build.rs writes to
 $OUT_DIR/<schema name>.rs, for reading in an editor or committing to the repository.
 
-The code uses the `netabase` runtime crate; include it in a module with
-`include!(\"path/to/file.rs\");` (or, from build.rs output, `netabase::include_schema!(\"name\")`).
+The code uses the `netabase-runtime` crate; include it in a module with
+`include!(\"path/to/file.rs\");` (or, from build.rs output, `netabase_runtime::include_schema!(\"name\")`).
 With -o, the file is only rewritten when its content changes.",
         after_help = "\
 Examples:
@@ -293,7 +293,7 @@ fn gen_code(
     }
 }
 
-/// The netabase metadata table (`netabase::META_TABLE` in the runtime) and its keys.
+/// The netabase metadata table (`netabase_runtime::META_TABLE` in the runtime) and its keys.
 const META_TABLE: &str = "netabase/meta";
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_TABLE);
 

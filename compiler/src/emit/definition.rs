@@ -1,4 +1,4 @@
-//! The definition type, its `::netabase::Definition` implementation and its read and write
+//! The definition type, its `::netabase_runtime::Definition` implementation and its read and write
 //! transaction types (`txn.cities()`).
 
 use super::text::{Code, MARGIN, lit_str};
@@ -16,7 +16,7 @@ pub fn emit(schema: &Schema, code: &mut Code) {
         def.doc.as_deref(),
         [format!(
             "The definition `{}` (version {version}): its models are stored together in one database. \
-             Open one with `::netabase::Store::<{name}>::open`. {origin}",
+             Open one with `::netabase_runtime::Store::<{name}>::open`. {origin}",
             def.name.schema
         )
         .as_str()],
@@ -37,7 +37,7 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     code.allow();
     code.line(0, &format!("pub struct {name};"));
 
-    code.impl_open("impl ::netabase::Definition", name);
+    code.impl_open("impl ::netabase_runtime::Definition", name);
     code.line(
         1,
         &format!("const NAME: &'static str = {};", lit_str(&def.name.schema)),
@@ -74,9 +74,9 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     code.line(1, &format!("type Write<'s> = {write}<'s>;"));
     code.fn_open(
         1,
-        "fn visit_models<V: ::netabase::ModelVisitor<Self>>",
+        "fn visit_models<V: ::netabase_runtime::ModelVisitor<Self>>",
         &["visitor: &mut V"],
-        "::netabase::Result<()>",
+        "::netabase_runtime::Result<()>",
     );
     for m in &schema.models {
         code.line(2, &format!("visitor.visit::<{}>()?;", m.name.rust));
@@ -109,14 +109,14 @@ pub fn emit(schema: &Schema, code: &mut Code) {
         1,
         [
             "Checks the checked links written so far, as `commit` will (see\n\
-          [`::netabase::WriteTransaction::check_links`]); call it with no tree open.",
+          [`::netabase_runtime::WriteTransaction::check_links`]); call it with no tree open.",
         ],
     );
     code.fn_open(
         1,
         "pub fn check_links",
         &["&self"],
-        "::netabase::Result<()>",
+        "::netabase_runtime::Result<()>",
     );
     code.line(2, "self.inner.check_links()");
     code.line(1, "}");
@@ -125,14 +125,24 @@ pub fn emit(schema: &Schema, code: &mut Code) {
         [
             "Verifies checked links, then makes everything written in this transaction\n\
           durable and visible, atomically. A broken link is\n\
-          `::netabase::Error::BrokenLink`, and nothing is written.",
+          `::netabase_runtime::Error::BrokenLink`, and nothing is written.",
         ],
     );
-    code.fn_open(1, "pub fn commit", &["self"], "::netabase::Result<()>");
+    code.fn_open(
+        1,
+        "pub fn commit",
+        &["self"],
+        "::netabase_runtime::Result<()>",
+    );
     code.line(2, "self.inner.commit()");
     code.line(1, "}");
     code.doc(1, ["Discards everything written in this transaction."]);
-    code.fn_open(1, "pub fn abort", &["self"], "::netabase::Result<()>");
+    code.fn_open(
+        1,
+        "pub fn abort",
+        &["self"],
+        "::netabase_runtime::Result<()>",
+    );
     code.line(2, "self.inner.abort()");
     code.line(1, "}");
     code.line(0, "}");
@@ -142,7 +152,7 @@ pub fn emit(schema: &Schema, code: &mut Code) {
 /// `From`, and its impl up to `open_tree`, left open for the write transaction's methods.
 fn transaction(schema: &Schema, code: &mut Code, txn: &str, kind: &str, doc: &str, open_doc: &str) {
     let name = schema.definition.name.rust.as_str();
-    let inner = format!("::netabase::{kind}Transaction<'s, {name}>");
+    let inner = format!("::netabase_runtime::{kind}Transaction<'s, {name}>");
     code.item_doc([doc]);
     code.line(0, &format!("pub struct {txn}<'s> {{"));
     code.line(1, &format!("inner: {inner},"));
@@ -171,7 +181,7 @@ fn transaction(schema: &Schema, code: &mut Code, txn: &str, kind: &str, doc: &st
             &m.plural,
             "",
             &[],
-            &format!("::netabase::Result<{model}{kind}Tree<'_>>"),
+            &format!("::netabase_runtime::Result<{model}{kind}Tree<'_>>"),
         );
         code.line(2, &format!("self.inner.open_tree::<{model}>()"));
         code.line(1, "}");
@@ -179,9 +189,9 @@ fn transaction(schema: &Schema, code: &mut Code, txn: &str, kind: &str, doc: &st
     code.doc(1, [open_doc]);
     code.fn_open(
         1,
-        &format!("pub fn open_tree<M: ::netabase::Model<Definition = {name}>>"),
+        &format!("pub fn open_tree<M: ::netabase_runtime::Model<Definition = {name}>>"),
         &["&self"],
-        &format!("::netabase::Result<M::Tree<::netabase::{kind}Tree<'_, M>>>"),
+        &format!("::netabase_runtime::Result<M::Tree<::netabase_runtime::{kind}Tree<'_, M>>>"),
     );
     code.line(2, "self.inner.open_tree::<M>()");
     code.line(1, "}");

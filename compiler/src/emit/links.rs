@@ -1,4 +1,4 @@
-//! Links: the `LINKS` and `BACKLINKS` constants of `::netabase::Model`, and the methods that
+//! Links: the `LINKS` and `BACKLINKS` constants of `::netabase_runtime::Model`, and the methods that
 //! follow a link both ways: forward on the linking model (`book.author_in(&authors)`), backward
 //! on the target through the link's index (`author.books_by_author(&books)`).
 
@@ -50,7 +50,7 @@ fn links_to(schema: &Schema, target: usize) -> Vec<LinkField<'_>> {
         .collect()
 }
 
-/// `LINKS` and `BACKLINKS` for the model's `::netabase::Model` impl (nothing when empty: the
+/// `LINKS` and `BACKLINKS` for the model's `::netabase_runtime::Model` impl (nothing when empty: the
 /// trait's defaults are empty).
 pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
     let links = links_of(ctx.model).into_iter().map(|l| {
@@ -59,11 +59,11 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
         let checked = l.link.checked;
         let target = ident(&l.link.rust);
         quote! {
-            ::netabase::LinkDef {
+            ::netabase_runtime::LinkDef {
                 field: #field,
                 index: #index,
                 checked: #checked,
-                target: <#target as ::netabase::Model>::LINK_TARGET,
+                target: <#target as ::netabase_runtime::Model>::LINK_TARGET,
             }
         }
     });
@@ -85,21 +85,22 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
             let unique = l.model.secondary_keys[l.index].unique;
             let source = ident(&l.model.name.rust);
             quote! {
-                ::netabase::Backlink {
+                ::netabase_runtime::Backlink {
                     field: #field,
                     model: #model,
                     index_table: #table,
                     unique: #unique,
-                    describe: ::netabase::describe_primary_key::<#source>,
+                    describe: ::netabase_runtime::describe_primary_key::<#source>,
                 }
             }
         });
     let links: Vec<_> = links.collect();
     let backlinks: Vec<_> = backlinks.collect();
     let links = (!links.is_empty())
-        .then(|| quote!(const LINKS: &'static [::netabase::LinkDef] = &[#(#links),*];));
-    let backlinks = (!backlinks.is_empty())
-        .then(|| quote!(const BACKLINKS: &'static [::netabase::Backlink] = &[#(#backlinks),*];));
+        .then(|| quote!(const LINKS: &'static [::netabase_runtime::LinkDef] = &[#(#links),*];));
+    let backlinks = (!backlinks.is_empty()).then(
+        || quote!(const BACKLINKS: &'static [::netabase_runtime::Backlink] = &[#(#backlinks),*];),
+    );
     quote!(#links #backlinks)
 }
 
@@ -167,7 +168,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
     } else {
         "an unchecked link may point at a missing record"
     };
-    let generics = quote!(<T: ::netabase::TreeRead<#target>>);
+    let generics = quote!(<T: ::netabase_runtime::TreeRead<#target>>);
     let tree_arg = quote!(tree: &#tree<T>);
     match &l.field.ty {
         Type::Option(_) => {
@@ -178,7 +179,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
             .as_str()]);
             quote! {
                 #doc
-                pub fn #method #generics(&self, #tree_arg) -> ::netabase::Result<::core::option::Option<#target>> {
+                pub fn #method #generics(&self, #tree_arg) -> ::netabase_runtime::Result<::core::option::Option<#target>> {
                     match &self.#field {
                         ::core::option::Option::Some(key) => tree.get(#arg),
                         ::core::option::Option::None => ::core::result::Result::Ok(::core::option::Option::None),
@@ -194,7 +195,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
             .as_str()]);
             quote! {
                 #doc
-                pub fn #method #generics(&self, #tree_arg) -> ::netabase::Result<::std::vec::Vec<::core::option::Option<#target>>> {
+                pub fn #method #generics(&self, #tree_arg) -> ::netabase_runtime::Result<::std::vec::Vec<::core::option::Option<#target>>> {
                     self.#field.iter().map(|key| tree.get(#arg)).collect()
                 }
             }
@@ -207,7 +208,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
             .as_str()]);
             quote! {
                 #doc
-                pub fn #method #generics(&self, #tree_arg) -> ::netabase::Result<::core::option::Option<#target>> {
+                pub fn #method #generics(&self, #tree_arg) -> ::netabase_runtime::Result<::core::option::Option<#target>> {
                     tree.get(#arg)
                 }
             }
@@ -248,7 +249,7 @@ fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
         .as_str()]);
         quote! {
             #doc
-            pub fn #method<T: ::netabase::TreeRead<#source>>(&self, tree: &#tree<T>) -> ::netabase::Result<::core::option::Option<#source>> {
+            pub fn #method<T: ::netabase_runtime::TreeRead<#source>>(&self, tree: &#tree<T>) -> ::netabase_runtime::Result<::core::option::Option<#source>> {
                 tree.#lookup(#arg)
             }
         }
@@ -261,7 +262,7 @@ fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
         .as_str()]);
         quote! {
             #doc
-            pub fn #method<'t, T: ::netabase::TreeRead<#source>>(&self, tree: &'t #tree<T>) -> ::netabase::Result<::netabase::IndexIter<'t, #source, T::Table>> {
+            pub fn #method<'t, T: ::netabase_runtime::TreeRead<#source>>(&self, tree: &'t #tree<T>) -> ::netabase_runtime::Result<::netabase_runtime::IndexIter<'t, #source, T::Table>> {
                 tree.#scan(#arg)
             }
         }

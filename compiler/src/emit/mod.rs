@@ -1,5 +1,5 @@
 //! Stage 3, emit: [`ir::Schema`] -> formatted source (and tokens for the link methods), one
-//! module per generated artifact. Every path is fully qualified (`::netabase::...`,
+//! module per generated artifact. Every path is fully qualified (`::netabase_runtime::...`,
 //! `::core::...`), every public item has a doc that says where in the schema it came from, and
 //! nothing is an inner attribute, so the output can be `include!`d anywhere.
 
@@ -40,7 +40,7 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     code.line(
         0,
         &format!(
-            "const _: () = ::netabase::__private::check_codegen_version({});",
+            "const _: () = ::netabase_runtime::__private::check_codegen_version({});",
             crate::CODEGEN_VERSION
         ),
     );

@@ -1,4 +1,4 @@
-//! The model struct and its `::netabase::Model` implementation.
+//! The model struct and its `::netabase_runtime::Model` implementation.
 
 use super::text::{Code, Expr, lit_str};
 use super::{Ctx, EmitOptions, keys, types};
@@ -61,14 +61,14 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     code.line(0, "}");
 
     let primary_key = format!("{name}PrimaryKey");
-    code.impl_open("impl ::netabase::Model", name);
+    code.impl_open("impl ::netabase_runtime::Model", name);
     code.line(
         1,
         &format!("type Definition = {};", ctx.schema.definition.name.rust),
     );
     code.line(1, &format!("type PrimaryKey = {primary_key};"));
     let stored_key = match model.primary_key_width() {
-        Some(width) => format!("::netabase::Fixed<{width}>"),
+        Some(width) => format!("::netabase_runtime::Fixed<{width}>"),
         None => "&'static [u8]".to_owned(),
     };
     code.line(1, &format!("type StoredKey = {stored_key};"));
@@ -87,9 +87,15 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         &format!("const TABLE: &'static str = {};", lit_str(&table)),
     );
     if model.secondary_keys.is_empty() {
-        code.line(1, "const INDEXES: &'static [::netabase::IndexDef] = &[];");
+        code.line(
+            1,
+            "const INDEXES: &'static [::netabase_runtime::IndexDef] = &[];",
+        );
     } else {
-        code.line(1, "const INDEXES: &'static [::netabase::IndexDef] = &[");
+        code.line(
+            1,
+            "const INDEXES: &'static [::netabase_runtime::IndexDef] = &[",
+        );
         for k in &model.secondary_keys {
             let fields = [
                 ("field".to_owned(), Expr::atom(lit_str(&k.name.schema))),
@@ -100,7 +106,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
                 ("unique".to_owned(), Expr::atom(k.unique.to_string())),
                 ("layout".to_owned(), Expr::atom(index_layout(model, k))),
             ];
-            code.struct_lit(2, "", "::netabase::IndexDef", &fields, ",");
+            code.struct_lit(2, "", "::netabase_runtime::IndexDef", &fields, ",");
         }
         code.line(1, "];");
     }
@@ -131,7 +137,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         code.line(
             2,
             &format!(
-                "::netabase::codec::KeyPart::encode_key(&self.{}, out);",
+                "::netabase_runtime::codec::KeyPart::encode_key(&self.{}, out);",
                 f.name.rust
             ),
         );
@@ -144,7 +150,10 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         &["&self", "out: &mut ::std::vec::Vec<u8>"],
         "",
     );
-    code.line(2, "let mut w = ::netabase::codec::Writer::new(out);");
+    code.line(
+        2,
+        "let mut w = ::netabase_runtime::codec::Writer::new(out);",
+    );
     for f in &model.fields {
         code.line(2, &format!("w.write(&self.{});", f.name.rust));
     }
@@ -154,9 +163,12 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         1,
         "fn decode",
         &["bytes: &[u8]"],
-        "::core::result::Result<Self, ::netabase::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
     );
-    code.line(2, "let mut r = ::netabase::codec::Reader::new(bytes);");
+    code.line(
+        2,
+        "let mut r = ::netabase_runtime::codec::Reader::new(bytes);",
+    );
     let inits: Vec<(String, Expr)> = model
         .fields
         .iter()
@@ -170,7 +182,11 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     code.fn_open(
         1,
         "fn index_keys",
-        &["&self", "index: usize", "keys: &mut ::netabase::IndexKeys"],
+        &[
+            "&self",
+            "index: usize",
+            "keys: &mut ::netabase_runtime::IndexKeys",
+        ],
         "",
     );
     index_keys_body(model, code);
@@ -247,7 +263,7 @@ pub fn index_keys_body(model: &Model, code: &mut Code) {
                     indent + 1,
                     "",
                     &Expr::call(
-                        "::netabase::codec::KeyPart::encode_key",
+                        "::netabase_runtime::codec::KeyPart::encode_key",
                         vec![Expr::atom(part), Expr::atom("out")],
                     ),
                     ";",
@@ -339,13 +355,13 @@ fn describe_body(model: &Model, code: &mut Code) {
 /// index over a fixed-width primary key nothing (`Tail<N>`: the key ends with it).
 fn index_layout(model: &Model, key: &crate::ir::SecondaryKey) -> String {
     let bytes = "&'static [u8]".to_owned();
-    let key_type = model
-        .index_key_width(key)
-        .map_or(bytes.clone(), |width| format!("::netabase::Fixed<{width}>"));
+    let key_type = model.index_key_width(key).map_or(bytes.clone(), |width| {
+        format!("::netabase_runtime::Fixed<{width}>")
+    });
     let value_type = match model.primary_key_width() {
-        Some(width) if key.unique => format!("::netabase::Fixed<{width}>"),
-        Some(width) => format!("::netabase::Tail<{width}>"),
+        Some(width) if key.unique => format!("::netabase_runtime::Fixed<{width}>"),
+        Some(width) => format!("::netabase_runtime::Tail<{width}>"),
         None => bytes,
     };
-    format!("::netabase::IndexLayout::new::<{key_type}, {value_type}>()")
+    format!("::netabase_runtime::IndexLayout::new::<{key_type}, {value_type}>()")
 }

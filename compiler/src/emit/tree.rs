@@ -1,4 +1,4 @@
-//! The named tree `XTree<T>`: a wrapper of the runtime's `netabase::Tree<X, T>` (which has the
+//! The named tree `XTree<T>`: a wrapper of the runtime's `netabase_runtime::Tree<X, T>` (which has the
 //! methods every model has) with the typed query methods named after the model's keys, a family
 //! per key (lookup, range, count, prefix, cursor). Written as formatted text (see
 //! [`super::text`]): it is the largest part of the output and entirely regular.
@@ -19,7 +19,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.item_doc([
         format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),
         format!(
-            "It dereferences to [`netabase::Tree`], which has the methods every \
+            "It dereferences to [`netabase_runtime::Tree`], which has the methods every \
              model has (`get`, `contains`, `range`, `iter`, `len`, `after`; on [`{write_tree}`] also \
              `put`, `insert`, `remove`...), taking the primary key ({}) typed. The methods here \
              are the ones named after the model's keys. Its tables are opened once, when the tree \
@@ -30,7 +30,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         .as_str(),
     ]);
     code.line(0, &format!("pub struct {tree}<T> {{"));
-    code.line(1, &format!("inner: ::netabase::Tree<{m}, T>,"));
+    code.line(1, &format!("inner: ::netabase_runtime::Tree<{m}, T>,"));
     code.line(0, "}");
     code.item_doc([
         format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str(),
@@ -38,13 +38,13 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.type_alias(
         &format!("{read_tree}<'t>"),
         &tree,
-        &format!("::netabase::ReadTree<'t, {m}>"),
+        &format!("::netabase_runtime::ReadTree<'t, {m}>"),
     );
     code.item_doc([format!("[`{tree}`] in a write transaction.").as_str()]);
     code.type_alias(
         &format!("{write_tree}<'t>"),
         &tree,
-        &format!("::netabase::WriteTree<'t, {m}>"),
+        &format!("::netabase_runtime::WriteTree<'t, {m}>"),
     );
     code.allow();
     code.line(
@@ -59,7 +59,10 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.line(0, "}");
     code.allow();
     code.line(0, &format!("impl<T> ::core::ops::Deref for {tree}<T> {{"));
-    code.line(1, &format!("type Target = ::netabase::Tree<{m}, T>;"));
+    code.line(
+        1,
+        &format!("type Target = ::netabase_runtime::Tree<{m}, T>;"),
+    );
     code.line(1, "fn deref(&self) -> &Self::Target {");
     code.line(2, "&self.inner");
     code.line(1, "}");
@@ -79,7 +82,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         code.allow();
         code.line(
             0,
-            &format!("impl<T: ::netabase::TreeRead<{m}>> {tree}<T> {{"),
+            &format!("impl<T: ::netabase_runtime::TreeRead<{m}>> {tree}<T> {{"),
         );
         let mut methods = Methods {
             code: &mut *code,
@@ -199,7 +202,10 @@ impl Methods<'_, '_> {
     /// `prefix("San")` for a `String` primary key; `prefix_country(..)`,
     /// `prefix_country_year(..)` for the leading components of a composite key.
     fn prefixes(&mut self, pk: &KeyArgs<'_>) {
-        let iter = format!("::netabase::Result<::netabase::Iter<'_, {}>>", self.m);
+        let iter = format!(
+            "::netabase_runtime::Result<::netabase_runtime::Iter<'_, {}>>",
+            self.m
+        );
         if let [only] = pk.fields.as_slice() {
             if only.ty != Type::String {
                 return;
@@ -217,10 +223,10 @@ impl Methods<'_, '_> {
                 |c| {
                     c.call(
                         2,
-                        "::netabase::TreeRead::scan",
+                        "::netabase_runtime::TreeRead::scan",
                         &[
                             "self.inner.raw()",
-                            "&::netabase::KeyBounds::string_prefix(prefix)",
+                            "&::netabase_runtime::KeyBounds::string_prefix(prefix)",
                         ],
                         "",
                     );
@@ -238,7 +244,7 @@ impl Methods<'_, '_> {
             |c, bounds| {
                 c.call(
                     2,
-                    "::netabase::TreeRead::scan",
+                    "::netabase_runtime::TreeRead::scan",
                     &["self.inner.raw()", bounds],
                     "",
                 );
@@ -278,12 +284,12 @@ impl Methods<'_, '_> {
                     for n in &key.names[..len] {
                         c.call(
                             2,
-                            "::netabase::codec::KeyPart::encode_key",
+                            "::netabase_runtime::codec::KeyPart::encode_key",
                             &[&format!("&{n}"), "&mut prefix"],
                             ";",
                         );
                     }
-                    finish(c, "&::netabase::KeyBounds::prefix(prefix)");
+                    finish(c, "&::netabase_runtime::KeyBounds::prefix(prefix)");
                 },
             );
         }
@@ -314,8 +320,9 @@ impl Methods<'_, '_> {
             ));
         }
         let m = self.m;
-        let iter = format!("::netabase::Result<::netabase::IndexIter<'_, {m}, T::Table>>");
-        let count = "::netabase::Result<u64>";
+        let iter =
+            format!("::netabase_runtime::Result<::netabase_runtime::IndexIter<'_, {m}, T::Table>>");
+        let count = "::netabase_runtime::Result<u64>";
         let equals = if fields.len() == 1 {
             format!("`{schema}` equals `{}`", bare(&fields[0].name.rust))
         } else {
@@ -324,7 +331,7 @@ impl Methods<'_, '_> {
         let scan = |c: &mut Code, bounds: &str| {
             c.call(
                 2,
-                "::netabase::TreeRead::scan_index",
+                "::netabase_runtime::TreeRead::scan_index",
                 &["self.inner.raw()", i, bounds],
                 "",
             );
@@ -332,12 +339,12 @@ impl Methods<'_, '_> {
         let count_index = |c: &mut Code, bounds: &str| {
             c.call(
                 2,
-                "::netabase::TreeRead::count_index",
+                "::netabase_runtime::TreeRead::count_index",
                 &["self.inner.raw()", i, bounds],
                 "",
             );
         };
-        let exact = format!("&::netabase::KeyBounds::exact({})", parts.value);
+        let exact = format!("&::netabase_runtime::KeyBounds::exact({})", parts.value);
 
         if key.unique {
             self.method(
@@ -345,11 +352,11 @@ impl Methods<'_, '_> {
                 &format!("get_by_{base}"),
                 "",
                 &parts.args,
-                &format!("::netabase::Result<::core::option::Option<{m}>>"),
+                &format!("::netabase_runtime::Result<::core::option::Option<{m}>>"),
                 |c| {
                     c.call(
                         2,
-                        "::netabase::TreeRead::get_by_unique",
+                        "::netabase_runtime::TreeRead::get_by_unique",
                         &["self.inner.raw()", i, &parts.value],
                         "",
                     );
@@ -387,18 +394,18 @@ impl Methods<'_, '_> {
                     c.line(2, "let mut key = ::std::vec::Vec::new();");
                     c.call(
                         2,
-                        "::netabase::codec::KeyPart::encode_key",
+                        "::netabase_runtime::codec::KeyPart::encode_key",
                         &[&parts.value, "&mut key"],
                         ";",
                     );
                     c.line(2, "let mut after = ::std::vec::Vec::new();");
                     c.call(
                         2,
-                        "::netabase::codec::KeyPart::encode_key",
+                        "::netabase_runtime::codec::KeyPart::encode_key",
                         &[&after.value, "&mut after"],
                         ";",
                     );
-                    scan(c, "&::netabase::KeyBounds::prefix_after(key, &after)");
+                    scan(c, "&::netabase_runtime::KeyBounds::prefix_after(key, &after)");
                 },
             );
         }
@@ -406,7 +413,7 @@ impl Methods<'_, '_> {
             "range: impl ::core::ops::RangeBounds<{}>",
             parts.ty
         )];
-        let range = "&::netabase::KeyBounds::range(&range)";
+        let range = "&::netabase_runtime::KeyBounds::range(&range)";
         self.method(
             &format!("The records whose key `{schema}` falls within `range`, in (key, primary key) order.{none}"),
             &format!("range_by_{base}"),
@@ -433,7 +440,7 @@ impl Methods<'_, '_> {
                     "",
                     &["prefix: &str".to_owned()],
                     &iter,
-                    |c| scan(c, "&::netabase::KeyBounds::string_prefix(prefix)"),
+                    |c| scan(c, "&::netabase_runtime::KeyBounds::string_prefix(prefix)"),
                 );
             }
             return;

@@ -54,19 +54,19 @@ fn field(schema: &Schema, f: &Field, indent: usize, prefix: &str, code: &mut Cod
     code.field(indent, prefix, &types::owned_text(&f.ty));
 }
 
-const RESULT: &str = "::core::result::Result<Self, ::netabase::codec::DecodeError>";
+const RESULT: &str = "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>";
 
 /// `BorrowValue` for a value type: views hold it owned (only strings and bytes borrow).
 fn owned_in_views(name: &str, code: &mut Code) {
-    code.impl_open("impl ::netabase::codec::BorrowValue<'_>", name);
+    code.impl_open("impl ::netabase_runtime::codec::BorrowValue<'_>", name);
     code.line(1, &format!("type Owned = {name};"));
     code.fn_open(
         1,
         "fn read_borrowed",
-        &["r: &mut ::netabase::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
         RESULT,
     );
-    code.line(2, "::netabase::codec::Value::read(r)");
+    code.line(2, "::netabase_runtime::codec::Value::read(r)");
     code.line(1, "}");
     code.fn_open(1, "fn to_owned_value", &["&self"], name);
     code.line(2, "::core::clone::Clone::clone(self)");
@@ -97,11 +97,11 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
         }
         code.line(0, "}");
     }
-    code.impl_open("impl ::netabase::codec::Value", name);
+    code.impl_open("impl ::netabase_runtime::codec::Value", name);
     code.fn_open(
         1,
         "fn write",
-        &["&self", "w: &mut ::netabase::codec::Writer<'_>"],
+        &["&self", "w: &mut ::netabase_runtime::codec::Writer<'_>"],
         "",
     );
     for f in &s.fields {
@@ -111,7 +111,7 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
     code.fn_open(
         1,
         "fn read",
-        &["r: &mut ::netabase::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
         RESULT,
     );
     let inits: Vec<(String, Expr)> = s
@@ -165,11 +165,11 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     }
     let unknown = lit_str(&format!("unknown variant {{}} of enum `{}`", e.name.schema));
 
-    code.impl_open("impl ::netabase::codec::Value", name);
+    code.impl_open("impl ::netabase_runtime::codec::Value", name);
     code.fn_open(
         1,
         "fn write",
-        &["&self", "w: &mut ::netabase::codec::Writer<'_>"],
+        &["&self", "w: &mut ::netabase_runtime::codec::Writer<'_>"],
         "",
     );
     write_match(
@@ -182,7 +182,7 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     code.fn_open(
         1,
         "fn read",
-        &["r: &mut ::netabase::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
         RESULT,
     );
     code.line(2, "let tag: u32 = r.read()?;");
@@ -191,7 +191,7 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     code.line(0, "}");
 
     if key {
-        code.impl_open("impl ::netabase::codec::KeyPart", name);
+        code.impl_open("impl ::netabase_runtime::codec::KeyPart", name);
         code.fn_open(
             1,
             "fn encode_key",
@@ -201,21 +201,21 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
         write_match(
             e,
             code,
-            |tag| format!("::netabase::codec::KeyPart::encode_key(&{tag}u32, out);"),
-            |f| format!("::netabase::codec::KeyPart::encode_key({f}, out);"),
+            |tag| format!("::netabase_runtime::codec::KeyPart::encode_key(&{tag}u32, out);"),
+            |f| format!("::netabase_runtime::codec::KeyPart::encode_key({f}, out);"),
         );
         code.line(1, "}");
         code.line(0, "}");
-        code.impl_open("impl ::netabase::codec::DecodeKey", name);
+        code.impl_open("impl ::netabase_runtime::codec::DecodeKey", name);
         code.fn_open(1, "fn decode_key", &["input: &mut &[u8]"], RESULT);
         code.line(
             2,
-            "let tag: u32 = ::netabase::codec::DecodeKey::decode_key(input)?;",
+            "let tag: u32 = ::netabase_runtime::codec::DecodeKey::decode_key(input)?;",
         );
         read_match(
             e,
             code,
-            "::netabase::codec::DecodeKey::decode_key(input)?",
+            "::netabase_runtime::codec::DecodeKey::decode_key(input)?",
             &unknown,
         );
         code.line(1, "}");
@@ -294,7 +294,7 @@ fn read_match(e: &Enum, code: &mut Code, read: &str, unknown: &str) {
         &Expr::call(
             "::core::result::Result::Err",
             vec![Expr::call(
-                "::netabase::codec::DecodeError::new",
+                "::netabase_runtime::codec::DecodeError::new",
                 vec![Expr::Macro(
                     "::std::format!".to_owned(),
                     format!("{unknown}, other"),

@@ -1,4 +1,4 @@
-//! The zero-copy view `XRef<'a>` and its `::netabase::ModelRef` implementation.
+//! The zero-copy view `XRef<'a>` and its `::netabase_runtime::ModelRef` implementation.
 
 use super::text::{Code, Expr};
 use super::{Ctx, model::index_keys_body, types};
@@ -13,7 +13,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         [format!(
             "A zero-copy view of a stored [`{m}`]: strings and bytes borrow from the database page for `'a`, \
              which is as long as the `ValueGuard` it was read from. Turn it into the owned record with \
-             [`to_model`](::netabase::ModelRef::to_model)."
+             [`to_model`](::netabase_runtime::ModelRef::to_model)."
         )
         .as_str()],
     );
@@ -39,15 +39,21 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     }
     code.line(0, "}");
 
-    code.impl_open("impl<'a> ::netabase::ModelRef<'a>", &format!("{name}<'a>"));
+    code.impl_open(
+        "impl<'a> ::netabase_runtime::ModelRef<'a>",
+        &format!("{name}<'a>"),
+    );
     code.line(1, &format!("type Model = {m};"));
     code.fn_open(
         1,
         "fn decode",
         &["bytes: &'a [u8]"],
-        "::core::result::Result<Self, ::netabase::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
     );
-    code.line(2, "let mut r = ::netabase::codec::Reader::new(bytes);");
+    code.line(
+        2,
+        "let mut r = ::netabase_runtime::codec::Reader::new(bytes);",
+    );
     let mut inits: Vec<(String, Expr)> = model
         .fields
         .iter()
@@ -64,7 +70,11 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.fn_open(
         1,
         "fn index_keys",
-        &["&self", "index: usize", "keys: &mut ::netabase::IndexKeys"],
+        &[
+            "&self",
+            "index: usize",
+            "keys: &mut ::netabase_runtime::IndexKeys",
+        ],
         "",
     );
     index_keys_body(model, code);
@@ -77,7 +87,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         .map(|f| {
             let field = &f.name.rust;
             let value = Expr::call(
-                "::netabase::codec::BorrowValue::to_owned_value",
+                "::netabase_runtime::codec::BorrowValue::to_owned_value",
                 vec![Expr::atom(format!("&self.{field}"))],
             );
             (field.clone(), value)

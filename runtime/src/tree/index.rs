@@ -59,7 +59,7 @@ impl<const N: usize> Value for Tail<N> {
     }
 
     fn type_name() -> TypeName {
-        TypeName::new(&format!("netabase::Tail<{N}>"))
+        TypeName::new(&format!("netabase_runtime::Tail<{N}>"))
     }
 }
 

@@ -44,7 +44,7 @@ impl<const N: usize> Value for Fixed<N> {
     }
 
     fn type_name() -> TypeName {
-        TypeName::new(&format!("netabase::Fixed<{N}>"))
+        TypeName::new(&format!("netabase_runtime::Fixed<{N}>"))
     }
 }
 

@@ -1,9 +1,9 @@
 //! The same small app as `app-native-db`: write 100 users, look them up three ways.
 
-netabase::include_schema!("users");
+netabase_runtime::include_schema!("users");
 
-fn main() -> netabase::Result<()> {
-    let store = netabase::Store::<App>::in_memory()?;
+fn main() -> netabase_runtime::Result<()> {
+    let store = netabase_runtime::Store::<App>::in_memory()?;
     let txn = store.begin_write()?;
     {
         let mut users = txn.users()?;

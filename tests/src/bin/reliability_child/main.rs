@@ -9,7 +9,7 @@
 
 mod workload;
 
-use netabase::Store;
+use netabase_runtime::Store;
 use netabase_tests::library::Library;
 use std::io::{Read, Write};
 

@@ -5,7 +5,7 @@
 //! Every commit also stores its own number in the counter record, so a reopened file says how
 //! many commits it holds.
 
-use netabase::{Error, Result};
+use netabase_runtime::{Error, Result};
 use netabase_tests::library::{Author, Book, LibraryWriteTransaction};
 
 /// The ISBN of the book whose `year` holds the number of commits (it is not otherwise written).
