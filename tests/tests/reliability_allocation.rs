@@ -2,6 +2,7 @@
 //! point 4): every length is checked against the bytes left in the value before anything is
 //! allocated. This test binary counts allocations to prove it, so it holds this one test only.
 
+#[path = "it/raw.rs"]
 mod raw;
 
 use netabase_runtime::codec::{Value, Writer};

@@ -1,0 +1,21 @@
+//! The integration tests of netabase, gathered in one test binary: each file is a module, so
+//! the fixtures' generated code and redb are linked once instead of once per file.
+//!
+//! Tests that must be their own process stay separate: `compile_fail.rs` (trybuild) and
+//! `reliability_allocation.rs` (it installs a counting global allocator). The SIGKILL crash
+//! tests run their child process from `src/bin/reliability_child`.
+
+mod builder;
+mod fuzz_generate;
+mod links;
+mod properties;
+mod raw;
+mod reliability_atomicity;
+mod reliability_concurrency;
+mod reliability_corruption;
+mod reliability_crash;
+mod reliability_faults;
+mod reliability_integrity;
+mod snapshots;
+mod store;
+mod types;
