@@ -161,7 +161,7 @@ impl<D: Definition> StoreBuilder<D> {
 }
 
 /// Turns redb's error on opening `path` into one that names the file and says what to do.
-fn open_error(path: &Path, error: redb::DatabaseError, doing: &str) -> Error {
+pub(crate) fn open_error(path: &Path, error: redb::DatabaseError, doing: &str) -> Error {
     let path_buf = path.to_path_buf();
     match error {
         redb::DatabaseError::DatabaseAlreadyOpen => Error::AlreadyOpen { path: path_buf },

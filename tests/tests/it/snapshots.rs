@@ -126,6 +126,30 @@ fn generation_is_deterministic() {
     }
 }
 
+/// `generate_file`, the call the README's snapshot recipe uses, given the path as build.rs
+/// gives it (tests run in the package root, as build scripts do), returns exactly the bytes
+/// build.rs wrote to `OUT_DIR`.
+#[test]
+fn generate_file_returns_exactly_what_the_build_wrote() {
+    let cases = [
+        ("fixtures/library.toml", "library.rs"),
+        ("fixtures/links.toml", "links.rs"),
+        ("fixtures/scalars.toml", "scalars.rs"),
+        ("fixtures/keys.toml", "keys.rs"),
+        ("fixtures/types.toml", "types.rs"),
+        ("../schemas/atlas.toml", "atlas.rs"),
+    ];
+    for (schema, output) in cases {
+        let built = std::fs::read_to_string(Path::new(env!("OUT_DIR")).join(output))
+            .expect("the build script wrote it");
+        let generated = netabase_build::generate_file(schema).expect("valid");
+        assert!(
+            generated == built,
+            "{schema}: generate_file differs from the build's output"
+        );
+    }
+}
+
 #[test]
 fn build_script_output_is_what_generate_returns() {
     let cases = [
