@@ -62,7 +62,7 @@ impl<D: Definition> WriteTransaction<'_, D> {
 
     /// Opens the tree of model `M` for writing (the generic form of the generated
     /// `txn.cities()`). Its tables stay open until the tree is dropped; opening the same model's
-    /// tree twice at once is an [`Error::Table`](crate::Error::Table).
+    /// tree twice at once is an [`Error::TreeInUse`](crate::Error::TreeInUse).
     pub fn open_tree<M: Model<Definition = D>>(&self) -> Result<M::Tree<WriteTree<'_, M>>> {
         self.raw_tree().map(Into::into)
     }
@@ -72,7 +72,7 @@ impl<D: Definition> WriteTransaction<'_, D> {
     /// existing record. The first one that does not is [`Error::BrokenLink`](crate::Error::BrokenLink),
     /// and the transaction stays usable, so it can be repaired before committing. It reads the
     /// tables of the models involved, so call it with no tree open (an open one is an
-    /// [`Error::Table`](crate::Error::Table)).
+    /// [`Error::TreeInUse`](crate::Error::TreeInUse)).
     pub fn check_links(&self) -> Result<()> {
         self.links.borrow().check::<D>(&self.txn)
     }
