@@ -88,10 +88,17 @@ pub enum Error {
     },
     /// A stored value or key does not decode: the file is corrupted, or was written by an
     /// incompatible layout.
-    #[error("corrupted data in table `{table}`: {source}")]
+    #[error(
+        "corrupted data in table `{table}`{}: {source} (the file was damaged or written by \
+         another layout; `Store::check_integrity` lists every damaged record)",
+        record.as_ref().map(|key| format!(", record with primary key {key}")).unwrap_or_default()
+    )]
     Decode {
-        /// The table holding the bad bytes.
+        /// The table holding the bad bytes (`<Definition>/<Model>` for records).
         table: &'static str,
+        /// The record's primary key, as `Debug` shows it, when it is known (lookups by key,
+        /// `first`, `last`, removals); `None` in iterators and for metadata.
+        record: Option<String>,
         /// What did not decode.
         source: DecodeError,
     },

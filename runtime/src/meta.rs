@@ -108,6 +108,7 @@ pub fn read_info(
     };
     let corrupt = |what: &str| Error::Decode {
         table: META_TABLE,
+        record: None,
         source: crate::codec::DecodeError::new(format!("stored {what} is malformed")),
     };
     let version: [u8; 8] = version.try_into().map_err(|_| corrupt(VERSION))?;

@@ -21,6 +21,25 @@ pub struct ReadTransaction<'s, D: Definition> {
 /// After an operation returns an error the transaction stays usable: netabase's own errors
 /// (`UniqueViolation`, `AlreadyExists`, `Decode`) leave it as it was before that call. After a
 /// storage error, abort it.
+///
+/// # Trees borrow the transaction
+///
+/// * Drop every tree before [`commit`](Self::commit): `commit` consumes the transaction, so a
+///   live tree is a borrow error at compile time (E0505; its "consider cloning" hint does not
+///   apply). Open trees in a block, or `drop(tree)`:
+///
+///   ```ignore
+///   let txn = store.begin_write()?;
+///   {
+///       let mut cities = txn.cities()?;
+///       cities.put(&city)?;
+///   } // the tree ends here
+///   txn.commit()?;
+///   ```
+/// * One tree per model at a time: opening a model's tree again while the first is alive is
+///   [`Error::TreeInUse`](crate::Error::TreeInUse).
+/// * [`check_links`](Self::check_links) reads the tables of linked models: call it with the
+///   trees dropped.
 pub struct WriteTransaction<'s, D: Definition> {
     txn: redb::WriteTransaction,
     /// Checked-link keys to verify at commit (see `links.rs`). Trees borrow the transaction

@@ -1,8 +1,8 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
 use super::{
-    Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record, encode_key,
-    record_table,
+    Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record_at,
+    encode_key, record_table,
 };
 use crate::codec::KeyPart;
 use crate::error::{Error, Result};
@@ -134,7 +134,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let key = encode_key(key);
         let keys = &mut self.scratch.old_keys;
         let removed = remove_record(&mut self.tables.records, &key, |bytes| {
-            let model = decode_record::<M>(bytes)?;
+            let model = decode_record_at::<M>(&key, bytes)?;
             keys.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
             Ok(model)
         })?;
@@ -187,7 +187,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let mut doomed = Vec::new();
         for entry in self.tables.records.range::<&[u8]>(..)? {
             let (key, value) = entry?;
-            if !keep(&decode_record(value.value())?) {
+            if !keep(&decode_record_at(key.value().as_ref(), value.value())?) {
                 doomed.push(key.value().to_vec());
             }
         }
@@ -227,6 +227,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let removed = remove_record(&mut self.tables.records, key, |bytes| {
             let view = M::Ref::decode(bytes).map_err(|source| Error::Decode {
                 table: M::TABLE,
+                record: Some(crate::model::describe_primary_key::<M>(key)),
                 source,
             })?;
             keys.fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
@@ -324,6 +325,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                         })
                         .map_err(|source| Error::Decode {
                             table: M::TABLE,
+                            record: None,
                             source,
                         })?;
                     s.value.clear();
@@ -401,6 +403,7 @@ fn write_record<M: Model>(
             .map(|source| {
                 Refused::Error(Error::Decode {
                     table: M::TABLE,
+                    record: None,
                     source,
                 })
             }),

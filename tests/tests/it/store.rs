@@ -639,7 +639,19 @@ fn corrupted_values_are_decode_errors_on_every_read_path() -> Result {
         let txn = store.begin_read()?;
         let authors = txn.authors()?;
         assert_eq!(authors.get(1)?.map(|a| a.id), Some(1));
-        assert!(is_decode(&authors.get(2).unwrap_err()));
+        let error = authors.get(2).unwrap_err();
+        assert!(is_decode(&error));
+        // A lookup by key names the record and says what to do.
+        assert!(
+            matches!(&error, Error::Decode { record: Some(key), .. } if key == "AuthorPrimaryKey(2)"),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("record with primary key AuthorPrimaryKey(2)")
+        );
+        assert!(error.to_string().contains("check_integrity"));
         assert!(is_decode(
             &authors
                 .get_ref(2)?
