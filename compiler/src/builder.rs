@@ -60,6 +60,17 @@ pub fn generate_file(path: impl AsRef<Path>) -> Result<String, Error> {
     Builder::new().schema(path).generate()
 }
 
+/// Cargo shows a failing build script's output under a long "failed to run custom build
+/// command" block; its `cargo:warning=` lines come first, so each schema error also goes there
+/// as one line (the full rustc-style rendering follows in the block).
+fn print_cargo_warnings(error: &Error) {
+    if let Error::Schema(diagnostics) = error {
+        for line in diagnostics.one_line_summaries() {
+            println!("cargo:warning=schema error: {line}");
+        }
+    }
+}
+
 /// Options for compiling schemas from `build.rs`.
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
@@ -163,7 +174,9 @@ impl Builder {
                 )));
             }
             println!("cargo:rerun-if-changed={}", schema.display());
-            let code = self.generate_one(schema)?;
+            let code = self
+                .generate_one(schema)
+                .inspect_err(print_cargo_warnings)?;
             let stem = match &self.output_name {
                 Some(name) => name.clone(),
                 None => schema

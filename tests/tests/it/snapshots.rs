@@ -200,3 +200,22 @@ fn docs_and_version_do_not_change_the_fingerprint_but_layout_does() {
     };
     assert_ne!(fingerprint(&keyed("a")), fingerprint(&keyed("b")));
 }
+
+/// What a failing build prints first (as `cargo:warning=` lines, above cargo's "failed to run
+/// custom build command" block): one line per error with its place and help.
+#[test]
+fn each_error_has_a_one_line_summary_for_cargo_warnings() {
+    let source = "[definition]\nname = \"D\"\nversion = 1\n[models.M]\nprimary_key = \"id\"\n[models.M.fields]\nid = \"u64\"\nage = \"i46\"\n";
+    let errors = generate(
+        source,
+        &Options {
+            source_name: "schemas/d.toml".to_owned(),
+            ..Options::default()
+        },
+    )
+    .expect_err("i46 is not a type");
+    assert_eq!(
+        errors.one_line_summaries(),
+        ["schemas/d.toml:8:8: unknown type `i46` (help: did you mean `i64`?)"]
+    );
+}
