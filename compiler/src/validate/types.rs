@@ -400,6 +400,17 @@ fn all_types() -> String {
     crate::parse::list(&names)
 }
 
+/// ` (`A`, `B`)` for the names a schema declares, or nothing when it declares none: the help
+/// of an unknown type names what the schema has, so a misspelled model is easy to spot.
+fn quoted_list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", names.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,16 +553,5 @@ mod tests {
             Some("(String, i32)".to_owned())
         );
         assert_eq!(parse("Option<Author>").unwrap().link(), Some(&link));
-    }
-}
-
-/// ` (`A`, `B`)` for the names a schema declares, or nothing when it declares none: the help
-/// of an unknown type names what the schema has, so a misspelled model is easy to spot.
-fn quoted_list<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
-    if names.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", names.join(", "))
     }
 }

@@ -96,9 +96,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// The record with the smallest primary key.
     fn first(&self) -> Result<Option<M>> {
         match self.records().first()? {
-            Some((key, value)) => {
-                decode_record_at::<M>(key.value().as_ref(), value.value()).map(Some)
-            }
+            Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
             None => Ok(None),
         }
     }
@@ -106,9 +104,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// The record with the largest primary key.
     fn last(&self) -> Result<Option<M>> {
         match self.records().last()? {
-            Some((key, value)) => {
-                decode_record_at::<M>(key.value().as_ref(), value.value()).map(Some)
-            }
+            Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
             None => Ok(None),
         }
     }

@@ -187,7 +187,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let mut doomed = Vec::new();
         for entry in self.tables.records.range::<&[u8]>(..)? {
             let (key, value) = entry?;
-            if !keep(&decode_record_at(key.value().as_ref(), value.value())?) {
+            if !keep(&decode_record_at(key.value(), value.value())?) {
                 doomed.push(key.value().to_vec());
             }
         }
