@@ -72,6 +72,7 @@ mod model;
 mod store;
 mod transaction;
 mod tree;
+mod watch;
 
 pub use error::{Error, Result, SchemaInfo};
 pub use index_keys::IndexKeys;
@@ -81,6 +82,11 @@ pub use meta::META_TABLE;
 pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_primary_key};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
+#[cfg(feature = "async")]
+pub use watch::EventStream;
+pub use watch::{
+    Change, ChangeFeed, DEFAULT_CAPACITY, Event, FeedEntry, Filter, ModelChanges, Subscription,
+};
 pub use tree::{
     EntryValue, Fixed, IndexIter, IndexLayout, Iter, KeyBounds, ReadTree, Records, StoredKey, Tail,
     Tree, TreeRead, ValueGuard, Views, WriteTree, Yield,
