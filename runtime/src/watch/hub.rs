@@ -234,6 +234,10 @@ impl Hub {
         self.retention
     }
 
+    pub fn subscriptions(&self) -> usize {
+        self.active.load(Ordering::Acquire)
+    }
+
     /// Whether a beginning write transaction must capture its changes.
     pub fn listening(&self) -> bool {
         self.feed || self.active.load(Ordering::Acquire) > 0

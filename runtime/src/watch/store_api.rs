@@ -45,6 +45,11 @@ impl<D: Definition> Store<D> {
         Ok(subscription)
     }
 
+    /// How many subscriptions of this store exist (dropping one unsubscribes it).
+    pub fn subscriptions(&self) -> usize {
+        self.hub().subscriptions()
+    }
+
     /// The sequence number of the last commit (see [`Event::seq`](super::Event::seq)).
     pub fn last_seq(&self) -> u64 {
         self.hub().last_seq()

@@ -54,6 +54,11 @@ impl<M: Model> Subscription<M> {
         self.start_seq
     }
 
+    /// How many commits wait in the queue (at most its capacity).
+    pub fn queued_commits(&self) -> usize {
+        self.rx.len()
+    }
+
     /// Waits for the next change. `Ok(None)` once the store has been dropped (no change will
     /// come); [`Error::Lagged`] when the subscriber fell behind.
     pub fn recv(&mut self) -> Result<Option<Event<M>>> {

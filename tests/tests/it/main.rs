@@ -19,3 +19,4 @@ mod reliability_integrity;
 mod snapshots;
 mod store;
 mod types;
+mod watch;
