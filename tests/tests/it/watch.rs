@@ -149,7 +149,7 @@ fn a_prefix_subscription_gets_the_keys_that_start_with_it() -> Result<()> {
 #[test]
 fn a_secondary_key_subscription_sees_records_arrive_and_leave() -> Result<()> {
     let store = Store::<Shop>::in_memory()?;
-    let mut tools = store.watch(Filter::<Item>::index("category", "tools"))?;
+    let mut tools = store.watch(Item::watch_by_category("tools"))?;
     let mut food = store.watch(Filter::<Item>::index("category", "food"))?;
     commit_items(&store, &[item("a", "tools", 1), item("b", "food", 2)])?;
     // `a` moves from tools to food: both subscriptions see the one update.
@@ -392,7 +392,9 @@ fn the_async_stream_yields_the_same_events() -> Result<()> {
 #[test]
 fn a_definition_without_feed_numbers_commits_in_memory_and_has_no_feed() -> Result<()> {
     let store = Store::<Atlas>::in_memory()?;
-    let mut japan = store.watch(Filter::<City>::index("country_code", "JP"))?;
+    // The generated filters: one per secondary key.
+    let mut japan = store.watch(City::watch_by_country_code("JP"))?;
+    let mut big_french = store.watch(City::watch_by_country_population("FR", 2))?;
     let country = |iso: &str| Country {
         iso: iso.to_owned(),
         iso3: format!("{iso}X"),
@@ -428,6 +430,7 @@ fn a_definition_without_feed_numbers_commits_in_memory_and_has_no_feed() -> Resu
         .map(|e| (e.seq, e.change.new().map_or(0, |c| c.geonameid)))
         .collect();
     assert_eq!(ids, [(1, 1), (1, 3)]);
+    assert_eq!(drain(&mut big_french)?.len(), 1);
     assert!(matches!(
         store.changes_since::<City>(0),
         Err(Error::NoChangeFeed { definition: "Atlas" })
