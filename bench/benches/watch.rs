@@ -31,9 +31,14 @@ macro_rules! subjects {
         let mut g = $c.benchmark_group($group);
         g.bench_function("off", |b| {
             b.iter_batched(
-                || (store::<netabase_bench::users::Bench>(), (0..N_OPS).map(|id| user!(users, id)).collect::<Vec<_>>()),
+                || {
+                    (
+                        store::<netabase_bench::users::Bench>(),
+                        (0..N_OPS).map(|id| user!(users, id)).collect::<Vec<_>>(),
+                    )
+                },
                 |(store, users)| {
-                    $run!(store, users, users);
+                    $run!(store, users);
                     store
                 },
                 BatchSize::PerIteration,
@@ -45,10 +50,14 @@ macro_rules! subjects {
                     let store = store::<netabase_bench::users::Bench>();
                     let sub: Subscription<netabase_bench::users::User> =
                         store.watch(Filter::all()).expect("watch");
-                    (store, sub, (0..N_OPS).map(|id| user!(users, id)).collect::<Vec<_>>())
+                    (
+                        store,
+                        sub,
+                        (0..N_OPS).map(|id| user!(users, id)).collect::<Vec<_>>(),
+                    )
                 },
                 |(store, sub, users)| {
-                    $run!(store, users, users);
+                    $run!(store, users);
                     (store, sub)
                 },
                 BatchSize::PerIteration,
@@ -56,9 +65,16 @@ macro_rules! subjects {
         });
         g.bench_function("feed", |b| {
             b.iter_batched(
-                || (store::<netabase_bench::users_feed::BenchFeed>(), (0..N_OPS).map(|id| user!(users_feed, id)).collect::<Vec<_>>()),
+                || {
+                    (
+                        store::<netabase_bench::users_feed::BenchFeed>(),
+                        (0..N_OPS)
+                            .map(|id| user!(users_feed, id))
+                            .collect::<Vec<_>>(),
+                    )
+                },
                 |(store, users)| {
-                    $run!(store, users, users);
+                    $run!(store, users);
                     store
                 },
                 BatchSize::PerIteration,
@@ -70,10 +86,10 @@ macro_rules! subjects {
 
 /// One commit per record.
 macro_rules! put_each {
-    ($store:expr, $users:expr, $tree:ident) => {
+    ($store:expr, $users:expr) => {
         for user in &$users {
             let txn = $store.begin_write().expect("begin");
-            txn.$tree().expect("tree").put(user).expect("put");
+            txn.users().expect("tree").put(user).expect("put");
             txn.commit().expect("commit");
         }
     };
@@ -81,9 +97,12 @@ macro_rules! put_each {
 
 /// Every record in one `put_many` commit.
 macro_rules! put_many {
-    ($store:expr, $users:expr, $tree:ident) => {
+    ($store:expr, $users:expr) => {
         let txn = $store.begin_write().expect("begin");
-        txn.$tree().expect("tree").put_many(&$users).expect("put_many");
+        txn.users()
+            .expect("tree")
+            .put_many(&$users)
+            .expect("put_many");
         txn.commit().expect("commit");
     };
 }

@@ -73,7 +73,9 @@ pub fn watch(iso: &str, batch: usize, out: &mut dyn Write) -> Result<(), AppErro
     if commit.print(out)? {
         commits += 1;
     }
-    let imported_commits = importer.join().expect("the importer thread does not panic")?;
+    let imported_commits = importer
+        .join()
+        .expect("the importer thread does not panic")?;
     let stored = store
         .begin_read()?
         .cities()?
@@ -179,8 +181,10 @@ mod tests {
     fn an_unknown_country_is_named() {
         let mut out = Vec::new();
         super::watch("XX", 5000, &mut out).expect("watch");
-        assert!(String::from_utf8(out)
-            .expect("UTF-8")
-            .starts_with("No country has the code \"XX\"."));
+        assert!(
+            String::from_utf8(out)
+                .expect("UTF-8")
+                .starts_with("No country has the code \"XX\".")
+        );
     }
 }

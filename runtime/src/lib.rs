@@ -82,14 +82,14 @@ pub use meta::META_TABLE;
 pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_primary_key};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
+pub use tree::{
+    EntryValue, Fixed, IndexIter, IndexLayout, Iter, KeyBounds, ReadTree, Records, StoredKey, Tail,
+    Tree, TreeRead, ValueGuard, Views, WriteTree, Yield,
+};
 #[cfg(feature = "async")]
 pub use watch::EventStream;
 pub use watch::{
     Change, ChangeFeed, DEFAULT_CAPACITY, Event, FeedEntry, Filter, ModelChanges, Subscription,
-};
-pub use tree::{
-    EntryValue, Fixed, IndexIter, IndexLayout, Iter, KeyBounds, ReadTree, Records, StoredKey, Tail,
-    Tree, TreeRead, ValueGuard, Views, WriteTree, Yield,
 };
 
 /// Includes the code that `netabase-build` generated for a schema: `include_schema!("atlas")`

@@ -37,7 +37,12 @@ pub fn encode_change(change: &ChangeBytes<'_>, out: &mut Vec<u8>) {
         (None, None) => return,
     };
     out.push(kind);
-    let parts = [Some(change.model.as_bytes()), Some(change.key), change.old, change.new];
+    let parts = [
+        Some(change.model.as_bytes()),
+        Some(change.key),
+        change.old,
+        change.new,
+    ];
     for part in parts.into_iter().flatten() {
         // Records and keys are bounded by redb's value size (< 4 GiB).
         out.extend_from_slice(&(part.len() as u32).to_be_bytes());
@@ -65,8 +70,16 @@ pub fn decode_change(mut bytes: &[u8]) -> Result<ChangeBytes<'_>, DecodeError> {
     let model = std::str::from_utf8(model)
         .map_err(|_| DecodeError::new("a change feed entry whose model name is not UTF-8"))?;
     let key = take(&mut bytes)?;
-    let old = if has_old { Some(take(&mut bytes)?) } else { None };
-    let new = if has_new { Some(take(&mut bytes)?) } else { None };
+    let old = if has_old {
+        Some(take(&mut bytes)?)
+    } else {
+        None
+    };
+    let new = if has_new {
+        Some(take(&mut bytes)?)
+    } else {
+        None
+    };
     if !bytes.is_empty() {
         return Err(DecodeError::new(format!(
             "a change feed entry with {} unexpected trailing bytes",
@@ -143,6 +156,14 @@ mod tests {
         let mut huge = bytes;
         huge[1..5].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(decode_change(&huge).is_err());
-        assert!(encoded(&ChangeBytes { model: "M", key: b"", old: None, new: None }).is_empty());
+        assert!(
+            encoded(&ChangeBytes {
+                model: "M",
+                key: b"",
+                old: None,
+                new: None
+            })
+            .is_empty()
+        );
     }
 }

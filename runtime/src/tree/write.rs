@@ -466,7 +466,11 @@ fn write_record<M: Model>(
         undo.push(key, replaced.as_ref().map(|guard| guard.value()));
     }
     if let Some(log) = t.capture {
-        log.push::<M>(key, replaced.as_ref().map(|guard| guard.value()), Some(&s.value));
+        log.push::<M>(
+            key,
+            replaced.as_ref().map(|guard| guard.value()),
+            Some(&s.value),
+        );
     }
     drop(replaced);
     for (i, def) in M::INDEXES.iter().enumerate() {

@@ -313,7 +313,10 @@ impl Hub {
             Target::IndexKeys(field, bounds) => Resolved::IndexKeys(index(field)?, bounds.clone()),
         };
         let (tx, rx) = flume::bounded(capacity.max(1));
-        let mut registry = self.registry.write().unwrap_or_else(PoisonError::into_inner);
+        let mut registry = self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let id = registry.next_id;
         registry.next_id += 1;
         if self.closed.load(Ordering::Acquire) {
@@ -347,7 +350,10 @@ impl Hub {
 
     /// Removes subscription `id` (when it is dropped).
     pub fn unsubscribe(&self, id: u64) {
-        let mut registry = self.registry.write().unwrap_or_else(PoisonError::into_inner);
+        let mut registry = self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let Some(sink) = registry.sinks.remove(&id) else {
             return;
         };
@@ -363,7 +369,10 @@ impl Hub {
     /// Ends every subscription (the store is dropped): their receivers see the end.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        let mut registry = self.registry.write().unwrap_or_else(PoisonError::into_inner);
+        let mut registry = self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         self.active.store(0, Ordering::Release);
         registry.sinks.clear();
         registry.models.clear();

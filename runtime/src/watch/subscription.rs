@@ -62,21 +62,21 @@ impl<M: Model> Subscription<M> {
     /// Waits for the next change. `Ok(None)` once the store has been dropped (no change will
     /// come); [`Error::Lagged`] when the subscriber fell behind.
     pub fn recv(&mut self) -> Result<Option<Event<M>>> {
-        self.next(Wait::Forever)
+        self.receive(Wait::Forever)
     }
 
     /// Waits at most `timeout` for the next change: `Ok(None)` when none came in time (or the
     /// store has been dropped).
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Event<M>>> {
-        self.next(Wait::For(timeout))
+        self.receive(Wait::For(timeout))
     }
 
     /// The next change if one is waiting, without blocking.
     pub fn try_recv(&mut self) -> Result<Option<Event<M>>> {
-        self.next(Wait::No)
+        self.receive(Wait::No)
     }
 
-    fn next(&mut self, wait: Wait) -> Result<Option<Event<M>>> {
+    fn receive(&mut self, wait: Wait) -> Result<Option<Event<M>>> {
         loop {
             if let Some(change) = self.pending.pop_front() {
                 return Event::decode(self.pending_seq, &change).map(Some);

@@ -5,7 +5,9 @@
 //! A commit delivers its events before `commit` returns, so `try_recv` right after a commit
 //! sees them: no test waits on a clock.
 
-use netabase_runtime::{Change, Error, Event, Filter, KeyBounds, Model, Result, Store, Subscription};
+use netabase_runtime::{
+    Change, Error, Event, Filter, KeyBounds, Model, Result, Store, Subscription,
+};
 use netabase_tests::atlas::{Atlas, City, Country};
 use netabase_tests::shop::{Item, Order, Shop};
 
@@ -107,7 +109,10 @@ fn a_whole_model_subscription_gets_typed_events_in_write_order_and_commit_order(
 fn a_key_subscription_gets_only_that_record() -> Result<()> {
     let store = Store::<Shop>::in_memory()?;
     let mut one = store.watch(Filter::<Item>::key("b"))?;
-    commit_items(&store, &[item("a", "x", 1), item("b", "x", 2), item("c", "x", 3)])?;
+    commit_items(
+        &store,
+        &[item("a", "x", 1), item("b", "x", 2), item("c", "x", 3)],
+    )?;
     commit_items(&store, &[item("b", "x", 4), item("bb", "x", 5)])?;
     assert_eq!(
         briefs(&mut one)?,
@@ -181,7 +186,11 @@ fn a_secondary_key_range_subscription_matches_before_or_after() -> Result<()> {
     ))?;
     commit_items(
         &store,
-        &[item("a", "tea", 1), item("b", "food", 2), item("c", "toys", 3)],
+        &[
+            item("a", "tea", 1),
+            item("b", "food", 2),
+            item("c", "toys", 3),
+        ],
     )?;
     commit_items(&store, &[item("a", "food", 4)])?;
     let skus: Vec<(u64, String)> = briefs(&mut t)?.into_iter().map(|b| (b.0, b.2)).collect();
@@ -361,7 +370,10 @@ fn the_blocking_iterator_receives_from_another_thread() -> Result<()> {
 fn recv_timeout_returns_none_when_nothing_comes() -> Result<()> {
     let store = Store::<Shop>::in_memory()?;
     let mut sub = store.watch(Filter::<Item>::all())?;
-    assert!(sub.recv_timeout(std::time::Duration::from_millis(1))?.is_none());
+    assert!(
+        sub.recv_timeout(std::time::Duration::from_millis(1))?
+            .is_none()
+    );
     commit_items(&store, &[item("a", "x", 1)])?;
     let event = sub.recv_timeout(std::time::Duration::from_secs(60))?;
     assert_eq!(event.map(|e| e.seq), Some(1));
@@ -375,9 +387,7 @@ fn the_async_stream_yields_the_same_events() -> Result<()> {
     let stream = store.watch(Filter::<Item>::all())?.into_stream();
     commit_items(&store, &[item("a", "x", 1), item("b", "x", 2)])?;
     commit_items(&store, &[item("a", "x", 3)])?;
-    let events: Vec<Event<Item>> = block_on_stream(stream)
-        .take(3)
-        .collect::<Result<_>>()?;
+    let events: Vec<Event<Item>> = block_on_stream(stream).take(3).collect::<Result<_>>()?;
     assert_eq!(
         events.iter().map(brief).collect::<Vec<_>>(),
         [
@@ -423,7 +433,8 @@ fn a_definition_without_feed_numbers_commits_in_memory_and_has_no_feed() -> Resu
     };
     let txn = store.begin_write()?;
     txn.countries()?.put_many([country("JP"), country("FR")])?;
-    txn.cities()?.put_many([city(1, "JP"), city(2, "FR"), city(3, "JP")])?;
+    txn.cities()?
+        .put_many([city(1, "JP"), city(2, "FR"), city(3, "JP")])?;
     txn.commit()?;
     let ids: Vec<(u64, u64)> = drain(&mut japan)?
         .iter()
@@ -433,7 +444,9 @@ fn a_definition_without_feed_numbers_commits_in_memory_and_has_no_feed() -> Resu
     assert_eq!(drain(&mut big_french)?.len(), 1);
     assert!(matches!(
         store.changes_since::<City>(0),
-        Err(Error::NoChangeFeed { definition: "Atlas" })
+        Err(Error::NoChangeFeed {
+            definition: "Atlas"
+        })
     ));
     assert!(matches!(
         store.prune_changes_before(1),
@@ -455,7 +468,8 @@ fn concurrent_writers_and_subscribers() -> Result<()> {
     let even = store.watch(Filter::<Item>::index("category", "even"))?;
     let total = WRITERS * COMMITS;
     // Each reader blocks on its subscription until the store is dropped, which ends it.
-    let collect = |sub: Subscription<Item>| std::thread::spawn(move || sub.collect::<Result<Vec<_>>>());
+    let collect =
+        |sub: Subscription<Item>| std::thread::spawn(move || sub.collect::<Result<Vec<_>>>());
     let readers = [collect(all), collect(low), collect(even)];
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
@@ -479,14 +493,21 @@ fn concurrent_writers_and_subscribers() -> Result<()> {
     for writer in writers {
         writer.join().expect("writer")?;
     }
-    let stored: Vec<Item> = store.begin_read()?.items()?.iter()?.collect::<Result<_>>()?;
+    let stored: Vec<Item> = store
+        .begin_read()?
+        .items()?
+        .iter()?
+        .collect::<Result<_>>()?;
     drop(store);
     let mut results = Vec::new();
     for reader in readers {
         results.push(reader.join().expect("reader")?);
     }
     for events in &results {
-        assert!(events.windows(2).all(|w| w[0].seq <= w[1].seq), "commit order");
+        assert!(
+            events.windows(2).all(|w| w[0].seq <= w[1].seq),
+            "commit order"
+        );
     }
     // The whole-model subscriber saw every commit whole (three changes each, in write order).
     let all = &results[0];
@@ -499,9 +520,14 @@ fn concurrent_writers_and_subscribers() -> Result<()> {
     let mut replica = std::collections::BTreeMap::new();
     for event in all {
         match &event.change {
-            Change::Inserted(new) => assert!(replica.insert(new.sku.clone(), new.clone()).is_none()),
+            Change::Inserted(new) => {
+                assert!(replica.insert(new.sku.clone(), new.clone()).is_none())
+            }
             Change::Updated { old, new } => {
-                assert_eq!(replica.insert(new.sku.clone(), new.clone()).as_ref(), Some(old));
+                assert_eq!(
+                    replica.insert(new.sku.clone(), new.clone()).as_ref(),
+                    Some(old)
+                );
             }
             Change::Removed(old) => assert_eq!(replica.remove(&old.sku).as_ref(), Some(old)),
         }
@@ -516,7 +542,10 @@ fn concurrent_writers_and_subscribers() -> Result<()> {
         })
         .map(brief)
         .collect();
-    assert_eq!(results[1].iter().map(brief).collect::<Vec<_>>(), low_expected);
+    assert_eq!(
+        results[1].iter().map(brief).collect::<Vec<_>>(),
+        low_expected
+    );
     let even_expected: Vec<_> = all
         .iter()
         .filter(|e| {
@@ -525,6 +554,9 @@ fn concurrent_writers_and_subscribers() -> Result<()> {
         })
         .map(brief)
         .collect();
-    assert_eq!(results[2].iter().map(brief).collect::<Vec<_>>(), even_expected);
+    assert_eq!(
+        results[2].iter().map(brief).collect::<Vec<_>>(),
+        even_expected
+    );
     Ok(())
 }

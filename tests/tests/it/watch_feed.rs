@@ -135,7 +135,10 @@ fn pruning_removes_old_commits_and_numbers_are_never_reused() -> Result<()> {
     {
         let store = Store::<Shop>::open(&path)?;
         for n in 1..=4u64 {
-            store.put_many([item(&format!("a{n}"), "x", n), item(&format!("b{n}"), "x", n)])?;
+            store.put_many([
+                item(&format!("a{n}"), "x", n),
+                item(&format!("b{n}"), "x", n),
+            ])?;
         }
         assert_eq!(store.prune_changes_before(3)?, 4);
         let seqs: Vec<u64> = feed(&store, 0)?.iter().map(|b| b.0).collect();
@@ -221,21 +224,42 @@ fn the_feed_matches_the_committed_data_after_sigkill() -> Result<()> {
             expected_seq = event.seq;
             match event.change {
                 Change::Inserted(new) => {
-                    assert!(replica.insert(new.sku.clone(), new).is_none(), "round {round}")
+                    assert!(
+                        replica.insert(new.sku.clone(), new).is_none(),
+                        "round {round}"
+                    )
                 }
                 Change::Updated { old, new } => {
-                    assert_eq!(replica.insert(new.sku.clone(), new), Some(old), "round {round}")
+                    assert_eq!(
+                        replica.insert(new.sku.clone(), new),
+                        Some(old),
+                        "round {round}"
+                    )
                 }
                 Change::Removed(old) => {
                     assert_eq!(replica.remove(&old.sku), Some(old), "round {round}")
                 }
             }
         }
-        assert_eq!(expected_seq, last, "round {round}: every commit changes an item");
-        let stored: Vec<Item> = store.begin_read()?.items()?.iter()?.collect::<Result<_>>()?;
-        assert_eq!(replica.into_values().collect::<Vec<_>>(), stored, "round {round}");
+        assert_eq!(
+            expected_seq, last,
+            "round {round}: every commit changes an item"
+        );
+        let stored: Vec<Item> = store
+            .begin_read()?
+            .items()?
+            .iter()?
+            .collect::<Result<_>>()?;
+        assert_eq!(
+            replica.into_values().collect::<Vec<_>>(),
+            stored,
+            "round {round}"
+        );
         verified = last;
     }
-    assert!(verified >= KILLS as u64, "{verified} commits in {KILLS} rounds");
+    assert!(
+        verified >= KILLS as u64,
+        "{verified} commits in {KILLS} rounds"
+    );
     Ok(())
 }

@@ -25,7 +25,10 @@ fn main() {
     loop {
         if rng.u8(0..4) == 0 {
             let txn = store.begin_write().expect("begin");
-            txn.items().expect("items").put(&item(&mut rng)).expect("put");
+            txn.items()
+                .expect("items")
+                .put(&item(&mut rng))
+                .expect("put");
             txn.abort().expect("abort");
         }
         let txn = store.begin_write().expect("begin");
