@@ -8,7 +8,8 @@
 use netabase_runtime::{
     Change, Error, Event, Filter, KeyBounds, Model, Result, Store, Subscription,
 };
-use netabase_tests::atlas::{Atlas, City, Country};
+use super::links::{city, country};
+use netabase_tests::atlas::{Atlas, City};
 use netabase_tests::shop::{Item, Order, Shop};
 
 pub fn item(sku: &str, category: &str, price: u64) -> Item {
@@ -405,34 +406,8 @@ fn a_definition_without_feed_numbers_commits_in_memory_and_has_no_feed() -> Resu
     // The generated filters: one per secondary key.
     let mut japan = store.watch(City::watch_by_country_code("JP"))?;
     let mut big_french = store.watch(City::watch_by_country_population("FR", 2))?;
-    let country = |iso: &str| Country {
-        iso: iso.to_owned(),
-        iso3: format!("{iso}X"),
-        iso_numeric: 0,
-        name: iso.to_owned(),
-        capital: None,
-        continent: "EU".to_owned(),
-        area_km2: 1.0,
-        population: 1,
-        currency_code: None,
-        currency_name: None,
-        languages: Vec::new(),
-        neighbours: Vec::new(),
-        tld: String::new(),
-        phone: String::new(),
-    };
-    let city = |id: u64, country: &str| City {
-        geonameid: id,
-        name: format!("city {id}"),
-        latitude: 0.0,
-        longitude: 0.0,
-        country_code: country.to_owned(),
-        admin1_code: None,
-        population: id,
-        timezone: "UTC".to_owned(),
-    };
     let txn = store.begin_write()?;
-    txn.countries()?.put_many([country("JP"), country("FR")])?;
+    txn.countries()?.put_many([country("JP", &[]), country("FR", &[])])?;
     txn.cities()?
         .put_many([city(1, "JP"), city(2, "FR"), city(3, "JP")])?;
     txn.commit()?;
