@@ -451,7 +451,7 @@ pub fn city(id: u64, country: &str) -> netabase_tests::atlas::City {
 
 #[test]
 fn atlas_links_cities_and_neighbouring_countries() -> Result {
-    use netabase_tests::atlas::Atlas;
+    use netabase_tests::atlas::{Atlas, Country};
     let store = Store::<Atlas>::in_memory()?;
     let txn = store.begin_write()?;
     txn.countries()?.put_many([
