@@ -33,7 +33,7 @@ pub enum Change<M> {
 
 impl<M> Change<M> {
     /// The record after the change (`None` for a removal).
-    pub fn new(&self) -> Option<&M> {
+    pub fn after(&self) -> Option<&M> {
         match self {
             Change::Inserted(new) | Change::Updated { new, .. } => Some(new),
             Change::Removed(_) => None,
@@ -41,7 +41,7 @@ impl<M> Change<M> {
     }
 
     /// The record before the change (`None` for an insertion).
-    pub fn old(&self) -> Option<&M> {
+    pub fn before(&self) -> Option<&M> {
         match self {
             Change::Updated { old, .. } | Change::Removed(old) => Some(old),
             Change::Inserted(_) => None,

@@ -413,7 +413,7 @@ fn a_definition_without_feed_numbers_commits_in_memory_and_has_no_feed() -> Resu
     txn.commit()?;
     let ids: Vec<(u64, u64)> = drain(&mut japan)?
         .iter()
-        .map(|e| (e.seq, e.change.new().map_or(0, |c| c.geonameid)))
+        .map(|e| (e.seq, e.change.after().map_or(0, |c| c.geonameid)))
         .collect();
     assert_eq!(ids, [(1, 1), (1, 3)]);
     assert_eq!(drain(&mut big_french)?.len(), 1);
@@ -524,8 +524,8 @@ fn concurrent_writers_and_subscribers() -> Result<()> {
     let even_expected: Vec<_> = all
         .iter()
         .filter(|e| {
-            e.change.old().is_some_and(|i| i.category == "even")
-                || e.change.new().is_some_and(|i| i.category == "even")
+            e.change.before().is_some_and(|i| i.category == "even")
+                || e.change.after().is_some_and(|i| i.category == "even")
         })
         .map(brief)
         .collect();
