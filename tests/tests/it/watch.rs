@@ -5,10 +5,10 @@
 //! A commit delivers its events before `commit` returns, so `try_recv` right after a commit
 //! sees them: no test waits on a clock.
 
+use super::links::{city, country};
 use netabase_runtime::{
     Change, Error, Event, Filter, KeyBounds, Model, Result, Store, Subscription,
 };
-use super::links::{city, country};
 use netabase_tests::atlas::{Atlas, City};
 use netabase_tests::shop::{Item, Order, Shop};
 
@@ -407,7 +407,8 @@ fn a_definition_without_feed_numbers_commits_in_memory_and_has_no_feed() -> Resu
     let mut japan = store.watch(City::watch_by_country_code("JP"))?;
     let mut big_french = store.watch(City::watch_by_country_population("FR", 2))?;
     let txn = store.begin_write()?;
-    txn.countries()?.put_many([country("JP", &[]), country("FR", &[])])?;
+    txn.countries()?
+        .put_many([country("JP", &[]), country("FR", &[])])?;
     txn.cities()?
         .put_many([city(1, "JP"), city(2, "FR"), city(3, "JP")])?;
     txn.commit()?;
