@@ -3,5 +3,6 @@
 
 fn main() -> Result<(), netabase_build::Error> {
     netabase_build::compile("schemas/users.toml")?;
+    netabase_build::compile("schemas/users_feed.toml")?;
     netabase_build::compile("../schemas/atlas.toml")
 }

@@ -22,6 +22,13 @@ pub mod users {
     netabase_runtime::include_schema!("users");
 }
 
+/// The netabase code generated from `bench/schemas/users_feed.toml`: `users` with the change
+/// feed on (definition `BenchFeed`), for `benches/watch.rs`.
+#[allow(missing_docs)]
+pub mod users_feed {
+    netabase_runtime::include_schema!("users_feed");
+}
+
 /// The netabase code generated from `schemas/atlas.toml` (model `City` for the imports).
 #[allow(missing_docs)]
 pub mod atlas {

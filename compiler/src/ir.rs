@@ -76,6 +76,9 @@ pub struct Definition {
     pub version: u64,
     /// Documentation from the schema.
     pub doc: Option<String>,
+    /// Whether commits also write their changes to the durable change feed
+    /// (`change_feed = true`).
+    pub change_feed: bool,
     /// The 1-based line of the `[definition]` table.
     pub line: usize,
 }

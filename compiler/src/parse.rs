@@ -38,6 +38,8 @@ pub struct RawDefinition {
     pub name: Option<Spanned<String>>,
     pub version: Option<Spanned<i64>>,
     pub doc: Option<Spanned<String>>,
+    /// `change_feed = true`: every commit also writes its changes to the durable change feed.
+    pub change_feed: bool,
     /// The span of the `definition` key.
     pub span: Range<usize>,
     /// Keys that were given but malformed (reported already, so not "missing" too).
@@ -311,6 +313,7 @@ impl Walker<'_> {
             name: None,
             version: None,
             doc: None,
+            change_feed: false,
             span,
             malformed: Vec::new(),
         };
@@ -329,7 +332,15 @@ impl Walker<'_> {
                     }
                 }
                 "doc" => definition.doc = self.string(value, "`doc`"),
-                _ => self.unknown_key(key, &["name", "version", "doc"], "in `[definition]`"),
+                "change_feed" => match value.get_ref() {
+                    DeValue::Boolean(b) => definition.change_feed = *b,
+                    _ => self.expected(value, "`change_feed`", "`true` or `false`"),
+                },
+                _ => self.unknown_key(
+                    key,
+                    &["name", "version", "doc", "change_feed"],
+                    "in `[definition]`",
+                ),
             }
         }
         definition

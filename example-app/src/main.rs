@@ -8,6 +8,7 @@ mod format;
 mod import;
 mod queries;
 mod tour;
+mod watch;
 
 /// The code netabase-build generated from `schemas/atlas.toml`. It has every query and write
 /// method of the schema; this app does not call them all, and needs no `allow(dead_code)` for
@@ -84,6 +85,16 @@ enum Command {
     },
     /// Counts countries and cities, countries per continent, and the 5 most populous cities.
     Stats,
+    /// Follows a country's cities as they are written: another thread imports the cities into
+    /// an in-memory store, one commit per batch, while a subscription prints each commit's
+    /// cities of the country. The database file is not touched.
+    Watch {
+        /// ISO 3166-1 code of 2 or 3 letters, in any case, such as JP or JPN.
+        iso: String,
+        /// Cities per commit of the import.
+        #[arg(long, value_name = "N", default_value_t = 2000)]
+        batch: usize,
+    },
 }
 
 fn default_db() -> PathBuf {
@@ -138,6 +149,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), AppError> {
             queries::prefix(&open_existing(path)?.begin_read()?, &prefix, limit, out)
         }
         Some(Command::Stats) => queries::stats(&open_existing(path)?.begin_read()?, out),
+        Some(Command::Watch { iso, batch }) => watch::watch(&iso, batch, out),
     }
 }
 

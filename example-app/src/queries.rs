@@ -178,7 +178,7 @@ pub fn city_summary(txn: &Txn<'_>, name: &str, out: &mut dyn Write) -> Result<()
 }
 
 /// Finds a country by ISO 3166-1 alpha-2 (`JP`) or alpha-3 (`JPN`) code, in any case.
-fn find_country(txn: &Txn<'_>, code: &str) -> Result<Option<Country>, AppError> {
+pub fn find_country(txn: &Txn<'_>, code: &str) -> Result<Option<Country>, AppError> {
     let code = code.trim().to_uppercase();
     let countries = txn.countries()?;
     Ok(match code.chars().count() {

@@ -147,6 +147,34 @@ pub enum Error {
         /// The conflicting value, as `Debug` shows it.
         value: String,
     },
+    /// A subscription fell behind: its queue was full, so `missed` changes were dropped for it.
+    /// The events after this one are complete again; re-read the store to catch up on what was
+    /// missed (see `Store::watch`).
+    #[error(
+        "the subscription fell behind and missed {missed} changes: re-read the store to catch up, \
+         or receive faster (or give the subscription a larger capacity)"
+    )]
+    Lagged {
+        /// How many changes were dropped for this subscription.
+        missed: u64,
+    },
+    /// A subscription filter names a secondary key the model does not have.
+    #[error("{model} has no secondary key `{field}`: watch one of the keys its schema declares")]
+    UnknownIndex {
+        /// The model's schema name.
+        model: &'static str,
+        /// The name given.
+        field: String,
+    },
+    /// The definition has no change feed, so there is nothing to read or prune.
+    #[error(
+        "definition `{definition}` has no change feed: add `change_feed = true` to its \
+         `[definition]` table in the schema"
+    )]
+    NoChangeFeed {
+        /// The definition's schema name.
+        definition: &'static str,
+    },
     /// The database was written for another definition, version or layout than this program's.
     #[error(
         "schema mismatch: the database holds {found}, but this program was built for {expected}"

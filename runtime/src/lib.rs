@@ -73,6 +73,7 @@ mod model;
 mod store;
 mod transaction;
 mod tree;
+mod watch;
 
 pub use error::{Error, Result, SchemaInfo};
 pub use index_keys::IndexKeys;
@@ -85,6 +86,11 @@ pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
     EntryValue, Fixed, IndexIter, IndexLayout, Iter, KeyBounds, ReadTree, Records, StoredKey, Tail,
     Tree, TreeRead, ValueGuard, Views, WriteTree, Yield,
+};
+#[cfg(feature = "async")]
+pub use watch::EventStream;
+pub use watch::{
+    Change, ChangeFeed, DEFAULT_CAPACITY, Event, FeedEntry, Filter, ModelChanges, Subscription,
 };
 
 /// Includes the code that `netabase-build` generated for a schema: `include_schema!("atlas")`

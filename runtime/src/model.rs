@@ -16,6 +16,10 @@ pub trait Definition: Sized + 'static {
     const VERSION: u64;
     /// A hash of the stored layout, checked when a database is opened.
     const FINGERPRINT: &'static str;
+    /// Whether every commit also writes its changes to the durable change feed
+    /// (`change_feed = true` in the schema's `[definition]`); see
+    /// [`Store::changes_since`](crate::Store::changes_since).
+    const CHANGE_FEED: bool = false;
     /// Every table of every model, created when a database is first opened.
     const TABLES: &'static [&'static str];
     /// The generated read transaction, with one method per model.

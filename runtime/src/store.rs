@@ -33,6 +33,8 @@ pub enum Durability {
 pub struct Store<D: Definition> {
     db: redb::Database,
     durability: Durability,
+    /// Subscriptions and the commit sequence (see `watch/`).
+    hub: crate::watch::HubHandle,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -43,6 +45,7 @@ pub struct StoreBuilder<D: Definition> {
     durability: Durability,
     create_if_missing: bool,
     verify_on_open: bool,
+    feed_retention: Option<u64>,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -53,6 +56,7 @@ impl<D: Definition> Default for StoreBuilder<D> {
             durability: Durability::Immediate,
             create_if_missing: true,
             verify_on_open: false,
+            feed_retention: None,
             _definition: PhantomData,
         }
     }
@@ -88,6 +92,14 @@ impl<D: Definition> StoreBuilder<D> {
     /// the whole file, so opening takes time proportional to its size.
     pub fn verify_on_open(mut self, verify: bool) -> Self {
         self.verify_on_open = verify;
+        self
+    }
+
+    /// Keeps only the change feed's last `commits` commits: each commit drops the changes of the
+    /// commit that falls out (default: keep everything until
+    /// [`Store::prune_changes_before`]). Only for definitions with `change_feed = true`.
+    pub fn change_feed_retention(mut self, commits: u64) -> Self {
+        self.feed_retention = Some(commits.max(1));
         self
     }
 
@@ -152,9 +164,11 @@ impl<D: Definition> StoreBuilder<D> {
 
     fn finish(self, db: redb::Database) -> Result<Store<D>> {
         meta::initialize::<D>(&db)?;
+        let hub = crate::watch::HubHandle::open::<D>(&db, self.feed_retention)?;
         Ok(Store {
             db,
             durability: self.durability,
+            hub,
             _definition: PhantomData,
         })
     }
@@ -281,7 +295,15 @@ impl<D: Definition> Store<D> {
         if self.durability == Durability::None {
             txn.set_durability(redb::Durability::None)?;
         }
-        Ok(WriteTransaction::new(txn))
+        Ok(WriteTransaction::new(txn, &self.hub))
+    }
+
+    pub(crate) fn db(&self) -> &redb::Database {
+        &self.db
+    }
+
+    pub(crate) fn hub(&self) -> &std::sync::Arc<crate::watch::Hub> {
+        &self.hub
     }
 
     fn read_transaction(&self) -> Result<ReadTransaction<'_, D>> {

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::links::PendingLinks;
 use crate::model::{Definition, Model};
 use crate::tree::{ReadTree, WriteTree};
+use crate::watch::{Capture, Hub};
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
@@ -45,6 +46,8 @@ pub struct WriteTransaction<'s, D: Definition> {
     /// Checked-link keys to verify at commit (see `links.rs`). Trees borrow the transaction
     /// shared, so they note keys through the cell.
     links: RefCell<PendingLinks>,
+    /// The changes to publish and write to the change feed at commit (see `watch/`).
+    capture: Capture<'s>,
     _store: PhantomData<&'s crate::Store<D>>,
 }
 
@@ -66,17 +69,18 @@ impl<D: Definition> ReadTransaction<'_, D> {
     }
 }
 
-impl<D: Definition> WriteTransaction<'_, D> {
-    pub(crate) fn new(txn: redb::WriteTransaction) -> Self {
+impl<'s, D: Definition> WriteTransaction<'s, D> {
+    pub(crate) fn new(txn: redb::WriteTransaction, hub: &'s Hub) -> Self {
         Self {
             txn,
             links: RefCell::default(),
+            capture: Capture::new(hub),
             _store: PhantomData,
         }
     }
 
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<WriteTree<'_, M>> {
-        WriteTree::open(&self.txn, &self.links)
+        WriteTree::open(&self.txn, &self.links, self.capture.log_for::<M>())
     }
 
     /// Opens the tree of model `M` for writing (the generic form of the generated
@@ -99,9 +103,27 @@ impl<D: Definition> WriteTransaction<'_, D> {
     /// Makes everything written in this transaction durable and visible, atomically. Checked
     /// links are verified first ([`check_links`](Self::check_links)): a broken one is
     /// [`Error::BrokenLink`](crate::Error::BrokenLink) and nothing is written.
+    ///
+    /// Then the commit's changes go to the subscriptions they match ([`Store::watch`]), and,
+    /// with a change feed, they are written to it in this same transaction.
+    ///
+    /// [`Store::watch`]: crate::Store::watch
     pub fn commit(self) -> Result<()> {
         self.check_links()?;
-        Ok(self.txn.commit()?)
+        let hub = self.capture.hub();
+        let changes = self.capture.take();
+        // Numbering, committing and delivering in one critical section keeps events in commit
+        // order. With a feed, a commit that changed nothing gets no number (it writes nothing).
+        let in_order = hub.begin_commit();
+        let numbered = !hub.feed_on() || !changes.is_empty();
+        let seq = hub.last_seq() + u64::from(numbered);
+        if hub.feed_on() && !changes.is_empty() {
+            crate::watch::append_to_feed(&self.txn, seq, &changes, hub.retention())?;
+        }
+        self.txn.commit()?;
+        hub.committed(seq, &changes);
+        drop(in_order);
+        Ok(())
     }
 
     /// Discards everything written in this transaction.

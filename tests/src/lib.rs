@@ -28,6 +28,11 @@ pub mod keys {
     netabase_runtime::include_schema!("keys");
 }
 
+/// `fixtures/shop.toml`: items and orders, with a change feed.
+pub mod shop {
+    netabase_runtime::include_schema!("shop");
+}
+
 /// `fixtures/types.toml`: every type of the schema language.
 pub mod types {
     netabase_runtime::include_schema!("types");

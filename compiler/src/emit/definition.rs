@@ -50,6 +50,9 @@ pub fn emit(schema: &Schema, code: &mut Code) {
             lit_str(&crate::fingerprint::fingerprint(schema))
         ),
     );
+    if def.change_feed {
+        code.line(1, "const CHANGE_FEED: bool = true;");
+    }
     let tables: Vec<String> = schema
         .models
         .iter()

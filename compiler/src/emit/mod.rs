@@ -54,6 +54,7 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
         keys::emit(&ctx, &mut code);
         view::emit(&ctx, &mut code);
         tree::emit(&ctx, &mut code);
+        tree::watch_filters(&ctx, &mut code);
         pieces.push(Piece::Text(code));
         let links = links::methods(&ctx);
         if !links.is_empty() {

@@ -3,7 +3,7 @@
 //! per key (lookup, range, count, prefix, cursor). Written as formatted text (see
 //! [`super::text`]): it is the largest part of the output and entirely regular.
 
-use super::text::Code;
+use super::text::{Code, lit_str};
 use super::{Ctx, model::model_table, types};
 use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
@@ -455,4 +455,49 @@ impl Methods<'_, '_> {
             scan,
         );
     }
+}
+
+/// `impl City { pub fn watch_by_country_code(country_code: &str) -> Filter<City> }`: one
+/// subscription filter per secondary key, each a one-line call of the runtime's
+/// `Filter::index` (the other filters are generic: `Filter::all()`, `Filter::key(..)`...).
+pub fn watch_filters(ctx: &Ctx<'_>, code: &mut Code) {
+    let model = ctx.model;
+    if model.secondary_keys.is_empty() {
+        return;
+    }
+    let m = model.name.rust.as_str();
+    code.allow();
+    code.line(0, &format!("impl {m} {{"));
+    for key in &model.secondary_keys {
+        let fields = model.key_fields(key);
+        let parts = KeyArgs::new(&fields);
+        let schema = &key.name.schema;
+        let equals = match fields.as_slice() {
+            [only] => format!("`{schema}` equals `{}`", bare(&only.name.rust)),
+            _ => format!("key `{schema}` ({}) equals the arguments", parts.described),
+        };
+        code.doc(
+            1,
+            [format!(
+                "A subscription filter: the changes of the `{m}` records whose {equals}, before \
+                 or after the change. Pass it to `::netabase_runtime::Store::watch`."
+            )
+            .as_str()],
+        );
+        let params: Vec<&str> = parts.args.iter().map(String::as_str).collect();
+        code.fn_open(
+            1,
+            &format!("pub fn watch_by_{}", bare(&key.name.rust)),
+            &params,
+            &format!("::netabase_runtime::Filter<{m}>"),
+        );
+        code.call(
+            2,
+            "::netabase_runtime::Filter::index",
+            &[&lit_str(schema), &parts.value],
+            "",
+        );
+        code.line(1, "}");
+    }
+    code.line(0, "}");
 }

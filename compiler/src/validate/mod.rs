@@ -122,6 +122,7 @@ impl Validator<'_> {
             name: name?,
             version: version?,
             doc: raw.doc.as_ref().map(|d| d.value.clone()),
+            change_feed: raw.change_feed,
             line: self.lines.line(raw.span.start),
         })
     }

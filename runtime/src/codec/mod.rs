@@ -11,9 +11,11 @@
 //!
 //! Swapping bincode for another format is a change to `value.rs` alone.
 
+mod change;
 mod key;
 mod value;
 
+pub use change::{ChangeBytes, decode_change, encode_change};
 pub use key::{DecodeKey, KeyPart, prefix_end};
 pub use value::{BorrowValue, Reader, Value, Writer};
 

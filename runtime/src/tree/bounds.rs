@@ -108,6 +108,11 @@ impl KeyBounds {
         if inverted { Self::empty() } else { self }
     }
 
+    /// Whether the encoded key `key` is within the bounds.
+    pub(crate) fn contains(&self, key: &[u8]) -> bool {
+        RangeBounds::<&[u8]>::contains(&self.as_redb(), &key)
+    }
+
     pub(crate) fn as_redb(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
         (as_ref(&self.start), as_ref(&self.end))
     }

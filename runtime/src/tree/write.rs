@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::index_keys::{Change, IndexKeys, difference};
 use crate::links::PendingLinks;
 use crate::model::{IndexDef, Model, ModelRef};
+use crate::watch::ChangeLog;
 use redb::{ReadableTable, ReadableTableMetadata, Table, Value as _};
 use std::borrow::Borrow;
 use std::cell::RefCell;
@@ -27,6 +28,9 @@ pub struct WriteTree<'t, M: Model> {
 struct Tables<'t, K: StoredKey> {
     records: Table<'t, K, Bytes>,
     indexes: Vec<Box<dyn IndexWrite + 't>>,
+    /// Where successful writes are noted for subscribers and the change feed; `None` when
+    /// nobody reads them (the common case costs this one check per write).
+    capture: Option<&'t ChangeLog>,
 }
 
 /// Buffers reused by every write, so a put allocates nothing once warmed up.
@@ -87,9 +91,11 @@ impl<'t, M: Model> WriteTree<'t, M> {
     pub(crate) fn open(
         txn: &'t redb::WriteTransaction,
         links: &'t RefCell<PendingLinks>,
+        capture: Option<&'t ChangeLog>,
     ) -> Result<Self> {
         Ok(Self {
             tables: Tables {
+                capture,
                 records: txn.open_table(record_table::<M>())?,
                 indexes: M::INDEXES
                     .iter()
@@ -118,10 +124,11 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// fails, the ones before it in this call are undone and the error is returned.
     pub fn put_many(&mut self, models: impl IntoIterator<Item = impl Borrow<M>>) -> Result<u64> {
         let mut undo = UndoLog::default();
+        let mark = self.capture_mark();
         let mut count = 0;
         for model in models {
             if let Err(error) = self.put_model(model.borrow(), Some(&mut undo), Mode::Put) {
-                self.roll_back(&undo)?;
+                self.roll_back(&undo, mark)?;
                 return Err(error);
             }
             count += 1;
@@ -133,9 +140,13 @@ impl<'t, M: Model> WriteTree<'t, M> {
     pub fn remove<K: KeyPart + ?Sized>(&mut self, key: &K) -> Result<Option<M>> {
         let key = encode_key(key);
         let keys = &mut self.scratch.old_keys;
+        let capture = self.tables.capture;
         let removed = remove_record(&mut self.tables.records, &key, |bytes| {
             let model = decode_record_at::<M>(&key, bytes)?;
             keys.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
+            if let Some(log) = capture {
+                log.push::<M>(&key, Some(bytes), None);
+            }
             Ok(model)
         })?;
         if removed.is_some() {
@@ -201,6 +212,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 self.note_removed(entry?.0.value());
             }
         }
+        if let Some(log) = self.tables.capture {
+            for entry in self.tables.records.range::<&[u8]>(..)? {
+                let (key, value) = entry?;
+                log.push::<M>(key.value(), Some(value.value()), None);
+            }
+        }
         let count = self.tables.records.len()?;
         self.tables.records.retain(|_, _| false)?;
         for index in &mut self.tables.indexes {
@@ -211,9 +228,10 @@ impl<'t, M: Model> WriteTree<'t, M> {
 
     fn remove_encoded(&mut self, keys: impl IntoIterator<Item = Vec<u8>>) -> Result<u64> {
         let mut undo = UndoLog::default();
+        let mark = self.capture_mark();
         for key in keys {
             if let Err(error) = self.remove_view(&key, Some(&mut undo)) {
-                self.roll_back(&undo)?;
+                self.roll_back(&undo, mark)?;
                 return Err(error);
             }
         }
@@ -224,6 +242,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// and bytes in `undo`. Returns whether it existed.
     fn remove_view(&mut self, key: &[u8], undo: Option<&mut UndoLog>) -> Result<bool> {
         let keys = &mut self.scratch.old_keys;
+        let capture = self.tables.capture;
         let removed = remove_record(&mut self.tables.records, key, |bytes| {
             let view = M::Ref::decode(bytes).map_err(|source| Error::Decode {
                 table: M::TABLE,
@@ -231,6 +250,9 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 source,
             })?;
             keys.fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
+            if let Some(log) = capture {
+                log.push::<M>(key, Some(bytes), None);
+            }
             if let Some(undo) = undo {
                 undo.push(key, Some(bytes));
             }
@@ -310,8 +332,22 @@ impl<'t, M: Model> WriteTree<'t, M> {
         Ok(())
     }
 
-    /// Undoes the writes of a failed batch, newest first.
-    fn roll_back(&mut self, undo: &UndoLog) -> Result<()> {
+    /// Where the capture log stands, to forget a failed batch's changes (see `roll_back`).
+    fn capture_mark(&self) -> usize {
+        self.tables.capture.map_or(0, ChangeLog::mark)
+    }
+
+    /// Undoes the writes of a failed batch, newest first, and forgets their captured changes
+    /// (those logged since `mark`, the undoing included).
+    fn roll_back(&mut self, undo: &UndoLog, mark: usize) -> Result<()> {
+        let undone = self.undo(undo);
+        if let Some(log) = self.tables.capture {
+            log.truncate(mark);
+        }
+        undone
+    }
+
+    fn undo(&mut self, undo: &UndoLog) -> Result<()> {
         for (key, previous) in undo.newest_first() {
             let s = &mut self.scratch;
             match previous {
@@ -431,6 +467,13 @@ fn write_record<M: Model>(
     }
     if let Some(undo) = undo {
         undo.push(key, replaced.as_ref().map(|guard| guard.value()));
+    }
+    if let Some(log) = t.capture {
+        log.push::<M>(
+            key,
+            replaced.as_ref().map(|guard| guard.value()),
+            Some(&s.value),
+        );
     }
     drop(replaced);
     for (i, def) in M::INDEXES.iter().enumerate() {

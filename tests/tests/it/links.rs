@@ -415,10 +415,9 @@ fn links_persist_and_check_integrity_is_clean() -> Result {
 /// The atlas schema links cities to their country and countries to their neighbours: the
 /// neighbours of a country can be written after it in one transaction, and a city in an unknown
 /// country is refused.
-#[test]
-fn atlas_links_cities_and_neighbouring_countries() -> Result {
-    use netabase_tests::atlas::{Atlas, City, Country};
-    let country = |iso: &str, neighbours: &[&str]| Country {
+/// A country of the atlas with these neighbours (the other fields are placeholders).
+pub fn country(iso: &str, neighbours: &[&str]) -> netabase_tests::atlas::Country {
+    netabase_tests::atlas::Country {
         iso: iso.to_owned(),
         iso3: format!("{iso}X"),
         iso_numeric: 0,
@@ -433,8 +432,12 @@ fn atlas_links_cities_and_neighbouring_countries() -> Result {
         neighbours: neighbours.iter().map(|n| (*n).to_owned()).collect(),
         tld: String::new(),
         phone: String::new(),
-    };
-    let city = |id: u64, country: &str| City {
+    }
+}
+
+/// City `id` of the atlas, in `country`, of population `id`.
+pub fn city(id: u64, country: &str) -> netabase_tests::atlas::City {
+    netabase_tests::atlas::City {
         geonameid: id,
         name: format!("City {id}"),
         latitude: 0.0,
@@ -443,7 +446,12 @@ fn atlas_links_cities_and_neighbouring_countries() -> Result {
         admin1_code: None,
         population: id,
         timezone: "UTC".to_owned(),
-    };
+    }
+}
+
+#[test]
+fn atlas_links_cities_and_neighbouring_countries() -> Result {
+    use netabase_tests::atlas::{Atlas, Country};
     let store = Store::<Atlas>::in_memory()?;
     let txn = store.begin_write()?;
     txn.countries()?.put_many([

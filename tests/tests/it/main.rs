@@ -3,7 +3,8 @@
 //!
 //! Tests that must be their own process stay separate: `compile_fail.rs` (trybuild) and
 //! `reliability_allocation.rs` (it installs a counting global allocator). The SIGKILL crash
-//! tests run their child process from `src/bin/reliability_child`.
+//! tests run their child process from `src/bin/reliability_child` (the change feed's from
+//! `src/bin/watch_child`).
 
 mod builder;
 mod fuzz_generate;
@@ -19,3 +20,5 @@ mod reliability_integrity;
 mod snapshots;
 mod store;
 mod types;
+mod watch;
+mod watch_feed;
