@@ -117,22 +117,24 @@ struct KeyArgs<'a> {
 impl<'a> KeyArgs<'a> {
     /// The arguments of a key over `fields` (an `Option` field is keyed by its inner type).
     fn new(fields: &[&'a Field]) -> Self {
-        Self::with_prefix(fields, "")
+        Self::with_prefix(fields, "", &[])
     }
 
     /// The same with prefixed names (`after_id`), for methods that also take another key whose
-    /// fields may have the same names.
-    fn with_prefix(fields: &[&'a Field], prefix: &str) -> Self {
-        let names: Vec<String> = fields
-            .iter()
-            .map(|f| {
-                if prefix.is_empty() {
-                    f.name.rust.clone()
-                } else {
-                    format!("{prefix}{}", bare(&f.name.rust))
-                }
-            })
-            .collect();
+    /// fields may have the same names: a name in `taken` gets underscores until it is free
+    /// (`after_id_` beside a key field `after_id`).
+    fn with_prefix(fields: &[&'a Field], prefix: &str, taken: &[String]) -> Self {
+        let mut taken = taken.to_vec();
+        let mut names: Vec<String> = Vec::with_capacity(fields.len());
+        for f in fields {
+            let name = if prefix.is_empty() {
+                f.name.rust.clone()
+            } else {
+                crate::names::fresh(format!("{prefix}{}", bare(&f.name.rust)), &taken)
+            };
+            taken.push(name.clone());
+            names.push(name);
+        }
         let indexed = |f: &&Field| types::indexed(&f.ty).clone();
         let args = names
             .iter()
@@ -280,16 +282,16 @@ impl Methods<'_, '_> {
                 &key.args[..len],
                 ret,
                 |c| {
-                    c.line(2, "let mut prefix = ::std::vec::Vec::new();");
-                    for n in &key.names[..len] {
-                        c.call(
-                            2,
-                            "::netabase_runtime::codec::KeyPart::encode_key",
-                            &[&format!("&{n}"), "&mut prefix"],
-                            ";",
-                        );
-                    }
-                    finish(c, "&::netabase_runtime::KeyBounds::prefix(prefix)");
+                    // A composite key's encoding is its parts' encodings in a row, so the
+                    // leading parts as a tuple are the prefix.
+                    let value = match &key.names[..len] {
+                        [only] => format!("&{only}"),
+                        names => format!("&({})", names.join(", ")),
+                    };
+                    finish(
+                        c,
+                        &format!("&::netabase_runtime::KeyBounds::exact({value})"),
+                    );
                 },
             );
         }
@@ -379,7 +381,7 @@ impl Methods<'_, '_> {
                 count,
                 |c| count_index(c, &exact),
             );
-            let after = KeyArgs::with_prefix(&pk.fields, "after_");
+            let after = KeyArgs::with_prefix(&pk.fields, "after_", &parts.names);
             let mut params = parts.args.clone();
             params.extend(after.args.iter().cloned());
             self.method(
@@ -391,21 +393,11 @@ impl Methods<'_, '_> {
                 &params,
                 &iter,
                 |c| {
-                    c.line(2, "let mut key = ::std::vec::Vec::new();");
-                    c.call(
-                        2,
-                        "::netabase_runtime::codec::KeyPart::encode_key",
-                        &[&parts.value, "&mut key"],
-                        ";",
+                    let bounds = format!(
+                        "&::netabase_runtime::KeyBounds::exact_after({}, {})",
+                        parts.value, after.value
                     );
-                    c.line(2, "let mut after = ::std::vec::Vec::new();");
-                    c.call(
-                        2,
-                        "::netabase_runtime::codec::KeyPart::encode_key",
-                        &[&after.value, "&mut after"],
-                        ";",
-                    );
-                    scan(c, "&::netabase_runtime::KeyBounds::prefix_after(key, &after)");
+                    scan(c, &bounds);
                 },
             );
         }

@@ -238,19 +238,27 @@ fn write_match(
     }
     code.line(2, "match self {");
     for (i, v) in e.variants.iter().enumerate() {
-        let names: Vec<&str> = v.fields.iter().map(|f| f.name.rust.as_str()).collect();
+        // Fields are bound by position (`f0`, `f1`): a user's field name bound as a local could
+        // shadow the writer or buffer the arm writes to.
+        let bindings: Vec<String> = v
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(j, f)| format!("{}: f{j}", f.name.rust))
+            .collect();
+        let names: Vec<String> = (0..v.fields.len()).map(|j| format!("f{j}")).collect();
         let pattern = if names.is_empty() {
             format!("Self::{}", v.name.rust)
         } else {
-            format!("Self::{} {{ {} }}", v.name.rust, names.join(", "))
+            format!("Self::{} {{ {} }}", v.name.rust, bindings.join(", "))
         };
         let head = format!("{pattern} => {{");
         if 12 + head.len() <= MARGIN || names.is_empty() {
             code.line(3, &head);
         } else {
             code.line(3, &format!("Self::{} {{", v.name.rust));
-            for n in &names {
-                code.line(4, &format!("{n},"));
+            for b in &bindings {
+                code.line(4, &format!("{b},"));
             }
             code.line(3, "} => {");
         }

@@ -33,9 +33,14 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     }
     // A view with nothing to borrow still carries `'a`, so every model has the same shape.
     let needs_marker = !model.fields.iter().any(|f| types::borrows(&f.ty));
+    let fields: Vec<String> = model.fields.iter().map(|f| f.name.rust.clone()).collect();
+    let marker = crate::names::fresh("page".to_owned(), &fields);
     if needs_marker {
         code.doc(1, ["Ties the view to the page it was read from."]);
-        code.line(1, "pub page: ::core::marker::PhantomData<&'a [u8]>,");
+        code.line(
+            1,
+            &format!("pub {marker}: ::core::marker::PhantomData<&'a [u8]>,"),
+        );
     }
     code.line(0, "}");
 
@@ -60,7 +65,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         .map(|f| (f.name.rust.clone(), Expr::atom("r.read_borrowed()?")))
         .collect();
     if needs_marker {
-        inits.push(("page".to_owned(), Expr::atom("::core::marker::PhantomData")));
+        inits.push((marker, Expr::atom("::core::marker::PhantomData")));
     }
     code.struct_lit(2, "let view = ", "Self", &inits, ";");
     code.line(2, "r.finish()?;");

@@ -635,7 +635,7 @@ impl Validator<'_> {
             taken.insert(rust.clone(), (owner.clone(), span.clone()));
         }
         let mut plurals: BTreeMap<String, Range<usize>> = BTreeMap::new();
-        for name in ["open_tree", "commit", "abort"] {
+        for name in ["open_tree", "commit", "abort", "check_links"] {
             plurals.insert(name.to_owned(), 0..0);
         }
         for model in models {
@@ -743,6 +743,18 @@ impl Validator<'_> {
                         "reserved in Rust",
                         format!(
                             "`{word}` cannot be used as a name in Rust, even as a raw identifier; choose another name"
+                        ),
+                    ),
+                    NameError::SchemaType(word) => (
+                        "a type of the schema language",
+                        format!(
+                            "`{word}` already names a built-in type in field types (`{word}<..>`); choose another {what} name, such as `{word}Record`"
+                        ),
+                    ),
+                    NameError::GenericParameter(word) => (
+                        "a generic parameter of generated code",
+                        format!(
+                            "generated code uses `{word}` as a type parameter, which would hide this {what}; choose a longer name"
                         ),
                     ),
                 };

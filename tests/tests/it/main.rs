@@ -7,6 +7,7 @@
 
 mod builder;
 mod fuzz_generate;
+mod hostile;
 mod links;
 mod properties;
 mod raw;
