@@ -81,6 +81,9 @@ pub fn emit(schema: &Schema, code: &mut Code) {
         &[&format!("visitor: &mut {visitor}")],
         "::netabase_runtime::Result<()>",
     );
+    if schema.models.is_empty() {
+        code.line(2, "let _ = visitor;");
+    }
     for m in &schema.models {
         code.line(2, &format!("visitor.visit::<{}>()?;", m.name.rust));
     }

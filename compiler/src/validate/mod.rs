@@ -191,10 +191,31 @@ impl Validator<'_> {
             );
             return None;
         }
+        let before = self.errors.len();
         let (fields, ok) = self.fields(&raw.fields, true, |expr| {
             types::resolve(expr, named, models)
         });
         let primary_key = self.primary_key(raw, &fields);
+        if primary_key.is_none()
+            && self.errors.len() == before
+            && self.key_links_a_model(raw, models)
+        {
+            // The one failure nothing reported yet: the key's field links to a model whose own
+            // key is unusable (this model itself, through `Vec<Self>` or `Option<Self>`), so
+            // both the link and the key were left for the other to report.
+            let span = raw
+                .primary_key
+                .as_ref()
+                .map_or(raw.name.span.clone(), |k| k.span.clone());
+            self.errors.push(
+                Diagnostic::new(
+                    span,
+                    format!("the primary key of model `{}` is a link", raw.name.value),
+                    "a link to a model without a usable key",
+                )
+                .help("a primary key is a plain value: integers, floats, `bool`, `char`, `String` or an enum; keep the link as another field"),
+            );
+        }
         let secondary_keys = self.secondary_keys(raw, &fields);
         let plural = match &raw.plural {
             Some(p) => self.snake_name(p, "plural").map(|n| n.rust),
@@ -309,6 +330,23 @@ impl Validator<'_> {
             }
         }
         Some(ty)
+    }
+
+    /// Whether a field of the primary key has a type that names a model.
+    fn key_links_a_model(&self, raw: &RawModel, models: &types::Models) -> bool {
+        let Some(key) = &raw.primary_key else {
+            return false;
+        };
+        raw.fields
+            .iter()
+            .filter(|f| key.value.iter().any(|k| k.value == f.name.value))
+            .filter_map(|f| f.ty.as_ref())
+            .filter_map(|ty| types::parse_type(ty, self.source).ok())
+            .any(|expr| {
+                let mut names = Vec::new();
+                expr.names(&mut names);
+                names.iter().any(|(name, _)| models.contains_key(name))
+            })
     }
 
     fn primary_key(&mut self, raw: &RawModel, fields: &[ir::Field]) -> Option<Vec<usize>> {
