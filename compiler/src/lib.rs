@@ -27,6 +27,7 @@ pub mod fingerprint;
 pub mod format;
 pub mod ir;
 pub mod names;
+pub mod naming;
 #[allow(missing_docs)] // the raw tree mirrors the schema keys one to one
 pub mod parse;
 pub mod validate;

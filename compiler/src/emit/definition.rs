@@ -8,8 +8,7 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     let def = &schema.definition;
     let name = def.name.rust.as_str();
     let version = def.version;
-    let read = format!("{name}ReadTransaction");
-    let write = format!("{name}WriteTransaction");
+    let (read, write) = crate::naming::transactions(name);
     let origin = format!("Schema: `{}`, line {}.", schema.source_name, def.line);
     code.schema_doc(
         0,

@@ -160,7 +160,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
     let field = ident(&l.field.name.rust);
     let method = format_ident!("{}_in", bare(&l.field.name.rust));
     let target = ident(&l.link.rust);
-    let tree = format_ident!("{}Tree", l.link.rust);
+    let tree = ident(&crate::naming::tree(&l.link.rust));
     let key = &*l.link.key;
     let schema = &l.field.name.schema;
     let missing = if l.link.checked {
@@ -220,7 +220,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
 /// link's index.
 fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
     let source = ident(&l.model.name.rust);
-    let tree = format_ident!("{}Tree", l.model.name.rust);
+    let tree = ident(&crate::naming::tree(&l.model.name.rust));
     let key = &l.model.secondary_keys[l.index];
     let base = bare(&key.name.rust);
     let method = format_ident!("{}_by_{base}", bare(&l.model.plural));

@@ -4,6 +4,7 @@
 //! nothing is an inner attribute, so the output can be `include!`d anywhere.
 
 mod definition;
+mod key_parts;
 mod keys;
 mod links;
 mod model;
@@ -14,6 +15,7 @@ mod values;
 mod view;
 
 use crate::ir::{self, Schema};
+use crate::naming::ModelNames;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -48,7 +50,11 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     values::emit(schema, options, &mut code);
     let mut pieces = vec![Piece::Text(code)];
     for m in &schema.models {
-        let ctx = Ctx { schema, model: m };
+        let ctx = Ctx {
+            schema,
+            model: m,
+            names: ModelNames::new(m),
+        };
         let mut code = text::Code::default();
         model::emit(&ctx, options, &mut code);
         keys::emit(&ctx, &mut code);
@@ -63,31 +69,12 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     pieces
 }
 
-/// The names of the public items generated for `model`, for collision checks in `validate`.
-pub fn model_items(model: &ir::Model) -> Vec<String> {
-    let m = &model.name.rust;
-    let mut items = vec![
-        m.clone(),
-        format!("{m}PrimaryKey"),
-        format!("{m}SecondaryKeys"),
-        format!("{m}Ref"),
-        format!("{m}Tree"),
-        format!("{m}ReadTree"),
-        format!("{m}WriteTree"),
-    ];
-    items.extend(
-        model
-            .secondary_keys
-            .iter()
-            .map(|k| keys::secondary_key_type_name(model, k)),
-    );
-    items
-}
-
 /// What every per-model emitter needs.
 pub(crate) struct Ctx<'a> {
     pub schema: &'a Schema,
     pub model: &'a ir::Model,
+    /// The names of the model's items (the naming pass).
+    pub names: ModelNames,
 }
 
 impl Ctx<'_> {

@@ -1,14 +1,14 @@
 //! The model struct and its `::netabase_runtime::Model` implementation.
 
 use super::text::{Code, Expr, lit_str};
-use super::{Ctx, EmitOptions, keys, types};
-use crate::ir::{Field, Model, Type};
+use super::{Ctx, EmitOptions, key_parts, keys, types};
+use crate::ir::Model;
 
 pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     let model = ctx.model;
     let name = model.name.rust.as_str();
     let schema_name = &model.name.schema;
-    let table = model_table(ctx);
+    let table = ctx.schema.record_table(model);
     code.schema_doc(
         0,
         model.doc.as_deref(),
@@ -60,7 +60,8 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     keys::secondary_keys_method(ctx, code);
     code.line(0, "}");
 
-    let primary_key = format!("{name}PrimaryKey");
+    let names = &ctx.names;
+    let primary_key = names.primary_key.as_str();
     code.impl_open("impl ::netabase_runtime::Model", name);
     code.line(
         1,
@@ -76,8 +77,8 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         1,
         &format!("type KeyArg<'k> = {};", primary_key_argument(model)),
     );
-    code.line(1, &format!("type Ref<'a> = {name}Ref<'a>;"));
-    code.line(1, &format!("type Tree<A> = {name}Tree<A>;"));
+    code.line(1, &format!("type Ref<'a> = {}<'a>;", names.view));
+    code.line(1, &format!("type Tree<A> = {}<A>;", names.tree));
     code.line(
         1,
         &format!("const NAME: &'static str = {};", lit_str(schema_name)),
@@ -124,7 +125,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
             })
         })
         .collect();
-    code.expr(2, "", &Expr::call(primary_key.as_str(), pk_values), "");
+    code.expr(2, "", &Expr::call(primary_key, pk_values), "");
     code.line(1, "}");
 
     code.fn_open(
@@ -189,7 +190,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         ],
         "",
     );
-    index_keys_body(model, code);
+    key_parts::index_keys_body(model, code);
     code.line(1, "}");
 
     code.fn_open(
@@ -231,91 +232,6 @@ pub(crate) fn primary_key_argument(model: &Model) -> String {
     match tys.as_slice() {
         [only] => only.clone(),
         _ => format!("({})", tys.join(", ")),
-    }
-}
-
-/// `"<Definition>/<Model>"`.
-pub fn model_table(ctx: &Ctx<'_>) -> String {
-    format!(
-        "{}/{}",
-        ctx.schema.definition.name.schema, ctx.model.name.schema
-    )
-}
-
-/// The body of `index_keys` at indent 2, shared by the model and its view: both have the same
-/// field names, and `KeyPart` is implemented for the owned and the borrowed forms alike. An
-/// `Option` part that is `None` means no key; a `Vec` part (a multi-valued key) means one key
-/// per element.
-pub fn index_keys_body(model: &Model, code: &mut Code) {
-    if model.secondary_keys.is_empty() {
-        code.line(2, "let _ = (index, keys);");
-        return;
-    }
-    let push = |code: &mut Code, indent: usize, fields: &[&Field]| {
-        bind_key_parts(code, indent, fields, &mut |code, indent| {
-            code.line(indent, "keys.push(|out| {");
-            for (j, f) in fields.iter().enumerate() {
-                let part = match f.ty {
-                    Type::Option(_) | Type::Vec(_) => format!("part{j}"),
-                    _ => format!("&self.{}", f.name.rust),
-                };
-                code.expr(
-                    indent + 1,
-                    "",
-                    &Expr::call(
-                        "::netabase_runtime::codec::KeyPart::encode_key",
-                        vec![Expr::atom(part), Expr::atom("out")],
-                    ),
-                    ";",
-                );
-            }
-            code.line(indent, "});");
-        });
-    };
-    if let [key] = model.secondary_keys.as_slice() {
-        // One key: an early return (clippy objects to a one-armed `match`, and to an `if`
-        // around an `if let`).
-        code.line(2, "if index != 0 {");
-        code.line(3, "return;");
-        code.line(2, "}");
-        push(code, 2, &model.key_fields(key));
-        return;
-    }
-    code.line(2, "match index {");
-    for (i, k) in model.secondary_keys.iter().enumerate() {
-        code.line(3, &format!("{i} => {{"));
-        push(code, 4, &model.key_fields(k));
-        code.line(3, "}");
-    }
-    code.line(3, "_ => {}");
-    code.line(2, "}");
-}
-
-/// Writes `body` inside the bindings of a key's optional and multi-valued parts: `part{j}` is
-/// bound by `if let Some(..)` for an `Option` field and by `for` for a `Vec` field (one key per
-/// element), innermost last. `body` gets the indent it is written at.
-pub fn bind_key_parts(
-    code: &mut Code,
-    indent: usize,
-    fields: &[&Field],
-    body: &mut dyn FnMut(&mut Code, usize),
-) {
-    let mut depth = 0;
-    for (j, f) in fields.iter().enumerate() {
-        let field = &f.name.rust;
-        match f.ty {
-            Type::Option(_) => code.line(
-                indent + depth,
-                &format!("if let ::core::option::Option::Some(part{j}) = &self.{field} {{"),
-            ),
-            Type::Vec(_) => code.line(indent + depth, &format!("for part{j} in &self.{field} {{")),
-            _ => continue,
-        }
-        depth += 1;
-    }
-    body(code, indent + depth);
-    for d in (0..depth).rev() {
-        code.line(indent + d, "}");
     }
 }
 

@@ -4,17 +4,17 @@
 //! [`super::text`]): it is the largest part of the output and entirely regular.
 
 use super::text::Code;
-use super::{Ctx, model::model_table, types};
+use super::{Ctx, types};
 use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
 
 pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
     let m = model.name.rust.as_str();
-    let tree = format!("{m}Tree");
-    let read_tree = format!("{m}ReadTree");
-    let write_tree = format!("{m}WriteTree");
-    let table = model_table(ctx);
+    let tree = &ctx.names.tree;
+    let read_tree = &ctx.names.read_tree;
+    let write_tree = &ctx.names.write_tree;
+    let table = ctx.schema.record_table(model);
     let pk = KeyArgs::new(&model.primary_key_fields().collect::<Vec<_>>());
     code.item_doc([
         format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),

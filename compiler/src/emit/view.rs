@@ -1,13 +1,13 @@
 //! The zero-copy view `XRef<'a>` and its `::netabase_runtime::ModelRef` implementation.
 
 use super::text::{Code, Expr};
-use super::{Ctx, model::index_keys_body, types};
+use super::{Ctx, key_parts::index_keys_body, types};
 use crate::ir::Type;
 
 pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
     let m = model.name.rust.as_str();
-    let name = format!("{m}Ref");
+    let name = ctx.names.view.as_str();
     code.doc(
         0,
         [format!(

@@ -647,11 +647,8 @@ impl Validator<'_> {
     ) {
         let mut taken: BTreeMap<String, (String, Range<usize>)> = BTreeMap::new();
         let def = &definition.name.rust;
-        for item in [
-            def.clone(),
-            format!("{def}ReadTransaction"),
-            format!("{def}WriteTransaction"),
-        ] {
+        let (read, write) = crate::naming::transactions(def);
+        for item in [def.clone(), read, write] {
             taken.insert(
                 item,
                 (format!("the definition `{}`", definition.name.schema), 0..0),
@@ -684,8 +681,8 @@ impl Validator<'_> {
             else {
                 continue;
             };
-            for item in crate::emit::model_items(model) {
-                if let Some((owner, first)) = taken.get(&item) {
+            for item in crate::naming::ModelNames::new(model).items() {
+                if let Some((owner, first)) = taken.get(item) {
                     let mut error = Diagnostic::new(
                         span.clone(),
                         format!(
@@ -702,7 +699,7 @@ impl Validator<'_> {
                     break;
                 }
                 taken.insert(
-                    item,
+                    item.to_owned(),
                     (format!("model `{}`", model.name.schema), span.clone()),
                 );
             }
