@@ -66,7 +66,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         );
         key_newtype(
             code,
-            &name,
+            name,
             &doc,
             fields.iter().map(|f| types::indexed(&f.ty)),
         );

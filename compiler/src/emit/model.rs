@@ -113,7 +113,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     }
     code.impl_items_from_tokens(super::links::model_constants(ctx));
 
-    code.fn_open(1, "fn primary_key", &["&self"], &primary_key);
+    code.fn_open(1, "fn primary_key", &["&self"], primary_key);
     let pk_values = model
         .primary_key_fields()
         .map(|f| {

@@ -37,13 +37,13 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     ]);
     code.type_alias(
         &format!("{read_tree}<'t>"),
-        &tree,
+        tree,
         &format!("::netabase_runtime::ReadTree<'t, {m}>"),
     );
     code.item_doc([format!("[`{tree}`] in a write transaction.").as_str()]);
     code.type_alias(
         &format!("{write_tree}<'t>"),
-        &tree,
+        tree,
         &format!("::netabase_runtime::WriteTree<'t, {m}>"),
     );
     code.allow();
@@ -87,7 +87,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         let mut methods = Methods {
             code: &mut *code,
             m,
-            owner: &tree,
+            owner: tree,
         };
         methods.prefixes(&pk);
         for (i, key) in model.secondary_keys.iter().enumerate() {
