@@ -9,7 +9,7 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     let name = def.name.rust.as_str();
     let version = def.version;
     let (read, write) = crate::naming::transactions(name);
-    let origin = format!("Schema: `{}`, line {}.", schema.source_name, def.line);
+    let origin = super::declared_in("definition", schema);
     code.schema_doc(
         0,
         def.doc.as_deref(),

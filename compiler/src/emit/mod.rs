@@ -77,11 +77,10 @@ pub(crate) struct Ctx<'a> {
     pub names: ModelNames,
 }
 
-impl Ctx<'_> {
-    /// "`schemas/atlas.toml`, line 12": where an item came from.
-    pub fn origin(&self, line: usize) -> String {
-        format!("Schema: `{}`, line {line}.", self.schema.source_name)
-    }
+/// Where an item was declared, by schema table, not line: "Declared in `[models.City]` of
+/// `schemas/atlas.toml`." (a line number would change every doc below an edit).
+pub(crate) fn declared_in(table: &str, schema: &Schema) -> String {
+    format!("Declared in `[{table}]` of `{}`.", schema.source_name)
 }
 
 /// An identifier, raw (`r#type`) when the name says so.

@@ -14,7 +14,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         model.doc.as_deref(),
         [format!(
             "A record of model `{schema_name}`, stored in table `{table}`. {}",
-            ctx.origin(model.line)
+            super::declared_in(&format!("models.{schema_name}"), ctx.schema)
         )
         .as_str()],
     );
@@ -41,10 +41,9 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
             1,
             f.doc.as_deref(),
             [format!(
-                "`{}`: `{}`. {}",
+                "`{}`: `{}`. Declared in `[models.{schema_name}.fields]`.",
                 f.name.schema,
                 f.ty.spelling(),
-                ctx.origin(f.line)
             )
             .as_str()],
         );

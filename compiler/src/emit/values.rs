@@ -37,17 +37,16 @@ fn derives(has_float: bool, ordered: bool, options: &EmitOptions<'_>) -> Vec<Str
     derives.into_iter().map(str::to_owned).collect()
 }
 
-/// A field's docs and declaration (`prefix` is `pub name` or `name`) at `indent`.
-fn field(schema: &Schema, f: &Field, indent: usize, prefix: &str, code: &mut Code) {
+/// A field's docs and declaration (`prefix` is `pub name` or `name`) at `indent`; `place` says
+/// where the schema declares it (`` `[structs.Place.fields]` ``).
+fn field(place: &str, f: &Field, indent: usize, prefix: &str, code: &mut Code) {
     code.schema_doc(
         indent,
         f.doc.as_deref(),
         [format!(
-            "`{}`: `{}`. Schema: `{}`, line {}.",
+            "`{}`: `{}`. Declared in {place}.",
             f.name.schema,
             f.ty.spelling(),
-            schema.source_name,
-            f.line
         )
         .as_str()],
     );
@@ -81,8 +80,9 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
         0,
         s.doc.as_deref(),
         [format!(
-            "The value type `{}`, embedded in records. Schema: `{}`, line {}.",
-            s.name.schema, schema.source_name, s.line
+            "The value type `{}`, embedded in records. {}",
+            s.name.schema,
+            super::declared_in(&format!("structs.{}", s.name.schema), schema)
         )
         .as_str()],
     );
@@ -93,7 +93,8 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
     } else {
         code.line(0, &format!("pub struct {name} {{"));
         for f in &s.fields {
-            field(schema, f, 1, &format!("pub {}", f.name.rust), code);
+            let place = format!("`[structs.{}.fields]`", s.name.schema);
+            field(&place, f, 1, &format!("pub {}", f.name.rust), code);
         }
         code.line(0, "}");
     }
@@ -135,11 +136,10 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
         0,
         e.doc.as_deref(),
         [format!(
-            "The enum `{}`. Stored as the variant's position (so reordering variants changes the layout) and its fields.{} Schema: `{}`, line {}.",
+            "The enum `{}`. Stored as the variant's position (so reordering variants changes the layout) and its fields.{} {}",
             e.name.schema,
             if key { " It can be a key: keys sort in variant order, then by fields." } else { "" },
-            schema.source_name,
-            e.line
+            super::declared_in(&format!("enums.{}", e.name.schema), schema)
         )
         .as_str()],
     );
@@ -156,7 +156,11 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
             } else {
                 code.line(1, &format!("{} {{", v.name.rust));
                 for f in &v.fields {
-                    field(schema, f, 2, &f.name.rust, code);
+                    let place = format!(
+                        "variant `{}` of `[enums.{}.variants]`",
+                        v.name.schema, e.name.schema
+                    );
+                    field(&place, f, 2, &f.name.rust, code);
                 }
                 code.line(1, "},");
             }
