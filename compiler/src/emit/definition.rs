@@ -76,7 +76,7 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     let visitor = crate::names::fresh("V".to_owned(), &models);
     code.fn_open(
         1,
-        &format!("fn visit_models<{visitor}: ::netabase_runtime::ModelVisitor<Self>>"),
+        &format!("fn visit_models<{visitor}: ::netabase_runtime::__codegen::ModelVisitor<Self>>"),
         &[&format!("visitor: &mut {visitor}")],
         "::netabase_runtime::Result<()>",
     );

@@ -25,7 +25,7 @@ pub fn index_keys_body(model: &Model, code: &mut Code) {
                     indent + 1,
                     "",
                     &Expr::call(
-                        "::netabase_runtime::codec::KeyPart::encode_key",
+                        "::netabase_runtime::__codegen::codec::KeyPart::encode_key",
                         vec![Expr::atom(part), Expr::atom("out")],
                     ),
                     ";",

@@ -269,7 +269,7 @@ fn key_newtype<'a>(
             ),
         );
     }
-    code.impl_open("impl ::netabase_runtime::codec::KeyPart", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::KeyPart", name);
     code.fn_open(
         1,
         "fn encode_key",
@@ -279,21 +279,21 @@ fn key_newtype<'a>(
     for i in 0..parts.len() {
         code.line(
             2,
-            &format!("::netabase_runtime::codec::KeyPart::encode_key(&self.{i}, out);"),
+            &format!("::netabase_runtime::__codegen::codec::KeyPart::encode_key(&self.{i}, out);"),
         );
     }
     code.line(1, "}");
     code.line(0, "}");
-    code.impl_open("impl ::netabase_runtime::codec::DecodeKey", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::DecodeKey", name);
     code.fn_open(
         1,
         "fn decode_key",
         &["input: &mut &[u8]"],
-        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>",
     );
     let decodes = parts
         .iter()
-        .map(|_| Expr::atom("::netabase_runtime::codec::DecodeKey::decode_key(input)?"))
+        .map(|_| Expr::atom("::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?"))
         .collect();
     code.expr(
         2,

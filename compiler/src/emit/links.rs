@@ -59,7 +59,7 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
         let checked = l.link.checked;
         let target = ident(&l.link.rust);
         quote! {
-            ::netabase_runtime::LinkDef {
+            ::netabase_runtime::__codegen::LinkDef {
                 field: #field,
                 index: #index,
                 checked: #checked,
@@ -85,21 +85,22 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
             let unique = l.model.secondary_keys[l.index].unique;
             let source = ident(&l.model.name.rust);
             quote! {
-                ::netabase_runtime::Backlink {
+                ::netabase_runtime::__codegen::Backlink {
                     field: #field,
                     model: #model,
                     index_table: #table,
                     unique: #unique,
-                    describe: ::netabase_runtime::describe_primary_key::<#source>,
+                    describe: ::netabase_runtime::__codegen::describe_primary_key::<#source>,
                 }
             }
         });
     let links: Vec<_> = links.collect();
     let backlinks: Vec<_> = backlinks.collect();
-    let links = (!links.is_empty())
-        .then(|| quote!(const LINKS: &'static [::netabase_runtime::LinkDef] = &[#(#links),*];));
+    let links = (!links.is_empty()).then(
+        || quote!(const LINKS: &'static [::netabase_runtime::__codegen::LinkDef] = &[#(#links),*];),
+    );
     let backlinks = (!backlinks.is_empty()).then(
-        || quote!(const BACKLINKS: &'static [::netabase_runtime::Backlink] = &[#(#backlinks),*];),
+        || quote!(const BACKLINKS: &'static [::netabase_runtime::__codegen::Backlink] = &[#(#backlinks),*];),
     );
     quote!(#links #backlinks)
 }

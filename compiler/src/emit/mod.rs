@@ -42,7 +42,7 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     code.line(
         0,
         &format!(
-            "const _: () = ::netabase_runtime::__private::check_codegen_version({});",
+            "const _: () = ::netabase_runtime::__codegen::check_codegen_version({});",
             crate::CODEGEN_VERSION
         ),
     );

@@ -68,7 +68,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     );
     code.line(1, &format!("type PrimaryKey = {primary_key};"));
     let stored_key = match model.primary_key_width() {
-        Some(width) => format!("::netabase_runtime::Fixed<{width}>"),
+        Some(width) => format!("::netabase_runtime::__codegen::Fixed<{width}>"),
         None => "&'static [u8]".to_owned(),
     };
     code.line(1, &format!("type StoredKey = {stored_key};"));
@@ -89,12 +89,12 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     if model.secondary_keys.is_empty() {
         code.line(
             1,
-            "const INDEXES: &'static [::netabase_runtime::IndexDef] = &[];",
+            "const INDEXES: &'static [::netabase_runtime::__codegen::IndexDef] = &[];",
         );
     } else {
         code.line(
             1,
-            "const INDEXES: &'static [::netabase_runtime::IndexDef] = &[",
+            "const INDEXES: &'static [::netabase_runtime::__codegen::IndexDef] = &[",
         );
         for k in &model.secondary_keys {
             let fields = [
@@ -106,7 +106,13 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
                 ("unique".to_owned(), Expr::atom(k.unique.to_string())),
                 ("layout".to_owned(), Expr::atom(index_layout(model, k))),
             ];
-            code.struct_lit(2, "", "::netabase_runtime::IndexDef", &fields, ",");
+            code.struct_lit(
+                2,
+                "",
+                "::netabase_runtime::__codegen::IndexDef",
+                &fields,
+                ",",
+            );
         }
         code.line(1, "];");
     }
@@ -137,7 +143,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         code.line(
             2,
             &format!(
-                "::netabase_runtime::codec::KeyPart::encode_key(&self.{}, out);",
+                "::netabase_runtime::__codegen::codec::KeyPart::encode_key(&self.{}, out);",
                 f.name.rust
             ),
         );
@@ -152,7 +158,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     );
     code.line(
         2,
-        "let mut w = ::netabase_runtime::codec::Writer::new(out);",
+        "let mut w = ::netabase_runtime::__codegen::codec::Writer::new(out);",
     );
     for f in &model.fields {
         code.line(2, &format!("w.write(&self.{});", f.name.rust));
@@ -163,11 +169,11 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         1,
         "fn decode",
         &["bytes: &[u8]"],
-        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>",
     );
     code.line(
         2,
-        "let mut r = ::netabase_runtime::codec::Reader::new(bytes);",
+        "let mut r = ::netabase_runtime::__codegen::codec::Reader::new(bytes);",
     );
     let inits: Vec<(String, Expr)> = model
         .fields
@@ -185,7 +191,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         &[
             "&self",
             "index: usize",
-            "keys: &mut ::netabase_runtime::IndexKeys",
+            "keys: &mut ::netabase_runtime::__codegen::IndexKeys",
         ],
         "",
     );
@@ -271,12 +277,12 @@ fn describe_body(model: &Model, code: &mut Code) {
 fn index_layout(model: &Model, key: &crate::ir::SecondaryKey) -> String {
     let bytes = "&'static [u8]".to_owned();
     let key_type = model.index_key_width(key).map_or(bytes.clone(), |width| {
-        format!("::netabase_runtime::Fixed<{width}>")
+        format!("::netabase_runtime::__codegen::Fixed<{width}>")
     });
     let value_type = match model.primary_key_width() {
-        Some(width) if key.unique => format!("::netabase_runtime::Fixed<{width}>"),
-        Some(width) => format!("::netabase_runtime::Tail<{width}>"),
+        Some(width) if key.unique => format!("::netabase_runtime::__codegen::Fixed<{width}>"),
+        Some(width) => format!("::netabase_runtime::__codegen::Tail<{width}>"),
         None => bytes,
     };
-    format!("::netabase_runtime::IndexLayout::new::<{key_type}, {value_type}>()")
+    format!("::netabase_runtime::__codegen::IndexLayout::new::<{key_type}, {value_type}>()")
 }

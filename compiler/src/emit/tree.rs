@@ -228,7 +228,7 @@ impl Methods<'_, '_> {
                         "::netabase_runtime::TreeRead::scan",
                         &[
                             "self.inner.raw()",
-                            "&::netabase_runtime::KeyBounds::string_prefix(prefix)",
+                            "&::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix)",
                         ],
                         "",
                     );
@@ -290,7 +290,7 @@ impl Methods<'_, '_> {
                     };
                     finish(
                         c,
-                        &format!("&::netabase_runtime::KeyBounds::exact({value})"),
+                        &format!("&::netabase_runtime::__codegen::KeyBounds::exact({value})"),
                     );
                 },
             );
@@ -346,7 +346,10 @@ impl Methods<'_, '_> {
                 "",
             );
         };
-        let exact = format!("&::netabase_runtime::KeyBounds::exact({})", parts.value);
+        let exact = format!(
+            "&::netabase_runtime::__codegen::KeyBounds::exact({})",
+            parts.value
+        );
 
         if key.unique {
             self.method(
@@ -394,7 +397,7 @@ impl Methods<'_, '_> {
                 &iter,
                 |c| {
                     let bounds = format!(
-                        "&::netabase_runtime::KeyBounds::exact_after({}, {})",
+                        "&::netabase_runtime::__codegen::KeyBounds::exact_after({}, {})",
                         parts.value, after.value
                     );
                     scan(c, &bounds);
@@ -405,7 +408,7 @@ impl Methods<'_, '_> {
             "range: impl ::core::ops::RangeBounds<{}>",
             parts.ty
         )];
-        let range = "&::netabase_runtime::KeyBounds::range(&range)";
+        let range = "&::netabase_runtime::__codegen::KeyBounds::range(&range)";
         self.method(
             &format!("The records whose key `{schema}` falls within `range`, in (key, primary key) order.{none}"),
             &format!("range_by_{base}"),
@@ -432,7 +435,7 @@ impl Methods<'_, '_> {
                     "",
                     &["prefix: &str".to_owned()],
                     &iter,
-                    |c| scan(c, "&::netabase_runtime::KeyBounds::string_prefix(prefix)"),
+                    |c| scan(c, "&::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix)"),
                 );
             }
             return;

@@ -53,19 +53,23 @@ fn field(place: &str, f: &Field, indent: usize, prefix: &str, code: &mut Code) {
     code.field(indent, prefix, &types::owned_text(&f.ty));
 }
 
-const RESULT: &str = "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>";
+const RESULT: &str =
+    "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>";
 
 /// `BorrowValue` for a value type: views hold it owned (only strings and bytes borrow).
 fn owned_in_views(name: &str, code: &mut Code) {
-    code.impl_open("impl ::netabase_runtime::codec::BorrowValue<'_>", name);
+    code.impl_open(
+        "impl ::netabase_runtime::__codegen::codec::BorrowValue<'_>",
+        name,
+    );
     code.line(1, &format!("type Owned = {name};"));
     code.fn_open(
         1,
         "fn read_borrowed",
-        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::__codegen::codec::Reader<'_>"],
         RESULT,
     );
-    code.line(2, "::netabase_runtime::codec::Value::read(r)");
+    code.line(2, "::netabase_runtime::__codegen::codec::Value::read(r)");
     code.line(1, "}");
     code.fn_open(1, "fn to_owned_value", &["&self"], name);
     code.line(2, "::core::clone::Clone::clone(self)");
@@ -98,11 +102,14 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
         }
         code.line(0, "}");
     }
-    code.impl_open("impl ::netabase_runtime::codec::Value", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::Value", name);
     code.fn_open(
         1,
         "fn write",
-        &["&self", "w: &mut ::netabase_runtime::codec::Writer<'_>"],
+        &[
+            "&self",
+            "w: &mut ::netabase_runtime::__codegen::codec::Writer<'_>",
+        ],
         "",
     );
     for f in &s.fields {
@@ -112,7 +119,7 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
     code.fn_open(
         1,
         "fn read",
-        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::__codegen::codec::Reader<'_>"],
         RESULT,
     );
     let inits: Vec<(String, Expr)> = s
@@ -169,11 +176,14 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     }
     let unknown = lit_str(&format!("unknown variant {{}} of enum `{}`", e.name.schema));
 
-    code.impl_open("impl ::netabase_runtime::codec::Value", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::Value", name);
     code.fn_open(
         1,
         "fn write",
-        &["&self", "w: &mut ::netabase_runtime::codec::Writer<'_>"],
+        &[
+            "&self",
+            "w: &mut ::netabase_runtime::__codegen::codec::Writer<'_>",
+        ],
         "",
     );
     write_match(
@@ -186,7 +196,7 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     code.fn_open(
         1,
         "fn read",
-        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::__codegen::codec::Reader<'_>"],
         RESULT,
     );
     code.line(2, "let tag: u32 = r.read()?;");
@@ -195,7 +205,7 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     code.line(0, "}");
 
     if key {
-        code.impl_open("impl ::netabase_runtime::codec::KeyPart", name);
+        code.impl_open("impl ::netabase_runtime::__codegen::codec::KeyPart", name);
         code.fn_open(
             1,
             "fn encode_key",
@@ -205,21 +215,25 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
         write_match(
             e,
             code,
-            |tag| format!("::netabase_runtime::codec::KeyPart::encode_key(&{tag}u32, out);"),
-            |f| format!("::netabase_runtime::codec::KeyPart::encode_key({f}, out);"),
+            |tag| {
+                format!(
+                    "::netabase_runtime::__codegen::codec::KeyPart::encode_key(&{tag}u32, out);"
+                )
+            },
+            |f| format!("::netabase_runtime::__codegen::codec::KeyPart::encode_key({f}, out);"),
         );
         code.line(1, "}");
         code.line(0, "}");
-        code.impl_open("impl ::netabase_runtime::codec::DecodeKey", name);
+        code.impl_open("impl ::netabase_runtime::__codegen::codec::DecodeKey", name);
         code.fn_open(1, "fn decode_key", &["input: &mut &[u8]"], RESULT);
         code.line(
             2,
-            "let tag: u32 = ::netabase_runtime::codec::DecodeKey::decode_key(input)?;",
+            "let tag: u32 = ::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?;",
         );
         read_match(
             e,
             code,
-            "::netabase_runtime::codec::DecodeKey::decode_key(input)?",
+            "::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?",
             &unknown,
         );
         code.line(1, "}");
@@ -306,7 +320,7 @@ fn read_match(e: &Enum, code: &mut Code, read: &str, unknown: &str) {
         &Expr::call(
             "::core::result::Result::Err",
             vec![Expr::call(
-                "::netabase_runtime::codec::DecodeError::new",
+                "::netabase_runtime::__codegen::codec::DecodeError::new",
                 vec![Expr::Macro(
                     "::std::format!".to_owned(),
                     format!("{unknown}, other"),

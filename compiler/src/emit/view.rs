@@ -53,11 +53,11 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         1,
         "fn decode",
         &["bytes: &'a [u8]"],
-        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>",
     );
     code.line(
         2,
-        "let mut r = ::netabase_runtime::codec::Reader::new(bytes);",
+        "let mut r = ::netabase_runtime::__codegen::codec::Reader::new(bytes);",
     );
     let mut inits: Vec<(String, Expr)> = model
         .fields
@@ -78,7 +78,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         &[
             "&self",
             "index: usize",
-            "keys: &mut ::netabase_runtime::IndexKeys",
+            "keys: &mut ::netabase_runtime::__codegen::IndexKeys",
         ],
         "",
     );
@@ -92,7 +92,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         .map(|f| {
             let field = &f.name.rust;
             let value = Expr::call(
-                "::netabase_runtime::codec::BorrowValue::to_owned_value",
+                "::netabase_runtime::__codegen::codec::BorrowValue::to_owned_value",
                 vec![Expr::atom(format!("&self.{field}"))],
             );
             (field.clone(), value)
