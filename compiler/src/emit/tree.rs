@@ -19,10 +19,11 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.item_doc([
         format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),
         format!(
-            "It dereferences to [`netabase_runtime::Tree`], which has the methods every \
-             model has (`get`, `contains`, `range`, `iter`, `len`, `after`; on [`{write_tree}`] also \
-             `put`, `insert`, `remove`...), taking the primary key ({}) typed. The methods here \
-             are the ones named after the model's keys. Its tables are opened once, when the tree \
+            "It dereferences to [`netabase_runtime::Tree`], which has the reading methods every \
+             model has (`get`, `contains`, `range`, `iter`, `len`, `after`), taking the primary key \
+             ({}) typed. The writing methods (`put`, `put_many`, `insert`, `remove`...) are here, \
+             on [`{write_tree}`], with the model's types, and so are the methods named after the \
+             model's keys. Its tables are opened once, when the tree \
              is opened, and stay open until it is dropped. [`{read_tree}`] reads; [`{write_tree}`] \
              also writes, and keeps every index exact.",
             pk.described
@@ -77,6 +78,8 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.line(1, "}");
     code.line(0, "}");
 
+    write_methods(ctx, code);
+
     let string_pk = matches!(pk.fields.as_slice(), [only] if only.ty == Type::String);
     if string_pk || pk.fields.len() > 1 || !model.secondary_keys.is_empty() {
         code.allow();
@@ -95,6 +98,113 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         }
         code.line(0, "}");
     }
+}
+
+/// The writing methods of `netabase_runtime::Tree`, forwarded on the write tree with the model's
+/// own types (`record: &City`, `key: &str`): rustdoc lists methods reached through `Deref` only
+/// from impls generic over the tree, so without these a user reading the write tree's page
+/// would not find `put`, and keys would read `<M as Model>::KeyArg<'_>`.
+fn write_methods(ctx: &Ctx<'_>, code: &mut Code) {
+    let m = ctx.model.name.rust.as_str();
+    let tree = &ctx.names.tree;
+    let key = super::model::primary_key_argument(ctx.model);
+    let borrows = key.contains("'k");
+    // One key argument: its lifetime elided. A sequence or range of keys: named `'k`.
+    let one_key = key.replace("'k ", "");
+    let lt = if borrows { "<'k>" } else { "" };
+    let result = |t: &str| format!("::netabase_runtime::Result<{t}>");
+    let methods: [(&str, &str, &str, String, String, &str); 9] = [
+        (
+            "Inserts the record, or replaces the one with the same primary key, and updates every index. A unique key held by another record is `Error::UniqueViolation` and changes nothing.",
+            "put",
+            "",
+            format!("record: &{m}"),
+            result("()"),
+            "put(record)",
+        ),
+        (
+            "Inserts the record; one with the same primary key is `Error::AlreadyExists` and changes nothing.",
+            "insert",
+            "",
+            format!("record: &{m}"),
+            result("()"),
+            "insert(record)",
+        ),
+        (
+            "Puts every record, in order; all or nothing. Returns how many were written.",
+            "put_many",
+            "",
+            format!(
+                "records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<{m}>>"
+            ),
+            result("u64"),
+            "put_many(records)",
+        ),
+        (
+            "Removes the record with primary key `key` and its index entries; returns it.",
+            "remove",
+            "",
+            format!("key: {one_key}"),
+            result(&format!("::core::option::Option<{m}>")),
+            "remove(key)",
+        ),
+        (
+            "Removes the record with primary key `key` and its index entries; returns whether it existed (the record is not decoded).",
+            "delete",
+            "",
+            format!("key: {one_key}"),
+            result("bool"),
+            "delete(key)",
+        ),
+        (
+            "Removes the records with these primary keys (missing ones are skipped); all or nothing. Returns how many were removed.",
+            "remove_many",
+            lt,
+            format!("keys: impl ::core::iter::IntoIterator<Item = {key}>"),
+            result("u64"),
+            "remove_many(keys)",
+        ),
+        (
+            "Removes the records whose primary key falls within `range`; all or nothing. Returns how many were removed.",
+            "remove_range",
+            lt,
+            format!("range: impl ::core::ops::RangeBounds<{key}>"),
+            result("u64"),
+            "remove_range(range)",
+        ),
+        (
+            "Keeps only the records for which `keep` returns `true`; all or nothing. Returns how many were removed.",
+            "retain",
+            "",
+            format!("keep: impl ::core::ops::FnMut(&{m}) -> bool"),
+            result("u64"),
+            "retain(keep)",
+        ),
+        (
+            "Removes every record and index entry. Returns how many records there were.",
+            "clear",
+            "",
+            String::new(),
+            result("u64"),
+            "clear()",
+        ),
+    ];
+    code.allow();
+    code.line(
+        0,
+        &format!("impl {tree}<::netabase_runtime::WriteTree<'_, {m}>> {{"),
+    );
+    for (doc, name, generics, param, ret, call) in &methods {
+        code.doc(1, [*doc]);
+        let mut params = vec!["&mut self"];
+        if !param.is_empty() {
+            params.push(param);
+        }
+        code.fn_open(1, &format!("pub fn {name}{generics}"), &params, ret);
+        code.line(2, &format!("self.inner.{call}"));
+        code.line(1, "}");
+    }
+    code.line(0, "}");
 }
 
 /// A key (primary or secondary) as method arguments and as one encodable value.

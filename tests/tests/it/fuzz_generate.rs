@@ -23,7 +23,7 @@ use proptest::sample::{Index, select};
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 // ---------------------------------------------------------------------------------------------
@@ -1060,56 +1060,17 @@ fn compiled_sample(accepted: &[(String, String)]) -> Vec<&(String, String)> {
         .collect()
 }
 
-/// Compiles each generated file as a module of one crate (under `deny(warnings, missing_docs)`,
-/// like the tests crate) with `cargo check`, depending on the runtime by path. The crate and its
-/// target directory live in Cargo's per-package temporary directory and are reused, so the
-/// runtime's dependencies are checked once, not on every run.
+/// Compiles each generated file as a module of one crate with `cargo check` (see
+/// [`crate::scratch_crate`]).
 fn cargo_check(sample: &[&(String, String)]) -> Result<(), String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate is in the workspace");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-compile");
-    let src = dir.join("src");
-    std::fs::create_dir_all(&src).map_err(|e| format!("{}: {e}", src.display()))?;
-    let write = |path: PathBuf, text: &str| -> Result<(), String> {
-        // Unchanged files keep their time stamps, so cargo has nothing to redo.
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
-            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        Ok(())
-    };
-    let manifest = format!(
-        "[package]\nname = \"netabase-fuzz-compile\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
-         publish = false\n\n[dependencies]\nnetabase-runtime = {{ path = {:?} }}\n\n\
-         # Not a member of the project's workspace.\n[workspace]\n",
-        root.join("runtime").display().to_string()
-    );
-    write(dir.join("Cargo.toml"), &manifest)?;
-    // The project's lock file: the same dependency versions, and no registry lookup.
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| e.to_string())?;
-    write(dir.join("Cargo.lock"), &lock)?;
-    let mut lib =
-        "//! Generated code of random schemas.\n\n#![deny(warnings, missing_docs)]\n".to_owned();
-    for (i, (_, code)) in sample.iter().enumerate() {
-        write(src.join(format!("schema_{i}.rs")), code)?;
-        lib += &format!(
-            "\n/// Random schema {i}.\npub mod schema_{i} {{\n    include!(\"schema_{i}.rs\");\n}}\n"
-        );
-    }
-    write(src.join("lib.rs"), &lib)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = std::process::Command::new(cargo)
-        .args(["check", "--offline", "--quiet", "--message-format", "short"])
-        .arg("--manifest-path")
-        .arg(dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(dir.join("target"))
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if output.status.success() {
+    let files: Vec<(String, String)> = sample
+        .iter()
+        .enumerate()
+        .map(|(i, (_, code))| (format!("schema_{i}"), code.clone()))
+        .collect();
+    let Err(errors) = crate::scratch_crate::cargo("fuzz-compile", &files, &["check"]) else {
         return Ok(());
-    }
-    let errors = String::from_utf8_lossy(&output.stderr);
+    };
     // Name the schemas whose code failed, so the failure can be reproduced from the message.
     let failed: Vec<String> = (0..sample.len())
         .filter(|i| errors.contains(&format!("schema_{i}.rs")))

@@ -17,6 +17,8 @@ mod reliability_corruption;
 mod reliability_crash;
 mod reliability_faults;
 mod reliability_integrity;
+mod rustdoc;
+mod scratch_crate;
 mod snapshots;
 mod store;
 mod types;
