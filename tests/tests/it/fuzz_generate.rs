@@ -1013,7 +1013,7 @@ fn random_schemas_never_panic_and_accepted_ones_compile() {
         let result = check_generate(&source);
         // Links generate methods on both models: count the valid schemas that have one.
         if let Ok((_, Some(code))) = &result {
-            if code.contains("::netabase_runtime::LinkDef {") {
+            if code.contains("::netabase_runtime::__codegen::LinkDef {") {
                 linked.set(linked.get() + 1);
             }
             generated.borrow_mut().push((source, code.clone()));
