@@ -12,9 +12,12 @@
 //! and in the crate, `netabase_runtime::include_schema!("atlas");`.
 //!
 //! The compiler runs in stages, one module each: [`parse`] (TOML -> a spanned raw tree),
-//! [`validate`] (raw tree -> [`ir`], every error collected), [`emit`] (IR -> tokens, a module per
-//! generated artifact), [`format`](mod@format) (prettyplease and the `@generated` header) and [`write`](mod@write) (only
-//! when the content changed). [`generate`] runs the first four and touches no file.
+//! [`validate`] (raw tree -> [`ir`], every error collected, including names that would collide
+//! once generated, found through [`naming`]), [`emit`] (IR -> the file's pieces, a module per
+//! generated artifact: formatted text from [`emit::text`] for most, `quote!` tokens for the link
+//! methods; item names from the naming pass, [`naming`]), [`format`](mod@format) (prettyplease
+//! for the token pieces, and the `@generated` header) and [`write`](mod@write) (only when the
+//! content changed). [`generate`] runs the first four and touches no file.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
