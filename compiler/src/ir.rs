@@ -360,7 +360,7 @@ impl Model {
     }
 
     /// The width of every encoded primary key, when all its fields have a fixed
-    /// [`Type::key_width`]: the record table is then keyed by `netabase_runtime::Fixed<N>`.
+    /// [`Type::key_width`]: the record table is then keyed by `netabase_runtime::__codegen::Fixed<N>`.
     pub fn primary_key_width(&self) -> Option<usize> {
         self.primary_key_fields().map(|f| f.ty.key_width()).sum()
     }
@@ -369,7 +369,7 @@ impl Model {
     /// `Option` or `Vec` part by its element, a link by its target's key) all have a fixed
     /// [`Type::key_width`], and for a
     /// non-unique index the primary key too (its entries are secondary ++ primary key). The
-    /// index table is then keyed by `netabase_runtime::Fixed<W>`.
+    /// index table is then keyed by `netabase_runtime::__codegen::Fixed<W>`.
     pub fn index_key_width(&self, key: &SecondaryKey) -> Option<usize> {
         let secondary: Option<usize> = self.key_fields(key).iter().map(|f| part_width(&f.ty)).sum();
         if key.unique {

@@ -12,9 +12,12 @@
 //! and in the crate, `netabase_runtime::include_schema!("atlas");`.
 //!
 //! The compiler runs in stages, one module each: [`parse`] (TOML -> a spanned raw tree),
-//! [`validate`] (raw tree -> [`ir`], every error collected), [`emit`] (IR -> tokens, a module per
-//! generated artifact), [`format`](mod@format) (prettyplease and the `@generated` header) and [`write`](mod@write) (only
-//! when the content changed). [`generate`] runs the first four and touches no file.
+//! [`validate`] (raw tree -> [`ir`], every error collected, including names that would collide
+//! once generated, found through [`naming`]), [`emit`] (IR -> the file's pieces, a module per
+//! generated artifact: formatted text from [`emit::text`] for most, `quote!` tokens for the link
+//! methods; item names from the naming pass, [`naming`]), [`format`](mod@format) (prettyplease
+//! for the token pieces, and the `@generated` header) and [`write`](mod@write) (only when the
+//! content changed). [`generate`] runs the first four and touches no file.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -27,6 +30,7 @@ pub mod fingerprint;
 pub mod format;
 pub mod ir;
 pub mod names;
+pub mod naming;
 #[allow(missing_docs)] // the raw tree mirrors the schema keys one to one
 pub mod parse;
 pub mod validate;
@@ -37,7 +41,7 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 
 /// The runtime contract the generated code is written for; it must equal
 /// `netabase_runtime::CODEGEN_VERSION`, which the generated code checks at compile time.
-pub const CODEGEN_VERSION: u32 = 5;
+pub const CODEGEN_VERSION: u32 = 6;
 
 /// Options of [`generate`].
 #[derive(Debug, Clone, Default)]

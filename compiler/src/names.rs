@@ -15,6 +15,16 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers either.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// Type names that the schema language itself uses in field types (`Vec<Option<String>>`): a
+/// model, enum or struct with one of these names could not be told apart from it.
+const SCHEMA_TYPES: &[&str] = &["String", "Bytes", "Option", "Vec", "BTreeMap"];
+
+/// The generic parameter of the generated trees and link methods (`impl<T> CityTree<T>`): a
+/// type of that name would be shadowed by it in the signatures that name the model's types.
+/// (The other generic parameters, `open_tree::<M>` and `visit_models::<V>`, are made
+/// [`fresh`] against the names they sit beside.)
+pub const GENERIC_PARAMETERS: &[&str] = &["T"];
+
 /// Why a schema name cannot become a Rust name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameError {
@@ -22,6 +32,10 @@ pub enum NameError {
     NotAnIdentifier,
     /// A keyword that even `r#` cannot escape.
     Reserved(String),
+    /// A type of the schema language (`Option`, `Vec`...), as a type name.
+    SchemaType(String),
+    /// A generic parameter of generated code (`T`), as a type name.
+    GenericParameter(String),
 }
 
 /// The Rust type name for a schema name (`city_info` -> `CityInfo`).
@@ -30,6 +44,12 @@ pub fn type_name(schema: &str) -> Result<String, NameError> {
     let name = schema.to_upper_camel_case();
     if NOT_RAW.contains(&name.as_str()) {
         return Err(NameError::Reserved(name));
+    }
+    if SCHEMA_TYPES.contains(&name.as_str()) {
+        return Err(NameError::SchemaType(name));
+    }
+    if GENERIC_PARAMETERS.contains(&name.as_str()) {
+        return Err(NameError::GenericParameter(name));
     }
     Ok(name)
 }
@@ -48,6 +68,16 @@ pub fn snake_name(schema: &str) -> Result<String, NameError> {
 /// The name without a leading `r#`, for building other names from it (`by_type`, not `by_r#type`).
 pub fn bare(name: &str) -> &str {
     name.strip_prefix("r#").unwrap_or(name)
+}
+
+/// `name`, or with underscores appended until it is not in `taken`: the name of something the
+/// generator adds beside user names (a parameter, a marker field), never equal to one of them.
+pub fn fresh(name: String, taken: &[String]) -> String {
+    let mut name = name;
+    while taken.contains(&name) {
+        name.push('_');
+    }
+    name
 }
 
 /// `name`, or `r#name` if it is a keyword.
@@ -96,5 +126,17 @@ mod tests {
         assert!(type_name("9lives").is_err());
         assert!(type_name("Ünïcode").is_err());
         assert!(type_name("").is_err());
+        assert_eq!(
+            type_name("option"),
+            Err(NameError::SchemaType("Option".to_owned()))
+        );
+        assert_eq!(type_name("M").unwrap(), "M");
+        assert_eq!(
+            type_name("T"),
+            Err(NameError::GenericParameter("T".to_owned()))
+        );
+        assert_eq!(type_name("Result").unwrap(), "Result");
+        assert_eq!(fresh("page".to_owned(), &["page".to_owned()]), "page_");
+        assert_eq!(fresh("page".to_owned(), &["marker".to_owned()]), "page");
     }
 }

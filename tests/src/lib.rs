@@ -37,3 +37,8 @@ pub mod shop {
 pub mod types {
     netabase_runtime::include_schema!("types");
 }
+
+/// `fixtures/hostile.toml`: the words generated code uses for itself, as user names everywhere.
+pub mod hostile {
+    netabase_runtime::include_schema!("hostile");
+}

@@ -8,9 +8,8 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     let def = &schema.definition;
     let name = def.name.rust.as_str();
     let version = def.version;
-    let read = format!("{name}ReadTransaction");
-    let write = format!("{name}WriteTransaction");
-    let origin = format!("Schema: `{}`, line {}.", schema.source_name, def.line);
+    let (read, write) = crate::naming::transactions(name);
+    let origin = super::declared_in("definition", schema);
     code.schema_doc(
         0,
         def.doc.as_deref(),
@@ -75,12 +74,18 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     }
     code.line(1, &format!("type Read<'s> = {read}<'s>;"));
     code.line(1, &format!("type Write<'s> = {write}<'s>;"));
+    // The visitor's type parameter must not hide a model the body names.
+    let models: Vec<String> = schema.models.iter().map(|m| m.name.rust.clone()).collect();
+    let visitor = crate::names::fresh("V".to_owned(), &models);
     code.fn_open(
         1,
-        "fn visit_models<V: ::netabase_runtime::ModelVisitor<Self>>",
-        &["visitor: &mut V"],
+        &format!("fn visit_models<{visitor}: ::netabase_runtime::__codegen::ModelVisitor<Self>>"),
+        &[&format!("visitor: &mut {visitor}")],
         "::netabase_runtime::Result<()>",
     );
+    if schema.models.is_empty() {
+        code.line(2, "let _ = visitor;");
+    }
     for m in &schema.models {
         code.line(2, &format!("visitor.visit::<{}>()?;", m.name.rust));
     }
@@ -190,13 +195,15 @@ fn transaction(schema: &Schema, code: &mut Code, txn: &str, kind: &str, doc: &st
         code.line(1, "}");
     }
     code.doc(1, [open_doc]);
+    // The model's type parameter must not hide the definition it is bound by.
+    let m = crate::names::fresh("M".to_owned(), &[name.to_owned()]);
     code.fn_open(
         1,
-        &format!("pub fn open_tree<M: ::netabase_runtime::Model<Definition = {name}>>"),
+        &format!("pub fn open_tree<{m}: ::netabase_runtime::Model<Definition = {name}>>"),
         &["&self"],
-        &format!("::netabase_runtime::Result<M::Tree<::netabase_runtime::{kind}Tree<'_, M>>>"),
+        &format!("::netabase_runtime::Result<{m}::Tree<::netabase_runtime::{kind}Tree<'_, {m}>>>"),
     );
-    code.line(2, "self.inner.open_tree::<M>()");
+    code.line(2, &format!("self.inner.open_tree::<{m}>()"));
     code.line(1, "}");
     if kind == "Read" {
         code.line(0, "}");

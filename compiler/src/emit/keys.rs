@@ -3,18 +3,7 @@
 
 use super::text::{Code, Expr, MARGIN};
 use super::{Ctx, types};
-use crate::ir::{Model, SecondaryKey, Type};
-use heck::ToUpperCamelCase;
-
-/// The name of a secondary key's type: `CityCountryCodeSecondaryKey`.
-pub fn secondary_key_type_name(model: &Model, key: &SecondaryKey) -> String {
-    format!("{}{}SecondaryKey", model.name.rust, variant_name(key))
-}
-
-/// The `XSecondaryKeys` variant of a key: `CountryCode`.
-fn variant_name(key: &SecondaryKey) -> String {
-    crate::names::bare(&key.name.rust).to_upper_camel_case()
-}
+use crate::ir::Type;
 
 /// "`a`, `b`".
 fn listed(fields: &[&crate::ir::Field]) -> String {
@@ -44,14 +33,14 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     );
     key_newtype(
         code,
-        &format!("{m}PrimaryKey"),
+        &ctx.names.primary_key,
         &pk_doc,
         pk_fields.iter().map(|f| &f.ty),
     );
 
-    for k in &model.secondary_keys {
+    for (k, names) in model.secondary_keys.iter().zip(&ctx.names.keys) {
         let fields = model.key_fields(k);
-        let name = secondary_key_type_name(model, k);
+        let name = &names.type_name;
         let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
         let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
         let doc = format!(
@@ -77,7 +66,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         );
         key_newtype(
             code,
-            &name,
+            name,
             &doc,
             fields.iter().map(|f| types::indexed(&f.ty)),
         );
@@ -92,11 +81,11 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.derive(0, &key_derives(float_key));
     code.allow();
     if model.secondary_keys.is_empty() {
-        code.line(0, &format!("pub enum {m}SecondaryKeys {{}}"));
+        code.line(0, &format!("pub enum {} {{}}", ctx.names.secondary_keys));
         return;
     }
-    code.line(0, &format!("pub enum {m}SecondaryKeys {{"));
-    for k in &model.secondary_keys {
+    code.line(0, &format!("pub enum {} {{", ctx.names.secondary_keys));
+    for (k, names) in model.secondary_keys.iter().zip(&ctx.names.keys) {
         code.doc(
             1,
             [format!(
@@ -107,14 +96,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
             )
             .as_str()],
         );
-        code.line(
-            1,
-            &format!(
-                "{}({}),",
-                variant_name(k),
-                secondary_key_type_name(model, k)
-            ),
-        );
+        code.line(1, &format!("{}({}),", names.variant, names.type_name));
     }
     code.line(0, "}");
 }
@@ -122,7 +104,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
 /// `pub fn secondary_keys(&self) -> Vec<XSecondaryKeys>` on the model, at indent 1.
 pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
-    let enum_name = format!("{}SecondaryKeys", model.name.rust);
+    let enum_name = &ctx.names.secondary_keys;
     code.doc(
         1,
         [
@@ -144,7 +126,8 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
     let keys: Vec<(bool, Expr, Vec<&crate::ir::Field>)> = model
         .secondary_keys
         .iter()
-        .map(|k| {
+        .zip(&ctx.names.keys)
+        .map(|(k, names)| {
             let fields = model.key_fields(k);
             // Plain parts are read from `self`; `Option` parts are bound first (a `None` means
             // the record is not under this key) and `Vec` parts are looped over (one key per
@@ -166,8 +149,8 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
                 })
                 .collect();
             let key = Expr::call(
-                format!("{enum_name}::{}", variant_name(k)),
-                vec![Expr::call(secondary_key_type_name(model, k), values)],
+                format!("{enum_name}::{}", names.variant),
+                vec![Expr::call(names.type_name.as_str(), values)],
             );
             let bound = fields
                 .iter()
@@ -184,7 +167,7 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
     } else {
         vec_macro(code, 2, "let mut keys = ", &first, ";");
         for (_, key, fields) in &keys[leading..] {
-            super::model::bind_key_parts(code, 2, fields, &mut |code, indent| {
+            super::key_parts::bind_key_parts(code, 2, fields, &mut |code, indent| {
                 code.expr(indent, "", &Expr::call("keys.push", vec![key.clone()]), ";");
             });
         }
@@ -286,7 +269,7 @@ fn key_newtype<'a>(
             ),
         );
     }
-    code.impl_open("impl ::netabase_runtime::codec::KeyPart", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::KeyPart", name);
     code.fn_open(
         1,
         "fn encode_key",
@@ -296,21 +279,21 @@ fn key_newtype<'a>(
     for i in 0..parts.len() {
         code.line(
             2,
-            &format!("::netabase_runtime::codec::KeyPart::encode_key(&self.{i}, out);"),
+            &format!("::netabase_runtime::__codegen::codec::KeyPart::encode_key(&self.{i}, out);"),
         );
     }
     code.line(1, "}");
     code.line(0, "}");
-    code.impl_open("impl ::netabase_runtime::codec::DecodeKey", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::DecodeKey", name);
     code.fn_open(
         1,
         "fn decode_key",
         &["input: &mut &[u8]"],
-        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>",
     );
     let decodes = parts
         .iter()
-        .map(|_| Expr::atom("::netabase_runtime::codec::DecodeKey::decode_key(input)?"))
+        .map(|_| Expr::atom("::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?"))
         .collect();
     code.expr(
         2,

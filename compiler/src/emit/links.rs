@@ -59,7 +59,7 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
         let checked = l.link.checked;
         let target = ident(&l.link.rust);
         quote! {
-            ::netabase_runtime::LinkDef {
+            ::netabase_runtime::__codegen::LinkDef {
                 field: #field,
                 index: #index,
                 checked: #checked,
@@ -85,21 +85,22 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
             let unique = l.model.secondary_keys[l.index].unique;
             let source = ident(&l.model.name.rust);
             quote! {
-                ::netabase_runtime::Backlink {
+                ::netabase_runtime::__codegen::Backlink {
                     field: #field,
                     model: #model,
                     index_table: #table,
                     unique: #unique,
-                    describe: ::netabase_runtime::describe_primary_key::<#source>,
+                    describe: ::netabase_runtime::__codegen::describe_primary_key::<#source>,
                 }
             }
         });
     let links: Vec<_> = links.collect();
     let backlinks: Vec<_> = backlinks.collect();
-    let links = (!links.is_empty())
-        .then(|| quote!(const LINKS: &'static [::netabase_runtime::LinkDef] = &[#(#links),*];));
+    let links = (!links.is_empty()).then(
+        || quote!(const LINKS: &'static [::netabase_runtime::__codegen::LinkDef] = &[#(#links),*];),
+    );
     let backlinks = (!backlinks.is_empty()).then(
-        || quote!(const BACKLINKS: &'static [::netabase_runtime::Backlink] = &[#(#backlinks),*];),
+        || quote!(const BACKLINKS: &'static [::netabase_runtime::__codegen::Backlink] = &[#(#backlinks),*];),
     );
     quote!(#links #backlinks)
 }
@@ -160,7 +161,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
     let field = ident(&l.field.name.rust);
     let method = format_ident!("{}_in", bare(&l.field.name.rust));
     let target = ident(&l.link.rust);
-    let tree = format_ident!("{}Tree", l.link.rust);
+    let tree = ident(&crate::naming::tree(&l.link.rust));
     let key = &*l.link.key;
     let schema = &l.field.name.schema;
     let missing = if l.link.checked {
@@ -220,7 +221,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
 /// link's index.
 fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
     let source = ident(&l.model.name.rust);
-    let tree = format_ident!("{}Tree", l.model.name.rust);
+    let tree = ident(&crate::naming::tree(&l.model.name.rust));
     let key = &l.model.secondary_keys[l.index];
     let base = bare(&key.name.rust);
     let method = format_ident!("{}_by_{base}", bare(&l.model.plural));

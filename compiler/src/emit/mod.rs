@@ -4,6 +4,7 @@
 //! nothing is an inner attribute, so the output can be `include!`d anywhere.
 
 mod definition;
+mod key_parts;
 mod keys;
 mod links;
 mod model;
@@ -14,6 +15,7 @@ mod values;
 mod view;
 
 use crate::ir::{self, Schema};
+use crate::naming::ModelNames;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -40,7 +42,7 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     code.line(
         0,
         &format!(
-            "const _: () = ::netabase_runtime::__private::check_codegen_version({});",
+            "const _: () = ::netabase_runtime::__codegen::check_codegen_version({});",
             crate::CODEGEN_VERSION
         ),
     );
@@ -48,7 +50,11 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     values::emit(schema, options, &mut code);
     let mut pieces = vec![Piece::Text(code)];
     for m in &schema.models {
-        let ctx = Ctx { schema, model: m };
+        let ctx = Ctx {
+            schema,
+            model: m,
+            names: ModelNames::new(m),
+        };
         let mut code = text::Code::default();
         model::emit(&ctx, options, &mut code);
         keys::emit(&ctx, &mut code);
@@ -64,38 +70,18 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
     pieces
 }
 
-/// The names of the public items generated for `model`, for collision checks in `validate`.
-pub fn model_items(model: &ir::Model) -> Vec<String> {
-    let m = &model.name.rust;
-    let mut items = vec![
-        m.clone(),
-        format!("{m}PrimaryKey"),
-        format!("{m}SecondaryKeys"),
-        format!("{m}Ref"),
-        format!("{m}Tree"),
-        format!("{m}ReadTree"),
-        format!("{m}WriteTree"),
-    ];
-    items.extend(
-        model
-            .secondary_keys
-            .iter()
-            .map(|k| keys::secondary_key_type_name(model, k)),
-    );
-    items
-}
-
 /// What every per-model emitter needs.
 pub(crate) struct Ctx<'a> {
     pub schema: &'a Schema,
     pub model: &'a ir::Model,
+    /// The names of the model's items (the naming pass).
+    pub names: ModelNames,
 }
 
-impl Ctx<'_> {
-    /// "`schemas/atlas.toml`, line 12": where an item came from.
-    pub fn origin(&self, line: usize) -> String {
-        format!("Schema: `{}`, line {line}.", self.schema.source_name)
-    }
+/// Where an item was declared, by schema table, not line: "Declared in `[models.City]` of
+/// `schemas/atlas.toml`." (a line number would change every doc below an edit).
+pub(crate) fn declared_in(table: &str, schema: &Schema) -> String {
+    format!("Declared in `[{table}]` of `{}`.", schema.source_name)
 }
 
 /// An identifier, raw (`r#type`) when the name says so.

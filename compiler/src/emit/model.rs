@@ -1,20 +1,20 @@
 //! The model struct and its `::netabase_runtime::Model` implementation.
 
 use super::text::{Code, Expr, lit_str};
-use super::{Ctx, EmitOptions, keys, types};
-use crate::ir::{Field, Model, Type};
+use super::{Ctx, EmitOptions, key_parts, keys, types};
+use crate::ir::Model;
 
 pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     let model = ctx.model;
     let name = model.name.rust.as_str();
     let schema_name = &model.name.schema;
-    let table = model_table(ctx);
+    let table = ctx.schema.record_table(model);
     code.schema_doc(
         0,
         model.doc.as_deref(),
         [format!(
             "A record of model `{schema_name}`, stored in table `{table}`. {}",
-            ctx.origin(model.line)
+            super::declared_in(&format!("models.{schema_name}"), ctx.schema)
         )
         .as_str()],
     );
@@ -41,10 +41,9 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
             1,
             f.doc.as_deref(),
             [format!(
-                "`{}`: `{}`. {}",
+                "`{}`: `{}`. Declared in `[models.{schema_name}.fields]`.",
                 f.name.schema,
                 f.ty.spelling(),
-                ctx.origin(f.line)
             )
             .as_str()],
         );
@@ -60,7 +59,8 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     keys::secondary_keys_method(ctx, code);
     code.line(0, "}");
 
-    let primary_key = format!("{name}PrimaryKey");
+    let names = &ctx.names;
+    let primary_key = names.primary_key.as_str();
     code.impl_open("impl ::netabase_runtime::Model", name);
     code.line(
         1,
@@ -68,7 +68,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     );
     code.line(1, &format!("type PrimaryKey = {primary_key};"));
     let stored_key = match model.primary_key_width() {
-        Some(width) => format!("::netabase_runtime::Fixed<{width}>"),
+        Some(width) => format!("::netabase_runtime::__codegen::Fixed<{width}>"),
         None => "&'static [u8]".to_owned(),
     };
     code.line(1, &format!("type StoredKey = {stored_key};"));
@@ -76,8 +76,8 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         1,
         &format!("type KeyArg<'k> = {};", primary_key_argument(model)),
     );
-    code.line(1, &format!("type Ref<'a> = {name}Ref<'a>;"));
-    code.line(1, &format!("type Tree<A> = {name}Tree<A>;"));
+    code.line(1, &format!("type Ref<'a> = {}<'a>;", names.view));
+    code.line(1, &format!("type Tree<A> = {}<A>;", names.tree));
     code.line(
         1,
         &format!("const NAME: &'static str = {};", lit_str(schema_name)),
@@ -89,12 +89,12 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     if model.secondary_keys.is_empty() {
         code.line(
             1,
-            "const INDEXES: &'static [::netabase_runtime::IndexDef] = &[];",
+            "const INDEXES: &'static [::netabase_runtime::__codegen::IndexDef] = &[];",
         );
     } else {
         code.line(
             1,
-            "const INDEXES: &'static [::netabase_runtime::IndexDef] = &[",
+            "const INDEXES: &'static [::netabase_runtime::__codegen::IndexDef] = &[",
         );
         for k in &model.secondary_keys {
             let fields = [
@@ -106,13 +106,19 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
                 ("unique".to_owned(), Expr::atom(k.unique.to_string())),
                 ("layout".to_owned(), Expr::atom(index_layout(model, k))),
             ];
-            code.struct_lit(2, "", "::netabase_runtime::IndexDef", &fields, ",");
+            code.struct_lit(
+                2,
+                "",
+                "::netabase_runtime::__codegen::IndexDef",
+                &fields,
+                ",",
+            );
         }
         code.line(1, "];");
     }
     code.impl_items_from_tokens(super::links::model_constants(ctx));
 
-    code.fn_open(1, "fn primary_key", &["&self"], &primary_key);
+    code.fn_open(1, "fn primary_key", &["&self"], primary_key);
     let pk_values = model
         .primary_key_fields()
         .map(|f| {
@@ -124,7 +130,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
             })
         })
         .collect();
-    code.expr(2, "", &Expr::call(primary_key.as_str(), pk_values), "");
+    code.expr(2, "", &Expr::call(primary_key, pk_values), "");
     code.line(1, "}");
 
     code.fn_open(
@@ -137,7 +143,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         code.line(
             2,
             &format!(
-                "::netabase_runtime::codec::KeyPart::encode_key(&self.{}, out);",
+                "::netabase_runtime::__codegen::codec::KeyPart::encode_key(&self.{}, out);",
                 f.name.rust
             ),
         );
@@ -152,7 +158,7 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
     );
     code.line(
         2,
-        "let mut w = ::netabase_runtime::codec::Writer::new(out);",
+        "let mut w = ::netabase_runtime::__codegen::codec::Writer::new(out);",
     );
     for f in &model.fields {
         code.line(2, &format!("w.write(&self.{});", f.name.rust));
@@ -163,11 +169,11 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         1,
         "fn decode",
         &["bytes: &[u8]"],
-        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>",
     );
     code.line(
         2,
-        "let mut r = ::netabase_runtime::codec::Reader::new(bytes);",
+        "let mut r = ::netabase_runtime::__codegen::codec::Reader::new(bytes);",
     );
     let inits: Vec<(String, Expr)> = model
         .fields
@@ -185,11 +191,11 @@ pub fn emit(ctx: &Ctx<'_>, options: &EmitOptions<'_>, code: &mut Code) {
         &[
             "&self",
             "index: usize",
-            "keys: &mut ::netabase_runtime::IndexKeys",
+            "keys: &mut ::netabase_runtime::__codegen::IndexKeys",
         ],
         "",
     );
-    index_keys_body(model, code);
+    key_parts::index_keys_body(model, code);
     code.line(1, "}");
 
     code.fn_open(
@@ -234,91 +240,6 @@ pub(crate) fn primary_key_argument(model: &Model) -> String {
     }
 }
 
-/// `"<Definition>/<Model>"`.
-pub fn model_table(ctx: &Ctx<'_>) -> String {
-    format!(
-        "{}/{}",
-        ctx.schema.definition.name.schema, ctx.model.name.schema
-    )
-}
-
-/// The body of `index_keys` at indent 2, shared by the model and its view: both have the same
-/// field names, and `KeyPart` is implemented for the owned and the borrowed forms alike. An
-/// `Option` part that is `None` means no key; a `Vec` part (a multi-valued key) means one key
-/// per element.
-pub fn index_keys_body(model: &Model, code: &mut Code) {
-    if model.secondary_keys.is_empty() {
-        code.line(2, "let _ = (index, keys);");
-        return;
-    }
-    let push = |code: &mut Code, indent: usize, fields: &[&Field]| {
-        bind_key_parts(code, indent, fields, &mut |code, indent| {
-            code.line(indent, "keys.push(|out| {");
-            for (j, f) in fields.iter().enumerate() {
-                let part = match f.ty {
-                    Type::Option(_) | Type::Vec(_) => format!("part{j}"),
-                    _ => format!("&self.{}", f.name.rust),
-                };
-                code.expr(
-                    indent + 1,
-                    "",
-                    &Expr::call(
-                        "::netabase_runtime::codec::KeyPart::encode_key",
-                        vec![Expr::atom(part), Expr::atom("out")],
-                    ),
-                    ";",
-                );
-            }
-            code.line(indent, "});");
-        });
-    };
-    if let [key] = model.secondary_keys.as_slice() {
-        // One key: an early return (clippy objects to a one-armed `match`, and to an `if`
-        // around an `if let`).
-        code.line(2, "if index != 0 {");
-        code.line(3, "return;");
-        code.line(2, "}");
-        push(code, 2, &model.key_fields(key));
-        return;
-    }
-    code.line(2, "match index {");
-    for (i, k) in model.secondary_keys.iter().enumerate() {
-        code.line(3, &format!("{i} => {{"));
-        push(code, 4, &model.key_fields(k));
-        code.line(3, "}");
-    }
-    code.line(3, "_ => {}");
-    code.line(2, "}");
-}
-
-/// Writes `body` inside the bindings of a key's optional and multi-valued parts: `part{j}` is
-/// bound by `if let Some(..)` for an `Option` field and by `for` for a `Vec` field (one key per
-/// element), innermost last. `body` gets the indent it is written at.
-pub fn bind_key_parts(
-    code: &mut Code,
-    indent: usize,
-    fields: &[&Field],
-    body: &mut dyn FnMut(&mut Code, usize),
-) {
-    let mut depth = 0;
-    for (j, f) in fields.iter().enumerate() {
-        let field = &f.name.rust;
-        match f.ty {
-            Type::Option(_) => code.line(
-                indent + depth,
-                &format!("if let ::core::option::Option::Some(part{j}) = &self.{field} {{"),
-            ),
-            Type::Vec(_) => code.line(indent + depth, &format!("for part{j} in &self.{field} {{")),
-            _ => continue,
-        }
-        depth += 1;
-    }
-    body(code, indent + depth);
-    for d in (0..depth).rev() {
-        code.line(indent + d, "}");
-    }
-}
-
 fn describe_body(model: &Model, code: &mut Code) {
     if model.secondary_keys.is_empty() {
         code.line(2, "let _ = index;");
@@ -356,12 +277,12 @@ fn describe_body(model: &Model, code: &mut Code) {
 fn index_layout(model: &Model, key: &crate::ir::SecondaryKey) -> String {
     let bytes = "&'static [u8]".to_owned();
     let key_type = model.index_key_width(key).map_or(bytes.clone(), |width| {
-        format!("::netabase_runtime::Fixed<{width}>")
+        format!("::netabase_runtime::__codegen::Fixed<{width}>")
     });
     let value_type = match model.primary_key_width() {
-        Some(width) if key.unique => format!("::netabase_runtime::Fixed<{width}>"),
-        Some(width) => format!("::netabase_runtime::Tail<{width}>"),
+        Some(width) if key.unique => format!("::netabase_runtime::__codegen::Fixed<{width}>"),
+        Some(width) => format!("::netabase_runtime::__codegen::Tail<{width}>"),
         None => bytes,
     };
-    format!("::netabase_runtime::IndexLayout::new::<{key_type}, {value_type}>()")
+    format!("::netabase_runtime::__codegen::IndexLayout::new::<{key_type}, {value_type}>()")
 }

@@ -4,25 +4,26 @@
 //! [`super::text`]): it is the largest part of the output and entirely regular.
 
 use super::text::{Code, lit_str};
-use super::{Ctx, model::model_table, types};
+use super::{Ctx, types};
 use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
 
 pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
     let m = model.name.rust.as_str();
-    let tree = format!("{m}Tree");
-    let read_tree = format!("{m}ReadTree");
-    let write_tree = format!("{m}WriteTree");
-    let table = model_table(ctx);
+    let tree = &ctx.names.tree;
+    let read_tree = &ctx.names.read_tree;
+    let write_tree = &ctx.names.write_tree;
+    let table = ctx.schema.record_table(model);
     let pk = KeyArgs::new(&model.primary_key_fields().collect::<Vec<_>>());
     code.item_doc([
         format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),
         format!(
-            "It dereferences to [`netabase_runtime::Tree`], which has the methods every \
-             model has (`get`, `contains`, `range`, `iter`, `len`, `after`; on [`{write_tree}`] also \
-             `put`, `insert`, `remove`...), taking the primary key ({}) typed. The methods here \
-             are the ones named after the model's keys. Its tables are opened once, when the tree \
+            "It dereferences to [`netabase_runtime::Tree`], which has the reading methods every \
+             model has (`get`, `contains`, `range`, `iter`, `len`, `after`), taking the primary key \
+             ({}) typed. The writing methods (`put`, `put_many`, `insert`, `remove`...) are here, \
+             on [`{write_tree}`], with the model's types, and so are the methods named after the \
+             model's keys. Its tables are opened once, when the tree \
              is opened, and stay open until it is dropped. [`{read_tree}`] reads; [`{write_tree}`] \
              also writes, and keeps every index exact.",
             pk.described
@@ -37,13 +38,13 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     ]);
     code.type_alias(
         &format!("{read_tree}<'t>"),
-        &tree,
+        tree,
         &format!("::netabase_runtime::ReadTree<'t, {m}>"),
     );
     code.item_doc([format!("[`{tree}`] in a write transaction.").as_str()]);
     code.type_alias(
         &format!("{write_tree}<'t>"),
-        &tree,
+        tree,
         &format!("::netabase_runtime::WriteTree<'t, {m}>"),
     );
     code.allow();
@@ -77,6 +78,8 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     code.line(1, "}");
     code.line(0, "}");
 
+    write_methods(ctx, code);
+
     let string_pk = matches!(pk.fields.as_slice(), [only] if only.ty == Type::String);
     if string_pk || pk.fields.len() > 1 || !model.secondary_keys.is_empty() {
         code.allow();
@@ -87,7 +90,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         let mut methods = Methods {
             code: &mut *code,
             m,
-            owner: &tree,
+            owner: tree,
         };
         methods.prefixes(&pk);
         for (i, key) in model.secondary_keys.iter().enumerate() {
@@ -95,6 +98,113 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         }
         code.line(0, "}");
     }
+}
+
+/// The writing methods of `netabase_runtime::Tree`, forwarded on the write tree with the model's
+/// own types (`record: &City`, `key: &str`): rustdoc lists methods reached through `Deref` only
+/// from impls generic over the tree, so without these a user reading the write tree's page
+/// would not find `put`, and keys would read `<M as Model>::KeyArg<'_>`.
+fn write_methods(ctx: &Ctx<'_>, code: &mut Code) {
+    let m = ctx.model.name.rust.as_str();
+    let tree = &ctx.names.tree;
+    let key = super::model::primary_key_argument(ctx.model);
+    let borrows = key.contains("'k");
+    // One key argument: its lifetime elided. A sequence or range of keys: named `'k`.
+    let one_key = key.replace("'k ", "");
+    let lt = if borrows { "<'k>" } else { "" };
+    let result = |t: &str| format!("::netabase_runtime::Result<{t}>");
+    let methods: [(&str, &str, &str, String, String, &str); 9] = [
+        (
+            "Inserts the record, or replaces the one with the same primary key, and updates every index. A unique key held by another record is `Error::UniqueViolation` and changes nothing.",
+            "put",
+            "",
+            format!("record: &{m}"),
+            result("()"),
+            "put(record)",
+        ),
+        (
+            "Inserts the record; one with the same primary key is `Error::AlreadyExists` and changes nothing.",
+            "insert",
+            "",
+            format!("record: &{m}"),
+            result("()"),
+            "insert(record)",
+        ),
+        (
+            "Puts every record, in order; all or nothing. Returns how many were written.",
+            "put_many",
+            "",
+            format!(
+                "records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<{m}>>"
+            ),
+            result("u64"),
+            "put_many(records)",
+        ),
+        (
+            "Removes the record with primary key `key` and its index entries; returns it.",
+            "remove",
+            "",
+            format!("key: {one_key}"),
+            result(&format!("::core::option::Option<{m}>")),
+            "remove(key)",
+        ),
+        (
+            "Removes the record with primary key `key` and its index entries; returns whether it existed (the record is not decoded).",
+            "delete",
+            "",
+            format!("key: {one_key}"),
+            result("bool"),
+            "delete(key)",
+        ),
+        (
+            "Removes the records with these primary keys (missing ones are skipped); all or nothing. Returns how many were removed.",
+            "remove_many",
+            lt,
+            format!("keys: impl ::core::iter::IntoIterator<Item = {key}>"),
+            result("u64"),
+            "remove_many(keys)",
+        ),
+        (
+            "Removes the records whose primary key falls within `range`; all or nothing. Returns how many were removed.",
+            "remove_range",
+            lt,
+            format!("range: impl ::core::ops::RangeBounds<{key}>"),
+            result("u64"),
+            "remove_range(range)",
+        ),
+        (
+            "Keeps only the records for which `keep` returns `true`; all or nothing. Returns how many were removed.",
+            "retain",
+            "",
+            format!("keep: impl ::core::ops::FnMut(&{m}) -> bool"),
+            result("u64"),
+            "retain(keep)",
+        ),
+        (
+            "Removes every record and index entry. Returns how many records there were.",
+            "clear",
+            "",
+            String::new(),
+            result("u64"),
+            "clear()",
+        ),
+    ];
+    code.allow();
+    code.line(
+        0,
+        &format!("impl {tree}<::netabase_runtime::WriteTree<'_, {m}>> {{"),
+    );
+    for (doc, name, generics, param, ret, call) in &methods {
+        code.doc(1, [*doc]);
+        let mut params = vec!["&mut self"];
+        if !param.is_empty() {
+            params.push(param);
+        }
+        code.fn_open(1, &format!("pub fn {name}{generics}"), &params, ret);
+        code.line(2, &format!("self.inner.{call}"));
+        code.line(1, "}");
+    }
+    code.line(0, "}");
 }
 
 /// A key (primary or secondary) as method arguments and as one encodable value.
@@ -117,22 +227,24 @@ struct KeyArgs<'a> {
 impl<'a> KeyArgs<'a> {
     /// The arguments of a key over `fields` (an `Option` field is keyed by its inner type).
     fn new(fields: &[&'a Field]) -> Self {
-        Self::with_prefix(fields, "")
+        Self::with_prefix(fields, "", &[])
     }
 
     /// The same with prefixed names (`after_id`), for methods that also take another key whose
-    /// fields may have the same names.
-    fn with_prefix(fields: &[&'a Field], prefix: &str) -> Self {
-        let names: Vec<String> = fields
-            .iter()
-            .map(|f| {
-                if prefix.is_empty() {
-                    f.name.rust.clone()
-                } else {
-                    format!("{prefix}{}", bare(&f.name.rust))
-                }
-            })
-            .collect();
+    /// fields may have the same names: a name in `taken` gets underscores until it is free
+    /// (`after_id_` beside a key field `after_id`).
+    fn with_prefix(fields: &[&'a Field], prefix: &str, taken: &[String]) -> Self {
+        let mut taken = taken.to_vec();
+        let mut names: Vec<String> = Vec::with_capacity(fields.len());
+        for f in fields {
+            let name = if prefix.is_empty() {
+                f.name.rust.clone()
+            } else {
+                crate::names::fresh(format!("{prefix}{}", bare(&f.name.rust)), &taken)
+            };
+            taken.push(name.clone());
+            names.push(name);
+        }
         let indexed = |f: &&Field| types::indexed(&f.ty).clone();
         let args = names
             .iter()
@@ -226,7 +338,7 @@ impl Methods<'_, '_> {
                         "::netabase_runtime::TreeRead::scan",
                         &[
                             "self.inner.raw()",
-                            "&::netabase_runtime::KeyBounds::string_prefix(prefix)",
+                            "&::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix)",
                         ],
                         "",
                     );
@@ -280,16 +392,16 @@ impl Methods<'_, '_> {
                 &key.args[..len],
                 ret,
                 |c| {
-                    c.line(2, "let mut prefix = ::std::vec::Vec::new();");
-                    for n in &key.names[..len] {
-                        c.call(
-                            2,
-                            "::netabase_runtime::codec::KeyPart::encode_key",
-                            &[&format!("&{n}"), "&mut prefix"],
-                            ";",
-                        );
-                    }
-                    finish(c, "&::netabase_runtime::KeyBounds::prefix(prefix)");
+                    // A composite key's encoding is its parts' encodings in a row, so the
+                    // leading parts as a tuple are the prefix.
+                    let value = match &key.names[..len] {
+                        [only] => format!("&{only}"),
+                        names => format!("&({})", names.join(", ")),
+                    };
+                    finish(
+                        c,
+                        &format!("&::netabase_runtime::__codegen::KeyBounds::exact({value})"),
+                    );
                 },
             );
         }
@@ -344,7 +456,10 @@ impl Methods<'_, '_> {
                 "",
             );
         };
-        let exact = format!("&::netabase_runtime::KeyBounds::exact({})", parts.value);
+        let exact = format!(
+            "&::netabase_runtime::__codegen::KeyBounds::exact({})",
+            parts.value
+        );
 
         if key.unique {
             self.method(
@@ -379,7 +494,7 @@ impl Methods<'_, '_> {
                 count,
                 |c| count_index(c, &exact),
             );
-            let after = KeyArgs::with_prefix(&pk.fields, "after_");
+            let after = KeyArgs::with_prefix(&pk.fields, "after_", &parts.names);
             let mut params = parts.args.clone();
             params.extend(after.args.iter().cloned());
             self.method(
@@ -391,21 +506,11 @@ impl Methods<'_, '_> {
                 &params,
                 &iter,
                 |c| {
-                    c.line(2, "let mut key = ::std::vec::Vec::new();");
-                    c.call(
-                        2,
-                        "::netabase_runtime::codec::KeyPart::encode_key",
-                        &[&parts.value, "&mut key"],
-                        ";",
+                    let bounds = format!(
+                        "&::netabase_runtime::__codegen::KeyBounds::exact_after({}, {})",
+                        parts.value, after.value
                     );
-                    c.line(2, "let mut after = ::std::vec::Vec::new();");
-                    c.call(
-                        2,
-                        "::netabase_runtime::codec::KeyPart::encode_key",
-                        &[&after.value, "&mut after"],
-                        ";",
-                    );
-                    scan(c, "&::netabase_runtime::KeyBounds::prefix_after(key, &after)");
+                    scan(c, &bounds);
                 },
             );
         }
@@ -413,7 +518,7 @@ impl Methods<'_, '_> {
             "range: impl ::core::ops::RangeBounds<{}>",
             parts.ty
         )];
-        let range = "&::netabase_runtime::KeyBounds::range(&range)";
+        let range = "&::netabase_runtime::__codegen::KeyBounds::range(&range)";
         self.method(
             &format!("The records whose key `{schema}` falls within `range`, in (key, primary key) order.{none}"),
             &format!("range_by_{base}"),
@@ -440,7 +545,7 @@ impl Methods<'_, '_> {
                     "",
                     &["prefix: &str".to_owned()],
                     &iter,
-                    |c| scan(c, "&::netabase_runtime::KeyBounds::string_prefix(prefix)"),
+                    |c| scan(c, "&::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix)"),
                 );
             }
             return;

@@ -37,36 +37,39 @@ fn derives(has_float: bool, ordered: bool, options: &EmitOptions<'_>) -> Vec<Str
     derives.into_iter().map(str::to_owned).collect()
 }
 
-/// A field's docs and declaration (`prefix` is `pub name` or `name`) at `indent`.
-fn field(schema: &Schema, f: &Field, indent: usize, prefix: &str, code: &mut Code) {
+/// A field's docs and declaration (`prefix` is `pub name` or `name`) at `indent`; `place` says
+/// where the schema declares it (`` `[structs.Place.fields]` ``).
+fn field(place: &str, f: &Field, indent: usize, prefix: &str, code: &mut Code) {
     code.schema_doc(
         indent,
         f.doc.as_deref(),
         [format!(
-            "`{}`: `{}`. Schema: `{}`, line {}.",
+            "`{}`: `{}`. Declared in {place}.",
             f.name.schema,
             f.ty.spelling(),
-            schema.source_name,
-            f.line
         )
         .as_str()],
     );
     code.field(indent, prefix, &types::owned_text(&f.ty));
 }
 
-const RESULT: &str = "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>";
+const RESULT: &str =
+    "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>";
 
 /// `BorrowValue` for a value type: views hold it owned (only strings and bytes borrow).
 fn owned_in_views(name: &str, code: &mut Code) {
-    code.impl_open("impl ::netabase_runtime::codec::BorrowValue<'_>", name);
+    code.impl_open(
+        "impl ::netabase_runtime::__codegen::codec::BorrowValue<'_>",
+        name,
+    );
     code.line(1, &format!("type Owned = {name};"));
     code.fn_open(
         1,
         "fn read_borrowed",
-        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::__codegen::codec::Reader<'_>"],
         RESULT,
     );
-    code.line(2, "::netabase_runtime::codec::Value::read(r)");
+    code.line(2, "::netabase_runtime::__codegen::codec::Value::read(r)");
     code.line(1, "}");
     code.fn_open(1, "fn to_owned_value", &["&self"], name);
     code.line(2, "::core::clone::Clone::clone(self)");
@@ -81,8 +84,9 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
         0,
         s.doc.as_deref(),
         [format!(
-            "The value type `{}`, embedded in records. Schema: `{}`, line {}.",
-            s.name.schema, schema.source_name, s.line
+            "The value type `{}`, embedded in records. {}",
+            s.name.schema,
+            super::declared_in(&format!("structs.{}", s.name.schema), schema)
         )
         .as_str()],
     );
@@ -93,15 +97,19 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
     } else {
         code.line(0, &format!("pub struct {name} {{"));
         for f in &s.fields {
-            field(schema, f, 1, &format!("pub {}", f.name.rust), code);
+            let place = format!("`[structs.{}.fields]`", s.name.schema);
+            field(&place, f, 1, &format!("pub {}", f.name.rust), code);
         }
         code.line(0, "}");
     }
-    code.impl_open("impl ::netabase_runtime::codec::Value", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::Value", name);
     code.fn_open(
         1,
         "fn write",
-        &["&self", "w: &mut ::netabase_runtime::codec::Writer<'_>"],
+        &[
+            "&self",
+            "w: &mut ::netabase_runtime::__codegen::codec::Writer<'_>",
+        ],
         "",
     );
     for f in &s.fields {
@@ -111,7 +119,7 @@ fn structure(schema: &Schema, s: &Struct, options: &EmitOptions<'_>, code: &mut 
     code.fn_open(
         1,
         "fn read",
-        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::__codegen::codec::Reader<'_>"],
         RESULT,
     );
     let inits: Vec<(String, Expr)> = s
@@ -135,11 +143,10 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
         0,
         e.doc.as_deref(),
         [format!(
-            "The enum `{}`. Stored as the variant's position (so reordering variants changes the layout) and its fields.{} Schema: `{}`, line {}.",
+            "The enum `{}`. Stored as the variant's position (so reordering variants changes the layout) and its fields.{} {}",
             e.name.schema,
             if key { " It can be a key: keys sort in variant order, then by fields." } else { "" },
-            schema.source_name,
-            e.line
+            super::declared_in(&format!("enums.{}", e.name.schema), schema)
         )
         .as_str()],
     );
@@ -156,7 +163,11 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
             } else {
                 code.line(1, &format!("{} {{", v.name.rust));
                 for f in &v.fields {
-                    field(schema, f, 2, &f.name.rust, code);
+                    let place = format!(
+                        "variant `{}` of `[enums.{}.variants]`",
+                        v.name.schema, e.name.schema
+                    );
+                    field(&place, f, 2, &f.name.rust, code);
                 }
                 code.line(1, "},");
             }
@@ -165,11 +176,14 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     }
     let unknown = lit_str(&format!("unknown variant {{}} of enum `{}`", e.name.schema));
 
-    code.impl_open("impl ::netabase_runtime::codec::Value", name);
+    code.impl_open("impl ::netabase_runtime::__codegen::codec::Value", name);
     code.fn_open(
         1,
         "fn write",
-        &["&self", "w: &mut ::netabase_runtime::codec::Writer<'_>"],
+        &[
+            "&self",
+            "w: &mut ::netabase_runtime::__codegen::codec::Writer<'_>",
+        ],
         "",
     );
     write_match(
@@ -182,7 +196,7 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     code.fn_open(
         1,
         "fn read",
-        &["r: &mut ::netabase_runtime::codec::Reader<'_>"],
+        &["r: &mut ::netabase_runtime::__codegen::codec::Reader<'_>"],
         RESULT,
     );
     code.line(2, "let tag: u32 = r.read()?;");
@@ -191,7 +205,7 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
     code.line(0, "}");
 
     if key {
-        code.impl_open("impl ::netabase_runtime::codec::KeyPart", name);
+        code.impl_open("impl ::netabase_runtime::__codegen::codec::KeyPart", name);
         code.fn_open(
             1,
             "fn encode_key",
@@ -201,21 +215,25 @@ fn enumeration(schema: &Schema, e: &Enum, options: &EmitOptions<'_>, code: &mut 
         write_match(
             e,
             code,
-            |tag| format!("::netabase_runtime::codec::KeyPart::encode_key(&{tag}u32, out);"),
-            |f| format!("::netabase_runtime::codec::KeyPart::encode_key({f}, out);"),
+            |tag| {
+                format!(
+                    "::netabase_runtime::__codegen::codec::KeyPart::encode_key(&{tag}u32, out);"
+                )
+            },
+            |f| format!("::netabase_runtime::__codegen::codec::KeyPart::encode_key({f}, out);"),
         );
         code.line(1, "}");
         code.line(0, "}");
-        code.impl_open("impl ::netabase_runtime::codec::DecodeKey", name);
+        code.impl_open("impl ::netabase_runtime::__codegen::codec::DecodeKey", name);
         code.fn_open(1, "fn decode_key", &["input: &mut &[u8]"], RESULT);
         code.line(
             2,
-            "let tag: u32 = ::netabase_runtime::codec::DecodeKey::decode_key(input)?;",
+            "let tag: u32 = ::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?;",
         );
         read_match(
             e,
             code,
-            "::netabase_runtime::codec::DecodeKey::decode_key(input)?",
+            "::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?",
             &unknown,
         );
         code.line(1, "}");
@@ -238,19 +256,27 @@ fn write_match(
     }
     code.line(2, "match self {");
     for (i, v) in e.variants.iter().enumerate() {
-        let names: Vec<&str> = v.fields.iter().map(|f| f.name.rust.as_str()).collect();
+        // Fields are bound by position (`f0`, `f1`): a user's field name bound as a local could
+        // shadow the writer or buffer the arm writes to.
+        let bindings: Vec<String> = v
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(j, f)| format!("{}: f{j}", f.name.rust))
+            .collect();
+        let names: Vec<String> = (0..v.fields.len()).map(|j| format!("f{j}")).collect();
         let pattern = if names.is_empty() {
             format!("Self::{}", v.name.rust)
         } else {
-            format!("Self::{} {{ {} }}", v.name.rust, names.join(", "))
+            format!("Self::{} {{ {} }}", v.name.rust, bindings.join(", "))
         };
         let head = format!("{pattern} => {{");
         if 12 + head.len() <= MARGIN || names.is_empty() {
             code.line(3, &head);
         } else {
             code.line(3, &format!("Self::{} {{", v.name.rust));
-            for n in &names {
-                code.line(4, &format!("{n},"));
+            for b in &bindings {
+                code.line(4, &format!("{b},"));
             }
             code.line(3, "} => {");
         }
@@ -294,7 +320,7 @@ fn read_match(e: &Enum, code: &mut Code, read: &str, unknown: &str) {
         &Expr::call(
             "::core::result::Result::Err",
             vec![Expr::call(
-                "::netabase_runtime::codec::DecodeError::new",
+                "::netabase_runtime::__codegen::codec::DecodeError::new",
                 vec![Expr::Macro(
                     "::std::format!".to_owned(),
                     format!("{unknown}, other"),

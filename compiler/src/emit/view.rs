@@ -1,13 +1,13 @@
 //! The zero-copy view `XRef<'a>` and its `::netabase_runtime::ModelRef` implementation.
 
 use super::text::{Code, Expr};
-use super::{Ctx, model::index_keys_body, types};
+use super::{Ctx, key_parts::index_keys_body, types};
 use crate::ir::Type;
 
 pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     let model = ctx.model;
     let m = model.name.rust.as_str();
-    let name = format!("{m}Ref");
+    let name = ctx.names.view.as_str();
     code.doc(
         0,
         [format!(
@@ -33,9 +33,14 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
     }
     // A view with nothing to borrow still carries `'a`, so every model has the same shape.
     let needs_marker = !model.fields.iter().any(|f| types::borrows(&f.ty));
+    let fields: Vec<String> = model.fields.iter().map(|f| f.name.rust.clone()).collect();
+    let marker = crate::names::fresh("page".to_owned(), &fields);
     if needs_marker {
         code.doc(1, ["Ties the view to the page it was read from."]);
-        code.line(1, "pub page: ::core::marker::PhantomData<&'a [u8]>,");
+        code.line(
+            1,
+            &format!("pub {marker}: ::core::marker::PhantomData<&'a [u8]>,"),
+        );
     }
     code.line(0, "}");
 
@@ -48,11 +53,11 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         1,
         "fn decode",
         &["bytes: &'a [u8]"],
-        "::core::result::Result<Self, ::netabase_runtime::codec::DecodeError>",
+        "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>",
     );
     code.line(
         2,
-        "let mut r = ::netabase_runtime::codec::Reader::new(bytes);",
+        "let mut r = ::netabase_runtime::__codegen::codec::Reader::new(bytes);",
     );
     let mut inits: Vec<(String, Expr)> = model
         .fields
@@ -60,7 +65,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         .map(|f| (f.name.rust.clone(), Expr::atom("r.read_borrowed()?")))
         .collect();
     if needs_marker {
-        inits.push(("page".to_owned(), Expr::atom("::core::marker::PhantomData")));
+        inits.push((marker, Expr::atom("::core::marker::PhantomData")));
     }
     code.struct_lit(2, "let view = ", "Self", &inits, ";");
     code.line(2, "r.finish()?;");
@@ -73,7 +78,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         &[
             "&self",
             "index: usize",
-            "keys: &mut ::netabase_runtime::IndexKeys",
+            "keys: &mut ::netabase_runtime::__codegen::IndexKeys",
         ],
         "",
     );
@@ -87,7 +92,7 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         .map(|f| {
             let field = &f.name.rust;
             let value = Expr::call(
-                "::netabase_runtime::codec::BorrowValue::to_owned_value",
+                "::netabase_runtime::__codegen::codec::BorrowValue::to_owned_value",
                 vec![Expr::atom(format!("&self.{field}"))],
             );
             (field.clone(), value)

@@ -192,10 +192,31 @@ impl Validator<'_> {
             );
             return None;
         }
+        let before = self.errors.len();
         let (fields, ok) = self.fields(&raw.fields, true, |expr| {
             types::resolve(expr, named, models)
         });
         let primary_key = self.primary_key(raw, &fields);
+        if primary_key.is_none()
+            && self.errors.len() == before
+            && self.key_links_a_model(raw, models)
+        {
+            // The one failure nothing reported yet: the key's field links to a model whose own
+            // key is unusable (this model itself, through `Vec<Self>` or `Option<Self>`), so
+            // both the link and the key were left for the other to report.
+            let span = raw
+                .primary_key
+                .as_ref()
+                .map_or(raw.name.span.clone(), |k| k.span.clone());
+            self.errors.push(
+                Diagnostic::new(
+                    span,
+                    format!("the primary key of model `{}` is a link", raw.name.value),
+                    "a link to a model without a usable key",
+                )
+                .help("a primary key is a plain value: integers, floats, `bool`, `char`, `String` or an enum; keep the link as another field"),
+            );
+        }
         let secondary_keys = self.secondary_keys(raw, &fields);
         let plural = match &raw.plural {
             Some(p) => self.snake_name(p, "plural").map(|n| n.rust),
@@ -310,6 +331,23 @@ impl Validator<'_> {
             }
         }
         Some(ty)
+    }
+
+    /// Whether a field of the primary key has a type that names a model.
+    fn key_links_a_model(&self, raw: &RawModel, models: &types::Models) -> bool {
+        let Some(key) = &raw.primary_key else {
+            return false;
+        };
+        raw.fields
+            .iter()
+            .filter(|f| key.value.iter().any(|k| k.value == f.name.value))
+            .filter_map(|f| f.ty.as_ref())
+            .filter_map(|ty| types::parse_type(ty, self.source).ok())
+            .any(|expr| {
+                let mut names = Vec::new();
+                expr.names(&mut names);
+                names.iter().any(|(name, _)| models.contains_key(name))
+            })
     }
 
     fn primary_key(&mut self, raw: &RawModel, fields: &[ir::Field]) -> Option<Vec<usize>> {
@@ -610,11 +648,8 @@ impl Validator<'_> {
     ) {
         let mut taken: BTreeMap<String, (String, Range<usize>)> = BTreeMap::new();
         let def = &definition.name.rust;
-        for item in [
-            def.clone(),
-            format!("{def}ReadTransaction"),
-            format!("{def}WriteTransaction"),
-        ] {
+        let (read, write) = crate::naming::transactions(def);
+        for item in [def.clone(), read, write] {
             taken.insert(
                 item,
                 (format!("the definition `{}`", definition.name.schema), 0..0),
@@ -636,7 +671,7 @@ impl Validator<'_> {
             taken.insert(rust.clone(), (owner.clone(), span.clone()));
         }
         let mut plurals: BTreeMap<String, Range<usize>> = BTreeMap::new();
-        for name in ["open_tree", "commit", "abort"] {
+        for name in ["open_tree", "commit", "abort", "check_links"] {
             plurals.insert(name.to_owned(), 0..0);
         }
         for model in models {
@@ -647,8 +682,8 @@ impl Validator<'_> {
             else {
                 continue;
             };
-            for item in crate::emit::model_items(model) {
-                if let Some((owner, first)) = taken.get(&item) {
+            for item in crate::naming::ModelNames::new(model).items() {
+                if let Some((owner, first)) = taken.get(item) {
                     let mut error = Diagnostic::new(
                         span.clone(),
                         format!(
@@ -665,7 +700,7 @@ impl Validator<'_> {
                     break;
                 }
                 taken.insert(
-                    item,
+                    item.to_owned(),
                     (format!("model `{}`", model.name.schema), span.clone()),
                 );
             }
@@ -744,6 +779,18 @@ impl Validator<'_> {
                         "reserved in Rust",
                         format!(
                             "`{word}` cannot be used as a name in Rust, even as a raw identifier; choose another name"
+                        ),
+                    ),
+                    NameError::SchemaType(word) => (
+                        "a type of the schema language",
+                        format!(
+                            "`{word}` already names a built-in type in field types (`{word}<..>`); choose another {what} name, such as `{word}Record`"
+                        ),
+                    ),
+                    NameError::GenericParameter(word) => (
+                        "a generic parameter of generated code",
+                        format!(
+                            "generated code uses `{word}` as a type parameter, which would hide this {what}; choose a longer name"
                         ),
                     ),
                 };

@@ -90,6 +90,16 @@ impl KeyBounds {
         Self { start, end }.checked()
     }
 
+    /// The entries of the key value `key` that come after the primary key `after`: a cursor
+    /// inside one value of a non-unique index (generated `by_<key>_after` methods).
+    pub fn exact_after<K: KeyPart + ?Sized, A: KeyPart + ?Sized>(key: &K, after: &A) -> Self {
+        let mut encoded = Vec::new();
+        key.encode_key(&mut encoded);
+        let mut after_encoded = Vec::new();
+        after.encode_key(&mut after_encoded);
+        Self::prefix_after(encoded, &after_encoded)
+    }
+
     fn empty() -> Self {
         Self {
             start: Bound::Included(Vec::new()),

@@ -374,13 +374,14 @@ fn links_persist_and_check_integrity_is_clean() -> Result {
         let db = redb::Database::open(&path).expect("raw open");
         let txn = db.begin_write().expect("raw write");
         // `Writer`'s primary key is a `u64`: its records are keyed by `Fixed<8>`.
-        txn.open_table(
-            redb::TableDefinition::<netabase_runtime::Fixed<8>, &[u8]>::new("Links/Writer"),
-        )
-        .expect("table")
-        .remove(1u64.to_be_bytes().as_slice())
-        .expect("remove")
-        .expect("writer 1 was there");
+        txn.open_table(redb::TableDefinition::<
+            netabase_runtime::__codegen::Fixed<8>,
+            &[u8],
+        >::new("Links/Writer"))
+            .expect("table")
+            .remove(1u64.to_be_bytes().as_slice())
+            .expect("remove")
+            .expect("writer 1 was there");
         txn.commit().expect("raw commit");
     }
     let mut store = Store::<Links>::open(&path)?;

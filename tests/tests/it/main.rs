@@ -8,6 +8,7 @@
 
 mod builder;
 mod fuzz_generate;
+mod hostile;
 mod links;
 mod properties;
 mod raw;
@@ -17,6 +18,8 @@ mod reliability_corruption;
 mod reliability_crash;
 mod reliability_faults;
 mod reliability_integrity;
+mod rustdoc;
+mod scratch_crate;
 mod snapshots;
 mod store;
 mod types;

@@ -1,5 +1,5 @@
 //! Writing raw bytes into a netabase file through redb, around netabase, to corrupt it on
-//! purpose. A table is keyed by `netabase_runtime::Fixed<N>` when its keys have a fixed width and by
+//! purpose. A table is keyed by `netabase_runtime::__codegen::Fixed<N>` when its keys have a fixed width and by
 //! `&[u8]` otherwise, and an index table's values are `Fixed<N>`, `Tail<N>` or `&[u8]`, so the
 //! table is opened with whichever types it was created with.
 
@@ -28,26 +28,26 @@ pub fn raw_put(txn: &WriteTransaction, table: &str, key: &[u8], value: Option<&[
         ($($k:ty),*) => {$(
             with_types!(
                 ($k, &[u8]),
-                ($k, netabase_runtime::Fixed<4>),
-                ($k, netabase_runtime::Fixed<8>),
-                ($k, netabase_runtime::Fixed<12>),
-                ($k, netabase_runtime::Tail<4>),
-                ($k, netabase_runtime::Tail<8>),
-                ($k, netabase_runtime::Tail<12>)
+                ($k, netabase_runtime::__codegen::Fixed<4>),
+                ($k, netabase_runtime::__codegen::Fixed<8>),
+                ($k, netabase_runtime::__codegen::Fixed<12>),
+                ($k, netabase_runtime::__codegen::Tail<4>),
+                ($k, netabase_runtime::__codegen::Tail<8>),
+                ($k, netabase_runtime::__codegen::Tail<12>)
             );
         )*};
     }
     with_keys!(
         &[u8],
-        netabase_runtime::Fixed<1>,
-        netabase_runtime::Fixed<2>,
-        netabase_runtime::Fixed<4>,
-        netabase_runtime::Fixed<8>,
-        netabase_runtime::Fixed<9>,
-        netabase_runtime::Fixed<12>,
-        netabase_runtime::Fixed<16>,
-        netabase_runtime::Fixed<20>,
-        netabase_runtime::Fixed<24>
+        netabase_runtime::__codegen::Fixed<1>,
+        netabase_runtime::__codegen::Fixed<2>,
+        netabase_runtime::__codegen::Fixed<4>,
+        netabase_runtime::__codegen::Fixed<8>,
+        netabase_runtime::__codegen::Fixed<9>,
+        netabase_runtime::__codegen::Fixed<12>,
+        netabase_runtime::__codegen::Fixed<16>,
+        netabase_runtime::__codegen::Fixed<20>,
+        netabase_runtime::__codegen::Fixed<24>
     );
     panic!("table {table} has a key type this helper does not know");
 }
