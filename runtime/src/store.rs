@@ -33,6 +33,7 @@ pub enum Durability {
 pub struct Store<D: Definition> {
     db: redb::Database,
     durability: Durability,
+    migration: Option<crate::migrate::MigrationReport>,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -43,6 +44,7 @@ pub struct StoreBuilder<D: Definition> {
     durability: Durability,
     create_if_missing: bool,
     verify_on_open: bool,
+    migrate: bool,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -53,6 +55,7 @@ impl<D: Definition> Default for StoreBuilder<D> {
             durability: Durability::Immediate,
             create_if_missing: true,
             verify_on_open: false,
+            migrate: true,
             _definition: PhantomData,
         }
     }
@@ -88,6 +91,16 @@ impl<D: Definition> StoreBuilder<D> {
     /// the whole file, so opening takes time proportional to its size.
     pub fn verify_on_open(mut self, verify: bool) -> Self {
         self.verify_on_open = verify;
+        self
+    }
+
+    /// Whether [`open`](Self::open) migrates a database written by an earlier version of the
+    /// definition (default `true`). With `false`, such a file is refused with
+    /// [`Error::Migration`] of kind
+    /// [`Disabled`](crate::MigrationErrorKind::Disabled), which lists what migrating would do,
+    /// and nothing is written: for programs that migrate only from a deliberate command.
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
         self
     }
 
@@ -151,10 +164,11 @@ impl<D: Definition> StoreBuilder<D> {
     }
 
     fn finish(self, db: redb::Database) -> Result<Store<D>> {
-        meta::initialize::<D>(&db)?;
+        let migration = meta::open::<D>(&db, self.migrate)?;
         Ok(Store {
             db,
             durability: self.durability,
+            migration,
             _definition: PhantomData,
         })
     }
@@ -215,6 +229,12 @@ impl<D: Definition> Store<D> {
     /// Options for opening a store.
     pub fn builder() -> StoreBuilder<D> {
         StoreBuilder::default()
+    }
+
+    /// What opening this store migrated: `Some` when the file was written by an earlier
+    /// version of the definition and was brought to this one (see docs/MIGRATIONS.md).
+    pub fn migration(&self) -> Option<&crate::migrate::MigrationReport> {
+        self.migration.as_ref()
     }
 
     /// Checks the whole database: redb's own check of the file first (the checksum of every

@@ -50,6 +50,13 @@ pub fn emit(schema: &Schema, code: &mut Code) {
             lit_str(&crate::fingerprint::fingerprint(schema))
         ),
     );
+    code.line(
+        1,
+        &format!(
+            "const LAYOUT: &'static str = {};",
+            lit_str(&crate::fingerprint::stored_layout(schema))
+        ),
+    );
     let tables: Vec<String> = schema
         .models
         .iter()

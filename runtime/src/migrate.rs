@@ -1,0 +1,623 @@
+//! Automatic migrations: what changed between the layout stored in a database and the layout
+//! this program was built for ([`plan`]), and how the file is brought from one to the other in
+//! one write transaction ([`run`]): either it commits whole, or the file is untouched.
+//!
+//! Automatic (docs/MIGRATIONS.md has the full rules): a new model; a secondary key or link index
+//! added, removed or changed (only that index is rebuilt, from the records); a new
+//! `Option<T>` field (`None`) or a field with a `default`; a field renamed with
+//! `renamed_from`; widening (a larger integer of the same signedness, unsigned to a larger
+//! signed, `f32` to `f64`, `T` to `Option<T>`, new enum variants at the end); a field or model
+//! removed with `removed_fields` / `removed_models`. Anything else is refused with
+//! [`Error::Migration`] before anything is written.
+
+use crate::codec::dynamic::{self, Dynamic, Record};
+use crate::error::{Error, Result};
+use crate::layout::{Layout, ModelLayout, TypeLayout};
+use crate::model::{Definition, Model, ModelVisitor};
+use crate::tree::rebuild;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Why a migration was refused (the `kind` of [`Error::Migration`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationErrorKind {
+    /// The database was written by a newer version of the definition than this program's.
+    Downgrade,
+    /// The layout changed but the schema's `version` did not.
+    VersionNotRaised,
+    /// A change that is not automatic (a narrowed or changed type, a new primary key, a new
+    /// field without a default, a changed struct...).
+    NotAutomatic,
+    /// A field or model is gone from the schema without `removed_fields` / `removed_models`.
+    RemovalNotConfirmed,
+    /// The store was opened with [`StoreBuilder::migrate(false)`](crate::StoreBuilder::migrate).
+    Disabled,
+    /// The database was written by a netabase that did not store its layout, so what changed
+    /// cannot be known.
+    NoStoredLayout,
+}
+
+/// What a migration did, returned by [`Store::migration`](crate::Store::migration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationReport {
+    /// The version the database was at.
+    pub from_version: u64,
+    /// The version it is at now.
+    pub to_version: u64,
+    /// Every model that changed, in schema order.
+    pub models: Vec<ModelReport>,
+    /// The models whose tables were deleted (`removed_models`).
+    pub removed_models: Vec<String>,
+    /// How long the migration took, commit included.
+    pub elapsed: Duration,
+}
+
+/// What a migration did to one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelReport {
+    /// The model's schema name.
+    pub model: String,
+    /// Each change, in words (`new field population: u32 (default 0)`).
+    pub changes: Vec<String>,
+    /// How many records were rewritten into the new encoding (0 when only indexes changed).
+    pub records_rewritten: u64,
+    /// The indexes built from the records (by key name).
+    pub indexes_rebuilt: Vec<String>,
+    /// The index tables deleted.
+    pub indexes_dropped: Vec<String>,
+    /// How long this model took.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for MigrationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "migrated from version {} to {} in {:.3} s",
+            self.from_version,
+            self.to_version,
+            self.elapsed.as_secs_f64()
+        )?;
+        for m in &self.models {
+            writeln!(
+                f,
+                "  {}: {} record(s) rewritten, {} index(es) rebuilt",
+                m.model,
+                m.records_rewritten,
+                m.indexes_rebuilt.len()
+            )?;
+            for change in &m.changes {
+                writeln!(f, "    {change}")?;
+            }
+        }
+        for removed in &self.removed_models {
+            writeln!(f, "  {removed}: removed")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a field of the new layout takes its value from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// The old record's field `name` of type `from`, written as type `to`.
+    Old {
+        name: String,
+        from: TypeLayout,
+        to: TypeLayout,
+    },
+    /// A fixed value (`None` for a new `Option`, or the schema's `default`).
+    Value(Dynamic),
+}
+
+/// What a migration does to one model.
+#[derive(Debug, Clone)]
+struct ModelPlan {
+    name: String,
+    changes: Vec<String>,
+    /// For each new field, where its value comes from; `None` when the records keep their
+    /// bytes.
+    rewrite: Option<Vec<(String, Source)>>,
+    /// The keys to build from the records.
+    rebuild: Vec<String>,
+    /// The index tables to delete.
+    drop: Vec<String>,
+}
+
+/// The difference between a stored layout and a new one, checked: every change automatic.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    old: Layout,
+    new: Layout,
+    models: Vec<ModelPlan>,
+    /// Removed models and their tables.
+    removed: Vec<(String, Vec<String>)>,
+}
+
+impl Plan {
+    /// Each change in words, as `(model, change)`, in schema order.
+    pub fn changes(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .models
+            .iter()
+            .flat_map(|m| m.changes.iter().map(|c| (m.name.clone(), c.clone())))
+            .collect();
+        out.extend(
+            self.removed
+                .iter()
+                .map(|(m, _)| (m.clone(), "model removed (removed_models)".to_owned())),
+        );
+        out
+    }
+
+    /// Whether nothing in the records or indexes changes.
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// One reason a plan is refused.
+struct Refusal {
+    kind: MigrationErrorKind,
+    message: String,
+}
+
+/// Computes what migrating from `old` to `new` does, or why it cannot be automatic: the
+/// error lists every change that stops it (`from` and `to` are the versions, for the message).
+pub fn plan(old: &Layout, new: &Layout, from: u64, to: u64) -> Result<Plan> {
+    let mut refusals = Vec::new();
+    let mut refuse = |kind, message: String| refusals.push(Refusal { kind, message });
+    let not_auto = MigrationErrorKind::NotAutomatic;
+    for e in &old.enums {
+        let Some(n) = new.enumeration(&e.name) else {
+            continue;
+        };
+        if n.variants.len() < e.variants.len() || n.variants[..e.variants.len()] != e.variants[..] {
+            refuse(
+                not_auto,
+                format!(
+                    "enum `{}` changed its existing variants: only new variants at the end are automatic",
+                    e.name
+                ),
+            );
+        }
+    }
+    for s in &old.structs {
+        if new.structure(&s.name).is_some_and(|n| n != s) {
+            refuse(
+                not_auto,
+                format!(
+                    "struct `{}` changed: a struct's fields cannot change automatically (give the model field a new type, a new field, instead)",
+                    s.name
+                ),
+            );
+        }
+    }
+    let mut removed = Vec::new();
+    for m in &old.models {
+        if new.model(&m.name).is_some() {
+            continue;
+        }
+        if new.removed_models.contains(&m.name) {
+            let mut tables = vec![format!("{}/{}", old.definition, m.name)];
+            tables.extend(
+                m.keys
+                    .iter()
+                    .map(|k| format!("{}/{}/{}", old.definition, m.name, k.name)),
+            );
+            removed.push((m.name.clone(), tables));
+        } else {
+            refuse(
+                MigrationErrorKind::RemovalNotConfirmed,
+                format!(
+                    "model `{0}` is gone from the schema: to delete its records, add `removed_models = [\"{0}\"]` to `[definition]`; to keep them, keep the model",
+                    m.name
+                ),
+            );
+        }
+    }
+    let mut models = Vec::new();
+    for n in &new.models {
+        let plan = match old.model(&n.name) {
+            None => Ok(ModelPlan {
+                name: n.name.clone(),
+                changes: vec!["new model (empty tables)".to_owned()],
+                rewrite: None,
+                rebuild: Vec::new(),
+                drop: Vec::new(),
+            }),
+            Some(o) => model_plan(&new.definition, o, n),
+        };
+        match plan {
+            Ok(plan) if plan.changes.is_empty() => {}
+            Ok(plan) => models.push(plan),
+            Err(mut found) => refusals.append(&mut found),
+        }
+    }
+    if !refusals.is_empty() {
+        // The most specific kind first: a missing confirmation is the easiest to fix.
+        let kind = refusals
+            .iter()
+            .map(|r| r.kind)
+            .find(|k| *k == MigrationErrorKind::RemovalNotConfirmed)
+            .unwrap_or(not_auto);
+        let detail = refusals
+            .into_iter()
+            .map(|r| r.message)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::Migration {
+            kind,
+            from,
+            to,
+            detail,
+        });
+    }
+    Ok(Plan {
+        old: old.clone(),
+        new: new.clone(),
+        models,
+        removed,
+    })
+}
+
+fn model_plan(
+    definition: &str,
+    old: &ModelLayout,
+    new: &ModelLayout,
+) -> Result<ModelPlan, Vec<Refusal>> {
+    let mut refusals = Vec::new();
+    let name = &new.name;
+    let mut refuse = |kind, message: String| refusals.push(Refusal { kind, message });
+    let mut changes = Vec::new();
+    let mut sources = Vec::new();
+    let mut used = Vec::new();
+    // The old name of each new field that has one.
+    let mut old_names = Vec::new();
+    for f in &new.fields {
+        let found = f
+            .renamed_from
+            .as_ref()
+            .and_then(|r| old.fields.iter().find(|o| o.name == *r))
+            .or_else(|| old.fields.iter().find(|o| o.name == f.name));
+        let source = match found {
+            Some(o) => {
+                used.push(o.name.clone());
+                old_names.push((f.name.clone(), o.name.clone()));
+                if o.name != f.name {
+                    changes.push(format!("field {} renamed to {}", o.name, f.name));
+                }
+                if o.ty != f.ty {
+                    if widens(&o.ty, &f.ty) {
+                        changes.push(format!("field {}: {} widened to {}", f.name, o.ty, f.ty));
+                    } else {
+                        refuse(
+                            MigrationErrorKind::NotAutomatic,
+                            format!(
+                                "field `{name}.{}` changed from `{}` to `{}`: only widening is automatic (a larger integer, f32 to f64, T to Option<T>)",
+                                f.name, o.ty, f.ty
+                            ),
+                        );
+                    }
+                }
+                Source::Old {
+                    name: o.name.clone(),
+                    from: o.ty.clone(),
+                    to: f.ty.clone(),
+                }
+            }
+            None => match (&f.ty, &f.default) {
+                (TypeLayout::Option(_), None) => {
+                    changes.push(format!("new field {}: {} (None)", f.name, f.ty));
+                    Source::Value(Dynamic::Option(None))
+                }
+                (_, Some(value)) => {
+                    changes.push(format!("new field {}: {} (default {value})", f.name, f.ty));
+                    Source::Value(value.clone())
+                }
+                _ => {
+                    refuse(
+                        MigrationErrorKind::NotAutomatic,
+                        format!(
+                            "new field `{name}.{}: {}` has no value for the records already stored: make it `Option<{}>` or give it `default = ...`",
+                            f.name, f.ty, f.ty
+                        ),
+                    );
+                    continue;
+                }
+            },
+        };
+        sources.push((f.name.clone(), source));
+    }
+    for o in &old.fields {
+        if used.contains(&o.name) {
+            continue;
+        }
+        if new.removed_fields.contains(&o.name) {
+            changes.push(format!("field {} removed (removed_fields)", o.name));
+        } else {
+            refuse(
+                MigrationErrorKind::RemovalNotConfirmed,
+                format!(
+                    "field `{name}.{0}` is gone from the schema: to drop it from every record (its values are lost), add `removed_fields = [\"{0}\"]` to `[models.{name}]`; if it was renamed, give the new field `renamed_from = \"{0}\"`",
+                    o.name
+                ),
+            );
+        }
+    }
+    let old_name = |new_field: &str| {
+        old_names
+            .iter()
+            .find(|(n, _)| n == new_field)
+            .map(|(_, o)| o.clone())
+    };
+    let type_of = |fields: &[crate::layout::FieldLayout], name: &str| {
+        fields.iter().find(|f| f.name == name).map(|f| f.ty.clone())
+    };
+    let key_unchanged = |fields_new: &[String], fields_old: &[String]| {
+        fields_new.len() == fields_old.len()
+            && fields_new.iter().zip(fields_old).all(|(n, o)| {
+                old_name(n).as_deref() == Some(o.as_str())
+                    && type_of(&new.fields, n) == type_of(&old.fields, o)
+            })
+    };
+    if !key_unchanged(&new.primary_key, &old.primary_key) || new.record_key != old.record_key {
+        refuse(
+            MigrationErrorKind::NotAutomatic,
+            format!(
+                "the primary key of `{name}` changed from ({}) to ({}): a new primary key is not automatic",
+                old.primary_key.join(", "),
+                new.primary_key.join(", ")
+            ),
+        );
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    // The bytes of every record stay as they are when the fields keep their order and types.
+    let same_bytes = new.fields.len() == old.fields.len()
+        && sources.iter().zip(&old.fields).all(|((_, s), o)| matches!(s, Source::Old { name, from, to } if *name == o.name && from == to));
+    let mut rebuild = Vec::new();
+    let mut drop = Vec::new();
+    for k in &new.keys {
+        let kept = old.keys.iter().any(|o| {
+            o.name == k.name
+                && o.unique == k.unique
+                && o.entry == k.entry
+                && key_unchanged(&k.fields, &o.fields)
+        });
+        if !kept {
+            rebuild.push(k.name.clone());
+            let what = if old.keys.iter().any(|o| o.name == k.name) {
+                "changed"
+            } else {
+                "added"
+            };
+            changes.push(format!("index {} {what}", k.name));
+        }
+    }
+    for o in &old.keys {
+        if !new
+            .keys
+            .iter()
+            .any(|k| k.name == o.name && !rebuild.contains(&k.name))
+        {
+            drop.push(format!("{definition}/{}/{}", old.name, o.name));
+            if !new.keys.iter().any(|k| k.name == o.name) {
+                changes.push(format!("index {} removed", o.name));
+            }
+        }
+    }
+    Ok(ModelPlan {
+        name: name.clone(),
+        changes,
+        rewrite: (!same_bytes).then_some(sources),
+        rebuild,
+        drop,
+    })
+}
+
+/// Whether a value of type `old` can be read as `new` without loss.
+fn widens(old: &TypeLayout, new: &TypeLayout) -> bool {
+    use TypeLayout as T;
+    if old == new {
+        return true;
+    }
+    match (old, new) {
+        (T::Scalar(a), T::Scalar(b)) => match (a.integer(), b.integer()) {
+            (Some((a_signed, a_bits)), Some((b_signed, b_bits))) => {
+                b_bits > a_bits && (b_signed || !a_signed)
+            }
+            _ => *a == crate::layout::Scalar::F32 && *b == crate::layout::Scalar::F64,
+        },
+        (T::Option(a), T::Option(b)) | (T::Vec(a), T::Vec(b)) => widens(a, b),
+        (a, T::Option(b)) => widens(a, b),
+        _ => false,
+    }
+}
+
+/// `value` of type `from` as a value of type `to` (which [`widens`] it).
+fn convert(value: Dynamic, from: &TypeLayout, to: &TypeLayout) -> Dynamic {
+    use TypeLayout as T;
+    match (from, to, value) {
+        (T::Option(f), T::Option(t), Dynamic::Option(v)) => {
+            Dynamic::Option(v.map(|v| Box::new(convert(*v, f, t))))
+        }
+        (T::Vec(f), T::Vec(t), Dynamic::List(items)) => {
+            Dynamic::List(items.into_iter().map(|v| convert(v, f, t)).collect())
+        }
+        (f, T::Option(t), v) if !matches!(f, T::Option(_)) => {
+            Dynamic::Option(Some(Box::new(convert(v, f, t))))
+        }
+        // Numbers widen when they are encoded as the new type.
+        (_, _, v) => v,
+    }
+}
+
+/// Runs `plan` in `txn` (which the caller commits), model by model.
+pub(crate) fn run<D: Definition>(
+    txn: &redb::WriteTransaction,
+    plan: &Plan,
+    report: &mut MigrationReport,
+) -> Result<()> {
+    for (model, tables) in &plan.removed {
+        for table in tables {
+            rebuild::delete_table(txn, table)?;
+        }
+        report.removed_models.push(model.clone());
+    }
+    for m in &plan.models {
+        for table in &m.drop {
+            rebuild::delete_table(txn, table)?;
+        }
+    }
+    D::visit_models(&mut Migrator { txn, plan, report })
+}
+
+struct Migrator<'a> {
+    txn: &'a redb::WriteTransaction,
+    plan: &'a Plan,
+    report: &'a mut MigrationReport,
+}
+
+impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
+    fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
+        let Some(m) = self.plan.models.iter().find(|m| m.name == M::NAME) else {
+            return Ok(());
+        };
+        let start = Instant::now();
+        let corrupt = |detail: String| Error::Inconsistent {
+            table: M::TABLE,
+            detail,
+        };
+        let mut records_rewritten = 0;
+        if let Some(sources) = &m.rewrite {
+            let (old, new) = (&self.plan.old, &self.plan.new);
+            let (Some(old_model), Some(new_model)) = (old.model(M::NAME), new.model(M::NAME))
+            else {
+                return Err(corrupt(format!(
+                    "model {} is missing from a layout",
+                    M::NAME
+                )));
+            };
+            records_rewritten = rebuild::rewrite_records::<M>(self.txn, |bytes, out| {
+                let record = dynamic::decode_record(old, old_model, bytes).map_err(|source| {
+                    Error::Decode {
+                        table: M::TABLE,
+                        source,
+                    }
+                })?;
+                let migrated = migrate_record(record, sources);
+                dynamic::encode_record(new, new_model, &migrated, out).map_err(corrupt)
+            })?;
+        }
+        let which: Vec<usize> = M::INDEXES
+            .iter()
+            .enumerate()
+            .filter(|(_, def)| {
+                m.rebuild
+                    .iter()
+                    .any(|k| format!("{}/{k}", M::TABLE) == def.table)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        rebuild::build_indexes::<M>(self.txn, &which)?;
+        self.report.models.push(ModelReport {
+            model: m.name.clone(),
+            changes: m.changes.clone(),
+            records_rewritten,
+            indexes_rebuilt: m.rebuild.clone(),
+            indexes_dropped: m.drop.clone(),
+            elapsed: start.elapsed(),
+        });
+        Ok(())
+    }
+}
+
+/// The new record: each new field from its source.
+fn migrate_record(mut old: Record, sources: &[(String, Source)]) -> Record {
+    sources
+        .iter()
+        .map(|(name, source)| {
+            let value = match source {
+                Source::Value(v) => v.clone(),
+                Source::Old { name, from, to } => {
+                    let taken = old
+                        .iter_mut()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| std::mem::replace(v, Dynamic::Option(None)));
+                    // Every old field is in the decoded record: the plan was made from its layout.
+                    convert(taken.unwrap_or(Dynamic::Option(None)), from, to)
+                }
+            };
+            (name.clone(), value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Scalar;
+
+    #[test]
+    fn widening_rules() {
+        let s = |s| TypeLayout::Scalar(s);
+        assert!(widens(&s(Scalar::U8), &s(Scalar::U64)));
+        assert!(widens(&s(Scalar::U32), &s(Scalar::I64)));
+        assert!(!widens(&s(Scalar::U32), &s(Scalar::I32)));
+        assert!(!widens(&s(Scalar::I32), &s(Scalar::U64)));
+        assert!(!widens(&s(Scalar::I64), &s(Scalar::I32)));
+        assert!(widens(&s(Scalar::F32), &s(Scalar::F64)));
+        assert!(!widens(&s(Scalar::F64), &s(Scalar::F32)));
+        assert!(widens(
+            &TypeLayout::String,
+            &TypeLayout::Option(Box::new(TypeLayout::String))
+        ));
+        assert!(!widens(
+            &TypeLayout::Option(Box::new(TypeLayout::String)),
+            &TypeLayout::String
+        ));
+        assert!(!widens(&TypeLayout::String, &TypeLayout::Bytes));
+    }
+
+    fn layout(body: &str) -> Layout {
+        Layout::parse(&format!("definition D\n{body}")).unwrap()
+    }
+
+    #[test]
+    fn an_index_only_change_rewrites_no_record() {
+        let old = layout("model M\n  field id: u64\n  field n: String\n  primary key (id)\n");
+        let new = layout(
+            "model M\n  field id: u64\n  field n: String\n  primary key (id)\n  index key n (n)\n",
+        );
+        let plan = plan(&old, &new, 1, 2).unwrap();
+        assert!(plan.models[0].rewrite.is_none());
+        assert_eq!(plan.models[0].rebuild, ["n"]);
+        assert_eq!(
+            plan.changes(),
+            [("M".to_owned(), "index n added".to_owned())]
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_to_write() {
+        let old = layout(
+            "model M\n  field id: u64\n  field fax: String\n  primary key (id)\nmodel Old\n  field id: u64\n  primary key (id)\n",
+        );
+        let new = layout("model M\n  field id: u32\n  field age: u8\n  primary key (id)\n");
+        let Err(Error::Migration { kind, detail, .. }) = plan(&old, &new, 1, 2) else {
+            panic!("planned an impossible migration")
+        };
+        assert_eq!(kind, MigrationErrorKind::RemovalNotConfirmed);
+        for expected in [
+            "removed_models = [\"Old\"]",
+            "removed_fields = [\"fax\"]",
+            "`M.id` changed from `u64` to `u32`",
+            "`M.age: u8` has no value",
+        ] {
+            assert!(detail.contains(expected), "{expected} not in {detail}");
+        }
+    }
+}
