@@ -8,6 +8,7 @@
 mod builder;
 mod fuzz_generate;
 mod links;
+mod migrations;
 mod properties;
 mod raw;
 mod reliability_atomicity;
