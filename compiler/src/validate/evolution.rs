@@ -141,10 +141,10 @@ fn mismatch(default: &Spanned<RawDefault>, field: &ir::Field, expected: &str) ->
         ),
         "does not fit the field's type",
     )
-    .help(format!("write {expected}"))
+    .help(expected.to_owned())
 }
 
-/// The default as a value of `ty`, or what to write instead.
+/// The default as a value of `ty`, or the help line saying what to write instead.
 fn default_value(ty: &Type, raw: &RawDefault, enums: &[ir::Enum]) -> Result<DefaultValue, String> {
     match (ty, raw) {
         (Type::Scalar(s), RawDefault::Integer(i)) if integer_range(*s).is_some_and(|r| r.contains(i)) => {
@@ -169,20 +169,20 @@ fn default_value(ty: &Type, raw: &RawDefault, enums: &[ir::Enum]) -> Result<Defa
                         .filter(|v| v.fields.is_empty())
                         .map(|v| v.name.schema.as_str())
                         .collect();
-                    format!("the name of a unit variant of `{}`: {}", e.schema, crate::parse::list(&units))
+                    format!("write the name of a unit variant of `{}`: {}", e.schema, crate::parse::list(&units))
                 })
         }
         (Type::Scalar(s), _) => Err(match s {
-            Scalar::Bool => "`true` or `false`".to_owned(),
-            Scalar::Char => "a string of one character".to_owned(),
-            Scalar::F32 | Scalar::F64 => "a number".to_owned(),
+            Scalar::Bool => "write `true` or `false`".to_owned(),
+            Scalar::Char => "write a string of one character".to_owned(),
+            Scalar::F32 | Scalar::F64 => "write a number".to_owned(),
             s => {
                 let range = integer_range(*s).unwrap_or(0..=0);
-                format!("an integer from {} to {}", range.start(), range.end())
+                format!("write an integer from {} to {}", range.start(), range.end())
             }
         }),
-        (Type::String, _) => Err("a string".to_owned()),
-        _ => Err("no `default`: defaults are for integers, floats, `bool`, `char`, `String` and enums with unit variants (an `Option` field needs none: it starts as `None`)".to_owned()),
+        (Type::String, _) => Err("write a string".to_owned()),
+        _ => Err("remove `default`: defaults are for integers, floats, `bool`, `char`, `String` and enums with unit variants (an `Option` field needs none: it starts as `None`)".to_owned()),
     }
 }
 
