@@ -56,7 +56,10 @@ fn seed(duplicate: bool) -> Result<(tempfile::TempDir, PathBuf)> {
 /// the report with the store.
 fn migrate<D: netabase_runtime::Definition>(path: &Path) -> Result<(Store<D>, MigrationReport)> {
     let mut store = Store::<D>::open(path)?;
-    let report = store.migration().cloned().expect("opening migrated the file");
+    let report = store
+        .migration()
+        .cloned()
+        .expect("opening migrated the file");
     let integrity = store.check_integrity()?;
     assert!(integrity.is_clean(), "{integrity}");
     Ok((store, report))
@@ -100,7 +103,9 @@ fn refused_with<D: netabase_runtime::Definition>(
     open: impl FnOnce(&Path) -> Result<Store<D>>,
 ) -> String {
     let before = contents(path);
-    let error = open(path).err().expect("opened a database it should refuse");
+    let error = open(path)
+        .err()
+        .expect("opened a database it should refuse");
     match &error {
         Error::Migration { kind: found, .. } => assert_eq!(*found, kind, "{error}"),
         other => panic!("expected a migration error of kind {kind:?}, got {other:?}"),
@@ -130,7 +135,9 @@ fn a_database_stores_its_layout_and_reads_without_its_schema() -> Result {
     let names: Vec<&str> = user.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
-        ["id", "name", "title", "age", "score", "nickname", "tier", "fax"]
+        [
+            "id", "name", "title", "age", "score", "nickname", "tier", "fax"
+        ]
     );
     let mut printed = Vec::new();
     let seen = inspect::for_each_record(&path, "User", |record| {
@@ -157,7 +164,9 @@ fn a_database_stores_its_layout_and_reads_without_its_schema() -> Result {
     assert_eq!(codes, ["\"a\"", "\"b\""]);
     let error = inspect::for_each_record(&path, "Nope", |_| true).unwrap_err();
     assert!(
-        error.to_string().contains("its models are User, Order, Legacy"),
+        error
+            .to_string()
+            .contains("its models are User, Order, Legacy"),
         "{error}"
     );
     Ok(())
@@ -349,10 +358,7 @@ fn widened_types_keep_every_value() -> Result {
         assert_eq!(u.age, 20 + id as u32);
         assert_eq!(u.score, id as f64 / 2.0);
         assert_eq!(u.nickname, Some(format!("nick{id}")));
-        assert_eq!(
-            u.tier,
-            if id % 2 == 0 { Tier::Plus } else { Tier::Basic }
-        );
+        assert_eq!(u.tier, if id % 2 == 0 { Tier::Plus } else { Tier::Basic });
     }
     assert_eq!(store.get::<Order>(&40.into())?.expect("order").total, 4000);
     // The new variant is usable.
@@ -371,7 +377,10 @@ fn a_confirmed_field_removal_drops_it() -> Result {
         model(&report, "User").changes,
         ["field fax removed (removed_fields)"]
     );
-    assert_eq!(store.get::<User>(&3.into())?.expect("user").nickname, "nick3");
+    assert_eq!(
+        store.get::<User>(&3.into())?.expect("user").nickname,
+        "nick3"
+    );
     Ok(())
 }
 
@@ -390,7 +399,10 @@ fn a_confirmed_model_removal_deletes_its_tables() -> Result {
         .expect("tables")
         .map(|t| redb::TableHandle::name(&t).to_owned())
         .collect();
-    assert!(!tables.iter().any(|t| t.starts_with("Shop/Legacy")), "{tables:?}");
+    assert!(
+        !tables.iter().any(|t| t.starts_with("Shop/Legacy")),
+        "{tables:?}"
+    );
     Ok(())
 }
 
@@ -454,7 +466,10 @@ fn every_change_at_once_then_a_second_version_after_reopen() -> Result {
         (0, ["country".to_owned()].as_slice())
     );
     assert_eq!(
-        store.begin_read()?.users()?.count_by_country("New Zealand")?,
+        store
+            .begin_read()?
+            .users()?
+            .count_by_country("New Zealand")?,
         USERS
     );
     Ok(())
