@@ -104,7 +104,10 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
     };
     if !migrate {
         let changes = plan.as_ref().map(Plan::changes).unwrap_or_default();
-        let listed: Vec<String> = changes.iter().map(|(m, c)| format!("{m}: {c}")).collect();
+        let listed: Vec<String> = changes
+            .iter()
+            .map(|c| format!("{}: {}", c.subject, c.description))
+            .collect();
         return Err(refuse(
             MigrationErrorKind::Disabled,
             format!(

@@ -136,19 +136,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Each change in words, as `(model, change)`, in schema order.
-    pub fn changes(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = self
-            .models
-            .iter()
-            .flat_map(|m| m.changes.iter().map(|c| (m.name.clone(), c.clone())))
-            .collect();
-        out.extend(
-            self.removed
-                .iter()
-                .map(|(m, _)| (m.clone(), "model removed (removed_models)".to_owned())),
-        );
-        out
+    /// Every change, in words (all automatic: see [`diff`]).
+    pub fn changes(&self) -> Vec<Change> {
+        diff(&self.old, &self.new)
     }
 
     /// Whether nothing in the records or indexes changes.
@@ -157,17 +147,134 @@ impl Plan {
     }
 }
 
+/// How a change between two layouts is handled (see [`diff`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeClass {
+    /// Opening the database applies it.
+    Automatic,
+    /// A removal the schema must confirm (`removed_fields`, `removed_models`).
+    NeedsConfirmation,
+    /// Not automatic: refused on open (typed migration steps are not supported yet).
+    NotAutomatic,
+}
+
+/// One change between two layouts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The model, enum or struct it concerns.
+    pub subject: String,
+    /// How it is handled.
+    pub class: ChangeClass,
+    /// The change in words, and for a change that is not automatic, what to do.
+    pub description: String,
+}
+
 /// One reason a plan is refused.
 struct Refusal {
+    subject: String,
     kind: MigrationErrorKind,
     message: String,
+}
+
+/// Every change from `old` to `new` and its class, in schema order: automatic changes first,
+/// then those that need a confirmation or are not automatic. Empty when the layouts store
+/// records alike.
+pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
+    let Analysis {
+        models,
+        removed,
+        enums,
+        refusals,
+    } = analyse(old, new);
+    let mut out: Vec<Change> = enums
+        .into_iter()
+        .map(|(subject, description)| Change {
+            subject,
+            class: ChangeClass::Automatic,
+            description,
+        })
+        .collect();
+    out.extend(models.iter().flat_map(|m| {
+        m.changes.iter().map(|c| Change {
+            subject: m.name.clone(),
+            class: ChangeClass::Automatic,
+            description: c.clone(),
+        })
+    }));
+    out.extend(removed.into_iter().map(|(model, _)| Change {
+        subject: model,
+        class: ChangeClass::Automatic,
+        description: "model removed (removed_models)".to_owned(),
+    }));
+    out.extend(refusals.into_iter().map(|r| Change {
+        subject: r.subject,
+        class: match r.kind {
+            MigrationErrorKind::RemovalNotConfirmed => ChangeClass::NeedsConfirmation,
+            _ => ChangeClass::NotAutomatic,
+        },
+        description: r.message,
+    }));
+    out
 }
 
 /// Computes what migrating from `old` to `new` does, or why it cannot be automatic: the
 /// error lists every change that stops it (`from` and `to` are the versions, for the message).
 pub fn plan(old: &Layout, new: &Layout, from: u64, to: u64) -> Result<Plan> {
+    let Analysis {
+        models,
+        removed,
+        refusals,
+        ..
+    } = analyse(old, new);
+    if !refusals.is_empty() {
+        // A change that is not automatic first: confirming a removal would not be enough.
+        let kind = refusals
+            .iter()
+            .map(|r| r.kind)
+            .find(|k| *k == MigrationErrorKind::NotAutomatic)
+            .unwrap_or(MigrationErrorKind::RemovalNotConfirmed);
+        let detail = refusals
+            .into_iter()
+            .map(|r| r.message)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::Migration {
+            kind,
+            from,
+            to,
+            detail,
+        });
+    }
+    Ok(Plan {
+        old: old.clone(),
+        new: new.clone(),
+        models,
+        removed,
+    })
+}
+
+/// What [`analyse`] found.
+struct Analysis {
+    /// The plan of every model that changed.
+    models: Vec<ModelPlan>,
+    /// The removed models, with their tables.
+    removed: Vec<(String, Vec<String>)>,
+    /// Enums that gained variants at the end, with the change in words (no record changes).
+    enums: Vec<(String, String)>,
+    /// The changes that stop an automatic migration.
+    refusals: Vec<Refusal>,
+}
+
+fn analyse(old: &Layout, new: &Layout) -> Analysis {
+    let mut enums = Vec::new();
     let mut refusals = Vec::new();
-    let mut refuse = |kind, message: String| refusals.push(Refusal { kind, message });
+    let mut refuse = |subject: &str, kind, message: String| {
+        refusals.push(Refusal {
+            subject: subject.to_owned(),
+            kind,
+            message,
+        })
+    };
     let not_auto = MigrationErrorKind::NotAutomatic;
     for e in &old.enums {
         let Some(n) = new.enumeration(&e.name) else {
@@ -175,17 +282,28 @@ pub fn plan(old: &Layout, new: &Layout, from: u64, to: u64) -> Result<Plan> {
         };
         if n.variants.len() < e.variants.len() || n.variants[..e.variants.len()] != e.variants[..] {
             refuse(
+                &e.name,
                 not_auto,
                 format!(
                     "enum `{}` changed its existing variants: only new variants at the end are automatic",
                     e.name
                 ),
             );
+        } else if n.variants.len() > e.variants.len() {
+            let added: Vec<&str> = n.variants[e.variants.len()..]
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect();
+            enums.push((
+                e.name.clone(),
+                format!("new variant(s) at the end: {}", added.join(", ")),
+            ));
         }
     }
     for s in &old.structs {
         if new.structure(&s.name).is_some_and(|n| n != s) {
             refuse(
+                &s.name,
                 not_auto,
                 format!(
                     "struct `{}` changed: a struct's fields cannot change automatically (give the model field a new type, a new field, instead)",
@@ -209,6 +327,7 @@ pub fn plan(old: &Layout, new: &Layout, from: u64, to: u64) -> Result<Plan> {
             removed.push((m.name.clone(), tables));
         } else {
             refuse(
+                &m.name,
                 MigrationErrorKind::RemovalNotConfirmed,
                 format!(
                     "model `{0}` is gone from the schema: to delete its records, add `removed_models = [\"{0}\"]` to `[definition]`; to keep them, keep the model",
@@ -219,57 +338,42 @@ pub fn plan(old: &Layout, new: &Layout, from: u64, to: u64) -> Result<Plan> {
     }
     let mut models = Vec::new();
     for n in &new.models {
-        let plan = match old.model(&n.name) {
-            None => Ok(ModelPlan {
-                name: n.name.clone(),
-                changes: vec!["new model (empty tables)".to_owned()],
-                rewrite: None,
-                rebuild: Vec::new(),
-                drop: Vec::new(),
-            }),
+        let (plan, mut found) = match old.model(&n.name) {
+            None => (
+                ModelPlan {
+                    name: n.name.clone(),
+                    changes: vec!["new model (empty tables)".to_owned()],
+                    rewrite: None,
+                    rebuild: Vec::new(),
+                    drop: Vec::new(),
+                },
+                Vec::new(),
+            ),
             Some(o) => model_plan(&new.definition, o, n),
         };
-        match plan {
-            Ok(plan) if plan.changes.is_empty() => {}
-            Ok(plan) => models.push(plan),
-            Err(mut found) => refusals.append(&mut found),
+        refusals.append(&mut found);
+        if !plan.changes.is_empty() {
+            models.push(plan);
         }
     }
-    if !refusals.is_empty() {
-        // The most specific kind first: a missing confirmation is the easiest to fix.
-        let kind = refusals
-            .iter()
-            .map(|r| r.kind)
-            .find(|k| *k == MigrationErrorKind::RemovalNotConfirmed)
-            .unwrap_or(not_auto);
-        let detail = refusals
-            .into_iter()
-            .map(|r| r.message)
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(Error::Migration {
-            kind,
-            from,
-            to,
-            detail,
-        });
-    }
-    Ok(Plan {
-        old: old.clone(),
-        new: new.clone(),
+    Analysis {
         models,
         removed,
-    })
+        enums,
+        refusals,
+    }
 }
 
-fn model_plan(
-    definition: &str,
-    old: &ModelLayout,
-    new: &ModelLayout,
-) -> Result<ModelPlan, Vec<Refusal>> {
+fn model_plan(definition: &str, old: &ModelLayout, new: &ModelLayout) -> (ModelPlan, Vec<Refusal>) {
     let mut refusals = Vec::new();
     let name = &new.name;
-    let mut refuse = |kind, message: String| refusals.push(Refusal { kind, message });
+    let mut refuse = |kind, message: String| {
+        refusals.push(Refusal {
+            subject: name.clone(),
+            kind,
+            message,
+        })
+    };
     let mut changes = Vec::new();
     let mut sources = Vec::new();
     let mut used = Vec::new();
@@ -372,9 +476,6 @@ fn model_plan(
             ),
         );
     }
-    if !refusals.is_empty() {
-        return Err(refusals);
-    }
     // The bytes of every record stay as they are when the fields keep their order and types.
     let same_bytes = new.fields.len() == old.fields.len()
         && sources.iter().zip(&old.fields).all(|((_, s), o)| matches!(s, Source::Old { name, from, to } if *name == o.name && from == to));
@@ -409,13 +510,14 @@ fn model_plan(
             }
         }
     }
-    Ok(ModelPlan {
+    let plan = ModelPlan {
         name: name.clone(),
         changes,
         rewrite: (!same_bytes).then_some(sources),
         rebuild,
         drop,
-    })
+    };
+    (plan, refusals)
 }
 
 /// Whether a value of type `old` can be read as `new` without loss.
@@ -610,14 +712,31 @@ mod tests {
         let Err(Error::Migration { kind, detail, .. }) = plan(&old, &new, 1, 2) else {
             panic!("planned an impossible migration")
         };
-        assert_eq!(kind, MigrationErrorKind::RemovalNotConfirmed);
+        // Not automatic wins: confirming the removals would not be enough.
+        assert_eq!(kind, MigrationErrorKind::NotAutomatic);
         for expected in [
             "removed_models = [\"Old\"]",
             "removed_fields = [\"fax\"]",
             "`M.id` changed from `u64` to `u32`",
             "`M.age: u8` has no value",
+            "the primary key of `M` changed",
         ] {
             assert!(detail.contains(expected), "{expected} not in {detail}");
         }
+        let classes: Vec<(String, ChangeClass)> = diff(&old, &new)
+            .into_iter()
+            .map(|c| (c.subject, c.class))
+            .collect();
+        assert_eq!(
+            classes,
+            [
+                ("Old".to_owned(), ChangeClass::NeedsConfirmation),
+                ("M".to_owned(), ChangeClass::NotAutomatic),
+                ("M".to_owned(), ChangeClass::NotAutomatic),
+                ("M".to_owned(), ChangeClass::NeedsConfirmation),
+                // `id` is the primary key: its new type is a new primary key.
+                ("M".to_owned(), ChangeClass::NotAutomatic),
+            ]
+        );
     }
 }

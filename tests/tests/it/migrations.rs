@@ -530,3 +530,63 @@ fn migrate_false_refuses_and_lists_what_it_would_do() -> Result {
     migrate::<shop_index_added::Shop>(&path)?;
     Ok(())
 }
+
+fn layout_of(fixture: &str) -> netabase_runtime::Layout {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/migrations/{fixture}.toml"));
+    let source = std::fs::read_to_string(&path).expect("fixture");
+    let text = netabase_build::stored_layout(&source, fixture).expect("valid schema");
+    netabase_runtime::Layout::parse(&text).expect("layout parses")
+}
+
+#[test]
+fn the_compiler_and_the_generated_code_agree_on_the_layout() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrations/shop_v2.toml");
+    let source = std::fs::read_to_string(path).expect("fixture");
+    assert_eq!(
+        netabase_build::stored_layout(&source, "shop_v2.toml").expect("valid"),
+        <shop_v2::Shop as netabase_runtime::Definition>::LAYOUT
+    );
+}
+
+#[test]
+fn diff_lists_each_change_with_its_class() {
+    use netabase_runtime::migrate::{ChangeClass, diff};
+    let listed = |old: &str, new: &str| -> Vec<(String, ChangeClass, String)> {
+        diff(&layout_of(old), &layout_of(new))
+            .into_iter()
+            .map(|c| (c.subject, c.class, c.description))
+            .collect()
+    };
+    assert_eq!(listed("shop_v1", "shop_v1"), []);
+    assert_eq!(
+        listed("shop_v1", "shop_new_model"),
+        [(
+            "Coupon".to_owned(),
+            ChangeClass::Automatic,
+            "new model (empty tables)".to_owned()
+        )]
+    );
+    let unconfirmed = listed("shop_v1", "shop_unconfirmed");
+    assert_eq!(unconfirmed.len(), 1, "{unconfirmed:?}");
+    assert_eq!(
+        (unconfirmed[0].0.as_str(), unconfirmed[0].1),
+        ("User", ChangeClass::NeedsConfirmation)
+    );
+    let narrowed = listed("shop_v1", "shop_narrowed");
+    assert_eq!(
+        narrowed,
+        [(
+            "Order".to_owned(),
+            ChangeClass::NotAutomatic,
+            "field `Order.total` changed from `u32` to `u16`: only widening is automatic (a larger integer, f32 to f64, T to Option<T>)".to_owned()
+        )]
+    );
+    let all = listed("shop_v1", "shop_v2");
+    assert!(
+        all.iter()
+            .all(|(_, class, _)| *class == ChangeClass::Automatic),
+        "{all:?}"
+    );
+    assert_eq!(all.len(), 13, "{all:?}");
+}
