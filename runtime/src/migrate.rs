@@ -699,7 +699,11 @@ mod tests {
         assert_eq!(plan.models[0].rebuild, ["n"]);
         assert_eq!(
             plan.changes(),
-            [("M".to_owned(), "index n added".to_owned())]
+            [Change {
+                subject: "M".to_owned(),
+                class: ChangeClass::Automatic,
+                description: "index n added".to_owned()
+            }]
         );
     }
 
