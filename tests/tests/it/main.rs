@@ -9,6 +9,7 @@ mod builder;
 mod fuzz_generate;
 mod links;
 mod migrations;
+mod migrations_crash;
 mod properties;
 mod raw;
 mod reliability_atomicity;
