@@ -141,6 +141,35 @@ impl Plan {
         diff(&self.old, &self.new)
     }
 
+    /// The bytes a record of `model`, stored under the old layout, has after the migration;
+    /// `None` when the migration leaves that model's records as they are. An error says why
+    /// the record does not convert (its bytes do not decode by the old layout).
+    pub fn migrate_record(&self, model: &str, bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let Some(m) = self
+            .models
+            .iter()
+            .find(|m| m.name == model && m.rewrite.is_some())
+        else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        self.rewrite_record(m, bytes, &mut out)?;
+        Ok(Some(out))
+    }
+
+    /// Decodes a record of `m` by the old layout, moves its fields to the new one and encodes
+    /// it into `out`.
+    fn rewrite_record(&self, m: &ModelPlan, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let (Some(sources), Some(old_model), Some(new_model)) =
+            (&m.rewrite, self.old.model(&m.name), self.new.model(&m.name))
+        else {
+            return Err(format!("model {} is missing from a layout", m.name));
+        };
+        let record = dynamic::decode_record(&self.old, old_model, bytes)
+            .map_err(|e| format!("a stored record of {} does not decode: {e}", m.name))?;
+        dynamic::encode_record(&self.new, new_model, &migrate_record(record, sources), out)
+    }
+
     /// Whether nothing in the records or indexes changes.
     pub fn is_empty(&self) -> bool {
         self.models.is_empty() && self.removed.is_empty()
@@ -479,6 +508,17 @@ fn model_plan(definition: &str, old: &ModelLayout, new: &ModelLayout) -> (ModelP
     // The bytes of every record stay as they are when the fields keep their order and types.
     let same_bytes = new.fields.len() == old.fields.len()
         && sources.iter().zip(&old.fields).all(|((_, s), o)| matches!(s, Source::Old { name, from, to } if *name == o.name && from == to));
+    // The kept fields, by their old names, in the new order and in the old one.
+    let kept_new: Vec<&str> = old_names.iter().map(|(_, o)| o.as_str()).collect();
+    let kept_old: Vec<&str> = old
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|n| kept_new.contains(n))
+        .collect();
+    if kept_new != kept_old {
+        changes.push("fields reordered".to_owned());
+    }
     let mut rebuild = Vec::new();
     let mut drop = Vec::new();
     for k in &new.keys {
@@ -589,29 +629,15 @@ impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
             return Ok(());
         };
         let start = Instant::now();
-        let corrupt = |detail: String| Error::Inconsistent {
-            table: M::TABLE,
-            detail,
-        };
         let mut records_rewritten = 0;
-        if let Some(sources) = &m.rewrite {
-            let (old, new) = (&self.plan.old, &self.plan.new);
-            let (Some(old_model), Some(new_model)) = (old.model(M::NAME), new.model(M::NAME))
-            else {
-                return Err(corrupt(format!(
-                    "model {} is missing from a layout",
-                    M::NAME
-                )));
-            };
+        if m.rewrite.is_some() {
             records_rewritten = rebuild::rewrite_records::<M>(self.txn, |bytes, out| {
-                let record = dynamic::decode_record(old, old_model, bytes).map_err(|source| {
-                    Error::Decode {
+                self.plan
+                    .rewrite_record(m, bytes, out)
+                    .map_err(|detail| Error::Inconsistent {
                         table: M::TABLE,
-                        source,
-                    }
-                })?;
-                let migrated = migrate_record(record, sources);
-                dynamic::encode_record(new, new_model, &migrated, out).map_err(corrupt)
+                        detail,
+                    })
             })?;
         }
         let which: Vec<usize> = M::INDEXES
@@ -704,6 +730,38 @@ mod tests {
                 class: ChangeClass::Automatic,
                 description: "index n added".to_owned()
             }]
+        );
+    }
+
+    /// Found by the property test (tests/tests/it/migrations_properties.rs): a reorder alone
+    /// was planned as no change, and the records kept their old field order.
+    #[test]
+    fn a_reorder_alone_rewrites_the_records() {
+        let old =
+            layout("model M\n  field id: u64\n  field a: u8\n  field b: u8\n  primary key (id)\n");
+        let new =
+            layout("model M\n  field id: u64\n  field b: u8\n  field a: u8\n  primary key (id)\n");
+        let plan = plan(&old, &new, 1, 2).unwrap();
+        let value = |n| Dynamic::Unsigned(n);
+        let record = vec![
+            ("id".to_owned(), value(7)),
+            ("a".to_owned(), value(1)),
+            ("b".to_owned(), value(2)),
+        ];
+        let mut bytes = Vec::new();
+        dynamic::encode_record(&old, &old.models[0], &record, &mut bytes).unwrap();
+        let migrated = plan
+            .migrate_record("M", &bytes)
+            .unwrap()
+            .expect("rewritten");
+        let decoded = dynamic::decode_record(&new, &new.models[0], &migrated).unwrap();
+        assert_eq!(
+            decoded,
+            [
+                ("id".to_owned(), value(7)),
+                ("b".to_owned(), value(2)),
+                ("a".to_owned(), value(1)),
+            ]
         );
     }
 

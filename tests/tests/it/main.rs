@@ -10,6 +10,7 @@ mod fuzz_generate;
 mod links;
 mod migrations;
 mod migrations_crash;
+mod migrations_properties;
 mod properties;
 mod raw;
 mod reliability_atomicity;
