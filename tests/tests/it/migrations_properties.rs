@@ -28,7 +28,7 @@ fn value_of(ty: &str, seed: u64) -> Dynamic {
         "i8" => Dynamic::Signed(i128::from(seed as i8)),
         "i32" => Dynamic::Signed(i128::from(seed as i32)),
         "f32" => Dynamic::F32(seed as u32 as f32 / 7.0),
-        "bool" => Dynamic::Bool(seed % 2 == 0),
+        "bool" => Dynamic::Bool(seed.is_multiple_of(2)),
         "String" => Dynamic::String(format!("s{seed}")),
         _ => Dynamic::Option(Some(Box::new(Dynamic::String(format!("o{seed}"))))),
     }
