@@ -65,13 +65,13 @@
 pub mod codec;
 mod error;
 mod index_keys;
-pub mod inspect;
 mod integrity;
 pub mod layout;
 mod links;
 mod meta;
 pub mod migrate;
 mod model;
+pub mod schemaless;
 mod store;
 mod transaction;
 mod tree;

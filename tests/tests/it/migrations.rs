@@ -3,7 +3,7 @@
 //! and all at once; the refusals, with their exact error kinds and the file left byte for byte
 //! as it was; the stored layout, and reading records without the schema.
 
-use netabase_runtime::{Error, MigrationErrorKind, MigrationReport, Store, inspect};
+use netabase_runtime::{Error, MigrationErrorKind, MigrationReport, Store, schemaless};
 use netabase_tests::migrations::*;
 use std::path::{Path, PathBuf};
 
@@ -76,14 +76,14 @@ fn model<'r>(report: &'r MigrationReport, name: &str) -> &'r netabase_runtime::M
 /// Everything a database holds, read without its schema: its stored identity and layout, and
 /// every record of every model. (redb rewrites its own header and allocator state when a
 /// file is opened and closed, so the bytes are not the measure of "unchanged"; this is.)
-fn contents(path: &Path) -> (inspect::StoredSchema, Vec<String>) {
-    let stored = inspect::stored_schema(path)
+fn contents(path: &Path) -> (schemaless::StoredSchema, Vec<String>) {
+    let stored = schemaless::stored_schema(path)
         .expect("readable")
         .expect("netabase metadata");
     let layout = stored.layout().expect("parses").expect("a layout");
     let mut records = Vec::new();
     for model in &layout.models {
-        inspect::for_each_record(path, &model.name, |record| {
+        schemaless::for_each_record(path, &model.name, |record| {
             records.push(format!("{}: {record:?}", model.name));
             true
         })
@@ -114,6 +114,16 @@ fn refused_with<D: netabase_runtime::Definition>(
     error.to_string()
 }
 
+/// The names of the tables in the database at `path`.
+fn table_names(path: &Path) -> Vec<String> {
+    let db = redb::Database::open(path).expect("redb");
+    let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
+    txn.list_tables()
+        .expect("tables")
+        .map(|t| redb::TableHandle::name(&t).to_owned())
+        .collect()
+}
+
 fn sorted<T>(iter: impl Iterator<Item = Result<T>>) -> Vec<T> {
     iter.collect::<Result<Vec<T>>>().expect("iterate")
 }
@@ -121,7 +131,7 @@ fn sorted<T>(iter: impl Iterator<Item = Result<T>>) -> Vec<T> {
 #[test]
 fn a_database_stores_its_layout_and_reads_without_its_schema() -> Result {
     let (_dir, path) = seed(false)?;
-    let stored = inspect::stored_schema(&path)?.expect("netabase metadata");
+    let stored = schemaless::stored_schema(&path)?.expect("netabase metadata");
     assert_eq!(
         (stored.info.definition.as_str(), stored.info.version),
         ("Shop", 1)
@@ -140,7 +150,7 @@ fn a_database_stores_its_layout_and_reads_without_its_schema() -> Result {
         ]
     );
     let mut printed = Vec::new();
-    let seen = inspect::for_each_record(&path, "User", |record| {
+    let seen = schemaless::for_each_record(&path, "User", |record| {
         printed.push(
             record
                 .iter()
@@ -157,12 +167,12 @@ fn a_database_stores_its_layout_and_reads_without_its_schema() -> Result {
     );
     // A model keyed by a string (a `&[u8]` record table) reads too.
     let mut codes = Vec::new();
-    inspect::for_each_record(&path, "Legacy", |record| {
+    schemaless::for_each_record(&path, "Legacy", |record| {
         codes.push(record[0].1.to_string());
         true
     })?;
     assert_eq!(codes, ["\"a\"", "\"b\""]);
-    let error = inspect::for_each_record(&path, "Nope", |_| true).unwrap_err();
+    let error = schemaless::for_each_record(&path, "Nope", |_| true).unwrap_err();
     assert!(
         error
             .to_string()
@@ -231,13 +241,7 @@ fn a_removed_index_is_dropped() -> Result {
     assert!(user.indexes_rebuilt.is_empty());
     assert_eq!(user.indexes_dropped, ["Shop/User/name"]);
     drop(store);
-    let db = redb::Database::open(&path).expect("redb");
-    let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
-    let tables: Vec<String> = txn
-        .list_tables()
-        .expect("tables")
-        .map(|t| redb::TableHandle::name(&t).to_owned())
-        .collect();
+    let tables = table_names(&path);
     assert!(!tables.contains(&"Shop/User/name".to_owned()), "{tables:?}");
     Ok(())
 }
@@ -392,13 +396,7 @@ fn a_confirmed_model_removal_deletes_its_tables() -> Result {
     assert_eq!(report.removed_models, ["Legacy"]);
     assert!(report.models.is_empty(), "{report}");
     drop(store);
-    let db = redb::Database::open(&path).expect("redb");
-    let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
-    let tables: Vec<String> = txn
-        .list_tables()
-        .expect("tables")
-        .map(|t| redb::TableHandle::name(&t).to_owned())
-        .collect();
+    let tables = table_names(&path);
     assert!(
         !tables.iter().any(|t| t.starts_with("Shop/Legacy")),
         "{tables:?}"

@@ -20,13 +20,13 @@ const SEED: u64 = 0x6d69_6772_6174_6531;
 
 /// Every record of a database, read by the stored layout (any version).
 fn contents(path: &Path) -> Vec<String> {
-    let stored = netabase_runtime::inspect::stored_schema(path)
+    let stored = netabase_runtime::schemaless::stored_schema(path)
         .expect("readable")
         .expect("netabase metadata");
     let layout = stored.layout().expect("parses").expect("a layout");
     let mut out = vec![format!("version {}", stored.info.version)];
     for model in &layout.models {
-        netabase_runtime::inspect::for_each_record(path, &model.name, |record| {
+        netabase_runtime::schemaless::for_each_record(path, &model.name, |record| {
             out.push(format!("{}: {record:?}", model.name));
             true
         })

@@ -1,6 +1,7 @@
 //! Reading a database without its schema or generated code: what it stores (its definition,
 //! version and [`Layout`]), and its records decoded by that layout. For tools such as
-//! `netabase inspect`, and for a file whose schema is lost. Everything here opens the file
+//! `netabase inspect` (printing the stored layout and records), and for a file whose schema is
+//! lost. Everything here opens the file
 //! read-only and writes nothing.
 
 use crate::codec::dynamic::{self, Record};
