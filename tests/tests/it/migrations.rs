@@ -80,9 +80,10 @@ fn contents(path: &Path) -> (schemaless::StoredSchema, Vec<String>) {
     let stored = schemaless::stored_schema(path)
         .expect("readable")
         .expect("netabase metadata");
-    let layout = stored.layout().expect("parses").expect("a layout");
     let mut records = Vec::new();
-    for model in &layout.models {
+    // A file without a stored layout is compared by its metadata alone.
+    let layout = stored.layout().expect("parses");
+    for model in layout.iter().flat_map(|l| &l.models) {
         schemaless::for_each_record(path, &model.name, |record| {
             records.push(format!("{}: {record:?}", model.name));
             true
@@ -587,4 +588,38 @@ fn diff_lists_each_change_with_its_class() {
         "{all:?}"
     );
     assert_eq!(all.len(), 13, "{all:?}");
+}
+
+/// Removes the stored layout, as in a database written before netabase stored layouts.
+fn forget_layout(path: &Path) {
+    let db = redb::Database::open(path).expect("redb");
+    let txn = db.begin_write().expect("write");
+    {
+        let mut meta = txn
+            .open_table(redb::TableDefinition::<&str, &[u8]>::new(
+                netabase_runtime::META_TABLE,
+            ))
+            .expect("meta");
+        assert!(meta.remove("layout").expect("remove").is_some());
+    }
+    txn.commit().expect("commit");
+}
+
+#[test]
+fn a_database_without_a_stored_layout_gets_one_or_is_refused() -> Result {
+    let (_dir, path) = seed(false)?;
+    forget_layout(&path);
+    // Another layout: what changed cannot be known.
+    let message = refused::<shop_index_added::Shop>(&path, MigrationErrorKind::NoStoredLayout);
+    assert!(message.contains("did not store its layout"), "{message}");
+    // Its own layout: opening stores it, once.
+    drop(Store::<shop_v1::Shop>::open(&path)?);
+    let stored = schemaless::stored_schema(&path)?.expect("metadata");
+    assert_eq!(
+        stored.layout_text.as_deref(),
+        Some(<shop_v1::Shop as netabase_runtime::Definition>::LAYOUT)
+    );
+    // And from there it migrates.
+    migrate::<shop_index_added::Shop>(&path)?;
+    Ok(())
 }
