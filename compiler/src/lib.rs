@@ -37,7 +37,7 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 
 /// The runtime contract the generated code is written for; it must equal
 /// `netabase_runtime::CODEGEN_VERSION`, which the generated code checks at compile time.
-pub const CODEGEN_VERSION: u32 = 5;
+pub const CODEGEN_VERSION: u32 = 6;
 
 /// Options of [`generate`].
 #[derive(Debug, Clone, Default)]

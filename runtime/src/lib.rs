@@ -102,7 +102,7 @@ macro_rules! include_schema {
 
 /// The version of the contract between generated code and this runtime. `netabase-build`
 /// writes the value it was built for into every generated file, which checks it at compile time.
-pub const CODEGEN_VERSION: u32 = 5;
+pub const CODEGEN_VERSION: u32 = 6;
 
 #[doc(hidden)]
 pub mod __private {
