@@ -1,6 +1,7 @@
 //! Compiles every valid fixture (`fixtures/*.toml`) and every project schema
 //! (`../schemas/*.toml`), in name order, so the end-to-end tests run the generated API. Invalid
-//! fixtures live in `fixtures/invalid/` and are only snapshot-tested.
+//! fixtures live in `fixtures/invalid/` and are only snapshot-tested. `fixtures/migrations/`
+//! holds versions of one definition, for the migration tests.
 
 use std::path::PathBuf;
 
@@ -16,9 +17,11 @@ fn schemas(dir: &str) -> std::io::Result<Vec<PathBuf>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A new file in either folder must re-run this script.
     println!("cargo:rerun-if-changed=fixtures");
+    println!("cargo:rerun-if-changed=fixtures/migrations");
     println!("cargo:rerun-if-changed=../schemas");
     for schema in schemas("fixtures")?
         .into_iter()
+        .chain(schemas("fixtures/migrations")?)
         .chain(schemas("../schemas")?)
     {
         netabase_build::compile(&schema)?;

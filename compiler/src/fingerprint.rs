@@ -3,7 +3,7 @@
 //! a program never misreads a file written by an incompatible schema. Docs and the version do
 //! not change it.
 
-use crate::ir::Schema;
+use crate::ir::{DefaultValue, Schema};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 
@@ -69,6 +69,47 @@ pub fn layout(schema: &Schema) -> String {
                 let value = if key.unique { "fixed" } else { "tail" };
                 let _ = writeln!(out, "    entry value {value} {width}");
             }
+        }
+    }
+    out
+}
+
+/// The layout the generated code stores in every database it writes (`Definition::LAYOUT`):
+/// [`layout`] followed by the schema's migration attributes, one `hint` line each. The runtime
+/// parses it to read records without the schema and to migrate a database written by an
+/// earlier version. The hints do not change the [`fingerprint`]: they say how to reach this
+/// layout, not what it is.
+pub fn stored_layout(schema: &Schema) -> String {
+    let mut out = layout(schema);
+    for removed in &schema.definition.removed_models {
+        let _ = writeln!(out, "hint removed model {removed}");
+    }
+    for model in &schema.models {
+        let name = &model.name.schema;
+        for field in &model.fields {
+            let field_name = &field.name.schema;
+            if let Some(old) = &field.renamed_from {
+                let _ = writeln!(out, "hint renamed {name}.{field_name} from {old}");
+            }
+            if let Some(default) = &field.default {
+                let value = match default {
+                    DefaultValue::Integer(i) => format!("int {i}"),
+                    DefaultValue::Float(f) => format!("float {f:?}"),
+                    DefaultValue::Bool(b) => format!("bool {b}"),
+                    // Hex, so any text (spaces, newlines) stays on one line.
+                    DefaultValue::String(s) => {
+                        s.bytes().fold("string ".to_owned(), |mut hex, b| {
+                            let _ = write!(hex, "{b:02x}");
+                            hex
+                        })
+                    }
+                    DefaultValue::Variant(i, v) => format!("variant {i} {v}"),
+                };
+                let _ = writeln!(out, "hint default {name}.{field_name} {value}");
+            }
+        }
+        for removed in &model.removed_fields {
+            let _ = writeln!(out, "hint removed field {name}.{removed}");
         }
     }
     out

@@ -81,6 +81,8 @@ pub struct Definition {
     pub change_feed: bool,
     /// The 1-based line of the `[definition]` table.
     pub line: usize,
+    /// `removed_models`: models of earlier versions whose tables a migration may delete.
+    pub removed_models: Vec<String>,
 }
 
 /// A schema name and the Rust names made from it.
@@ -112,6 +114,8 @@ pub struct Model {
     pub primary_key: Vec<usize>,
     /// The secondary keys, in source order.
     pub secondary_keys: Vec<SecondaryKey>,
+    /// `removed_fields`: fields of earlier versions a migration may drop from the records.
+    pub removed_fields: Vec<String>,
 }
 
 /// A field of a model.
@@ -125,6 +129,25 @@ pub struct Field {
     pub doc: Option<String>,
     /// The 1-based line where the field is declared.
     pub line: usize,
+    /// `default = ...`: the value a migration gives the field in records written before it.
+    pub default: Option<DefaultValue>,
+    /// `renamed_from = "old"`: the field's name in the version before.
+    pub renamed_from: Option<String>,
+}
+
+/// A field's `default`, checked against the field's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    /// An integer, in the range of the field's integer type.
+    Integer(i128),
+    /// A float (the field is `f32` or `f64`).
+    Float(f64),
+    /// A `bool`.
+    Bool(bool),
+    /// A `String` (or a `char`: one character).
+    String(String),
+    /// A unit variant of the field's enum: its position and name.
+    Variant(usize, String),
 }
 
 /// A secondary key.

@@ -118,3 +118,17 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
     }
     Ok(format::format(parts, name))
 }
+
+/// The stored layout of a schema: the text the generated code stores in every database it
+/// writes (`Definition::LAYOUT`), with the schema's migration hints. Parse it with
+/// `netabase_runtime::Layout::parse`; `netabase_runtime::migrate::diff` compares two of them
+/// (what `netabase diff old.toml new.toml` prints). Pure: it reads and writes no file.
+pub fn stored_layout(source: &str, source_name: &str) -> Result<String, Diagnostics> {
+    let mut errors = Vec::new();
+    let schema = parse::parse(source, &mut errors)
+        .and_then(|raw| validate::validate(raw, source, source_name, &mut errors));
+    match schema {
+        Some(schema) if errors.is_empty() => Ok(fingerprint::stored_layout(&schema)),
+        _ => Err(Diagnostics::new(source_name, source, errors)),
+    }
+}

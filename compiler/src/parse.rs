@@ -40,6 +40,8 @@ pub struct RawDefinition {
     pub doc: Option<Spanned<String>>,
     /// `change_feed = true`: every commit also writes its changes to the durable change feed.
     pub change_feed: bool,
+    /// `removed_models = ["Old"]`: models of earlier versions whose records a migration may drop.
+    pub removed_models: Vec<Spanned<String>>,
     /// The span of the `definition` key.
     pub span: Range<usize>,
     /// Keys that were given but malformed (reported already, so not "missing" too).
@@ -56,6 +58,8 @@ pub struct RawModel {
     pub fields: Vec<RawField>,
     /// `secondary_keys = [{ name, fields, unique }]`: keys over one or more fields.
     pub secondary_keys: Vec<RawCompositeKey>,
+    /// `removed_fields = ["fax"]`: fields of earlier versions a migration may drop.
+    pub removed_fields: Vec<Spanned<String>>,
     /// The span of the `fields` key, when the table exists.
     pub fields_span: Option<Range<usize>>,
     /// Keys that were given but malformed (reported already, so not "missing" too).
@@ -71,6 +75,23 @@ pub struct RawField {
     pub secondary_key: Option<Spanned<RawSecondaryKey>>,
     /// `checked = false` on a link: writes may point at a missing record.
     pub checked: Option<Spanned<bool>>,
+    /// `default = ...`: the value a migration gives this field in records written before it.
+    pub default: Option<Spanned<RawDefault>>,
+    /// `renamed_from = "old"`: the field's name in earlier versions.
+    pub renamed_from: Option<Spanned<String>>,
+}
+
+/// The value of a field's `default`, as TOML wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawDefault {
+    /// An integer.
+    Integer(i128),
+    /// A float.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A string (a `String` field's value, or a unit variant's name).
+    String(String),
 }
 
 /// `[enums.X]`: `variants = ["A", "B"]`, or a `variants` table of name -> fields.
@@ -314,6 +335,7 @@ impl Walker<'_> {
             version: None,
             doc: None,
             change_feed: false,
+            removed_models: Vec::new(),
             span,
             malformed: Vec::new(),
         };
@@ -336,9 +358,12 @@ impl Walker<'_> {
                     DeValue::Boolean(b) => definition.change_feed = *b,
                     _ => self.expected(value, "`change_feed`", "`true` or `false`"),
                 },
+                "removed_models" => {
+                    definition.removed_models = self.string_list(value, "`removed_models`");
+                }
                 _ => self.unknown_key(
                     key,
-                    &["name", "version", "doc", "change_feed"],
+                    &["name", "version", "doc", "change_feed", "removed_models"],
                     "in `[definition]`",
                 ),
             }
@@ -357,6 +382,7 @@ impl Walker<'_> {
             plural: None,
             fields: Vec::new(),
             secondary_keys: Vec::new(),
+            removed_fields: Vec::new(),
             fields_span: None,
             malformed: Vec::new(),
         };
@@ -371,6 +397,9 @@ impl Walker<'_> {
                 "doc" => model.doc = self.string(value, "`doc`"),
                 "plural" => model.plural = self.string(value, "`plural`"),
                 "secondary_keys" => model.secondary_keys = self.composite_keys(value),
+                "removed_fields" => {
+                    model.removed_fields = self.string_list(value, "`removed_fields`");
+                }
                 "fields" => {
                     model.fields_span = Some(key.span());
                     match self.table(value, "`fields`") {
@@ -385,7 +414,14 @@ impl Walker<'_> {
                 }
                 _ => self.unknown_key(
                     key,
-                    &["primary_key", "doc", "plural", "fields", "secondary_keys"],
+                    &[
+                        "primary_key",
+                        "doc",
+                        "plural",
+                        "fields",
+                        "secondary_keys",
+                        "removed_fields",
+                    ],
                     &format!("in model `{}`", name.get_ref()),
                 ),
             }
@@ -400,6 +436,8 @@ impl Walker<'_> {
             doc: None,
             secondary_key: None,
             checked: None,
+            default: None,
+            renamed_from: None,
         };
         match value.get_ref() {
             DeValue::String(ty) => {
@@ -414,6 +452,10 @@ impl Walker<'_> {
                         "type" => field.ty = self.string(value, "`type`"),
                         "doc" => field.doc = self.string(value, "`doc`"),
                         "secondary_key" => field.secondary_key = self.secondary_key(value),
+                        "default" => field.default = self.default_value(value),
+                        "renamed_from" => {
+                            field.renamed_from = self.string(value, "`renamed_from`");
+                        }
                         "checked" => match value.get_ref() {
                             DeValue::Boolean(b) => {
                                 field.checked = Some(Spanned {
@@ -425,7 +467,14 @@ impl Walker<'_> {
                         },
                         _ => self.unknown_key(
                             key,
-                            &["type", "doc", "secondary_key", "checked"],
+                            &[
+                                "type",
+                                "doc",
+                                "secondary_key",
+                                "checked",
+                                "default",
+                                "renamed_from",
+                            ],
                             &format!("in field `{}`", name.get_ref()),
                         ),
                     }
@@ -519,6 +568,56 @@ impl Walker<'_> {
             value: kind,
             span: value.span(),
         })
+    }
+
+    /// `default = 0`, `1.5`, `true` or `"text"`.
+    fn default_value(&mut self, value: &toml::Spanned<DeValue<'_>>) -> Option<Spanned<RawDefault>> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => i128::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                .ok()
+                .map(RawDefault::Integer),
+            DeValue::Float(f) => f
+                .as_str()
+                .replace('_', "")
+                .parse()
+                .ok()
+                .map(RawDefault::Float),
+            DeValue::Boolean(b) => Some(RawDefault::Bool(*b)),
+            DeValue::String(s) => Some(RawDefault::String(s.to_string())),
+            _ => None,
+        };
+        match parsed {
+            Some(parsed) => Some(Spanned {
+                value: parsed,
+                span: value.span(),
+            }),
+            None => {
+                self.expected(
+                    value,
+                    "`default`",
+                    "an integer, a float, a boolean or a string",
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of names, such as `removed_fields = ["fax"]`.
+    fn string_list(
+        &mut self,
+        value: &toml::Spanned<DeValue<'_>>,
+        what: &str,
+    ) -> Vec<Spanned<String>> {
+        match value.get_ref() {
+            DeValue::Array(items) => items
+                .iter()
+                .filter_map(|item| self.string(item, what))
+                .collect(),
+            _ => {
+                self.expected(value, what, "a list of names");
+                Vec::new()
+            }
+        }
     }
 
     fn table<'v, 'i>(

@@ -185,6 +185,21 @@ pub enum Error {
         /// What the database's metadata says.
         found: SchemaInfo,
     },
+    /// The database was written by another version of the definition and cannot be brought to
+    /// this program's version automatically (or migrating was turned off). Nothing was written:
+    /// the file is as it was. [`kind`](Self::Migration::kind) says why; the message says what
+    /// to do.
+    #[error("cannot open the database (version {from}) as version {to}: {detail}")]
+    Migration {
+        /// Why the migration was refused.
+        kind: crate::migrate::MigrationErrorKind,
+        /// The version stored in the database.
+        from: u64,
+        /// The version this program was built for.
+        to: u64,
+        /// What is wrong and what to do, for every change that stops the migration.
+        detail: String,
+    },
 }
 
 impl From<redb::TableError> for Error {

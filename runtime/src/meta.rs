@@ -2,9 +2,11 @@
 //! Checked on every open, so a program never misreads a database written by another schema.
 
 use crate::error::{Error, Result, SchemaInfo};
+use crate::layout::Layout;
+use crate::migrate::{MigrationErrorKind, MigrationReport, Plan};
 use crate::model::{Definition, Model, ModelVisitor};
 use crate::tree::{record_table, table_definition};
-use redb::{ReadableTable, TableDefinition, TableHandle};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 
 /// The name of the metadata table (shared by every definition: one definition per file).
 pub const META_TABLE: &str = "netabase/meta";
@@ -12,6 +14,7 @@ pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_
 pub(crate) const DEFINITION: &str = "definition";
 pub(crate) const VERSION: &str = "version";
 pub(crate) const FINGERPRINT: &str = "fingerprint";
+const LAYOUT: &str = "layout";
 
 /// The identity the generated code of `D` describes.
 pub fn expected<D: Definition>() -> SchemaInfo {
@@ -22,46 +25,177 @@ pub fn expected<D: Definition>() -> SchemaInfo {
     }
 }
 
-/// Creates the metadata and every table of `D` in a new database, or checks that an existing
-/// database was written for `D`. A mismatch leaves the file untouched.
-pub fn initialize<D: Definition>(db: &redb::Database) -> Result<()> {
+/// Opens the database for `D`: creates the metadata and every table in a new file, checks an
+/// existing file was written for `D`, and migrates a file written by an earlier version (when
+/// `migrate` allows it). A file already at `D`'s layout is checked in a read transaction alone,
+/// so opening it writes nothing. Any refusal leaves the file untouched. Returns the report of
+/// the migration that ran, if one did.
+pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<MigrationReport>> {
+    let expected = expected::<D>();
+    let stored = {
+        let txn = db.begin_read()?;
+        match txn.open_table(META) {
+            Ok(meta) => match read_info(&meta)? {
+                Some(info) => Some((info, read_layout(&meta)?)),
+                None => None,
+            },
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(error) => return Err(error.into()),
+        }
+    };
+    let Some((found, layout)) = stored else {
+        return create::<D>(db).map(|()| None);
+    };
+    if found.definition != expected.definition {
+        return Err(Error::SchemaMismatch { expected, found });
+    }
+    let refuse = |kind, detail: String| Error::Migration {
+        kind,
+        from: found.version,
+        to: expected.version,
+        detail,
+    };
+    if found.version > expected.version {
+        return Err(refuse(
+            MigrationErrorKind::Downgrade,
+            format!(
+                "it was written by a newer version of `{}` ({}); this program knows versions up                  to {}: open it with the newer program (nothing was written)",
+                found.definition, found.version, expected.version
+            ),
+        ));
+    }
+    if found.fingerprint == expected.fingerprint && found.version == expected.version {
+        if layout.is_none() {
+            // Written before databases stored their layout: store it now, once.
+            write_meta::<D>(db)?;
+        }
+        return Ok(None);
+    }
+    if found.version == expected.version {
+        return Err(refuse(
+            MigrationErrorKind::VersionNotRaised,
+            format!(
+                "the schema's layout changed (layout {} in the file, {} in this program) but its                  version is still {}: raise `version` in the schema's `[definition]`",
+                found.fingerprint, expected.fingerprint, expected.version
+            ),
+        ));
+    }
+    let plan = if found.fingerprint == expected.fingerprint {
+        None
+    } else {
+        let Some(layout) = layout else {
+            return Err(refuse(
+                MigrationErrorKind::NoStoredLayout,
+                "the file was written by a netabase that did not store its layout, so what                  changed cannot be known: open it with the program that wrote it and export                  its records"
+                    .to_owned(),
+            ));
+        };
+        let old = Layout::parse(&layout).map_err(|e| corrupt_layout(&e.to_string()))?;
+        let new = Layout::parse(D::LAYOUT).map_err(|e| Error::Inconsistent {
+            table: META_TABLE,
+            detail: format!("the generated layout does not parse ({e}): regenerate the code"),
+        })?;
+        Some(crate::migrate::plan(
+            &old,
+            &new,
+            found.version,
+            expected.version,
+        )?)
+    };
+    if !migrate {
+        let changes = plan.as_ref().map(Plan::changes).unwrap_or_default();
+        let listed: Vec<String> = changes
+            .iter()
+            .map(|c| format!("{}: {}", c.subject, c.description))
+            .collect();
+        return Err(refuse(
+            MigrationErrorKind::Disabled,
+            format!(
+                "migrating is turned off (StoreBuilder::migrate(false)); opening with migrations                  on would apply: {}",
+                if listed.is_empty() {
+                    "no change to the records (a new version number)".to_owned()
+                } else {
+                    listed.join("; ")
+                }
+            ),
+        ));
+    }
+    let start = std::time::Instant::now();
+    let mut report = MigrationReport {
+        from_version: found.version,
+        to_version: expected.version,
+        models: Vec::new(),
+        removed_models: Vec::new(),
+        elapsed: std::time::Duration::ZERO,
+    };
+    let txn = db.begin_write()?;
+    if let Some(plan) = &plan {
+        crate::migrate::run::<D>(&txn, plan, &mut report)?;
+    }
+    create_tables::<D>(&txn)?;
+    write_info::<D>(&txn)?;
+    txn.commit()?;
+    report.elapsed = start.elapsed();
+    Ok(Some(report))
+}
+
+fn corrupt_layout(what: &str) -> Error {
+    Error::Decode {
+        table: META_TABLE,
+        record: None,
+        source: crate::codec::DecodeError::new(format!("the stored layout is malformed: {what}")),
+    }
+}
+
+/// Creates a new database's metadata and tables; refuses a redb file with other tables.
+fn create<D: Definition>(db: &redb::Database) -> Result<()> {
     let txn = db.begin_write()?;
     let foreign_tables: Vec<String> = txn
         .list_tables()?
         .map(|t| t.name().to_owned())
         .filter(|name| name != META_TABLE)
         .collect();
-    let found = {
-        let meta = txn.open_table(META)?;
-        read_info(&meta)?
-    };
-    let expected = expected::<D>();
-    match found {
-        Some(found) if found == expected => return Ok(()),
-        Some(found) => return Err(Error::SchemaMismatch { expected, found }),
-        None if !foreign_tables.is_empty() => {
-            return Err(Error::SchemaMismatch {
-                expected,
-                found: SchemaInfo {
-                    definition: format!(
-                        "(none: a redb database without netabase metadata, tables {})",
-                        foreign_tables.join(", ")
-                    ),
-                    version: 0,
-                    fingerprint: "-".to_owned(),
-                },
-            });
-        }
-        None => {}
+    if !foreign_tables.is_empty() {
+        return Err(Error::SchemaMismatch {
+            expected: expected::<D>(),
+            found: SchemaInfo {
+                definition: format!(
+                    "(none: a redb database without netabase metadata, tables {})",
+                    foreign_tables.join(", ")
+                ),
+                version: 0,
+                fingerprint: "-".to_owned(),
+            },
+        });
     }
-    {
-        let mut meta = txn.open_table(META)?;
-        meta.insert(DEFINITION, D::NAME.as_bytes())?;
-        meta.insert(VERSION, D::VERSION.to_be_bytes().as_slice())?;
-        meta.insert(FINGERPRINT, D::FINGERPRINT.as_bytes())?;
-    }
+    write_info::<D>(&txn)?;
+    create_tables::<D>(&txn)?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// Stores `D`'s identity and layout in a transaction of its own.
+fn write_meta<D: Definition>(db: &redb::Database) -> Result<()> {
+    let txn = db.begin_write()?;
+    write_info::<D>(&txn)?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// Writes `D`'s name, version, fingerprint and layout into the metadata table.
+fn write_info<D: Definition>(txn: &redb::WriteTransaction) -> Result<()> {
+    let mut meta = txn.open_table(META)?;
+    meta.insert(DEFINITION, D::NAME.as_bytes())?;
+    meta.insert(VERSION, D::VERSION.to_be_bytes().as_slice())?;
+    meta.insert(FINGERPRINT, D::FINGERPRINT.as_bytes())?;
+    meta.insert(LAYOUT, D::LAYOUT.as_bytes())?;
+    Ok(())
+}
+
+/// Creates every table of `D` that does not exist yet.
+fn create_tables<D: Definition>(txn: &redb::WriteTransaction) -> Result<()> {
     let mut created = CreateTables {
-        txn: &txn,
+        txn,
         names: Vec::new(),
     };
     D::visit_models(&mut created)?;
@@ -70,8 +204,19 @@ pub fn initialize<D: Definition>(db: &redb::Database) -> Result<()> {
             txn.open_table(table_definition(name))?;
         }
     }
-    txn.commit()?;
     Ok(())
+}
+
+/// The stored layout text; `None` for a database written before layouts were stored.
+pub fn read_layout(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<Option<String>> {
+    match meta.get(LAYOUT)? {
+        None => Ok(None),
+        Some(guard) => String::from_utf8(guard.value().to_vec())
+            .map(Some)
+            .map_err(|_| corrupt_layout("not UTF-8")),
+    }
 }
 
 /// Creates every model's tables, each record table with its model's key type.

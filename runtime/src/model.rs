@@ -16,6 +16,11 @@ pub trait Definition: Sized + 'static {
     const VERSION: u64;
     /// A hash of the stored layout, checked when a database is opened.
     const FINGERPRINT: &'static str;
+    /// The canonical text of the stored layout (models, fields with their types in encoding
+    /// order, keys, enums, structs) and the schema's migration hints: stored in every database
+    /// the definition writes, so the file describes itself, and compared on open to migrate a
+    /// file written by an earlier version (see [`Layout`](crate::Layout)).
+    const LAYOUT: &'static str;
     /// Whether every commit also writes its changes to the durable change feed
     /// (`change_feed = true` in the schema's `[definition]`); see
     /// [`Store::changes_since`](crate::Store::changes_since).

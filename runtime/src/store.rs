@@ -35,6 +35,7 @@ pub struct Store<D: Definition> {
     durability: Durability,
     /// Subscriptions and the commit sequence (see `watch/`).
     hub: crate::watch::HubHandle,
+    migration: Option<crate::migrate::MigrationReport>,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -46,6 +47,7 @@ pub struct StoreBuilder<D: Definition> {
     create_if_missing: bool,
     verify_on_open: bool,
     feed_retention: Option<u64>,
+    migrate: bool,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -57,6 +59,7 @@ impl<D: Definition> Default for StoreBuilder<D> {
             create_if_missing: true,
             verify_on_open: false,
             feed_retention: None,
+            migrate: true,
             _definition: PhantomData,
         }
     }
@@ -100,6 +103,16 @@ impl<D: Definition> StoreBuilder<D> {
     /// [`Store::prune_changes_before`]). Only for definitions with `change_feed = true`.
     pub fn change_feed_retention(mut self, commits: u64) -> Self {
         self.feed_retention = Some(commits.max(1));
+        self
+    }
+
+    /// Whether [`open`](Self::open) migrates a database written by an earlier version of the
+    /// definition (default `true`). With `false`, such a file is refused with
+    /// [`Error::Migration`] of kind
+    /// [`Disabled`](crate::MigrationErrorKind::Disabled), which lists what migrating would do,
+    /// and nothing is written: for programs that migrate only from a deliberate command.
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
         self
     }
 
@@ -163,12 +176,13 @@ impl<D: Definition> StoreBuilder<D> {
     }
 
     fn finish(self, db: redb::Database) -> Result<Store<D>> {
-        meta::initialize::<D>(&db)?;
+        let migration = meta::open::<D>(&db, self.migrate)?;
         let hub = crate::watch::HubHandle::open::<D>(&db, self.feed_retention)?;
         Ok(Store {
             db,
             durability: self.durability,
             hub,
+            migration,
             _definition: PhantomData,
         })
     }
@@ -229,6 +243,12 @@ impl<D: Definition> Store<D> {
     /// Options for opening a store.
     pub fn builder() -> StoreBuilder<D> {
         StoreBuilder::default()
+    }
+
+    /// What opening this store migrated: `Some` when the file was written by an earlier
+    /// version of the definition and was brought to this one (see docs/MIGRATIONS.md).
+    pub fn migration(&self) -> Option<&crate::migrate::MigrationReport> {
+        self.migration.as_ref()
     }
 
     /// Checks the whole database: redb's own check of the file first (the checksum of every

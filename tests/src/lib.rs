@@ -42,3 +42,72 @@ pub mod types {
 pub mod hostile {
     netabase_runtime::include_schema!("hostile");
 }
+
+/// `fixtures/migrations/*.toml`: versions of the `Shop` definition, one module each, for the
+/// migration tests (`shop_v1` is the version the others migrate from).
+pub mod migrations {
+    /// `fixtures/migrations/shop_default_field.toml`. Version 2: new fields with defaults.
+    pub mod shop_default_field {
+        netabase_runtime::include_schema!("shop_default_field");
+    }
+    /// `fixtures/migrations/shop_index_added.toml`. Version 2: a new index on User.age.
+    pub mod shop_index_added {
+        netabase_runtime::include_schema!("shop_index_added");
+    }
+    /// `fixtures/migrations/shop_index_changed.toml`. Version 2: the index on User.name becomes unique.
+    pub mod shop_index_changed {
+        netabase_runtime::include_schema!("shop_index_changed");
+    }
+    /// `fixtures/migrations/shop_index_removed.toml`. Version 2: the index on User.name is removed.
+    pub mod shop_index_removed {
+        netabase_runtime::include_schema!("shop_index_removed");
+    }
+    /// `fixtures/migrations/shop_narrowed.toml`. Version 2: Order.total narrowed from u32 to u16 (not automatic: refused on open).
+    pub mod shop_narrowed {
+        netabase_runtime::include_schema!("shop_narrowed");
+    }
+    /// `fixtures/migrations/shop_new_model.toml`. Version 2: a new model (Coupon).
+    pub mod shop_new_model {
+        netabase_runtime::include_schema!("shop_new_model");
+    }
+    /// `fixtures/migrations/shop_option_field.toml`. Version 2: a new optional field (User.email).
+    pub mod shop_option_field {
+        netabase_runtime::include_schema!("shop_option_field");
+    }
+    /// `fixtures/migrations/shop_removed_field.toml`. Version 2: User.fax removed, confirmed.
+    pub mod shop_removed_field {
+        netabase_runtime::include_schema!("shop_removed_field");
+    }
+    /// `fixtures/migrations/shop_removed_model.toml`. Version 2: the Legacy model removed, confirmed.
+    pub mod shop_removed_model {
+        netabase_runtime::include_schema!("shop_removed_model");
+    }
+    /// `fixtures/migrations/shop_renamed.toml`. Version 2: User.title is renamed display_name.
+    pub mod shop_renamed {
+        netabase_runtime::include_schema!("shop_renamed");
+    }
+    /// `fixtures/migrations/shop_same_version.toml`. Still version 1, but with a new field (refused on open: the version was not raised).
+    pub mod shop_same_version {
+        netabase_runtime::include_schema!("shop_same_version");
+    }
+    /// `fixtures/migrations/shop_unconfirmed.toml`. Version 2: User.fax is gone without removed_fields (refused on open).
+    pub mod shop_unconfirmed {
+        netabase_runtime::include_schema!("shop_unconfirmed");
+    }
+    /// `fixtures/migrations/shop_v1.toml`. Version 1 of a shop: users, their orders, and a legacy model.
+    pub mod shop_v1 {
+        netabase_runtime::include_schema!("shop_v1");
+    }
+    /// `fixtures/migrations/shop_v2.toml`. Version 2: every automatic change at once.
+    pub mod shop_v2 {
+        netabase_runtime::include_schema!("shop_v2");
+    }
+    /// `fixtures/migrations/shop_v3.toml`. Version 3: shop_v2 with an index on User.country (a second migration).
+    pub mod shop_v3 {
+        netabase_runtime::include_schema!("shop_v3");
+    }
+    /// `fixtures/migrations/shop_widened.toml`. Version 2: widened types (u8 to u32, f32 to f64, String to Option<String>, u32 to i64, a new enum variant).
+    pub mod shop_widened {
+        netabase_runtime::include_schema!("shop_widened");
+    }
+}

@@ -49,6 +49,13 @@ pub fn emit(schema: &Schema, code: &mut Code) {
             lit_str(&crate::fingerprint::fingerprint(schema))
         ),
     );
+    code.line(
+        1,
+        &format!(
+            "const LAYOUT: &'static str = {};",
+            lit_str(&crate::fingerprint::stored_layout(schema))
+        ),
+    );
     if def.change_feed {
         code.line(1, "const CHANGE_FEED: bool = true;");
     }

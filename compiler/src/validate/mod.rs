@@ -1,6 +1,7 @@
 //! Stage 2, validate: [`RawSchema`] -> [`ir::Schema`]. Resolves types, keys and names and
 //! collects *every* error, each with a span and a help line, before giving up.
 
+mod evolution;
 mod named;
 mod types;
 
@@ -34,13 +35,15 @@ pub fn validate(
     let model_names: Vec<String> = raw.models.iter().map(|m| m.name.value.clone()).collect();
     let values = v.named_types(&raw.enums, &raw.structs, &model_names);
     let targets = v.link_targets(&raw.models, &values.named);
-    let models: Vec<ir::Model> = raw
+    let mut models: Vec<ir::Model> = raw
         .models
         .iter()
         .filter_map(|m| v.model(m, &values.named, &targets))
         .collect();
-    if let Some(definition) = &definition {
+    let mut definition = definition;
+    if let Some(definition) = &mut definition {
         v.generated_names(definition, &raw.models, &models, &values);
+        evolution::check(&mut v, &raw, definition, &mut models, &values.enums);
     }
     if v.errors.len() > before {
         return None;
@@ -124,6 +127,7 @@ impl Validator<'_> {
             doc: raw.doc.as_ref().map(|d| d.value.clone()),
             change_feed: raw.change_feed,
             line: self.lines.line(raw.span.start),
+            removed_models: Vec::new(),
         })
     }
 
@@ -236,6 +240,7 @@ impl Validator<'_> {
             fields,
             primary_key: primary_key?,
             secondary_keys: secondary_keys?,
+            removed_fields: Vec::new(),
         })
     }
 
@@ -288,6 +293,8 @@ impl Validator<'_> {
                     ty,
                     doc: field.doc.as_ref().map(|d| d.value.clone()),
                     line: self.lines.line(field.name.span.start),
+                    default: None,
+                    renamed_from: None,
                 }),
                 _ => ok = false,
             }

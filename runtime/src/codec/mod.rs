@@ -9,9 +9,13 @@
 //!   compares `&[u8]`, with `memcmp`) exactly as the keys themselves compare, so range scans come
 //!   back in natural order, negative numbers included.
 //!
+//! * [`dynamic`]: the same value encoding driven by a stored [`Layout`](crate::Layout) instead
+//!   of generated code, for reading a database without its schema and for migrations.
+//!
 //! Swapping bincode for another format is a change to `value.rs` alone.
 
 mod change;
+pub mod dynamic;
 mod key;
 mod value;
 

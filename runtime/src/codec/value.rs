@@ -128,7 +128,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a length prefix and checks it against what is left: every element takes at least
     /// one byte, so a length larger than the input is corruption, refused before allocating.
-    fn len(&mut self) -> Result<usize, DecodeError> {
+    pub(super) fn len(&mut self) -> Result<usize, DecodeError> {
         let len: u64 = match self.small_varint() {
             Some(len) => len.into(),
             None => self.bincode()?,

@@ -18,6 +18,7 @@ mod bounds;
 mod index;
 mod iter;
 mod read;
+pub(crate) mod rebuild;
 mod stored;
 mod typed;
 mod write;

@@ -16,8 +16,9 @@ fn build_script_asks_cargo_to_rerun_on_each_schema_and_nothing_in_out_dir() {
         .lines()
         .filter_map(|l| l.strip_prefix("cargo:rerun-if-changed="))
         .collect();
-    let mut expected = vec!["fixtures".to_owned(), "../schemas".to_owned()];
-    for dir in ["fixtures", "../schemas"] {
+    let dirs = ["fixtures", "fixtures/migrations", "../schemas"];
+    let mut expected: Vec<String> = dirs.iter().map(|d| d.to_string()).collect();
+    for dir in dirs {
         let mut names: Vec<String> = std::fs::read_dir(manifest(dir))
             .expect("dir")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
