@@ -64,6 +64,7 @@
 
 pub mod codec;
 mod error;
+mod group;
 mod index_keys;
 mod integrity;
 mod links;

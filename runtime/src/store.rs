@@ -33,6 +33,8 @@ pub enum Durability {
 pub struct Store<D: Definition> {
     db: redb::Database,
     durability: Durability,
+    /// The queue of [`Store::write`] (group commit, `group.rs`).
+    pub(crate) group: crate::group::GroupCommit<D>,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -155,6 +157,7 @@ impl<D: Definition> StoreBuilder<D> {
         Ok(Store {
             db,
             durability: self.durability,
+            group: Default::default(),
             _definition: PhantomData,
         })
     }
@@ -276,7 +279,7 @@ impl<D: Definition> Store<D> {
         self.read_transaction().map(Into::into)
     }
 
-    fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
+    pub(crate) fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
         let mut txn = self.db.begin_write()?;
         if self.durability == Durability::None {
             txn.set_durability(redb::Durability::None)?;

@@ -1,5 +1,6 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
+use super::deferred::Deferred;
 use super::{
     Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record, encode_key,
     record_table,
@@ -8,7 +9,7 @@ use crate::codec::KeyPart;
 use crate::error::{Error, Result};
 use crate::index_keys::{Change, IndexKeys, difference};
 use crate::links::PendingLinks;
-use crate::model::{IndexDef, Model, ModelRef};
+use crate::model::{IndexDef, Model, ModelRef, describe_primary_key};
 use redb::{ReadableTable, ReadableTableMetadata, Table, Value as _};
 use std::borrow::Borrow;
 use std::cell::RefCell;
@@ -69,6 +70,22 @@ impl UndoLog {
         self.writes.len()
     }
 
+    /// The keys of the writes from number `from` on, newest first.
+    fn keys_from(&self, from: usize) -> impl Iterator<Item = &[u8]> {
+        self.writes[from..]
+            .iter()
+            .rev()
+            .map(|&(start, key_end, _)| &self.bytes[start..key_end])
+    }
+
+    /// Forgets the writes from number `from` on.
+    fn truncate(&mut self, from: usize) {
+        if let Some(&(start, _, _)) = self.writes.get(from) {
+            self.bytes.truncate(start);
+            self.writes.truncate(from);
+        }
+    }
+
     /// The writes, newest first: `(key, previous bytes)`.
     fn newest_first(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
         self.writes
@@ -115,18 +132,96 @@ impl<'t, M: Model> WriteTree<'t, M> {
     }
 
     /// Puts every model, in order, and returns how many were written. All or nothing: if one
-    /// fails, the ones before it in this call are undone and the error is returned.
+    /// fails, the writes of this call are undone and the error is returned.
+    ///
+    /// For speed, the index entries of new records are held back and written sorted, index by
+    /// index (see `tree/deferred.rs`); they are written before any replacement of an existing
+    /// record, so the result (and whether the call fails) is that of putting the models one by
+    /// one. When several models would fail, the one named in the error may differ.
     pub fn put_many(&mut self, models: impl IntoIterator<Item = impl Borrow<M>>) -> Result<u64> {
-        let mut undo = UndoLog::default();
+        let mut batch = Batch::default();
         let mut count = 0;
         for model in models {
-            if let Err(error) = self.put_model(model.borrow(), Some(&mut undo), Mode::Put) {
-                self.roll_back(&undo)?;
+            if let Err(error) = self.put_deferred(model.borrow(), &mut batch) {
+                self.roll_back_batch(&mut batch)?;
                 return Err(error);
             }
             count += 1;
         }
+        if let Err(error) = self.flush(&mut batch) {
+            self.roll_back_batch(&mut batch)?;
+            return Err(error);
+        }
         Ok(count)
+    }
+
+    /// `put_many`'s write of one model: a new record is written at once and its index entries
+    /// are held back; a replacement writes the held entries first, then is a plain put.
+    fn put_deferred(&mut self, model: &M, batch: &mut Batch) -> Result<()> {
+        self.encode_model(model)?;
+        let s = &mut self.scratch;
+        let key = s.key.as_slice();
+        let previous = self
+            .tables
+            .records
+            .insert(key, s.value.as_slice())?
+            .map(|guard| guard.value().to_vec());
+        if let Some(previous) = previous {
+            // Moving a replaced record's entries needs an index that holds every entry written
+            // so far: put the previous bytes back, write the held entries, then put as `put`.
+            self.tables.records.insert(key, previous.as_slice())?;
+            self.flush(batch)?;
+            self.write_encoded(model, Some(&mut batch.undo), Mode::Put)?;
+            // Its entries are written: it is not one of the held writes.
+            batch.held_from = batch.undo.len();
+            return Ok(());
+        }
+        batch.undo.push(key, None);
+        for (i, def) in M::INDEXES.iter().enumerate() {
+            for secondary in s.new_keys.get(i) {
+                let entry = entry_key(def, secondary, key, &mut s.entry);
+                batch.deferred.push(i, entry, key);
+            }
+        }
+        self.note_links();
+        if batch.deferred.is_full() {
+            self.flush(batch)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the held index entries of `batch`. A unique key taken is
+    /// [`Error::UniqueViolation`] (the flush's entries are taken back first).
+    fn flush(&mut self, batch: &mut Batch) -> Result<()> {
+        let violation = batch.deferred.flush(
+            &mut self.tables.indexes,
+            M::INDEXES,
+            &mut self.scratch.entry,
+        )?;
+        let Some(violation) = violation else {
+            batch.held_from = batch.undo.len();
+            return Ok(());
+        };
+        let value = match self.tables.records.get(violation.primary.as_slice())? {
+            Some(guard) => decode_record::<M>(guard.value())?.describe_index_value(violation.index),
+            None => describe_primary_key::<M>(&violation.primary),
+        };
+        Err(Error::UniqueViolation {
+            model: M::NAME,
+            field: M::INDEXES[violation.index].field,
+            value,
+        })
+    }
+
+    /// Undoes a failed `put_many`: the new records whose entries were held back (none of
+    /// their entries is in an index), then the other writes, newest first.
+    fn roll_back_batch(&mut self, batch: &mut Batch) -> Result<()> {
+        batch.deferred.clear();
+        for key in batch.undo.keys_from(batch.held_from) {
+            self.tables.records.remove(key)?;
+        }
+        batch.undo.truncate(batch.held_from);
+        self.roll_back(&batch.undo)
     }
 
     /// Removes the record with primary key `key` and its index entries; returns it.
@@ -268,6 +363,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
     }
 
     fn put_model(&mut self, model: &M, undo: Option<&mut UndoLog>, mode: Mode) -> Result<()> {
+        self.encode_model(model)?;
+        self.write_encoded(model, undo, mode)
+    }
+
+    /// Encodes `model`'s primary key, bytes and index keys into the scratch buffers.
+    fn encode_model(&mut self, model: &M) -> Result<()> {
         let s = &mut self.scratch;
         s.key.clear();
         model.encode_primary_key(&mut s.key);
@@ -288,7 +389,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
         model.encode(&mut s.value);
         s.new_keys
             .fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
-        match write_record::<M>(&mut self.tables, s, mode, undo) {
+        Ok(())
+    }
+
+    /// Writes the record encoded by [`encode_model`](Self::encode_model) and its entries.
+    fn write_encoded(&mut self, model: &M, undo: Option<&mut UndoLog>, mode: Mode) -> Result<()> {
+        match write_record::<M>(&mut self.tables, &mut self.scratch, mode, undo) {
             Ok(()) => {}
             Err(Refused::Exists) => {
                 return Err(Error::AlreadyExists {
@@ -347,6 +453,16 @@ impl<'t, M: Model> WriteTree<'t, M> {
         }
         Ok(())
     }
+}
+
+/// The state of one `put_many` call.
+#[derive(Default)]
+struct Batch {
+    undo: UndoLog,
+    /// The held-back index entries of new records.
+    deferred: Deferred,
+    /// The writes from this number on (in `undo`) are new records whose entries are held back.
+    held_from: usize,
 }
 
 /// How [`write_record`] treats an existing record with the same key.

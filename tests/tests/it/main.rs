@@ -7,6 +7,7 @@
 
 mod builder;
 mod fuzz_generate;
+mod group_commit;
 mod links;
 mod properties;
 mod raw;
