@@ -10,6 +10,7 @@ mod fuzz_generate;
 mod group_commit;
 mod links;
 mod properties;
+mod put_many;
 mod raw;
 mod reliability_atomicity;
 mod reliability_concurrency;
