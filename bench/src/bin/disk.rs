@@ -416,18 +416,66 @@ struct Row {
 }
 
 const ROWS: &[Row] = &[
-    Row { metric: "load", name: "bulk load, one transaction", ops: |n, _| n },
-    Row { metric: "size_load", name: "file size after the load", ops: |_, _| 0 },
-    Row { metric: "load_rss", name: "peak memory of the load", ops: |_, _| 0 },
-    Row { metric: "reopen", name: "reopen + first get", ops: |_, _| 1 },
-    Row { metric: "get", name: "random gets, one read transaction", ops: |n, _| GETS.min(n) },
-    Row { metric: "unique", name: "unique-key (email) lookups", ops: |n, _| LOOKUPS.min(n) },
-    Row { metric: "scan", name: "range scan of ids", ops: |n, _| SCAN.min(n) },
-    Row { metric: "update", name: "updates (age), one transaction", ops: |n, _| UPDATES.min(n) },
-    Row { metric: "commit", name: "durable single-update commits, one thread", ops: |n, o| o.commits.min(n) },
-    Row { metric: "size_reads", name: "file size after the updates", ops: |_, _| 0 },
-    Row { metric: "concurrent", name: "durable single-update commits, threads at once", ops: |_, o| o.commits * o.threads },
-    Row { metric: "grouped", name: "the same through `Store::write` (group commit)", ops: |_, o| o.commits * o.threads },
+    Row {
+        metric: "load",
+        name: "bulk load, one transaction",
+        ops: |n, _| n,
+    },
+    Row {
+        metric: "size_load",
+        name: "file size after the load",
+        ops: |_, _| 0,
+    },
+    Row {
+        metric: "load_rss",
+        name: "peak memory of the load",
+        ops: |_, _| 0,
+    },
+    Row {
+        metric: "reopen",
+        name: "reopen + first get",
+        ops: |_, _| 1,
+    },
+    Row {
+        metric: "get",
+        name: "random gets, one read transaction",
+        ops: |n, _| GETS.min(n),
+    },
+    Row {
+        metric: "unique",
+        name: "unique-key (email) lookups",
+        ops: |n, _| LOOKUPS.min(n),
+    },
+    Row {
+        metric: "scan",
+        name: "range scan of ids",
+        ops: |n, _| SCAN.min(n),
+    },
+    Row {
+        metric: "update",
+        name: "updates (age), one transaction",
+        ops: |n, _| UPDATES.min(n),
+    },
+    Row {
+        metric: "commit",
+        name: "durable single-update commits, one thread",
+        ops: |n, o| o.commits.min(n),
+    },
+    Row {
+        metric: "size_reads",
+        name: "file size after the updates",
+        ops: |_, _| 0,
+    },
+    Row {
+        metric: "concurrent",
+        name: "durable single-update commits, threads at once",
+        ops: |_, o| o.commits * o.threads,
+    },
+    Row {
+        metric: "grouped",
+        name: "the same through `Store::write` (group commit)",
+        ops: |_, o| o.commits * o.threads,
+    },
 ];
 
 fn show(metric: &str, value: Option<f64>, ops: u64) -> String {
@@ -438,7 +486,11 @@ fn show(metric: &str, value: Option<f64>, ops: u64) -> String {
         return format!("{:.1} MiB", v / 1024.0 / 1024.0);
     }
     if ops > 1 {
-        format!("{} ({}/op)", duration(v * 1e9), duration(v * 1e9 / ops as f64))
+        format!(
+            "{} ({}/op)",
+            duration(v * 1e9),
+            duration(v * 1e9 / ops as f64)
+        )
     } else {
         duration(v * 1e9)
     }
@@ -454,7 +506,9 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
 fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
     let mut out = String::new();
     for &n in &o.records {
-        let get = |subject: &str, metric: &str| m.get(&(n, subject.to_owned(), metric.to_owned())).copied();
+        let get = |subject: &str, metric: &str| {
+            m.get(&(n, subject.to_owned(), metric.to_owned())).copied()
+        };
         let _ = writeln!(out, "**{n} users** (median of {} run(s))", o.runs);
         let _ = writeln!(out);
         let _ = writeln!(out, "| workload | G | R | S | G/R | G/S |");
@@ -463,10 +517,16 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
             let ops = (row.ops)(n, o);
             let g = get("G", row.metric);
             // The grouped row compares G's group commit with the others' plain commits.
-            let other = if row.metric == "grouped" { "concurrent" } else { row.metric };
+            let other = if row.metric == "grouped" {
+                "concurrent"
+            } else {
+                row.metric
+            };
             let (r, s) = (get("R", other), get("S", other));
             let name = match row.metric {
-                "concurrent" | "grouped" => format!("{} ({} threads × {})", row.name, o.threads, o.commits),
+                "concurrent" | "grouped" => {
+                    format!("{} ({} threads × {})", row.name, o.threads, o.commits)
+                }
                 _ if ops > 1 => format!("{} ({ops})", row.name),
                 _ => row.name.to_owned(),
             };
@@ -482,7 +542,11 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
         }
         if let (Some(plain), Some(grouped)) = (get("G", "concurrent"), get("G", "grouped")) {
             let _ = writeln!(out);
-            let _ = writeln!(out, "Group commit: {:.1}× the throughput of G's plain commits.", plain / grouped);
+            let _ = writeln!(
+                out,
+                "Group commit: {:.1}× the throughput of G's plain commits.",
+                plain / grouped
+            );
         }
         let _ = writeln!(out);
     }
@@ -492,9 +556,12 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
 fn section(root: &Path, tables: &str, o: &Options) -> String {
     let date = command("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
     let rustc = command("rustc", &["--version"]).unwrap_or_else(|| "rustc ?".into());
-    let fs = command("df", &["-T", "--output=fstype", &o.dir.display().to_string()])
-        .and_then(|out| out.lines().last().map(str::to_owned))
-        .unwrap_or_else(|| "?".into());
+    let fs = command(
+        "df",
+        &["-T", "--output=fstype", &o.dir.display().to_string()],
+    )
+    .and_then(|out| out.lines().last().map(str::to_owned))
+    .unwrap_or_else(|| "?".into());
     let mut out = String::new();
     let _ = writeln!(out, "{BEGIN}");
     let _ = writeln!(out);

@@ -94,7 +94,7 @@ const WORKLOADS: &[Workload] = &[
     },
 ];
 
-const SUBJECTS: [&str; 4] = ["G", "A", "R", "N"];
+const SUBJECTS: [&str; 5] = ["G", "A", "R", "N", "S"];
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -174,25 +174,27 @@ fn show_ratio(r: Option<f64>, ok: Option<bool>) -> String {
 
 fn table(dir: &Path) -> String {
     let mut out = String::from(
-        "| workload | G | A | R | N | G/R (≤ 1.10) | N/G (≥ 3 on get, insert, update) | A/G |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| workload | G | A | R | N | S | G/R (≤ 1.10) | N/G (≥ 3 on get, insert, update) | A/G | G/S |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for w in WORKLOADS {
-        let [g, a, r, n] = SUBJECTS.map(|s| median(dir, w.id, s));
+        let [g, a, r, n, s] = SUBJECTS.map(|s| median(dir, w.id, s));
         let cell = |v: Option<f64>| v.map_or_else(|| "—".into(), duration);
         let gr = ratio(g, r);
         let ng = ratio(n, g);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             w.name,
             cell(g),
             cell(a),
             cell(r),
             cell(n),
+            cell(s),
             show_ratio(gr, gr.map(|x| x <= 1.10)),
             show_ratio(ng, w.ng_target.then(|| ng.is_some_and(|x| x >= 3.0))),
             show_ratio(ratio(a, g), None),
+            show_ratio(ratio(g, s), None),
         );
     }
     out
@@ -230,7 +232,8 @@ fn section(dir: &Path, root: &Path, table: &str, generate: Option<f64>) -> Strin
     let _ = writeln!(
         out,
         "Medians of criterion samples; lower is better. G = generated netabase store, explicit \
-         transactions; A = its auto-commit API; R = raw redb + bincode; N = native_db. \
+         transactions; A = its auto-commit API; R = raw redb + bincode; N = native_db; S = SQLite in memory \
+         (one connection, so its mix runs one thread at a time). \
          \"—\": the subject has no API for the workload."
     );
     let _ = writeln!(out);

@@ -46,7 +46,8 @@ fn held_leader(store: &Arc<Store<Library>>, id: u64) -> (mpsc::Sender<()>, JoinH
         store.write(move |txn| {
             let _ = started.send(());
             let _ = wait.recv();
-            txn.open_tree::<Author>()?.put(&author(id, &format!("Leader {id}")))
+            txn.open_tree::<Author>()?
+                .put(&author(id, &format!("Leader {id}")))
         })
     });
     running.recv().expect("the leader's closure runs");
@@ -104,7 +105,9 @@ fn a_failing_closure_leaves_nothing_and_does_not_undo_the_others_of_its_group() 
         authors.put(&author(11, "Kazuo"))?;
         authors.put(&author(12, "Ursula"))
     });
-    let c = queue_caller(&store, |txn| txn.open_tree::<Author>()?.put(&author(13, "Yoko")));
+    let c = queue_caller(&store, |txn| {
+        txn.open_tree::<Author>()?.put(&author(13, "Yoko"))
+    });
     release.send(()).expect("release the leader");
     leader.join().expect("leader thread")?;
     assert_eq!(a.join().expect("caller A")?, 10);
@@ -124,7 +127,11 @@ fn a_failing_closure_leaves_nothing_and_does_not_undo_the_others_of_its_group() 
     ]
     .map(|(id, name)| (id, name.to_owned()))
     .into();
-    assert_eq!(names(&store)?, expected, "nothing of B (11 or 12) is stored");
+    assert_eq!(
+        names(&store)?,
+        expected,
+        "nothing of B (11 or 12) is stored"
+    );
     drop(store);
     let reopened = Store::<Library>::open(dir.path().join("library.redb"))?;
     assert_eq!(names(&reopened)?, expected, "after reopening");
@@ -136,7 +143,9 @@ fn a_panicking_closure_is_an_error_for_its_caller_only() -> Result {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = seeded(&dir)?;
     let (release, leader) = held_leader(&store, 100);
-    let a = queue_caller(&store, |txn| txn.open_tree::<Author>()?.put(&author(10, "Banana")));
+    let a = queue_caller(&store, |txn| {
+        txn.open_tree::<Author>()?.put(&author(10, "Banana"))
+    });
     let b = queue_caller(&store, |txn| -> Result {
         txn.open_tree::<Author>()?.put(&author(11, "Kazuo"))?;
         panic!("the caller's own bug")
@@ -161,9 +170,13 @@ fn a_closure_sees_the_writes_queued_before_it_in_its_group() -> Result {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = seeded(&dir)?;
     let (release, leader) = held_leader(&store, 100);
-    let a = queue_caller(&store, |txn| txn.open_tree::<Author>()?.put(&author(10, "Banana")));
+    let a = queue_caller(&store, |txn| {
+        txn.open_tree::<Author>()?.put(&author(10, "Banana"))
+    });
     // B takes the name A just wrote: refused, as if A had committed alone first.
-    let b = queue_caller(&store, |txn| txn.open_tree::<Author>()?.put(&author(11, "Banana")));
+    let b = queue_caller(&store, |txn| {
+        txn.open_tree::<Author>()?.put(&author(11, "Banana"))
+    });
     release.send(()).expect("release the leader");
     leader.join().expect("leader thread")?;
     a.join().expect("caller A")?;

@@ -22,7 +22,10 @@ fn contents(store: &Store<Library>) -> Result<(Vec<Author>, Vec<u64>, Vec<u64>)>
     let all = tree.iter()?.collect::<Result<Vec<_>>>()?;
     let by_name = all
         .iter()
-        .map(|a| tree.get_by_name(&a.name).map(|found| found.map_or(0, |f| f.id)))
+        .map(|a| {
+            tree.get_by_name(&a.name)
+                .map(|found| found.map_or(0, |f| f.id))
+        })
         .collect::<Result<Vec<_>>>()?;
     let mut in_countries = Vec::new();
     for country in ["FR", "JP", "US"] {
@@ -91,12 +94,18 @@ fn a_batch_matches_the_same_puts_one_by_one() -> Result {
     // A name freed by a replacement earlier in the batch is free for a new record.
     assert!(same_as_puts(
         &seed,
-        &[author(2, "Haruki M.", None), author(10, "Haruki", Some("JP"))]
+        &[
+            author(2, "Haruki M.", None),
+            author(10, "Haruki", Some("JP"))
+        ]
     )?);
     // Freed only after the new record wanted it: refused, as one by one.
     assert!(!same_as_puts(
         &seed,
-        &[author(10, "Haruki", Some("JP")), author(2, "Haruki M.", None)]
+        &[
+            author(10, "Haruki", Some("JP")),
+            author(2, "Haruki M.", None)
+        ]
     )?);
     // Two new records with one name; a new record with an existing record's name.
     assert!(!same_as_puts(
