@@ -18,9 +18,10 @@ use super::{Claim, IndexWrite};
 use crate::error::Result;
 use crate::model::IndexDef;
 
-/// Flush when the held entries reach this many bytes (keys and primary keys): large enough for
-/// long sorted runs, small next to the pages a batch of that size dirties.
-const LIMIT: usize = 8 << 20;
+/// Flush when the held entries take this many bytes (keys, primary keys and their offsets):
+/// long enough sorted runs (tens of thousands of entries), small next to the pages a batch of
+/// that size dirties.
+const LIMIT: usize = 2 << 20;
 
 /// Index entries waiting to be written: per entry, its index, its entry key and the primary key
 /// it points at, all in one buffer.
@@ -62,7 +63,7 @@ impl Deferred {
     }
 
     pub fn is_full(&self) -> bool {
-        self.bytes.len() >= LIMIT
+        self.bytes.len() + self.entries.len() * std::mem::size_of::<Entry>() >= LIMIT
     }
 
     /// Forgets every held entry (none of them is in an index).

@@ -44,59 +44,79 @@ struct Scratch {
 }
 
 /// What a rollback needs to undo the writes of a batch: per write, the record's key and its
-/// bytes before (`None`: it did not exist). Every key and record is appended to one buffer, so
-/// logging a write allocates nothing once the buffer has grown.
+/// bytes before (`None`: it did not exist). Every write is appended to one buffer as key,
+/// previous bytes, then their two lengths (so the log reads backwards, newest first): a new
+/// record costs its key and 8 bytes, and logging allocates nothing once the buffer has grown.
 #[derive(Default)]
 struct UndoLog {
     bytes: Vec<u8>,
-    /// Per write: where its key starts, where it ends, and where the previous bytes (which
-    /// follow the key) end.
-    writes: Vec<(usize, usize, Option<usize>)>,
+    count: usize,
 }
+
+/// The previous-length of a write whose record did not exist.
+const ABSENT: u32 = u32::MAX;
 
 impl UndoLog {
     fn push(&mut self, key: &[u8], previous: Option<&[u8]>) {
-        let start = self.bytes.len();
         self.bytes.extend_from_slice(key);
-        let key_end = self.bytes.len();
-        let previous_end = previous.map(|previous| {
+        if let Some(previous) = previous {
             self.bytes.extend_from_slice(previous);
-            self.bytes.len()
-        });
-        self.writes.push((start, key_end, previous_end));
+        }
+        // redb keeps keys and values under 4 GiB, so lengths fit in u32.
+        self.bytes
+            .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        let previous = previous.map_or(ABSENT, |p| p.len() as u32);
+        self.bytes.extend_from_slice(&previous.to_le_bytes());
+        self.count += 1;
     }
 
     fn len(&self) -> usize {
-        self.writes.len()
+        self.count
     }
 
-    /// The keys of the writes from number `from` on, newest first.
-    fn keys_from(&self, from: usize) -> impl Iterator<Item = &[u8]> {
-        self.writes[from..]
-            .iter()
-            .rev()
-            .map(|&(start, key_end, _)| &self.bytes[start..key_end])
-    }
-
-    /// Forgets the writes from number `from` on.
-    fn truncate(&mut self, from: usize) {
-        if let Some(&(start, _, _)) = self.writes.get(from) {
-            self.bytes.truncate(start);
-            self.writes.truncate(from);
-        }
+    /// Where the next write will start: [`newest_first_from`](Self::newest_first_from) and
+    /// [`truncate`](Self::truncate) take such a mark.
+    fn mark(&self) -> usize {
+        self.bytes.len()
     }
 
     /// The writes, newest first: `(key, previous bytes)`.
     fn newest_first(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
-        self.writes
-            .iter()
-            .rev()
-            .map(|&(start, key_end, previous_end)| {
-                (
-                    &self.bytes[start..key_end],
-                    previous_end.map(|end| &self.bytes[key_end..end]),
-                )
-            })
+        self.newest_first_from(0)
+    }
+
+    /// The writes logged since `mark`, newest first.
+    fn newest_first_from(&self, mark: usize) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+        let mut end = self.bytes.len();
+        std::iter::from_fn(move || {
+            if end <= mark {
+                return None;
+            }
+            let length = |at: usize| {
+                let mut word = [0; 4];
+                word.copy_from_slice(&self.bytes[at..at + 4]);
+                u32::from_le_bytes(word)
+            };
+            let key_len = length(end - 8) as usize;
+            let previous = length(end - 4);
+            let previous_len = if previous == ABSENT {
+                0
+            } else {
+                previous as usize
+            };
+            let start = end - 8 - previous_len - key_len;
+            let key = &self.bytes[start..start + key_len];
+            let bytes = (previous != ABSENT)
+                .then(|| &self.bytes[start + key_len..start + key_len + previous_len]);
+            end = start;
+            Some((key, bytes))
+        })
+    }
+
+    /// Forgets the writes logged since `mark`.
+    fn truncate(&mut self, mark: usize) {
+        self.count -= self.newest_first_from(mark).count();
+        self.bytes.truncate(mark);
     }
 }
 
@@ -173,7 +193,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
             self.flush(batch)?;
             self.write_encoded(model, Some(&mut batch.undo), Mode::Put)?;
             // Its entries are written: it is not one of the held writes.
-            batch.held_from = batch.undo.len();
+            batch.held_from = batch.undo.mark();
             return Ok(());
         }
         batch.undo.push(key, None);
@@ -199,7 +219,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
             &mut self.scratch.entry,
         )?;
         let Some(violation) = violation else {
-            batch.held_from = batch.undo.len();
+            batch.held_from = batch.undo.mark();
             return Ok(());
         };
         let value = match self.tables.records.get(violation.primary.as_slice())? {
@@ -217,7 +237,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// their entries is in an index), then the other writes, newest first.
     fn roll_back_batch(&mut self, batch: &mut Batch) -> Result<()> {
         batch.deferred.clear();
-        for key in batch.undo.keys_from(batch.held_from) {
+        for (key, _) in batch.undo.newest_first_from(batch.held_from) {
             self.tables.records.remove(key)?;
         }
         batch.undo.truncate(batch.held_from);
@@ -461,7 +481,7 @@ struct Batch {
     undo: UndoLog,
     /// The held-back index entries of new records.
     deferred: Deferred,
-    /// The writes from this number on (in `undo`) are new records whose entries are held back.
+    /// The writes logged in `undo` since this mark are new records whose entries are held back.
     held_from: usize,
 }
 
