@@ -106,3 +106,14 @@ pub fn replace_section(path: &Path, begin: &str, end: &str, section: &str) {
     };
     std::fs::write(path, new).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
+
+/// The start of a generated section: the `begin` marker, `when` (a sentence), then the
+/// machine, the toolchain and the crate versions, as a list.
+pub fn header(begin: &str, root: &Path, when: &str) -> String {
+    let rustc = command("rustc", &["--version"]).unwrap_or_else(|| "rustc ?".into());
+    format!(
+        "{begin}\n\n{when}\n\n- Machine: {}\n- Toolchain: {rustc}\n- Crates: {}\n\n",
+        machine(),
+        versions(root)
+    )
+}

@@ -28,7 +28,7 @@
 
 use netabase_bench::generated::{Generated, Stores};
 use netabase_bench::raw::Raw;
-use netabase_bench::reporting::{command, duration, machine, replace_section, versions};
+use netabase_bench::reporting::{command, duration, header, replace_section};
 use netabase_bench::sqlite::Sqlite;
 use netabase_bench::{AGES, Subject, sample_ids, user_age, user_email};
 use std::collections::BTreeMap;
@@ -555,25 +555,22 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
 
 fn section(root: &Path, tables: &str, o: &Options) -> String {
     let date = command("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
-    let rustc = command("rustc", &["--version"]).unwrap_or_else(|| "rustc ?".into());
     let fs = command(
         "df",
         &["-T", "--output=fstype", &o.dir.display().to_string()],
     )
     .and_then(|out| out.lines().last().map(str::to_owned))
     .unwrap_or_else(|| "?".into());
-    let mut out = String::new();
-    let _ = writeln!(out, "{BEGIN}");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "Run on {date}, files in a {fs} file system.");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "- Machine: {}", machine());
-    let _ = writeln!(out, "- Toolchain: {rustc}");
-    let _ = writeln!(out, "- Crates: {}", versions(root));
-    let _ = writeln!(out);
+    let mut out = header(
+        BEGIN,
+        root,
+        &format!("Run on {date}, files in a {fs} file system."),
+    );
     let _ = writeln!(
         out,
-        "Lower is better; each cell is the whole workload's time and, in brackets, the time per          operation. G = generated netabase store, R = raw redb + bincode, S = SQLite (WAL,          `synchronous=FULL`). Ratios are medians over medians of the same run."
+        "Lower is better; each cell is the whole workload's time and, in brackets, the time per \
+         operation. G = generated netabase store, R = raw redb + bincode, S = SQLite (WAL, \
+         `synchronous=FULL`). Ratios are medians over medians of the same run."
     );
     let _ = writeln!(out);
     out.push_str(tables);

@@ -11,7 +11,7 @@
 //! part of `docs/BENCHMARKS.md` between the `report:begin` and `report:end` markers is replaced;
 //! the text around it is kept.
 
-use netabase_bench::reporting::{command, duration, machine, replace_section, versions};
+use netabase_bench::reporting::{command, duration, header, replace_section};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -216,19 +216,11 @@ fn newest_result(dir: &Path) -> Option<u64> {
 fn section(dir: &Path, root: &Path, table: &str, generate: Option<f64>) -> String {
     let at = newest_result(dir).map_or_else(|| "now".to_owned(), |secs| format!("@{secs}"));
     let date = command("date", &["-u", "-d", &at, "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
-    let rustc = command("rustc", &["--version"]).unwrap_or_else(|| "rustc ?".into());
-    let mut out = String::new();
-    let _ = writeln!(out, "{BEGIN}");
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "Benchmarks run on {date} (when the last result was written)."
+    let mut out = header(
+        BEGIN,
+        root,
+        &format!("Benchmarks run on {date} (when the last result was written)."),
     );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "- Machine: {}", machine());
-    let _ = writeln!(out, "- Toolchain: {rustc}");
-    let _ = writeln!(out, "- Crates: {}", versions(root));
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "Medians of criterion samples; lower is better. G = generated netabase store, explicit \

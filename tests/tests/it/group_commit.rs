@@ -201,7 +201,7 @@ fn many_threads_each_learn_their_own_result() -> Result {
                     .map(|i| {
                         let id = 1000 + t * WRITES + i;
                         // Every fifth write also takes Ursula's name and must fail alone.
-                        let fails = id % 5 == 0;
+                        let fails = id.is_multiple_of(5);
                         let result = store.write(move |txn| {
                             let mut authors = txn.open_tree::<Author>()?;
                             authors.put(&author(id, &format!("Author {id}")))?;

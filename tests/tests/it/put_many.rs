@@ -2,18 +2,11 @@
 //! outcome must be that of the same puts one by one, whatever mix of new and replaced records
 //! and unique keys the batch holds, and a failed batch must leave nothing.
 
+use crate::store::author;
 use netabase_runtime::{Error, Store};
 use netabase_tests::library::{Author, Library};
 
 type Result<T = ()> = std::result::Result<T, Error>;
-
-fn author(id: u64, name: &str, country: Option<&str>) -> Author {
-    Author {
-        id,
-        name: name.to_owned(),
-        country: country.map(str::to_owned),
-    }
-}
 
 /// Every author, and what the two indexes say, read back through the generated API.
 fn contents(store: &Store<Library>) -> Result<(Vec<Author>, Vec<u64>, Vec<u64>)> {
