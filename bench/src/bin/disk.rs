@@ -7,7 +7,8 @@
 //!     [--runs 3] [--subjects G,R,S] [--dir DIR] [--commits 1000] [--threads 8] [--no-write]
 //! ```
 //!
-//! Every measurement runs in a child process of its own (this binary, `child ...`), so its
+//! Each run starts with the next subject (G R S, then R S G, ...). Every measurement runs in a
+//! child process of its own (this binary, `child ...`), so its
 //! peak memory (the kernel's `VmHWM` of the child) is the memory of that work alone, and no
 //! subject's cache warms another's. Per size and subject, in order:
 //!
@@ -110,8 +111,13 @@ fn main() {
     // results[(records, subject, metric)] = one value per run
     let mut results: BTreeMap<(u64, String, String), Vec<f64>> = BTreeMap::new();
     for run in 0..o.runs {
+        // Each run starts with another subject: on a shared machine the first one often meets
+        // different conditions (caches, other work), and rotating spreads that over all.
+        let mut subjects = o.subjects.clone();
+        let turn = run % subjects.len().max(1);
+        subjects.rotate_left(turn);
         for &n in &o.records {
-            for subject in &o.subjects {
+            for subject in &subjects {
                 let path = o.dir.join(format!("{subject}-{n}.db"));
                 for phase in ["load", "reads", "concurrent"] {
                     eprintln!("run {}/{}: {subject} {phase} {n}", run + 1, o.runs);

@@ -19,9 +19,10 @@ use crate::error::Result;
 use crate::model::IndexDef;
 
 /// Flush when the held entries take this many bytes (keys, primary keys and their offsets):
-/// long enough sorted runs (tens of thousands of entries), small next to the pages a batch of
-/// that size dirties.
-const LIMIT: usize = 2 << 20;
+/// long sorted runs (over 100,000 entries of 50 bytes), small next to the pages a batch of that
+/// size dirties. A 2 MiB limit cost the 34,006-city import 13% more instructions (G/R 0.96
+/// instead of 0.85) for 6 MiB less memory.
+const LIMIT: usize = 8 << 20;
 
 /// Index entries waiting to be written: per entry, its index, its entry key and the primary key
 /// it points at, all in one buffer.

@@ -148,9 +148,9 @@ fn the_later_of_two_new_records_with_one_unique_key_is_named() -> Result {
 
 #[test]
 fn a_batch_larger_than_the_held_buffer_is_exact_and_all_or_nothing() -> Result {
-    // About 250 bytes of held entries per author (a 200-byte name): 2 MiB is about 8,000 of
-    // them, so the buffer is flushed twice mid-batch.
-    const N: u64 = 20_000;
+    // About 250 bytes of held entries per author (a 200-byte name): 8 MiB is about 33,000 of
+    // them, so the buffer is flushed mid-batch.
+    const N: u64 = 45_000;
     let name = |id: u64| format!("{:08}{}", N - id, "-".repeat(192));
     let store = Store::<Library>::in_memory()?;
     store.put(&author(N + 1, "Taken", None))?;
