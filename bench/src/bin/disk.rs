@@ -139,6 +139,7 @@ fn main() {
             }
         }
     }
+    // The median; of an even number of runs, the higher middle value (the slower).
     let medians: BTreeMap<(u64, String, String), f64> = results
         .into_iter()
         .map(|(key, mut values)| {
