@@ -138,7 +138,24 @@ impl<D: Definition> Store<D> {
             state.leading = true;
             let jobs = std::mem::take(&mut state.queue);
             drop(state);
-            let results = self.run_group(jobs);
+            let tickets: Vec<u64> = jobs.iter().map(|(ticket, _)| *ticket).collect();
+            // Closures' panics are caught in `run_job`; this catches one in redb itself, so
+            // that the callers of the group get an error instead of waiting forever.
+            let results =
+                catch_unwind(AssertUnwindSafe(|| self.run_group(jobs))).unwrap_or_else(|_| {
+                    let detail = "the shared transaction panicked";
+                    tickets
+                        .into_iter()
+                        .map(|ticket| {
+                            (
+                                ticket,
+                                Err(Error::GroupWrite {
+                                    detail: detail.into(),
+                                }),
+                            )
+                        })
+                        .collect()
+                });
             state = group.lock();
             state.results.extend(results);
             state.leading = false;
