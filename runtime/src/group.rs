@@ -89,7 +89,12 @@ impl<D: Definition> Store<D> {
     /// more than once (again from that state, when another closure of its group fails): do the
     /// work through the transaction only. It runs on whichever waiting caller's thread leads
     /// the group, hence `Send + 'static` (move what it writes into it). Open trees inside `f`
-    /// and drop them before it returns.
+    /// with [`WriteTransaction::open_tree`] and drop them before it returns:
+    ///
+    /// ```ignore
+    /// let user = User { id: 7, name: "Ann".into(), email: "ann@example.com".into(), age: 30 };
+    /// store.write(move |txn| txn.open_tree::<User>()?.put(&user))?;
+    /// ```
     pub fn write<T, F>(&self, mut f: F) -> Result<T>
     where
         T: Send + 'static,
