@@ -1,4 +1,4 @@
-//! The workloads of GitHub issue 5, each run by G, A, R and N (see `src/lib.rs`).
+//! The workloads of GitHub issue 5, each run by G, A, R, N and S (see `src/lib.rs`).
 //!
 //! `cargo bench -p netabase-bench --bench workloads`; then `cargo run -p netabase-bench --release
 //! --bin report` prints the table and writes `docs/BENCHMARKS.md`. Every criterion group is a
@@ -15,6 +15,7 @@ use criterion::{
 use netabase_bench::generated::{AutoCommit, Generated};
 use netabase_bench::native::Native;
 use netabase_bench::raw::Raw;
+use netabase_bench::sqlite::Sqlite;
 use netabase_bench::{
     AGES, MIX, N_LOOKUPS, N_OPS, N_USERS, Subject, atlas, data, sample_ids, user_age, user_email,
 };
@@ -193,7 +194,7 @@ fn mix<S: Subject>(g: &mut Group<'_>) {
     g.bench_function(S::LABEL, |b| b.iter(|| S::mix(&db, &MIX)));
 }
 
-/// One criterion group per workload, with G, A, R and N in it.
+/// One criterion group per workload, with G, A, R, N and S in it.
 macro_rules! workloads {
     ($c:ident; $($name:ident $(: $configure:expr)?),* $(,)?) => {$(
         {
@@ -203,6 +204,7 @@ macro_rules! workloads {
             $name::<AutoCommit>(&mut group);
             $name::<Raw>(&mut group);
             $name::<Native>(&mut group);
+            $name::<Sqlite>(&mut group);
             group.finish();
         }
     )*};

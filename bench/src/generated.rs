@@ -76,6 +76,47 @@ fn mix_write(db: &Stores, ids: &[u64], per_txn: usize) {
 /// G: the generated store with explicit transactions, a tree opened once per transaction.
 pub struct Generated;
 
+impl Generated {
+    /// Opens (or creates) the users' database file at `path` (immediate durability, the
+    /// default); the atlas store of [`Stores`] stays in memory and empty (the disk runs have no
+    /// cities).
+    pub fn open_file(path: &std::path::Path) -> Stores {
+        Stores {
+            users: Store::open(path).expect("open"),
+            atlas: Store::in_memory().expect("open"),
+        }
+    }
+
+    /// Puts `users` with one `put_many` in one transaction, as they come: the bulk load.
+    pub fn load(db: &Stores, users: impl IntoIterator<Item = User>) {
+        let txn = db.users.begin_write().expect("begin");
+        txn.users()
+            .expect("tree")
+            .put_many(users)
+            .expect("put_many");
+        txn.commit().expect("commit");
+    }
+
+    /// Puts each user in a transaction of its own (a durable commit each).
+    pub fn put_each(db: &Stores, users: impl IntoIterator<Item = User>) {
+        for user in users {
+            let txn = db.users.begin_write().expect("begin");
+            txn.users().expect("tree").put(&user).expect("put");
+            txn.commit().expect("commit");
+        }
+    }
+
+    /// Puts each user through [`Store::write`], the group commit: a call each, and concurrent
+    /// callers share transactions and syncs.
+    pub fn put_each_grouped(db: &Stores, users: impl IntoIterator<Item = User>) {
+        for user in users {
+            db.users
+                .write(move |txn| txn.open_tree::<User>()?.put(&user))
+                .expect("write");
+        }
+    }
+}
+
 impl Subject for Generated {
     const LABEL: &'static str = "G";
     const HAS_GET_REF: bool = true;

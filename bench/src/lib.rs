@@ -3,18 +3,23 @@
 //! * **G** — the generated netabase store, explicit transactions ([`generated::Generated`]);
 //! * **A** — the same store through its auto-commit API ([`generated::AutoCommit`]);
 //! * **R** — hand-written raw redb 4 with bincode 2 ([`raw::Raw`]);
-//! * **N** — native_db with native_model ([`native::Native`]).
+//! * **N** — native_db with native_model ([`native::Native`]);
+//! * **S** — SQLite through rusqlite, WAL, prepared statements ([`sqlite::Sqlite`]).
 //!
 //! Every subject implements [`Subject`]: one method per workload, each written with the subject's
 //! best API for it. `benches/workloads.rs` times them with criterion and the `report` binary turns
-//! criterion's medians into `docs/BENCHMARKS.md`. All databases are in memory (each library's
-//! in-memory redb backend), so the figures compare the code above the storage engine, not a disk.
+//! criterion's medians into `docs/BENCHMARKS.md`. All databases of that suite are in memory
+//! (each library's in-memory redb backend; SQLite's `:memory:`), so the figures compare the code
+//! above the storage engine, not a disk. The `disk` binary runs G, R and S on files instead
+//! (see `src/bin/disk.rs`).
 
 pub mod data;
 pub mod generated;
 pub mod native;
 pub mod raw;
+pub mod reporting;
 pub mod schema100;
+pub mod sqlite;
 
 /// The netabase code generated from `bench/schemas/users.toml` (definition `Bench`, model `User`).
 #[allow(missing_docs)]
@@ -287,6 +292,7 @@ mod tests {
         assert_eq!(g[3], 20, "10 users per age in 620, two ages");
         assert_eq!(run::<raw::Raw>(), g);
         assert_eq!(run::<native::Native>(), g);
+        assert_eq!(run::<sqlite::Sqlite>(), g);
         let a = run::<generated::AutoCommit>();
         assert_eq!(a, g[..2]);
     }

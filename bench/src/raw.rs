@@ -221,7 +221,7 @@ fn make_user(id: u64, age: u32) -> User {
     }
 }
 
-fn write_users(db: &Db, users: &[User], put: bool) {
+fn write_users<'u>(db: &Db, users: impl IntoIterator<Item = &'u User>, put: bool) {
     let txn = db.0.begin_write().expect("begin");
     {
         let mut tables = UserTables::open(&txn);
@@ -265,6 +265,48 @@ fn mix_write(db: &Db, ids: &[u64], per_txn: usize) {
 /// R: raw redb + bincode.
 pub struct Raw;
 
+/// Creates the tables a fresh database needs.
+fn create_tables(db: &Database) {
+    let txn = db.begin_write().expect("begin");
+    txn.open_table(USERS).expect("open");
+    txn.open_table(USER_EMAIL).expect("open");
+    txn.open_table(USER_AGE).expect("open");
+    txn.open_table(CITIES).expect("open");
+    txn.open_table(CITY_NAME).expect("open");
+    txn.open_table(CITY_COUNTRY).expect("open");
+    txn.open_table(CITY_TIMEZONE).expect("open");
+    txn.open_table(CITY_COUNTRY_POPULATION).expect("open");
+    txn.commit().expect("commit");
+}
+
+impl Raw {
+    /// Opens (or creates) the database file at `path`; redb's default durability (immediate).
+    pub fn open_file(path: &std::path::Path) -> Db {
+        let db = Database::create(path).expect("create");
+        create_tables(&db);
+        Db(db)
+    }
+
+    /// Puts `users` in one transaction, as they come: the bulk load.
+    pub fn load(db: &Db, users: impl IntoIterator<Item = User>) {
+        let txn = db.0.begin_write().expect("begin");
+        {
+            let mut tables = UserTables::open(&txn);
+            for user in users {
+                tables.put(&user).expect("put");
+            }
+        }
+        txn.commit().expect("commit");
+    }
+
+    /// Puts each user in a transaction of its own (a durable commit each).
+    pub fn put_each(db: &Db, users: impl IntoIterator<Item = User>) {
+        for user in users {
+            write_users(db, [&user], true);
+        }
+    }
+}
+
 impl Subject for Raw {
     const LABEL: &'static str = "R";
     const HAS_GET_REF: bool = true;
@@ -277,16 +319,7 @@ impl Subject for Raw {
         let db = Database::builder()
             .create_with_backend(InMemoryBackend::new())
             .expect("create");
-        let txn = db.begin_write().expect("begin");
-        txn.open_table(USERS).expect("open");
-        txn.open_table(USER_EMAIL).expect("open");
-        txn.open_table(USER_AGE).expect("open");
-        txn.open_table(CITIES).expect("open");
-        txn.open_table(CITY_NAME).expect("open");
-        txn.open_table(CITY_COUNTRY).expect("open");
-        txn.open_table(CITY_TIMEZONE).expect("open");
-        txn.open_table(CITY_COUNTRY_POPULATION).expect("open");
-        txn.commit().expect("commit");
+        create_tables(&db);
         Db(db)
     }
 
@@ -313,7 +346,7 @@ impl Subject for Raw {
 
     fn insert_each(db: &Db, users: Vec<User>) {
         for user in &users {
-            write_users(db, std::slice::from_ref(user), false);
+            write_users(db, [user], false);
         }
     }
 

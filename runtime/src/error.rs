@@ -175,6 +175,14 @@ pub enum Error {
         /// The definition's schema name.
         definition: &'static str,
     },
+    /// A grouped write ([`Store::write`](crate::Store::write)) was not stored for a reason
+    /// outside the caller's own error: its closure panicked, or the commit shared with other
+    /// callers failed. Nothing the closure wrote is stored; it can be retried.
+    #[error("the grouped write was not stored ({detail}); nothing it wrote is stored, retry it")]
+    GroupWrite {
+        /// What happened.
+        detail: String,
+    },
     /// The database was written for another definition, version or layout than this program's.
     #[error(
         "schema mismatch: the database holds {found}, but this program was built for {expected}"

@@ -57,7 +57,9 @@
 //!   another `Store`) has open is [`Error::AlreadyOpen`]. Their contents are left as they were.
 //!
 //! Threads: a [`Store`] is `Send + Sync`; share it in an `Arc`. Read transactions are
-//! snapshots and run alongside each other and the one write transaction at a time.
+//! snapshots and run alongside each other and the one write transaction at a time. Threads
+//! that each make small durable commits can share transactions and disk syncs through
+//! [`Store::write`] (group commit), each caller's writes still atomic and isolated.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -65,6 +67,7 @@
 #[doc(hidden)]
 pub mod codec;
 mod error;
+mod group;
 mod index_keys;
 pub mod inspect;
 mod integrity;

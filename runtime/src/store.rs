@@ -36,6 +36,8 @@ pub struct Store<D: Definition> {
     /// Subscriptions and the commit sequence (see `watch/`).
     hub: crate::watch::HubHandle,
     migration: Option<crate::migrate::MigrationReport>,
+    /// The queue of [`Store::write`] (group commit, `group.rs`).
+    pub(crate) group: crate::group::GroupCommit<D>,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -183,6 +185,7 @@ impl<D: Definition> StoreBuilder<D> {
             durability: self.durability,
             hub,
             migration,
+            group: Default::default(),
             _definition: PhantomData,
         })
     }
@@ -310,7 +313,7 @@ impl<D: Definition> Store<D> {
         self.read_transaction().map(Into::into)
     }
 
-    fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
+    pub(crate) fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
         let mut txn = self.db.begin_write()?;
         if self.durability == Durability::None {
             txn.set_durability(redb::Durability::None)?;

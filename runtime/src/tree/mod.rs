@@ -15,6 +15,7 @@
 //! Index keys are `Fixed<W>` when every entry key has the width `W` (see [`IndexLayout`]).
 
 mod bounds;
+mod deferred;
 mod index;
 mod iter;
 mod read;

@@ -1,5 +1,6 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
+use super::deferred::Deferred;
 use super::{
     Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record_at,
     encode_key, record_table,
@@ -8,7 +9,7 @@ use crate::codec::KeyPart;
 use crate::error::{Error, Result};
 use crate::index_keys::{Change, IndexKeys, difference};
 use crate::links::PendingLinks;
-use crate::model::{IndexDef, Model, ModelRef};
+use crate::model::{IndexDef, Model, ModelRef, describe_primary_key};
 use crate::watch::ChangeLog;
 use redb::{ReadableTable, ReadableTableMetadata, Table, Value as _};
 use std::borrow::Borrow;
@@ -47,43 +48,79 @@ struct Scratch {
 }
 
 /// What a rollback needs to undo the writes of a batch: per write, the record's key and its
-/// bytes before (`None`: it did not exist). Every key and record is appended to one buffer, so
-/// logging a write allocates nothing once the buffer has grown.
+/// bytes before (`None`: it did not exist). Every write is appended to one buffer as key,
+/// previous bytes, then their two lengths (so the log reads backwards, newest first): a new
+/// record costs its key and 8 bytes, and logging allocates nothing once the buffer has grown.
 #[derive(Default)]
 struct UndoLog {
     bytes: Vec<u8>,
-    /// Per write: where its key starts, where it ends, and where the previous bytes (which
-    /// follow the key) end.
-    writes: Vec<(usize, usize, Option<usize>)>,
+    count: usize,
 }
+
+/// The previous-length of a write whose record did not exist.
+const ABSENT: u32 = u32::MAX;
 
 impl UndoLog {
     fn push(&mut self, key: &[u8], previous: Option<&[u8]>) {
-        let start = self.bytes.len();
         self.bytes.extend_from_slice(key);
-        let key_end = self.bytes.len();
-        let previous_end = previous.map(|previous| {
+        if let Some(previous) = previous {
             self.bytes.extend_from_slice(previous);
-            self.bytes.len()
-        });
-        self.writes.push((start, key_end, previous_end));
+        }
+        // redb keeps keys and values under 4 GiB, so lengths fit in u32.
+        self.bytes
+            .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        let previous = previous.map_or(ABSENT, |p| p.len() as u32);
+        self.bytes.extend_from_slice(&previous.to_le_bytes());
+        self.count += 1;
     }
 
     fn len(&self) -> usize {
-        self.writes.len()
+        self.count
+    }
+
+    /// Where the next write will start: [`newest_first_from`](Self::newest_first_from) and
+    /// [`truncate`](Self::truncate) take such a mark.
+    fn mark(&self) -> usize {
+        self.bytes.len()
     }
 
     /// The writes, newest first: `(key, previous bytes)`.
     fn newest_first(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
-        self.writes
-            .iter()
-            .rev()
-            .map(|&(start, key_end, previous_end)| {
-                (
-                    &self.bytes[start..key_end],
-                    previous_end.map(|end| &self.bytes[key_end..end]),
-                )
-            })
+        self.newest_first_from(0)
+    }
+
+    /// The writes logged since `mark`, newest first.
+    fn newest_first_from(&self, mark: usize) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+        let mut end = self.bytes.len();
+        std::iter::from_fn(move || {
+            if end <= mark {
+                return None;
+            }
+            let length = |at: usize| {
+                let mut word = [0; 4];
+                word.copy_from_slice(&self.bytes[at..at + 4]);
+                u32::from_le_bytes(word)
+            };
+            let key_len = length(end - 8) as usize;
+            let previous = length(end - 4);
+            let previous_len = if previous == ABSENT {
+                0
+            } else {
+                previous as usize
+            };
+            let start = end - 8 - previous_len - key_len;
+            let key = &self.bytes[start..start + key_len];
+            let bytes = (previous != ABSENT)
+                .then(|| &self.bytes[start + key_len..start + key_len + previous_len]);
+            end = start;
+            Some((key, bytes))
+        })
+    }
+
+    /// Forgets the writes logged since `mark`.
+    fn truncate(&mut self, mark: usize) {
+        self.count -= self.newest_first_from(mark).count();
+        self.bytes.truncate(mark);
     }
 }
 
@@ -121,19 +158,102 @@ impl<'t, M: Model> WriteTree<'t, M> {
     }
 
     /// Puts every model, in order, and returns how many were written. All or nothing: if one
-    /// fails, the ones before it in this call are undone and the error is returned.
+    /// fails, the writes of this call are undone and the error is returned.
+    ///
+    /// For speed, the index entries of new records are held back and written sorted, index by
+    /// index (see `tree/deferred.rs`); they are written before any replacement of an existing
+    /// record, so the result (and whether the call fails) is that of putting the models one by
+    /// one. When several models would fail, the one named in the error may differ.
     pub fn put_many(&mut self, models: impl IntoIterator<Item = impl Borrow<M>>) -> Result<u64> {
-        let mut undo = UndoLog::default();
+        let mut batch = Batch::default();
         let mark = self.capture_mark();
         let mut count = 0;
         for model in models {
-            if let Err(error) = self.put_model(model.borrow(), Some(&mut undo), Mode::Put) {
-                self.roll_back(&undo, mark)?;
+            if let Err(error) = self.put_deferred(model.borrow(), &mut batch) {
+                self.roll_back_batch(&mut batch, mark)?;
                 return Err(error);
             }
             count += 1;
         }
+        if let Err(error) = self.flush(&mut batch) {
+            self.roll_back_batch(&mut batch, mark)?;
+            return Err(error);
+        }
         Ok(count)
+    }
+
+    /// `put_many`'s write of one model: a new record is written at once and its index entries
+    /// are held back; a replacement writes the held entries first, then is a plain put.
+    fn put_deferred(&mut self, model: &M, batch: &mut Batch) -> Result<()> {
+        self.encode_model(model)?;
+        let s = &mut self.scratch;
+        let key = s.key.as_slice();
+        let previous = self
+            .tables
+            .records
+            .insert(key, s.value.as_slice())?
+            .map(|guard| guard.value().to_vec());
+        if let Some(previous) = previous {
+            // Moving a replaced record's entries needs an index that holds every entry written
+            // so far: put the previous bytes back, write the held entries, then put as `put`.
+            self.tables.records.insert(key, previous.as_slice())?;
+            self.flush(batch)?;
+            self.write_encoded(model, Some(&mut batch.undo), Mode::Put)?;
+            // Its entries are written: it is not one of the held writes.
+            batch.held_from = batch.undo.mark();
+            return Ok(());
+        }
+        batch.undo.push(key, None);
+        if let Some(log) = self.tables.capture {
+            log.push::<M>(key, None, Some(s.value.as_slice()));
+        }
+        for (i, def) in M::INDEXES.iter().enumerate() {
+            for secondary in s.new_keys.get(i) {
+                let entry = entry_key(def, secondary, key, &mut s.entry);
+                batch.deferred.push(i, entry, key);
+            }
+        }
+        self.note_links();
+        if batch.deferred.is_full() {
+            self.flush(batch)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the held index entries of `batch`. A unique key taken is
+    /// [`Error::UniqueViolation`] (the flush's entries are taken back first).
+    fn flush(&mut self, batch: &mut Batch) -> Result<()> {
+        let violation = batch.deferred.flush(
+            &mut self.tables.indexes,
+            M::INDEXES,
+            &mut self.scratch.entry,
+        )?;
+        let Some(violation) = violation else {
+            batch.held_from = batch.undo.mark();
+            return Ok(());
+        };
+        let value = match self.tables.records.get(violation.primary.as_slice())? {
+            Some(guard) => decode_record_at::<M>(&violation.primary, guard.value())?
+                .describe_index_value(violation.index),
+            None => describe_primary_key::<M>(&violation.primary),
+        };
+        Err(Error::UniqueViolation {
+            model: M::NAME,
+            field: M::INDEXES[violation.index].field,
+            value,
+        })
+    }
+
+    /// Undoes a failed `put_many`: the new records whose entries were held back (none of
+    /// their entries is in an index), then the other writes, newest first; the changes it
+    /// captured for subscribers since `mark` are forgotten.
+    fn roll_back_batch(&mut self, batch: &mut Batch, mark: usize) -> Result<()> {
+        batch.deferred.clear();
+        for (key, _) in batch.undo.newest_first_from(batch.held_from) {
+            self.tables.records.remove(key)?;
+        }
+        batch.undo.truncate(batch.held_from);
+        self.roll_back(&batch.undo, mark)
     }
 
     /// Removes the record with primary key `key` and its index entries; returns it.
@@ -291,6 +411,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
     }
 
     fn put_model(&mut self, model: &M, undo: Option<&mut UndoLog>, mode: Mode) -> Result<()> {
+        self.encode_model(model)?;
+        self.write_encoded(model, undo, mode)
+    }
+
+    /// Encodes `model`'s primary key, bytes and index keys into the scratch buffers.
+    fn encode_model(&mut self, model: &M) -> Result<()> {
         let s = &mut self.scratch;
         s.key.clear();
         model.encode_primary_key(&mut s.key);
@@ -311,7 +437,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
         model.encode(&mut s.value);
         s.new_keys
             .fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
-        match write_record::<M>(&mut self.tables, s, mode, undo) {
+        Ok(())
+    }
+
+    /// Writes the record encoded by [`encode_model`](Self::encode_model) and its entries.
+    fn write_encoded(&mut self, model: &M, undo: Option<&mut UndoLog>, mode: Mode) -> Result<()> {
+        match write_record::<M>(&mut self.tables, &mut self.scratch, mode, undo) {
             Ok(()) => {}
             Err(Refused::Exists) => {
                 return Err(Error::AlreadyExists {
@@ -385,6 +516,16 @@ impl<'t, M: Model> WriteTree<'t, M> {
         }
         Ok(())
     }
+}
+
+/// The state of one `put_many` call.
+#[derive(Default)]
+struct Batch {
+    undo: UndoLog,
+    /// The held-back index entries of new records.
+    deferred: Deferred,
+    /// The writes logged in `undo` since this mark are new records whose entries are held back.
+    held_from: usize,
 }
 
 /// How [`write_record`] treats an existing record with the same key.

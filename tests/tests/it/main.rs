@@ -8,12 +8,14 @@
 
 mod builder;
 mod fuzz_generate;
+mod group_commit;
 mod hostile;
 mod links;
 mod migrations;
 mod migrations_crash;
 mod migrations_properties;
 mod properties;
+mod put_many;
 mod raw;
 mod reliability_atomicity;
 mod reliability_concurrency;

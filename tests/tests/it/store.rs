@@ -8,7 +8,7 @@ use netabase_tests::scalars::{Reading, Scalars, Visit};
 
 type Result<T = ()> = std::result::Result<T, Error>;
 
-fn author(id: u64, name: &str, country: Option<&str>) -> Author {
+pub(crate) fn author(id: u64, name: &str, country: Option<&str>) -> Author {
     Author {
         id,
         name: name.to_owned(),

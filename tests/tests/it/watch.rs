@@ -536,3 +536,32 @@ fn concurrent_writers_and_subscribers() -> Result<()> {
     );
     Ok(())
 }
+
+/// `put_many` writes new records at once and holds their index entries back (see
+/// `tree/deferred.rs`): its events are still every write, in batch order, with the replaced
+/// record as an update; a batch that fails delivers none of them.
+#[test]
+fn put_many_delivers_its_writes_in_batch_order() -> Result<()> {
+    let store = Store::<Shop>::in_memory()?;
+    commit_items(&store, &[item("m", "tools", 1)])?;
+    let mut all = store.watch(Filter::<Item>::all())?;
+    commit_items(
+        &store,
+        &[
+            item("z", "tools", 2),
+            item("a", "books", 3),
+            item("m", "tools", 4),
+            item("b", "books", 5),
+        ],
+    )?;
+    assert_eq!(
+        briefs(&mut all)?,
+        [
+            (2, "inserted", s("z"), 2),
+            (2, "inserted", s("a"), 3),
+            (2, "updated", s("m"), 4),
+            (2, "inserted", s("b"), 5),
+        ]
+    );
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! One workload of one subject, once, in memory: to count its instructions, which (unlike
+//! time on a shared machine) are the same from run to run.
+//!
+//! ```text
+//! cargo build -p netabase-bench --release --example instructions
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/instructions <G|R|S> <workload>
+//! ```
+//!
+//! Workloads: `import` (the 34,006 cities of `cities15000`), `load` (100,000 users with the
+//! batch API), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
+//! non-unique lookups), `scan` (a range scan of 10,000). The setup (parsing, filling) is
+//! counted too, so subtract the baseline that does the same setup and nothing else:
+//! `import-none`, `load-none`, and `none` for the reads (it fills the same database).
+
+use netabase_bench::generated::Generated;
+use netabase_bench::raw::Raw;
+use netabase_bench::sqlite::Sqlite;
+use netabase_bench::{AGES, Subject, data, sample_ids, user_age, user_email};
+use std::hint::black_box;
+
+const USERS: u64 = 100_000;
+
+fn run<S: Subject>(workload: &str) {
+    let users = |n: u64| {
+        (0..n)
+            .map(|id| S::user(id, user_age(id)))
+            .collect::<Vec<_>>()
+    };
+    match workload {
+        "import" | "import-none" => {
+            let cities: Vec<S::City> = data::cities(data::CITIES15000)
+                .iter()
+                .map(S::city)
+                .collect();
+            let db = S::open();
+            if workload == "import" {
+                S::import(&db, cities);
+            }
+        }
+        "load" | "load-none" => {
+            let db = S::open();
+            let users = users(USERS);
+            if workload == "load" {
+                S::put_many(&db, users);
+            }
+        }
+        _ => {
+            let db = S::open();
+            S::fill(&db, users(USERS));
+            let ids = sample_ids(10_000, USERS);
+            match workload {
+                "get" => drop(black_box(S::get(&db, &ids))),
+                "unique" => {
+                    let emails: Vec<String> =
+                        ids[..1000].iter().map(|&id| user_email(id)).collect();
+                    black_box(S::by_email(&db, &emails));
+                }
+                "nonunique" => {
+                    let ages: Vec<u32> = (0..10).map(|i| (i * 6 % AGES) as u32).collect();
+                    black_box(S::by_age(&db, &ages));
+                }
+                "scan" => drop(black_box(S::scan(&db, 10_000))),
+                "none" => {}
+                other => panic!("unknown workload {other}"),
+            }
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [subject, workload] = args.as_slice() else {
+        eprintln!(
+            "usage: instructions <G|R|S> \
+             <import|import-none|load|load-none|get|unique|nonunique|scan|none>"
+        );
+        std::process::exit(2);
+    };
+    match subject.as_str() {
+        "G" => run::<Generated>(workload),
+        "R" => run::<Raw>(workload),
+        "S" => run::<Sqlite>(workload),
+        other => panic!("unknown subject {other}"),
+    }
+}
