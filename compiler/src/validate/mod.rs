@@ -127,13 +127,39 @@ impl Validator<'_> {
         })
     }
 
-    /// What a link to each model stores: its one-field primary key's type. Nothing is reported
-    /// here; a broken primary key is reported with its model.
+    /// What a link to each model stores: its primary key's type (a tuple for a composite key).
+    /// Nothing is reported here; a broken primary key is reported with its model.
+    ///
+    /// A key part may itself link to another model, so the targets are worked out in rounds:
+    /// each round resolves the key parts against the targets found so far, until a round finds
+    /// no new one. A model whose key links back to itself (directly or through other models'
+    /// keys) never gets a target: its key would have no first value.
     fn link_targets(&self, models: &[RawModel], named: &types::Named) -> types::Models {
         let mut targets = types::Models::new();
+        loop {
+            let next = self.link_targets_round(models, named, &targets);
+            let found = |t: &types::Models| {
+                t.values()
+                    .filter(|t| matches!(t, types::LinkTarget::Key { .. }))
+                    .count()
+            };
+            if found(&next) == found(&targets) {
+                return next;
+            }
+            targets = next;
+        }
+    }
+
+    /// One round of [`Validator::link_targets`]: each model's key, with its key parts resolved
+    /// against `known` (a link part stores its target's key).
+    fn link_targets_round(
+        &self,
+        models: &[RawModel],
+        named: &types::Named,
+        known: &types::Models,
+    ) -> types::Models {
+        let mut targets = types::Models::new();
         for (index, model) in models.iter().enumerate() {
-            // The type of each primary key field. A primary key cannot be a link: resolving
-            // without models makes a model name unknown here.
             let part = |name: &Spanned<String>| {
                 model
                     .fields
@@ -141,8 +167,9 @@ impl Validator<'_> {
                     .find(|f| f.name.value == name.value)
                     .and_then(|f| f.ty.as_ref())
                     .and_then(|ty| types::parse_type(ty, self.source).ok())
-                    .and_then(|expr| types::resolve(&expr, named, &types::Models::new()).ok())
+                    .and_then(|expr| types::resolve(&expr, named, known).ok())
                     .filter(Type::is_orderable_key)
+                    .map(Type::stored)
             };
             let key = match model.primary_key.as_ref().map(|k| k.value.as_slice()) {
                 Some([field]) => part(field),
@@ -202,7 +229,7 @@ impl Validator<'_> {
             && self.key_links_a_model(raw, models)
         {
             // The one failure nothing reported yet: the key's field links to a model whose own
-            // key is unusable (this model itself, through `Vec<Self>` or `Option<Self>`), so
+            // key is unusable (this model itself, directly or through other models' keys), so
             // both the link and the key were left for the other to report.
             let span = raw
                 .primary_key
@@ -211,10 +238,10 @@ impl Validator<'_> {
             self.errors.push(
                 Diagnostic::new(
                     span,
-                    format!("the primary key of model `{}` is a link", raw.name.value),
+                    format!("the primary key of model `{}` links to a model without a usable key", raw.name.value),
                     "a link to a model without a usable key",
                 )
-                .help("a primary key is a plain value: integers, floats, `bool`, `char`, `String` or an enum; keep the link as another field"),
+                .help(format!("a key part may link to another model with a valid key, but not back to `{}` itself (directly or through other models' keys); give `{}` a key of plain values and keep the link as another field", raw.name.value, raw.name.value)),
             );
         }
         let secondary_keys = self.secondary_keys(raw, &fields);
@@ -396,13 +423,6 @@ impl Validator<'_> {
                 return None;
             }
             let ty = &fields[position].ty;
-            if let Type::Link(link) = ty {
-                self.errors.push(
-                    Diagnostic::new(part.span.clone(), format!("field `{}` is a link to `{}`: it cannot be the primary key", part.value, link.schema), "a link")
-                        .help(format!("give `{}` a key of its own (its primary key type is `{}`), and keep the link as another field", raw.name.value, link.key.spelling())),
-                );
-                return None;
-            }
             if !ty.is_orderable_key() {
                 self.errors.push(
                     Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not a key type")
