@@ -423,10 +423,17 @@ impl Validator<'_> {
                 return None;
             }
             let ty = &fields[position].ty;
+            if let (false, Some(link)) = (ty.is_orderable_key(), ty.link()) {
+                self.errors.push(
+                    Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not exactly one link")
+                        .help(format!("a key part may be a link (`{}`), but not an optional link or a list of links: every record's key needs exactly one value", link.schema)),
+                );
+                return None;
+            }
             if !ty.is_orderable_key() {
                 self.errors.push(
                     Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not a key type")
-                        .help("primary keys are integers, floats, `bool`, `char`, `String` or enums whose fields can be keys: their values must have a total order and always be present"),
+                        .help("primary keys are integers, floats, `bool`, `char`, `String`, enums whose fields can be keys, or links to a model: their values must have a total order and always be present"),
                 );
                 return None;
             }
@@ -843,5 +850,54 @@ impl LineIndex {
 
     fn line(&self, offset: usize) -> usize {
         self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(source: &str) -> Result<ir::Schema, Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let raw = crate::parse::parse(source, &mut errors);
+        let schema = raw.and_then(|raw| validate(raw, source, "s.toml", &mut errors));
+        schema.filter(|_| errors.is_empty()).ok_or(errors)
+    }
+
+    /// Key parts that link through a chain of models, declared before their targets: each link
+    /// stores its target's key, with the links inside that key replaced by their own keys.
+    #[test]
+    fn key_parts_link_through_a_chain_of_models() {
+        let schema = schema(
+            r#"
+            [definition]
+            name = "Chain"
+            version = 1
+            [models.Note]
+            primary_key = "page"
+            [models.Note.fields]
+            page = "Page"
+            [models.Page]
+            primary_key = ["book", "n"]
+            [models.Page.fields]
+            book = "Book"
+            n = "u16"
+            [models.Book]
+            primary_key = "id"
+            [models.Book.fields]
+            id = "u64"
+            "#,
+        )
+        .expect("a valid schema");
+        let key = |model: &str| {
+            let m = schema.models.iter().find(|m| m.name.rust == model).unwrap();
+            let part = m.primary_key[0];
+            match &m.fields[part].ty {
+                Type::Link(link) => (link.schema.clone(), link.key.spelling()),
+                other => panic!("a link, not {other:?}"),
+            }
+        };
+        assert_eq!(key("Note"), ("Page".to_owned(), "(u64, u16)".to_owned()));
+        assert_eq!(key("Page"), ("Book".to_owned(), "u64".to_owned()));
     }
 }
