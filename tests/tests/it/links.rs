@@ -713,8 +713,7 @@ fn a_link_as_part_of_the_primary_key_is_a_key_and_a_link() -> Result {
     let mut store = Store::<Links>::open(&path)?;
     {
         let txn = store.begin_read()?;
-        let (drafts, writers, biographies) =
-            (txn.drafts()?, txn.writers()?, txn.biographies()?);
+        let (drafts, writers, biographies) = (txn.drafts()?, txn.writers()?, txn.biographies()?);
         // The composite key: get, key order, and a prefix query by the link part.
         assert_eq!(drafts.get((2, 1))?, Some(draft(2, 1)));
         assert_eq!(drafts.get((2, 3))?, None);
@@ -722,14 +721,14 @@ fn a_link_as_part_of_the_primary_key_is_a_key_and_a_link() -> Result {
             numbers(collect(drafts.iter()?)),
             [(1, 1), (2, 1), (2, 2), (3, 5)]
         );
-        assert_eq!(
-            numbers(collect(drafts.prefix_writer(2)?)),
-            [(2, 1), (2, 2)]
-        );
+        assert_eq!(numbers(collect(drafts.prefix_writer(2)?)), [(2, 1), (2, 2)]);
         assert_eq!(numbers(collect(drafts.prefix_writer(4)?)), []);
         // Forward: the key part is the writer's key.
         let d = drafts.get((3, 5))?.expect("draft (3, 5)");
-        assert_eq!(d.writer_in(&writers)?.map(|w| w.name), Some("Banana".into()));
+        assert_eq!(
+            d.writer_in(&writers)?.map(|w| w.name),
+            Some("Banana".into())
+        );
         // Backward, through the link's index.
         let haruki = writers.get(2)?.expect("writer 2");
         assert_eq!(
