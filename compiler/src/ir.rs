@@ -362,6 +362,16 @@ impl Type {
         }
     }
 
+    /// What a value of this type is stored as: a link stores its target's primary key, so a
+    /// link (also inside a tuple) is replaced by that key's type.
+    pub fn stored(self) -> Type {
+        match self {
+            Type::Link(l) => *l.key,
+            Type::Tuple(parts) => Type::Tuple(parts.into_iter().map(Type::stored).collect()),
+            other => other,
+        }
+    }
+
     /// The link this type holds: the type itself, or the item of an `Option` or `Vec` (the
     /// only places a link may be).
     pub fn link(&self) -> Option<&Link> {

@@ -131,13 +131,39 @@ impl Validator<'_> {
         })
     }
 
-    /// What a link to each model stores: its one-field primary key's type. Nothing is reported
-    /// here; a broken primary key is reported with its model.
+    /// What a link to each model stores: its primary key's type (a tuple for a composite key).
+    /// Nothing is reported here; a broken primary key is reported with its model.
+    ///
+    /// A key part may itself link to another model, so the targets are worked out in rounds:
+    /// each round resolves the key parts against the targets found so far, until a round finds
+    /// no new one. A model whose key links back to itself (directly or through other models'
+    /// keys) never gets a target: its key would have no first value.
     fn link_targets(&self, models: &[RawModel], named: &types::Named) -> types::Models {
         let mut targets = types::Models::new();
+        loop {
+            let next = self.link_targets_round(models, named, &targets);
+            let found = |t: &types::Models| {
+                t.values()
+                    .filter(|t| matches!(t, types::LinkTarget::Key { .. }))
+                    .count()
+            };
+            if found(&next) == found(&targets) {
+                return next;
+            }
+            targets = next;
+        }
+    }
+
+    /// One round of [`Validator::link_targets`]: each model's key, with its key parts resolved
+    /// against `known` (a link part stores its target's key).
+    fn link_targets_round(
+        &self,
+        models: &[RawModel],
+        named: &types::Named,
+        known: &types::Models,
+    ) -> types::Models {
+        let mut targets = types::Models::new();
         for (index, model) in models.iter().enumerate() {
-            // The type of each primary key field. A primary key cannot be a link: resolving
-            // without models makes a model name unknown here.
             let part = |name: &Spanned<String>| {
                 model
                     .fields
@@ -145,8 +171,9 @@ impl Validator<'_> {
                     .find(|f| f.name.value == name.value)
                     .and_then(|f| f.ty.as_ref())
                     .and_then(|ty| types::parse_type(ty, self.source).ok())
-                    .and_then(|expr| types::resolve(&expr, named, &types::Models::new()).ok())
+                    .and_then(|expr| types::resolve(&expr, named, known).ok())
                     .filter(Type::is_orderable_key)
+                    .map(Type::stored)
             };
             let key = match model.primary_key.as_ref().map(|k| k.value.as_slice()) {
                 Some([field]) => part(field),
@@ -206,7 +233,7 @@ impl Validator<'_> {
             && self.key_links_a_model(raw, models)
         {
             // The one failure nothing reported yet: the key's field links to a model whose own
-            // key is unusable (this model itself, through `Vec<Self>` or `Option<Self>`), so
+            // key is unusable (this model itself, directly or through other models' keys), so
             // both the link and the key were left for the other to report.
             let span = raw
                 .primary_key
@@ -215,10 +242,10 @@ impl Validator<'_> {
             self.errors.push(
                 Diagnostic::new(
                     span,
-                    format!("the primary key of model `{}` is a link", raw.name.value),
+                    format!("the primary key of model `{}` links to a model without a usable key", raw.name.value),
                     "a link to a model without a usable key",
                 )
-                .help("a primary key is a plain value: integers, floats, `bool`, `char`, `String` or an enum; keep the link as another field"),
+                .help(format!("a key part may link to another model with a valid key, but not back to `{}` itself (directly or through other models' keys); give `{}` a key of plain values and keep the link as another field", raw.name.value, raw.name.value)),
             );
         }
         let secondary_keys = self.secondary_keys(raw, &fields);
@@ -403,17 +430,17 @@ impl Validator<'_> {
                 return None;
             }
             let ty = &fields[position].ty;
-            if let Type::Link(link) = ty {
+            if let (false, Some(link)) = (ty.is_orderable_key(), ty.link()) {
                 self.errors.push(
-                    Diagnostic::new(part.span.clone(), format!("field `{}` is a link to `{}`: it cannot be the primary key", part.value, link.schema), "a link")
-                        .help(format!("give `{}` a key of its own (its primary key type is `{}`), and keep the link as another field", raw.name.value, link.key.spelling())),
+                    Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not exactly one link")
+                        .help(format!("a key part may be a link (`{}`), but not an optional link or a list of links: every record's key needs exactly one value", link.schema)),
                 );
                 return None;
             }
             if !ty.is_orderable_key() {
                 self.errors.push(
                     Diagnostic::new(part.span.clone(), format!("field `{}` of type `{}` cannot be a primary key", part.value, ty.spelling()), "not a key type")
-                        .help("primary keys are integers, floats, `bool`, `char`, `String` or enums whose fields can be keys: their values must have a total order and always be present"),
+                        .help("primary keys are integers, floats, `bool`, `char`, `String`, enums whose fields can be keys, or links to a model: their values must have a total order and always be present"),
                 );
                 return None;
             }
@@ -830,5 +857,54 @@ impl LineIndex {
 
     fn line(&self, offset: usize) -> usize {
         self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(source: &str) -> Result<ir::Schema, Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let raw = crate::parse::parse(source, &mut errors);
+        let schema = raw.and_then(|raw| validate(raw, source, "s.toml", &mut errors));
+        schema.filter(|_| errors.is_empty()).ok_or(errors)
+    }
+
+    /// Key parts that link through a chain of models, declared before their targets: each link
+    /// stores its target's key, with the links inside that key replaced by their own keys.
+    #[test]
+    fn key_parts_link_through_a_chain_of_models() {
+        let schema = schema(
+            r#"
+            [definition]
+            name = "Chain"
+            version = 1
+            [models.Note]
+            primary_key = "page"
+            [models.Note.fields]
+            page = "Page"
+            [models.Page]
+            primary_key = ["book", "n"]
+            [models.Page.fields]
+            book = "Book"
+            n = "u16"
+            [models.Book]
+            primary_key = "id"
+            [models.Book.fields]
+            id = "u64"
+            "#,
+        )
+        .expect("a valid schema");
+        let key = |model: &str| {
+            let m = schema.models.iter().find(|m| m.name.rust == model).unwrap();
+            let part = m.primary_key[0];
+            match &m.fields[part].ty {
+                Type::Link(link) => (link.schema.clone(), link.key.spelling()),
+                other => panic!("a link, not {other:?}"),
+            }
+        };
+        assert_eq!(key("Note"), ("Page".to_owned(), "(u64, u16)".to_owned()));
+        assert_eq!(key("Page"), ("Book".to_owned(), "u64".to_owned()));
     }
 }

@@ -672,3 +672,146 @@ fn check_links_with_a_tree_open_says_to_drop_it() -> Result {
     txn.commit()?;
     Ok(())
 }
+
+fn draft(writer: u64, number: u32) -> Draft {
+    Draft {
+        writer,
+        number,
+        title: format!("Draft {number} of writer {writer}"),
+    }
+}
+
+/// Drafts keyed by `(writer, number)` (a link as the first key part) and biographies keyed by
+/// their subject (a link as the whole key), written targets-last into `store`.
+fn write_drafts(store: &Store<Links>) -> Result {
+    let txn = store.begin_write()?;
+    {
+        txn.drafts()?
+            .put_many([draft(2, 2), draft(1, 1), draft(2, 1), draft(3, 5)])?;
+        txn.biographies()?.put(&Biography {
+            subject: 2,
+            based_on: Some((2, 2)),
+        })?;
+        let mut writers = txn.writers()?;
+        writers.put(&writer(1, "Ursula", None))?;
+        writers.put(&writer(2, "Haruki", Some(1)))?;
+        writers.put(&writer(3, "Banana", Some(2)))?;
+    }
+    txn.commit()
+}
+
+fn numbers(drafts: Vec<Draft>) -> Vec<(u64, u32)> {
+    drafts.into_iter().map(|d| (d.writer, d.number)).collect()
+}
+
+#[test]
+fn a_link_as_part_of_the_primary_key_is_a_key_and_a_link() -> Result {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("drafts.redb");
+    write_drafts(&Store::<Links>::open(&path)?)?;
+    // Everything below is read after a reopen.
+    let mut store = Store::<Links>::open(&path)?;
+    {
+        let txn = store.begin_read()?;
+        let (drafts, writers, biographies) = (txn.drafts()?, txn.writers()?, txn.biographies()?);
+        // The composite key: get, key order, and a prefix query by the link part.
+        assert_eq!(drafts.get((2, 1))?, Some(draft(2, 1)));
+        assert_eq!(drafts.get((2, 3))?, None);
+        assert_eq!(
+            numbers(collect(drafts.iter()?)),
+            [(1, 1), (2, 1), (2, 2), (3, 5)]
+        );
+        assert_eq!(numbers(collect(drafts.prefix_writer(2)?)), [(2, 1), (2, 2)]);
+        assert_eq!(numbers(collect(drafts.prefix_writer(4)?)), []);
+        // Forward: the key part is the writer's key.
+        let d = drafts.get((3, 5))?.expect("draft (3, 5)");
+        assert_eq!(
+            d.writer_in(&writers)?.map(|w| w.name),
+            Some("Banana".into())
+        );
+        // Backward, through the link's index.
+        let haruki = writers.get(2)?.expect("writer 2");
+        assert_eq!(
+            numbers(collect(haruki.drafts_by_writer(&drafts)?)),
+            [(2, 1), (2, 2)]
+        );
+        // A link as the whole key, and a link to a model whose key holds a link.
+        let bio = biographies.get(2)?.expect("biography of writer 2");
+        assert_eq!(bio.subject_in(&writers)?, Some(haruki.clone()));
+        assert_eq!(bio.based_on_in(&drafts)?, Some(draft(2, 2)));
+        let subjects: Vec<u64> = collect(haruki.biographies_by_subject(&biographies)?)
+            .into_iter()
+            .map(|b| b.subject)
+            .collect();
+        assert_eq!(subjects, [2]);
+        let based: Vec<u64> = collect(draft(2, 2).biographies_by_based_on(&biographies)?)
+            .into_iter()
+            .map(|b| b.subject)
+            .collect();
+        assert_eq!(based, [2]);
+        assert_eq!(biographies.get(1)?, None);
+    }
+    let report = store.check_integrity()?;
+    assert!(report.is_clean(), "{report}");
+    Ok(())
+}
+
+#[test]
+fn a_dangling_link_in_a_primary_key_fails_the_commit_and_writes_nothing() -> Result {
+    let store = Store::<Links>::in_memory()?;
+    write_drafts(&store)?;
+    let txn = store.begin_write()?;
+    txn.drafts()?.put_many([draft(1, 9), draft(9, 1)])?;
+    let error = txn.commit().unwrap_err();
+    assert_eq!(
+        broken_link(&error),
+        (
+            "Draft",
+            "writer",
+            "DraftPrimaryKey(9, 1)",
+            "Writer",
+            "WriterPrimaryKey(9)"
+        )
+    );
+    // Neither draft was written, not even the one whose writer exists.
+    assert_eq!(store.get::<Draft>((1, 9))?, None);
+    assert_eq!(store.len::<Draft>()?, 4);
+
+    // A whole-key link, and a link to a composite key that holds a link.
+    let error = store
+        .put(&Biography {
+            subject: 7,
+            based_on: None,
+        })
+        .unwrap_err();
+    assert_eq!(
+        broken_link(&error),
+        (
+            "Biography",
+            "subject",
+            "BiographyPrimaryKey(7)",
+            "Writer",
+            "WriterPrimaryKey(7)"
+        )
+    );
+    let error = store
+        .put(&Biography {
+            subject: 1,
+            based_on: Some((1, 2)),
+        })
+        .unwrap_err();
+    assert_eq!(
+        (broken_link(&error).1, broken_link(&error).4),
+        ("based_on", "DraftPrimaryKey(1, 2)")
+    );
+    assert_eq!(store.len::<Biography>()?, 1);
+
+    // Removing a writer whose key is part of drafts' keys fails too, and removes nothing.
+    let error = store.remove::<Writer>(3).unwrap_err();
+    assert_eq!(broken_link(&error).2, "DraftPrimaryKey(3, 5)");
+    assert_eq!(store.len::<Writer>()?, 3);
+    let mut store = store;
+    let report = store.check_integrity()?;
+    assert!(report.is_clean(), "{report}");
+    Ok(())
+}
