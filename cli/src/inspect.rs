@@ -5,7 +5,7 @@ use crate::Failure;
 use crate::schema::{read_schema, validated};
 use netabase_build::{Options, generate};
 use netabase_runtime::META_TABLE;
-use netabase_runtime::inspect::{FileInfo, StoredMetadata, TableInfo, inspect_file};
+use netabase_runtime::schemaless::{FileInfo, StoredMetadata, TableInfo, inspect_file};
 use std::path::Path;
 
 pub(crate) fn inspect(path: &Path, schema: Option<&Path>) -> Result<(), Failure> {

@@ -66,7 +66,6 @@
 pub mod codec;
 mod error;
 mod index_keys;
-pub mod inspect;
 mod integrity;
 pub mod layout;
 mod links;
