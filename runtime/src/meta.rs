@@ -62,7 +62,7 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
         detail,
     };
     if !migrate {
-        let changes = plan.as_ref().map(Plan::changes).unwrap_or_default();
+        let changes = plan.as_deref().map(Plan::changes).unwrap_or_default();
         let listed: Vec<String> = changes
             .iter()
             .map(|c| format!("{}: {}", c.subject, c.description))
@@ -107,7 +107,7 @@ pub(crate) enum Decision {
     /// layout is stored, nothing else changes.
     StoreLayout,
     /// The file is migrated by this plan (`None`: only the version number changes).
-    Migrate(Option<Plan>),
+    Migrate(Option<Box<Plan>>),
 }
 
 /// Decides what opening a file that stores `found` (and `stored_layout`) does for a program
@@ -176,12 +176,12 @@ pub(crate) fn decide(
             table: META_TABLE,
             detail: format!("the generated layout does not parse ({e}): regenerate the code"),
         })?;
-        Some(crate::migrate::plan(
+        Some(Box::new(crate::migrate::plan(
             &old,
             &new,
             found.version,
             expected.version,
-        )?)
+        )?))
     };
     Ok(Decision::Migrate(plan))
 }
