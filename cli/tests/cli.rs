@@ -687,19 +687,24 @@ fn diff_of_a_schema_with_itself_finds_nothing() {
     );
 }
 
+/// `netabase migrate --db DB --schema tests/fixtures/migrations/SCHEMA.toml --dry-run`.
+fn dry_run(db: &Path, schema: &str) -> Output {
+    netabase(&[
+        "migrate",
+        "--db",
+        arg(db),
+        "--schema",
+        arg(&shop_schema(schema)),
+        "--dry-run",
+    ])
+}
+
 #[test]
 fn migrate_dry_run_says_what_opening_would_do_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = shop_v1_database(dir.path());
     let before = contents(&db);
-    let output = netabase(&[
-        "migrate",
-        "--db",
-        arg(&db),
-        "--schema",
-        arg(&shop_schema("shop_option_field")),
-        "--dry-run",
-    ]);
+    let output = dry_run(&db, "shop_option_field");
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
@@ -712,14 +717,7 @@ fn migrate_dry_run_says_what_opening_would_do_and_writes_nothing() {
     );
     assert_eq!(contents(&db), before);
 
-    let output = netabase(&[
-        "migrate",
-        "--db",
-        arg(&db),
-        "--schema",
-        arg(&shop_schema("shop_v1")),
-        "--dry-run",
-    ]);
+    let output = dry_run(&db, "shop_v1");
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
@@ -735,14 +733,7 @@ fn migrate_dry_run_reports_the_refusal_opening_would_give() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = shop_v1_database(dir.path());
     let before = contents(&db);
-    let output = netabase(&[
-        "migrate",
-        "--db",
-        arg(&db),
-        "--schema",
-        arg(&shop_schema("shop_narrowed")),
-        "--dry-run",
-    ]);
+    let output = dry_run(&db, "shop_narrowed");
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output), "");
     let err = stderr(&output);
