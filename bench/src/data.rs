@@ -102,7 +102,6 @@ pub fn cities(file: &str) -> Vec<City> {
             admin1_code: Some(field(5)).filter(|s| !s.is_empty()).map(str::to_owned),
             population: integer(6),
             timezone: field(7).to_owned(),
-            elevation: None,
         });
     }
     out
