@@ -169,7 +169,26 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), AppError> {
 /// Opens (or creates) the store, printing what the migration did if the file was written by
 /// an earlier version of the schema (`Store::open` migrates it: docs/MIGRATIONS.md).
 fn open(path: &Path, out: &mut dyn Write) -> Result<Store<Atlas>, AppError> {
-    report_migration(Store::<Atlas>::open(path)?, out)
+    let spinner = migration_spinner(path);
+    let store = Store::<Atlas>::open(path);
+    spinner.finish_and_clear();
+    report_migration(store?, out)
+}
+
+/// A spinner on stderr while opening migrates the file (hidden when opening will not migrate,
+/// and by indicatif when stderr is not a terminal). The runtime reports no progress during a
+/// migration, so this says what runs and for how long, not how far it is.
+fn migration_spinner(path: &Path) -> indicatif::ProgressBar {
+    use netabase_runtime::schemaless::{Opening, opening_for};
+    // Any error here is the one opening will report: this only decides whether to show.
+    let Ok(Opening::Migrate { from, to, .. }) = opening_for::<Atlas>(path) else {
+        return indicatif::ProgressBar::hidden();
+    };
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!(
+        "migrating the database from version {from} to {to}"
+    ));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    spinner
 }
 
 /// Prints the store's migration report, if opening it migrated the file.
@@ -185,12 +204,12 @@ fn open_existing(path: &Path, out: &mut dyn Write) -> Result<Store<Atlas>, AppEr
     if !path.exists() {
         return Err(AppError::NoDatabase(path.to_owned()));
     }
-    let store = report_migration(
-        Store::<Atlas>::builder()
-            .create_if_missing(false)
-            .open(path)?,
-        out,
-    )?;
+    let spinner = migration_spinner(path);
+    let store = Store::<Atlas>::builder()
+        .create_if_missing(false)
+        .open(path);
+    spinner.finish_and_clear();
+    let store = report_migration(store?, out)?;
     if store.begin_read()?.cities()?.is_empty()? {
         return Err(AppError::EmptyDatabase(path.to_owned()));
     }
@@ -275,6 +294,28 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("atlas.redb");
         assert_eq!(version_2_database(&path), (252, 34_006));
+        // What the app's spinner asks before opening (and `netabase migrate --dry-run` prints).
+        {
+            use netabase_runtime::schemaless::{Opening, opening_for};
+            let Ok(Opening::Migrate { from, to, changes }) = opening_for::<Atlas>(&path) else {
+                panic!("opening would not migrate");
+            };
+            let changes: Vec<String> = changes
+                .iter()
+                .map(|c| format!("{}: {}", c.subject, c.description))
+                .collect();
+            assert_eq!(
+                (from, to, changes),
+                (
+                    2,
+                    3,
+                    vec![
+                        "City: new field elevation: Option<i32> (None)".to_owned(),
+                        "City: index country_admin1 added".to_owned(),
+                    ]
+                )
+            );
+        }
 
         let cli = Cli::parse_from([
             "example-app",

@@ -348,3 +348,10 @@ pub fn opening(path: impl AsRef<Path>, expected: &SchemaInfo, layout: &str) -> R
         },
     )
 }
+
+/// What `Store::<D>::open` would do to the file at `path`, without writing anything (see
+/// [`opening`]): for a program that wants to say "migrating..." before it opens, or to ask
+/// before it migrates.
+pub fn opening_for<D: crate::Definition>(path: impl AsRef<Path>) -> Result<Opening> {
+    opening(path, &meta::expected::<D>(), D::LAYOUT)
+}
