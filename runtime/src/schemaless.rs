@@ -59,7 +59,7 @@ impl StoredMetadata {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableInfo {
     /// Its name: `<Definition>/<Model>` for records, `<Definition>/<Model>/<key>` for an index,
-    /// [`META_TABLE`](crate::META_TABLE) for the metadata.
+    /// [`META_TABLE`] for the metadata.
     pub name: String,
     /// How many entries it holds.
     pub rows: u64,
