@@ -5,7 +5,10 @@ use crate::Failure;
 use crate::schema::{read_schema, validated};
 use netabase_build::{Options, generate};
 use netabase_runtime::META_TABLE;
-use netabase_runtime::inspect::{FileInfo, StoredMetadata, TableInfo, inspect_file};
+use netabase_runtime::schemaless::{
+    FileInfo, StoredMetadata, TableInfo, for_each_record, inspect_file, stored_schema,
+};
+use std::io::Write;
 use std::path::Path;
 
 pub(crate) fn inspect(path: &Path, schema: Option<&Path>) -> Result<(), Failure> {
@@ -68,6 +71,7 @@ pub(crate) fn inspect(path: &Path, schema: Option<&Path>) -> Result<(), Failure>
         )
         .into());
     }
+    print_layout(path)?;
     match expected {
         Some((name, schema)) => compare(&name, &schema, meta, &inspection.tables),
         None => Ok(()),
@@ -138,6 +142,51 @@ fn compare(
     )))
 }
 
+/// Prints the layout the file stores (what its records are decoded by without the schema).
+fn print_layout(path: &Path) -> Result<(), Failure> {
+    let stored = guarded(|| stored_schema(path))?;
+    println!();
+    match stored.and_then(|s| s.layout_text) {
+        None => println!(
+            "layout       none stored (written before netabase stored layouts: its records \
+             cannot be read without its schema)"
+        ),
+        Some(text) => {
+            println!("layout");
+            for line in text.lines() {
+                println!("  {line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `inspect FILE --records MODEL`: prints `model`'s records, one per line, decoded by the
+/// layout the file stores (no schema needed), at most `limit` of them.
+pub(crate) fn records(path: &Path, model: &str, limit: Option<u64>) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    let mut written: std::io::Result<()> = Ok(());
+    let mut shown = 0u64;
+    guarded(|| {
+        for_each_record(path, model, |record| {
+            let fields: Vec<String> = record
+                .iter()
+                .map(|(field, value)| format!("{field}: {value}"))
+                .collect();
+            written = writeln!(stdout, "{}", fields.join(", "));
+            shown += 1;
+            written.is_ok() && limit.is_none_or(|limit| shown < limit)
+        })
+    })?;
+    // A closed pipe (`netabase inspect x.redb --records City | head`) is not worth a message.
+    match written.and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {e}").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn print_tables(tables: &[TableInfo]) {
     let width = tables
         .iter()
@@ -170,11 +219,22 @@ fn print_tables(tables: &[TableInfo]) {
 /// that as corruption, and the default panic message (meant for a program's developer, with
 /// redb's source paths) is silenced while it reads: this tool is the one that explains.
 fn read_database(path: &Path) -> Result<FileInfo, Failure> {
+    guarded(|| inspect_file(path))
+}
+
+/// Runs a runtime read with redb's panic message silenced (see [`read_database`]).
+fn guarded<T>(read: impl FnOnce() -> netabase_runtime::Result<T>) -> Result<T, Failure> {
+    quiet(read).map_err(|e| Failure::Message(e.to_string()))
+}
+
+/// Runs `read` with the default panic message silenced: the runtime reports a panic inside
+/// redb (a damaged file) as corruption, and this tool is the one that explains.
+pub(crate) fn quiet<T>(read: impl FnOnce() -> T) -> T {
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = inspect_file(path);
+    let result = read();
     std::panic::set_hook(previous_hook);
-    result.map_err(|e| Failure::Message(e.to_string()))
+    result
 }
 
 /// `1.4 MiB`, `812 bytes`.

@@ -3,11 +3,13 @@
 //! A crate of its own (`cargo install netabase-cli`), so that `build.rs` users of
 //! `netabase-build` never compile clap. Schema commands call `netabase-build`
 //! (`schema.rs`); database commands call `netabase-runtime`, which owns the file format
-//! (`inspect.rs`).
+//! (`inspect.rs`); the migration commands compare layouts through the runtime's migration
+//! code (`migrate.rs`).
 
 #![forbid(unsafe_code)]
 
 mod inspect;
+mod migrate;
 mod schema;
 
 use clap::{Parser, Subcommand};
@@ -27,7 +29,11 @@ in build.rs turns it into Rust on every build; this tool does the same steps by 
   check    finds every mistake in a schema and explains it, like the build would
   gen      prints (or writes) the generated Rust, to read it or commit it
   inspect  shows which definition, version and layout a database file was written for, and
-           how many rows each of its tables holds
+           how many rows each of its tables holds; --records prints a model's records, decoded
+           by the layout the file stores (no schema needed)
+  diff     lists every change between two versions of a schema and whether opening a
+           database migrates it automatically
+  migrate  --dry-run: says what opening a database with a schema would do, writing nothing
 
 The schema format is described in docs/SCHEMA.md.";
 
@@ -38,9 +44,13 @@ Examples:
   netabase gen schemas/library.toml -o src/library_generated.rs
   netabase inspect library.redb
   netabase inspect library.redb --schema schemas/library.toml
+  netabase inspect library.redb --records Book --limit 10
+  netabase diff schemas/library.v1.toml schemas/library.toml
+  netabase migrate --db library.redb --schema schemas/library.toml --dry-run
 
-Exit status: 0 on success, 1 when a schema has errors or a database cannot be read (or does
-not match --schema), 2 when the command line itself is wrong.";
+Exit status: 0 on success, 1 when a schema has errors, a database cannot be read (or does
+not match --schema), or a change would not migrate automatically, 2 when the command line
+itself is wrong.";
 
 #[derive(Parser)]
 #[command(
@@ -115,11 +125,17 @@ Exit status: 0 on success, 1 when the schema has errors (they are printed, nothi
         derives: Vec<String>,
     },
 
-    /// Show what a database file holds: definition, version, fingerprint, tables and rows
+    /// Show what a database file holds: definition, version, fingerprint, tables, rows and
+    /// layout; or a model's records
     #[command(
         long_about = "\
 Show what a netabase database file holds, without changing it: the definition, version and
-layout fingerprint stored in its metadata, and every table with its number of rows.
+layout fingerprint stored in its metadata, every table with its number of rows, and the layout
+the file stores (models, fields with their types in encoding order, keys, enums, structs).
+
+With --records MODEL, prints that model's records instead, one per line in primary key order
+(`id: 1, name: \"Ada\", email: None`), decoded by the stored layout: this works when the schema
+file is lost.
 
 A program refuses to open a database whose definition, version or fingerprint differ from the
 ones its generated code was compiled from. With --schema, inspect compares the file with a schema
@@ -131,6 +147,9 @@ secondary key); `netabase/meta` holds the metadata.",
 Examples:
   netabase inspect library.redb
   netabase inspect library.redb --schema schemas/library.toml
+  netabase inspect library.redb --records Book --limit 10
+  netabase diff schemas/library.v1.toml schemas/library.toml
+  netabase migrate --db library.redb --schema schemas/library.toml --dry-run
 
 Exit status: 0 on success, 1 when the file is not a netabase database, cannot be read, or does
 not match --schema."
@@ -140,8 +159,76 @@ not match --schema."
         #[arg(value_name = "DATABASE")]
         database: PathBuf,
         /// Also check that the database matches this schema
-        #[arg(long, value_name = "SCHEMA")]
+        #[arg(long, value_name = "SCHEMA", conflicts_with = "records")]
         schema: Option<PathBuf>,
+        /// Print the records of MODEL (one per line), decoded by the stored layout
+        #[arg(long, value_name = "MODEL")]
+        records: Option<String>,
+        /// With --records: print at most N records
+        #[arg(long, value_name = "N", requires = "records", value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
+    },
+
+    /// List the changes between two versions of a schema and how each migrates
+    #[command(
+        long_about = "\
+List every change between two versions of a schema, and its class:
+
+  automatic           opening a database of the old version migrates it (a new model, an
+                      index added or changed, a new Option field or one with a default, a
+                      rename with renamed_from, a widened type, a new enum variant at the end)
+  needs confirmation  a field or model removed: the new schema must confirm it with
+                      removed_fields / removed_models
+  not automatic       a narrowed or changed type, a new primary key, a new field without a
+                      default...: opening is refused
+
+Also checks the version rules: a changed layout needs a higher `version`, and versions only go
+up. This compares the layouts the schemas compile to with the code `Store::open` runs, so what
+it prints is what opening would do. docs/MIGRATIONS.md has the rules.",
+        after_help = "\
+Examples:
+  netabase diff schemas/shop.v1.toml schemas/shop.toml
+  git show HEAD~1:schemas/shop.toml | netabase diff - schemas/shop.toml
+
+Exit status: 0 when every change is automatic, 1 when a change needs confirmation or is not
+automatic, the versions break the rules, or a schema has errors."
+    )]
+    Diff {
+        /// The old version of the schema (`.toml`), or `-` for standard input
+        #[arg(value_name = "OLD")]
+        old: PathBuf,
+        /// The new version of the schema (`.toml`)
+        #[arg(value_name = "NEW")]
+        new: PathBuf,
+    },
+
+    /// Say what opening a database with a schema would do (--dry-run; nothing is written)
+    #[command(
+        long_about = "\
+Say what a program built from SCHEMA would do when it opens DATABASE, without writing anything:
+write nothing (the file is at that version), migrate it (every change listed, with its class),
+or refuse (a newer version, a change that is not automatic or not confirmed, another
+definition), with the error the program would return.
+
+The migration itself runs in the program, in `Store::open` (one write transaction), since it
+needs the code generated from the schema; this command only plans it, so --dry-run is required.",
+        after_help = "\
+Examples:
+  netabase migrate --db shop.redb --schema schemas/shop.toml --dry-run
+
+Exit status: 0 when opening would succeed, 1 when it would be refused or a file cannot be
+read."
+    )]
+    Migrate {
+        /// The database file (redb)
+        #[arg(long = "db", value_name = "DATABASE")]
+        database: PathBuf,
+        /// The schema the opening program is built from
+        #[arg(long, value_name = "SCHEMA")]
+        schema: PathBuf,
+        /// Only say what opening would do (required: the program migrates, on open)
+        #[arg(long, required = true)]
+        dry_run: bool,
     },
 }
 
@@ -155,7 +242,19 @@ fn main() -> ExitCode {
             serde,
             derives,
         } => schema::gen_code(&schema, output.as_deref(), serde, derives),
-        Command::Inspect { database, schema } => inspect::inspect(&database, schema.as_deref()),
+        Command::Inspect {
+            database,
+            records: Some(model),
+            limit,
+            ..
+        } => inspect::records(&database, &model, limit),
+        Command::Inspect {
+            database, schema, ..
+        } => inspect::inspect(&database, schema.as_deref()),
+        Command::Diff { old, new } => migrate::diff(&old, &new),
+        Command::Migrate {
+            database, schema, ..
+        } => migrate::dry_run(&database, &schema),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

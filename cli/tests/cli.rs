@@ -319,6 +319,7 @@ fn inspect_shows_metadata_tables_and_rows() {
     let rows: Vec<Vec<&str>> = text
         .lines()
         .skip_while(|l| !l.starts_with("table "))
+        .take_while(|l| !l.is_empty())
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert_eq!(
@@ -332,6 +333,15 @@ fn inspect_shows_metadata_tables_and_rows() {
             ["Library/Book/author_year", "0"],
             ["netabase/meta", "3"],
         ],
+        "{text}"
+    );
+    // A file written without a layout (as netabase did before it stored one) says so.
+    assert_eq!(
+        text.lines().last(),
+        Some(
+            "layout       none stored (written before netabase stored layouts: its records \
+             cannot be read without its schema)"
+        ),
         "{text}"
     );
     // Read-only: the file is not changed.
@@ -467,4 +477,281 @@ fn inspect_reports_malformed_metadata() {
         "{}",
         stderr(&output)
     );
+}
+
+/// `tests/fixtures/migrations/NAME.toml`, as a path from this crate.
+fn shop_schema(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/migrations")
+        .join(format!("{name}.toml"))
+}
+
+/// A `shop_v1` database (the test crate's compiled fixture) with two users and one order.
+fn shop_v1_database(dir: &Path) -> PathBuf {
+    use netabase_tests::migrations::shop_v1::*;
+    let path = dir.join("shop.redb");
+    let store = netabase_runtime::Store::<Shop>::open(&path).expect("open");
+    let txn = store.begin_write().expect("write");
+    {
+        let mut users = txn.users().expect("users");
+        for (id, name, tier) in [(1, "Ada", Tier::Plus), (2, "Bo \"B\"", Tier::Basic)] {
+            users
+                .put(&User {
+                    id,
+                    name: name.to_owned(),
+                    title: format!("Dr {id}"),
+                    age: 30 + id as u8,
+                    score: 1.5,
+                    nickname: format!("nick{id}"),
+                    tier,
+                    fax: String::new(),
+                })
+                .expect("put");
+        }
+        txn.orders()
+            .expect("orders")
+            .put(&Order {
+                id: 9,
+                user: 2,
+                total: 1200,
+            })
+            .expect("put");
+    }
+    txn.commit().expect("commit");
+    path
+}
+
+/// Everything the database holds, read without its schema: identity, layout, every record.
+fn contents(path: &Path) -> Vec<String> {
+    use netabase_runtime::schemaless;
+    let stored = schemaless::stored_schema(path)
+        .expect("read")
+        .expect("netabase metadata");
+    let mut out = vec![format!("{:?}", stored)];
+    for model in ["User", "Order", "Legacy"] {
+        schemaless::for_each_record(path, model, |record| {
+            out.push(format!("{model} {record:?}"));
+            true
+        })
+        .expect("records");
+    }
+    out
+}
+
+#[test]
+fn inspect_shows_the_stored_layout() {
+    use netabase_runtime::Definition;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = shop_v1_database(dir.path());
+    let output = netabase(&["inspect", arg(&db)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let layout: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "layout")
+        .skip(1)
+        .collect();
+    let expected: Vec<String> = netabase_tests::migrations::shop_v1::Shop::LAYOUT
+        .lines()
+        .map(|l| format!("  {l}"))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(layout, expected, "{text}");
+    // The same text the compiler gives for the schema file.
+    let source = std::fs::read_to_string(shop_schema("shop_v1")).expect("read");
+    let compiled = netabase_build::stored_layout(&source, "shop_v1.toml").expect("valid");
+    assert_eq!(compiled, netabase_tests::migrations::shop_v1::Shop::LAYOUT);
+}
+
+#[test]
+fn inspect_prints_records_by_the_stored_layout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = shop_v1_database(dir.path());
+    let output = netabase(&["inspect", arg(&db), "--records", "User"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "id: 1, name: \"Ada\", title: \"Dr 1\", age: 31, score: 1.5, nickname: \"nick1\", tier: Plus, fax: \"\"\n\
+         id: 2, name: \"Bo \\\"B\\\"\", title: \"Dr 2\", age: 32, score: 1.5, nickname: \"nick2\", tier: Basic, fax: \"\"\n"
+    );
+    let output = netabase(&["inspect", arg(&db), "--records", "User", "--limit", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 1);
+    assert!(stdout(&output).starts_with("id: 1, "));
+    let output = netabase(&["inspect", arg(&db), "--records", "Order"]);
+    assert_eq!(stdout(&output), "id: 9, user: 2, total: 1200\n");
+    let output = netabase(&["inspect", arg(&db), "--records", "Legacy"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn inspect_records_of_an_unknown_model_names_the_models() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = shop_v1_database(dir.path());
+    let output = netabase(&["inspect", arg(&db), "--records", "Customer"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert!(
+        err.contains("has no model `Customer`: its models are User, Order, Legacy"),
+        "{err}"
+    );
+    let output = netabase(&["inspect", arg(&db), "--records", "User", "--limit", "0"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
+fn diff_lists_every_change_with_its_class() {
+    let output = netabase(&[
+        "diff",
+        arg(&shop_schema("shop_v1")),
+        arg(&shop_schema("shop_v2")),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "version 1 -> 2",
+            "automatic           Tier: new variant(s) at the end: Gold",
+            "automatic           User: field title renamed to display_name",
+            "automatic           User: field age: u8 widened to u32",
+            "automatic           User: field score: f32 widened to f64",
+            "automatic           User: field nickname: String widened to Option<String>",
+            "automatic           User: new field email: Option<String> (None)",
+            "automatic           User: new field country: String (default \"New Zealand\")",
+            "automatic           User: field fax removed (removed_fields)",
+            "automatic           User: index name changed",
+            "automatic           User: index age added",
+            "automatic           Order: field total: u32 widened to i64",
+            "automatic           Coupon: new model (empty tables)",
+            "automatic           Legacy: model removed (removed_models)",
+            "13 changes: 13 automatic, 0 needs confirmation, 0 not automatic",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn diff_fails_on_a_change_that_would_stop_a_migration() {
+    let old = shop_schema("shop_v1");
+    let output = netabase(&["diff", arg(&old), arg(&shop_schema("shop_narrowed"))]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert_eq!(
+        text.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "version 1 -> 2",
+            "not automatic       Order: field `Order.total` changed from `u32` to `u16`: only widening is automatic (a larger integer, f32 to f64, T to Option<T>)",
+            "1 change: 0 automatic, 0 needs confirmation, 1 not automatic",
+        ]
+    );
+    assert!(stderr(&output).contains("1 change would stop a migration"));
+
+    let output = netabase(&["diff", arg(&old), arg(&shop_schema("shop_unconfirmed"))]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.lines().any(|l| l.starts_with(
+            "needs confirmation  User: field `User.fax` is gone from the schema: to drop it from \
+             every record (its values are lost), add `removed_fields = [\"fax\"]` to `[models.User]`"
+        )),
+        "{text}"
+    );
+
+    let output = netabase(&["diff", arg(&old), arg(&shop_schema("shop_same_version"))]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("the layout changed but version is still 1: raise `version`")),
+        "{text}"
+    );
+    assert!(stderr(&output).contains("the versions break the rules"));
+
+    // Backwards: a version that goes down.
+    let output = netabase(&["diff", arg(&shop_schema("shop_option_field")), arg(&old)]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn diff_of_a_schema_with_itself_finds_nothing() {
+    let old = shop_schema("shop_v1");
+    let output = netabase(&["diff", arg(&old), arg(&old)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).lines().skip(1).collect::<Vec<_>>(),
+        ["version 1 -> 1", "no change to the layout"]
+    );
+}
+
+/// `netabase migrate --db DB --schema tests/fixtures/migrations/SCHEMA.toml --dry-run`.
+fn dry_run(db: &Path, schema: &str) -> Output {
+    netabase(&[
+        "migrate",
+        "--db",
+        arg(db),
+        "--schema",
+        arg(&shop_schema(schema)),
+        "--dry-run",
+    ])
+}
+
+#[test]
+fn migrate_dry_run_says_what_opening_would_do_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = shop_v1_database(dir.path());
+    let before = contents(&db);
+    let output = dry_run(&db, "shop_option_field");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "opening would migrate `{}` from Shop version 1 to 2, in one write transaction:\n\
+             automatic           User: new field email: Option<String> (None)\n\
+             (dry run: nothing was written)\n",
+            arg(&db)
+        )
+    );
+    assert_eq!(contents(&db), before);
+
+    let output = dry_run(&db, "shop_v1");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "`{}` is at Shop version 1: opening would write nothing\n(dry run: nothing was written)\n",
+            arg(&db)
+        )
+    );
+}
+
+#[test]
+fn migrate_dry_run_reports_the_refusal_opening_would_give() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = shop_v1_database(dir.path());
+    let before = contents(&db);
+    let output = dry_run(&db, "shop_narrowed");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert!(err.contains("would be refused"), "{err}");
+    assert!(
+        err.contains("`Order.total` changed from `u32` to `u16`"),
+        "{err}"
+    );
+    assert_eq!(contents(&db), before);
+
+    // Without --dry-run, clap refuses the command line (the program migrates, on open).
+    let output = netabase(&[
+        "migrate",
+        "--db",
+        arg(&db),
+        "--schema",
+        arg(&shop_schema("shop_v2")),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(contents(&db), before);
 }

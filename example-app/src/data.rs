@@ -325,6 +325,8 @@ fn parse_city(row: &Row<'_>) -> Result<City, DataError> {
         admin1_code: row.optional(5),
         population: row.number(6)?,
         timezone: row.text(7)?,
+        // The shipped extract has no elevation column (data/README.md).
+        elevation: None,
     })
 }
 
@@ -379,6 +381,7 @@ mod tests {
                 admin1_code: None,
                 population: 0,
                 timezone: "Asia/Tokyo".to_owned(),
+                elevation: None,
             }
         );
         let second = rows[1].as_ref().expect("row 3 parses");

@@ -17,6 +17,13 @@ mod atlas {
     netabase_runtime::include_schema!("atlas");
 }
 
+/// The previous version of the schema (`example-app/schemas/atlas_v2.toml`), for the test that
+/// migrates a database it wrote.
+#[cfg(test)]
+mod atlas_v2 {
+    netabase_runtime::include_schema!("atlas_v2");
+}
+
 use atlas::Atlas;
 use clap::{Parser, Subcommand};
 use error::AppError;
@@ -120,47 +127,89 @@ fn main() -> ExitCode {
 fn run(cli: Cli, out: &mut dyn Write) -> Result<(), AppError> {
     let path = cli.db.as_path();
     match cli.command {
-        None => tour::tour(&Store::open(path)?, path, out),
+        None => tour::tour(&open(path, out)?, path, out),
         Some(Command::Import { cities500 }) => {
             let set = if cities500 {
                 CitySet::Cities500
             } else {
                 CitySet::Cities15000
             };
-            let store = Store::open(path)?;
+            let store = open(path, out)?;
             let imported = import::import(&store, set, import::progress_bar)?;
             report_import(&imported, out)
         }
         Some(Command::City { name }) => {
-            queries::city(&open_existing(path)?.begin_read()?, &name, out)
+            queries::city(&open_existing(path, out)?.begin_read()?, &name, out)
         }
         Some(Command::Country { iso }) => {
-            queries::country(&open_existing(path)?.begin_read()?, &iso, out)
+            queries::country(&open_existing(path, out)?.begin_read()?, &iso, out)
         }
         Some(Command::Timezone { tz, page: None, .. }) => {
-            queries::timezone(&open_existing(path)?.begin_read()?, &tz, out)
+            queries::timezone(&open_existing(path, out)?.begin_read()?, &tz, out)
         }
         Some(Command::Timezone {
             tz,
             page: Some(size),
             after,
-        }) => queries::timezone_page(&open_existing(path)?.begin_read()?, &tz, size, after, out),
-        Some(Command::Prefix { prefix, limit }) => {
-            queries::prefix(&open_existing(path)?.begin_read()?, &prefix, limit, out)
+        }) => {
+            let store = open_existing(path, out)?;
+            queries::timezone_page(&store.begin_read()?, &tz, size, after, out)
         }
-        Some(Command::Stats) => queries::stats(&open_existing(path)?.begin_read()?, out),
+        Some(Command::Prefix { prefix, limit }) => queries::prefix(
+            &open_existing(path, out)?.begin_read()?,
+            &prefix,
+            limit,
+            out,
+        ),
+        Some(Command::Stats) => queries::stats(&open_existing(path, out)?.begin_read()?, out),
         Some(Command::Watch { iso, batch }) => watch::watch(&iso, batch, out),
     }
 }
 
+/// Opens (or creates) the store, printing what the migration did if the file was written by
+/// an earlier version of the schema (`Store::open` migrates it: docs/MIGRATIONS.md).
+fn open(path: &Path, out: &mut dyn Write) -> Result<Store<Atlas>, AppError> {
+    let spinner = migration_spinner(path);
+    let store = Store::<Atlas>::open(path);
+    spinner.finish_and_clear();
+    report_migration(store?, out)
+}
+
+/// A spinner on stderr while opening migrates the file (hidden when opening will not migrate,
+/// and by indicatif when stderr is not a terminal). The runtime reports no progress during a
+/// migration, so this says what runs and for how long, not how far it is.
+fn migration_spinner(path: &Path) -> indicatif::ProgressBar {
+    use netabase_runtime::schemaless::{Opening, opening_for};
+    // Any error here is the one opening will report: this only decides whether to show.
+    let Ok(Opening::Migrate { from, to, .. }) = opening_for::<Atlas>(path) else {
+        return indicatif::ProgressBar::hidden();
+    };
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!(
+        "migrating the database from version {from} to {to}"
+    ));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    spinner
+}
+
+/// Prints the store's migration report, if opening it migrated the file.
+fn report_migration(store: Store<Atlas>, out: &mut dyn Write) -> Result<Store<Atlas>, AppError> {
+    if let Some(report) = store.migration() {
+        write!(out, "{report}")?;
+    }
+    Ok(store)
+}
+
 /// Opens the store for a query: the file must exist and hold cities.
-fn open_existing(path: &Path) -> Result<Store<Atlas>, AppError> {
+fn open_existing(path: &Path, out: &mut dyn Write) -> Result<Store<Atlas>, AppError> {
     if !path.exists() {
         return Err(AppError::NoDatabase(path.to_owned()));
     }
+    let spinner = migration_spinner(path);
     let store = Store::<Atlas>::builder()
         .create_if_missing(false)
-        .open(path)?;
+        .open(path);
+    spinner.finish_and_clear();
+    let store = report_migration(store?, out)?;
     if store.begin_read()?.cities()?.is_empty()? {
         return Err(AppError::EmptyDatabase(path.to_owned()));
     }
@@ -177,4 +226,145 @@ fn report_import(imported: &Imported, out: &mut dyn Write) -> Result<(), AppErro
         imported.elapsed.as_secs_f64()
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by version 2 of the schema: every country, and the cities of 15,000
+    /// people or more, as the app's previous release imported them.
+    fn version_2_database(path: &Path) -> (usize, usize) {
+        use atlas_v2 as v2;
+        let countries: Vec<v2::Country> = data::countries(data::COUNTRIES_TSV)
+            .expect("header")
+            .map(|row| {
+                let c = row.expect("row");
+                v2::Country {
+                    iso: c.iso,
+                    iso3: c.iso3,
+                    iso_numeric: c.iso_numeric,
+                    name: c.name,
+                    capital: c.capital,
+                    continent: c.continent,
+                    area_km2: c.area_km2,
+                    population: c.population,
+                    currency_code: c.currency_code,
+                    currency_name: c.currency_name,
+                    languages: c.languages,
+                    neighbours: c.neighbours,
+                    tld: c.tld,
+                    phone: c.phone,
+                }
+            })
+            .collect();
+        let tsv = data::gunzip(data::CITIES15000_TSV_GZ).expect("gunzip");
+        let cities: Vec<v2::City> = data::cities(tsv.as_slice())
+            .expect("header")
+            .map(|row| {
+                let c = row.expect("row");
+                v2::City {
+                    geonameid: c.geonameid,
+                    name: c.name,
+                    latitude: c.latitude,
+                    longitude: c.longitude,
+                    country_code: c.country_code,
+                    admin1_code: c.admin1_code,
+                    population: c.population,
+                    timezone: c.timezone,
+                }
+            })
+            .collect();
+        let store = Store::<v2::Atlas>::open(path).expect("open as version 2");
+        let txn = store.begin_write().expect("write");
+        txn.countries()
+            .expect("countries")
+            .put_many(&countries)
+            .expect("put");
+        txn.cities()
+            .expect("cities")
+            .put_many(&cities)
+            .expect("put");
+        txn.commit().expect("commit");
+        (countries.len(), cities.len())
+    }
+
+    #[test]
+    fn a_version_2_database_migrates_on_open_and_the_app_prints_the_report() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("atlas.redb");
+        assert_eq!(version_2_database(&path), (252, 34_006));
+        // What the app's spinner asks before opening (and `netabase migrate --dry-run` prints).
+        {
+            use netabase_runtime::schemaless::{Opening, opening_for};
+            let Ok(Opening::Migrate { from, to, changes }) = opening_for::<Atlas>(&path) else {
+                panic!("opening would not migrate");
+            };
+            let changes: Vec<String> = changes
+                .iter()
+                .map(|c| format!("{}: {}", c.subject, c.description))
+                .collect();
+            assert_eq!(
+                (from, to, changes),
+                (
+                    2,
+                    3,
+                    vec![
+                        "City: new field elevation: Option<i32> (None)".to_owned(),
+                        "City: index country_admin1 added".to_owned(),
+                    ]
+                )
+            );
+        }
+
+        let cli = Cli::parse_from([
+            "example-app",
+            "--db",
+            path.to_str().expect("utf-8"),
+            "stats",
+        ]);
+        let mut out = Vec::new();
+        run(cli, &mut out).expect("stats");
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("migrated from version 2 to 3 in "),
+            "{text}"
+        );
+        assert_eq!(
+            lines[1..4],
+            [
+                "  City: 34006 record(s) rewritten, 1 index(es) rebuilt",
+                "    new field elevation: Option<i32> (None)",
+                "    index country_admin1 added",
+            ],
+            "{text}"
+        );
+        // Then the command's own output, from the migrated file.
+        assert_eq!(lines[4], "252 countries and 34,006 cities", "{text}");
+
+        // The file is at version 3: every city kept, the new field None, the new index whole.
+        let mut store = Store::<Atlas>::open(&path).expect("reopen");
+        assert!(store.migration().is_none(), "migrated twice");
+        assert!(store.check_integrity().expect("check").is_clean());
+        let txn = store.begin_read().expect("read");
+        let cities = txn.cities().expect("cities");
+        assert_eq!(cities.len().expect("len"), 34_006);
+        assert_eq!(txn.countries().expect("countries").len().expect("len"), 252);
+        let mut with_elevation = 0;
+        let mut in_tokyo_prefecture = 0;
+        for city in cities.iter().expect("iter") {
+            let city = city.expect("city");
+            with_elevation += usize::from(city.elevation.is_some());
+            in_tokyo_prefecture +=
+                usize::from(city.country_code == "JP" && city.admin1_code.as_deref() == Some("40"));
+        }
+        assert_eq!(with_elevation, 0);
+        assert!(in_tokyo_prefecture > 0);
+        let by_region = cities
+            .by_country_admin1("JP", "40")
+            .expect("by_country_admin1")
+            .count();
+        assert_eq!(by_region, in_tokyo_prefecture);
+    }
 }

@@ -431,6 +431,7 @@ mod tests {
             admin1_code: None,
             population,
             timezone: "Asia/Tokyo".to_owned(),
+            elevation: None,
         }
     }
 

@@ -69,7 +69,6 @@ pub mod codec;
 mod error;
 mod group;
 mod index_keys;
-pub mod inspect;
 mod integrity;
 pub mod layout;
 mod links;

@@ -46,64 +46,23 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
     let Some((found, layout)) = stored else {
         return create::<D>(db).map(|()| None);
     };
-    if found.definition != expected.definition {
-        return Err(Error::SchemaMismatch { expected, found });
-    }
+    let plan = match decide(&found, layout.as_deref(), &expected, D::LAYOUT)? {
+        Decision::UpToDate => return Ok(None),
+        Decision::StoreLayout => {
+            // Written before databases stored their layout: store it now, once.
+            write_meta::<D>(db)?;
+            return Ok(None);
+        }
+        Decision::Migrate(plan) => plan,
+    };
     let refuse = |kind, detail: String| Error::Migration {
         kind,
         from: found.version,
         to: expected.version,
         detail,
     };
-    if found.version > expected.version {
-        return Err(refuse(
-            MigrationErrorKind::Downgrade,
-            format!(
-                "it was written by a newer version of `{}` ({}); this program knows versions up                  to {}: open it with the newer program (nothing was written)",
-                found.definition, found.version, expected.version
-            ),
-        ));
-    }
-    if found.fingerprint == expected.fingerprint && found.version == expected.version {
-        if layout.is_none() {
-            // Written before databases stored their layout: store it now, once.
-            write_meta::<D>(db)?;
-        }
-        return Ok(None);
-    }
-    if found.version == expected.version {
-        return Err(refuse(
-            MigrationErrorKind::VersionNotRaised,
-            format!(
-                "the schema's layout changed (layout {} in the file, {} in this program) but its                  version is still {}: raise `version` in the schema's `[definition]`",
-                found.fingerprint, expected.fingerprint, expected.version
-            ),
-        ));
-    }
-    let plan = if found.fingerprint == expected.fingerprint {
-        None
-    } else {
-        let Some(layout) = layout else {
-            return Err(refuse(
-                MigrationErrorKind::NoStoredLayout,
-                "the file was written by a netabase that did not store its layout, so what                  changed cannot be known: open it with the program that wrote it and export                  its records"
-                    .to_owned(),
-            ));
-        };
-        let old = Layout::parse(&layout).map_err(|e| corrupt_layout(&e.to_string()))?;
-        let new = Layout::parse(D::LAYOUT).map_err(|e| Error::Inconsistent {
-            table: META_TABLE,
-            detail: format!("the generated layout does not parse ({e}): regenerate the code"),
-        })?;
-        Some(crate::migrate::plan(
-            &old,
-            &new,
-            found.version,
-            expected.version,
-        )?)
-    };
     if !migrate {
-        let changes = plan.as_ref().map(Plan::changes).unwrap_or_default();
+        let changes = plan.as_deref().map(Plan::changes).unwrap_or_default();
         let listed: Vec<String> = changes
             .iter()
             .map(|c| format!("{}: {}", c.subject, c.description))
@@ -111,7 +70,8 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
         return Err(refuse(
             MigrationErrorKind::Disabled,
             format!(
-                "migrating is turned off (StoreBuilder::migrate(false)); opening with migrations                  on would apply: {}",
+                "migrating is turned off (StoreBuilder::migrate(false)); opening with migrations \
+                 on would apply: {}",
                 if listed.is_empty() {
                     "no change to the records (a new version number)".to_owned()
                 } else {
@@ -137,6 +97,93 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
     txn.commit()?;
     report.elapsed = start.elapsed();
     Ok(Some(report))
+}
+
+/// What opening a database does (see [`decide`]).
+pub(crate) enum Decision {
+    /// The file is at the program's layout and version: nothing to write.
+    UpToDate,
+    /// At the program's layout and version, but written before layouts were stored: the
+    /// layout is stored, nothing else changes.
+    StoreLayout,
+    /// The file is migrated by this plan (`None`: only the version number changes).
+    Migrate(Option<Box<Plan>>),
+}
+
+/// Decides what opening a file that stores `found` (and `stored_layout`) does for a program
+/// built for `expected` with layout text `layout`, or why it refuses: another definition
+/// (`SchemaMismatch`), a downgrade, a layout change without a new version, no stored layout,
+/// or a change that is not automatic. Reads and writes nothing.
+pub(crate) fn decide(
+    found: &SchemaInfo,
+    stored_layout: Option<&str>,
+    expected: &SchemaInfo,
+    layout: &str,
+) -> Result<Decision> {
+    if found.definition != expected.definition {
+        return Err(Error::SchemaMismatch {
+            expected: expected.clone(),
+            found: found.clone(),
+        });
+    }
+    let refuse = |kind, detail: String| Error::Migration {
+        kind,
+        from: found.version,
+        to: expected.version,
+        detail,
+    };
+    if found.version > expected.version {
+        return Err(refuse(
+            MigrationErrorKind::Downgrade,
+            format!(
+                "it was written by a newer version of `{}` ({}); this program knows versions up \
+                 to {}: open it with the newer program (nothing was written)",
+                found.definition, found.version, expected.version
+            ),
+        ));
+    }
+    if found.fingerprint == expected.fingerprint && found.version == expected.version {
+        return Ok(if stored_layout.is_none() {
+            Decision::StoreLayout
+        } else {
+            Decision::UpToDate
+        });
+    }
+    if found.version == expected.version {
+        return Err(refuse(
+            MigrationErrorKind::VersionNotRaised,
+            format!(
+                "the schema's layout changed (layout {} in the file, {} in this program) but its \
+                 version is still {}: raise `version` in the schema's `[definition]`",
+                found.fingerprint, expected.fingerprint, expected.version
+            ),
+        ));
+    }
+    let plan = if found.fingerprint == expected.fingerprint {
+        None
+    } else {
+        let Some(stored_layout) = stored_layout else {
+            return Err(refuse(
+                MigrationErrorKind::NoStoredLayout,
+                "the file was written by a netabase that did not store its layout, so what \
+                 changed cannot be known: open it with the program that wrote it and export \
+                 its records"
+                    .to_owned(),
+            ));
+        };
+        let old = Layout::parse(stored_layout).map_err(|e| corrupt_layout(&e.to_string()))?;
+        let new = Layout::parse(layout).map_err(|e| Error::Inconsistent {
+            table: META_TABLE,
+            detail: format!("the generated layout does not parse ({e}): regenerate the code"),
+        })?;
+        Some(Box::new(crate::migrate::plan(
+            &old,
+            &new,
+            found.version,
+            expected.version,
+        )?))
+    };
+    Ok(Decision::Migrate(plan))
 }
 
 fn corrupt_layout(what: &str) -> Error {
@@ -268,7 +315,7 @@ pub fn read_info(
 /// describing a file (`inspect`), not for opening it.
 pub(crate) fn read_lenient(
     meta: &impl ReadableTable<&'static str, &'static [u8]>,
-) -> crate::inspect::StoredMetadata {
+) -> crate::schemaless::StoredMetadata {
     let field = |key: &str| -> std::result::Result<Vec<u8>, String> {
         match meta.get(key) {
             Ok(Some(guard)) => Ok(guard.value().to_vec()),
@@ -277,7 +324,7 @@ pub(crate) fn read_lenient(
         }
     };
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned());
-    crate::inspect::StoredMetadata {
+    crate::schemaless::StoredMetadata {
         definition: field(DEFINITION).and_then(text),
         version: field(VERSION).and_then(|bytes| {
             let len = bytes.len();

@@ -1,16 +1,150 @@
-//! Reading a database without its schema or generated code: what it stores (its definition,
-//! version and [`Layout`]), and its records decoded by that layout. For tools such as
-//! `netabase inspect` (printing the stored layout and records), and for a file whose schema is
-//! lost. Everything here opens the file
-//! read-only and writes nothing.
+//! Reading a database file without its schema or generated code, read-only (nothing here
+//! writes): its metadata and every table's size ([`inspect_file`]), the definition, version and
+//! [`Layout`] it stores ([`stored_schema`]), its records decoded by that layout
+//! ([`for_each_record`]), and what opening it with another schema would do ([`opening`]). For
+//! tools such as `netabase inspect` and `netabase migrate --dry-run`, and for a file whose
+//! schema is lost.
 
 use crate::codec::dynamic::{self, Record};
 use crate::error::{Error, Result, SchemaInfo};
 use crate::layout::Layout;
-use crate::meta::{META, META_TABLE, read_info, read_layout};
+use crate::meta::{self, META, META_TABLE, read_info, read_layout};
+use crate::migrate::Change;
 use crate::tree::Fixed;
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    MultimapTableHandle, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    TableHandle,
+};
 use std::path::Path;
+
+/// What a database file holds, as read by [`inspect_file`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// The file's size in bytes.
+    pub size: u64,
+    /// The netabase metadata, or `None` for a redb file that netabase did not write.
+    pub metadata: Option<StoredMetadata>,
+    /// Every table, sorted by name, metadata table included.
+    pub tables: Vec<TableInfo>,
+}
+
+/// The metadata a netabase database stores, each value as found: `Err` says why it is
+/// unreadable (missing, not UTF-8, malformed), so a damaged file can still be described.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMetadata {
+    /// The definition's name.
+    pub definition: std::result::Result<String, String>,
+    /// The schema version.
+    pub version: std::result::Result<u64, String>,
+    /// The layout fingerprint.
+    pub fingerprint: std::result::Result<String, String>,
+}
+
+impl StoredMetadata {
+    /// The names of the values that are missing or malformed (`definition`, `version`,
+    /// `fingerprint`); empty when the metadata is whole.
+    pub fn broken(&self) -> Vec<&'static str> {
+        [
+            (meta::DEFINITION, self.definition.is_err()),
+            (meta::VERSION, self.version.is_err()),
+            (meta::FINGERPRINT, self.fingerprint.is_err()),
+        ]
+        .into_iter()
+        .filter_map(|(name, bad)| bad.then_some(name))
+        .collect()
+    }
+}
+
+/// One table of a database file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// Its name: `<Definition>/<Model>` for records, `<Definition>/<Model>/<key>` for an index,
+    /// [`META_TABLE`] for the metadata.
+    pub name: String,
+    /// How many entries it holds.
+    pub rows: u64,
+    /// Whether it is a redb multimap table (netabase writes none).
+    pub multimap: bool,
+}
+
+/// Opens `path` read-only and reads its metadata and table sizes, without knowing its schema.
+///
+/// Errors: [`Error::NotADatabase`] for a file that is not a redb database,
+/// [`Error::AlreadyOpen`] when a program has it open for writing, [`Error::Corrupted`] when
+/// redb finds the file damaged (including a damage that makes redb itself fail while reading),
+/// [`Error::Io`] when the file cannot be read.
+pub fn inspect_file(path: impl AsRef<Path>) -> Result<FileInfo> {
+    let path = path.as_ref();
+    let io = |e: std::io::Error| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source: e,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if path.is_dir() {
+        return Err(Error::NotADatabase {
+            path: path.to_path_buf(),
+            detail: "it is a directory".to_owned(),
+        });
+    }
+    guarded(path, || read(path, size))
+}
+
+/// Runs `read` on the file at `path`, reporting a panic inside redb as corruption: redb trusts
+/// the page structure of the files it reads, and a damaged page can make it panic, but these
+/// functions read files of unknown origin.
+fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(Error::Corrupted {
+            path: path.to_path_buf(),
+            detail: "redb found an inconsistency while reading it".to_owned(),
+        })
+    })
+}
+
+fn read(path: &Path, size: u64) -> Result<FileInfo> {
+    let db = open(path)?;
+    let txn = db.begin_read()?;
+    let mut tables = Vec::new();
+    for handle in txn.list_tables()? {
+        let name = handle.name().to_owned();
+        let rows = txn.open_untyped_table(handle)?.len()?;
+        tables.push(TableInfo {
+            name,
+            rows,
+            multimap: false,
+        });
+    }
+    for handle in txn.list_multimap_tables()? {
+        let name = MultimapTableHandle::name(&handle).to_owned();
+        let rows = txn.open_untyped_multimap_table(handle)?.len()?;
+        tables.push(TableInfo {
+            name,
+            rows,
+            multimap: true,
+        });
+    }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    let has_meta = tables
+        .iter()
+        .any(|t| t.name == meta::META_TABLE && !t.multimap);
+    let metadata = if has_meta {
+        let table = txn.open_table(META).map_err(|e| Error::NotADatabase {
+            path: path.to_path_buf(),
+            detail: format!(
+                "it has a `{}` table that netabase did not write ({e})",
+                meta::META_TABLE
+            ),
+        })?;
+        Some(meta::read_lenient(&table))
+    } else {
+        None
+    };
+    Ok(FileInfo {
+        size,
+        metadata,
+        tables,
+    })
+}
 
 /// What a database says about itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,24 +173,20 @@ impl StoredSchema {
     }
 }
 
+/// Opens the file read-only (so a program may have it open at the same time).
 fn open(path: &Path) -> Result<redb::ReadOnlyDatabase> {
-    redb::ReadOnlyDatabase::open(path).map_err(|error| match error {
-        redb::DatabaseError::Storage(redb::StorageError::Io(source))
-            if source.kind() == std::io::ErrorKind::InvalidData =>
-        {
-            Error::NotADatabase {
-                path: path.to_path_buf(),
-                detail: source.to_string(),
-            }
-        }
-        other => Error::Database(other),
-    })
+    redb::ReadOnlyDatabase::open(path).map_err(|e| crate::store::open_error(path, e, "open"))
 }
 
 /// The definition, version and layout stored in the database at `path`; `None` for a redb
 /// file without netabase metadata.
 pub fn stored_schema(path: impl AsRef<Path>) -> Result<Option<StoredSchema>> {
-    let db = open(path.as_ref())?;
+    let path = path.as_ref();
+    guarded(path, || read_stored_schema(path))
+}
+
+fn read_stored_schema(path: &Path) -> Result<Option<StoredSchema>> {
+    let db = open(path)?;
     let txn = db.begin_read()?;
     let meta = match txn.open_table(META) {
         Ok(meta) => meta,
@@ -172,4 +302,56 @@ fn scan_fixed(
     }
     widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
         33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64)
+}
+
+/// What opening a database with a program built for another schema would do (see
+/// [`opening`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opening {
+    /// The file has no netabase metadata: opening would create the metadata and every table.
+    Create,
+    /// The file is at that schema's layout and version: opening writes nothing.
+    UpToDate,
+    /// Same layout and version, but written before netabase stored layouts: opening stores the
+    /// layout and changes nothing else.
+    StoreLayout,
+    /// Opening migrates the file from version `from` to `to`, applying `changes` (all
+    /// automatic; empty when only the version number changes).
+    Migrate {
+        /// The version the file is at.
+        from: u64,
+        /// The schema's version.
+        to: u64,
+        /// Every change, in schema order.
+        changes: Vec<Change>,
+    },
+}
+
+/// What `Store::open` would do to the file at `path` for a program whose generated code has
+/// the identity `expected` and the layout text `layout` (`Definition::LAYOUT`, or
+/// `netabase_build::stored_layout` for a schema file), without writing anything. A refusal is
+/// the error opening would return (`Error::Migration` with its kind, `Error::SchemaMismatch`).
+pub fn opening(path: impl AsRef<Path>, expected: &SchemaInfo, layout: &str) -> Result<Opening> {
+    let Some(stored) = stored_schema(path)? else {
+        return Ok(Opening::Create);
+    };
+    let found = &stored.info;
+    Ok(
+        match meta::decide(found, stored.layout_text.as_deref(), expected, layout)? {
+            meta::Decision::UpToDate => Opening::UpToDate,
+            meta::Decision::StoreLayout => Opening::StoreLayout,
+            meta::Decision::Migrate(plan) => Opening::Migrate {
+                from: found.version,
+                to: expected.version,
+                changes: plan.map(|p| p.changes()).unwrap_or_default(),
+            },
+        },
+    )
+}
+
+/// What `Store::<D>::open` would do to the file at `path`, without writing anything (see
+/// [`opening`]): for a program that wants to say "migrating..." before it opens, or to ask
+/// before it migrates.
+pub fn opening_for<D: crate::Definition>(path: impl AsRef<Path>) -> Result<Opening> {
+    opening(path, &meta::expected::<D>(), D::LAYOUT)
 }

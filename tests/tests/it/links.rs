@@ -447,6 +447,7 @@ pub fn city(id: u64, country: &str) -> netabase_tests::atlas::City {
         admin1_code: None,
         population: id,
         timezone: "UTC".to_owned(),
+        elevation: None,
     }
 }
 
