@@ -185,7 +185,9 @@ pub enum Error {
     },
     /// The database was written for another definition, version or layout than this program's.
     #[error(
-        "schema mismatch: the database holds {found}, but this program was built for {expected}"
+        "schema mismatch: the database holds {found}, but this program was built for \
+         {expected}: open it with a program built for that definition, or give this program \
+         another file (`netabase inspect FILE` shows what a file holds)"
     )]
     SchemaMismatch {
         /// What the generated code describes.

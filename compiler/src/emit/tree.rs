@@ -487,7 +487,10 @@ impl Methods<'_, '_> {
                 |c| scan(c, &exact),
             );
             self.method(
-                &format!("How many records have {equals} (no record is read).{none}"),
+                &format!(
+                    "How many records have {equals} (no record is read; the index entries \
+                     are counted one by one, so the cost grows with the count).{none}"
+                ),
                 &format!("count_by_{base}"),
                 "",
                 &parts.args,
@@ -529,7 +532,8 @@ impl Methods<'_, '_> {
         );
         self.method(
             &format!(
-                "How many records have key `{schema}` within `range` (no record is read).{none}"
+                "How many records have key `{schema}` within `range` (no record is read; the index \
+                 entries are counted one by one, so the cost grows with the count).{none}"
             ),
             &format!("count_range_by_{base}"),
             parts.lt,
