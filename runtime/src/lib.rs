@@ -54,7 +54,9 @@
 //!   file with [`Error::Corrupted`] instead of letting redb read it.
 //! * A file that is not a redb database is [`Error::NotADatabase`]; a database of another
 //!   definition, version or layout is [`Error::SchemaMismatch`]; a file another process (or
-//!   another `Store`) has open is [`Error::AlreadyOpen`]. Their contents are left as they were.
+//!   another `Store`) has open is [`Error::AlreadyOpen`]. netabase writes nothing into them:
+//!   their tables and records stay as they were (redb itself rewrites a database's header on
+//!   every open).
 //!
 //! Threads: a [`Store`] is `Send + Sync`; share it in an `Arc`. Read transactions are
 //! snapshots and run alongside each other and the one write transaction at a time. Threads
