@@ -565,3 +565,74 @@ fn put_many_delivers_its_writes_in_batch_order() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn group_commits_deliver_the_writes_of_callers_that_succeeded_and_nothing_of_the_others()
+-> Result<()> {
+    const THREADS: u64 = 4;
+    const WRITES: u64 = 30;
+    let store = std::sync::Arc::new(Store::<Shop>::in_memory()?);
+    commit_items(&store, &[item("taken", "x", 0)])?;
+    let mut all = store.watch_with_capacity(Filter::<Item>::all(), 1000)?;
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let store = std::sync::Arc::clone(&store);
+            std::thread::spawn(move || {
+                (0..WRITES)
+                    .map(|i| {
+                        let n = t * WRITES + i;
+                        // Every fifth caller also takes `taken`'s unique name: its whole closure
+                        // fails, including the put before, while its group's others commit.
+                        let fails = n.is_multiple_of(5);
+                        let result = store.write(move |txn| {
+                            let mut items = txn.open_tree::<Item>()?;
+                            items.put(&item(&format!("w{n:03}"), "x", n))?;
+                            if fails {
+                                let mut stealer = item(&format!("s{n:03}"), "x", n);
+                                stealer.name = "name of taken".into();
+                                items.put(&stealer)?;
+                            }
+                            Ok(())
+                        });
+                        (n, fails, result)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut committed = Vec::new();
+    for handle in handles {
+        for (n, fails, result) in handle.join().expect("writer thread") {
+            assert_eq!(result.is_err(), fails, "write {n}: {result:?}");
+            if !fails {
+                committed.push(format!("w{n:03}"));
+            }
+        }
+    }
+    committed.sort();
+    let events = drain(&mut all)?;
+    // Every event is an insert of a caller that succeeded, each exactly once; commits arrive in
+    // order, and the events of one commit (one group) arrive together.
+    let mut delivered: Vec<String> = events
+        .iter()
+        .map(|event| match &event.change {
+            Change::Inserted(new) => new.sku.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] <= w[1]), "{seqs:?}");
+    assert_eq!(seqs.last().copied(), Some(store.last_seq()));
+    delivered.sort();
+    assert_eq!(delivered, committed);
+    // And the events are exactly what the store holds.
+    let txn = store.begin_read()?;
+    let mut stored: Vec<String> = txn
+        .items()?
+        .iter()?
+        .map(|item| item.map(|item| item.sku))
+        .collect::<Result<_>>()?;
+    stored.retain(|sku| sku != "taken");
+    assert_eq!(stored, committed);
+    Ok(())
+}
