@@ -9,13 +9,16 @@
 //!
 //! Workloads: `import` (the 34,006 cities of `cities15000`), `load` (100,000 users with the
 //! batch API), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
-//! non-unique lookups), `scan` (a range scan of 10,000). The setup (parsing, filling) is
-//! counted too, so subtract the baseline that does the same setup and nothing else:
-//! `import-none`, `load-none`, and `none` for the reads (it fills the same database).
+//! non-unique lookups), `scan` (a range scan of 10,000), `reopen` (G and R only: open an
+//! existing file of 100,000 users and get one of them, as a program does when it starts). The
+//! setup (parsing, filling) is counted too, so subtract the baseline that does the same setup
+//! and nothing else: `import-none`, `load-none`, `reopen-none`, and `none` for the reads (it
+//! fills the same database).
 
 use netabase_bench::generated::Generated;
 use netabase_bench::raw::Raw;
 use netabase_bench::sqlite::Sqlite;
+use netabase_bench::users::Bench;
 use netabase_bench::{AGES, Subject, data, sample_ids, user_age, user_email};
 use std::hint::black_box;
 
@@ -68,15 +71,52 @@ fn run<S: Subject>(workload: &str) {
     }
 }
 
+/// `reopen`: a file of [`USERS`] users is written (setup), then reopened and one user read.
+fn reopen(subject: &str, workload: &str) {
+    let dir = std::env::temp_dir().join(format!("netabase-instructions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("users.redb");
+    let users = (0..USERS).map(|id| (id, user_age(id)));
+    let id = USERS / 2;
+    let found = match subject {
+        "G" => {
+            let db = Generated::open_file(&path);
+            Generated::load(&db, users.map(|(id, age)| Generated::user(id, age)));
+            drop(db);
+            (workload == "reopen").then(|| {
+                let store = netabase_runtime::Store::<Bench>::open(&path).expect("reopen");
+                let txn = store.begin_read().expect("begin");
+                let user = txn.users().expect("tree").get(id).expect("get");
+                user.expect("present").id
+            })
+        }
+        "R" => {
+            let db = Raw::open_file(&path);
+            Raw::load(&db, users.map(|(id, age)| Raw::user(id, age)));
+            drop(db);
+            (workload == "reopen").then(|| {
+                let db = Raw::reopen_file(&path);
+                Raw::get(&db, &[id])
+            })
+        }
+        other => panic!("reopen: unknown subject {other}"),
+    };
+    black_box(found);
+    std::fs::remove_dir_all(&dir).expect("remove the temp dir");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [subject, workload] = args.as_slice() else {
         eprintln!(
             "usage: instructions <G|R|S> \
-             <import|import-none|load|load-none|get|unique|nonunique|scan|none>"
+             <import|import-none|load|load-none|get|unique|nonunique|scan|none|reopen|reopen-none>"
         );
         std::process::exit(2);
     };
+    if workload.starts_with("reopen") {
+        return reopen(subject, workload);
+    }
     match subject.as_str() {
         "G" => run::<Generated>(workload),
         "R" => run::<Raw>(workload),

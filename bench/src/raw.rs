@@ -287,6 +287,12 @@ impl Raw {
         Db(db)
     }
 
+    /// Opens an existing database file as an application does on its next start: no table is
+    /// created, so no write transaction runs (the tables are there already).
+    pub fn reopen_file(path: &std::path::Path) -> Db {
+        Db(Database::create(path).expect("open"))
+    }
+
     /// Puts `users` in one transaction, as they come: the bulk load.
     pub fn load(db: &Db, users: impl IntoIterator<Item = User>) {
         let txn = db.0.begin_write().expect("begin");
