@@ -136,13 +136,16 @@ impl DecodeKey for char {
 
 impl KeyPart for str {
     fn encode_key(&self, out: &mut Vec<u8>) {
-        out.reserve(self.len() + 2);
-        for &b in self.as_bytes() {
-            out.push(b);
-            if b == 0 {
-                out.push(0xFF);
-            }
+        // Copy the runs between NUL bytes whole (a string key rarely holds one): a byte-by-byte
+        // push cost a unique-key lookup by email 6% more instructions than raw redb's.
+        let mut rest = self.as_bytes();
+        out.reserve(rest.len() + 2);
+        while let Some(at) = rest.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&rest[..=at]);
+            out.push(0xFF);
+            rest = &rest[at + 1..];
         }
+        out.extend_from_slice(rest);
         out.extend_from_slice(&[0, 0]);
     }
 }
@@ -258,6 +261,24 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         assert_sorted(v);
+    }
+
+    #[test]
+    fn strings_escape_every_nul_and_decode_back() {
+        for (text, encoded) in [
+            ("", &b"\0\0"[..]),
+            ("ab", b"ab\0\0"),
+            ("\0", b"\0\xFF\0\0"),
+            ("a\0b\0\0", b"a\0\xFFb\0\xFF\0\xFF\0\0"),
+            ("\0z", b"\0\xFFz\0\0"),
+        ] {
+            let mut out = vec![7];
+            text.encode_key(&mut out);
+            assert_eq!(&out[1..], encoded, "{text:?}");
+            let mut input = &out[1..];
+            assert_eq!(String::decode_key(&mut input).expect("decode"), text);
+            assert!(input.is_empty());
+        }
     }
 
     #[test]
