@@ -311,3 +311,24 @@ fn opening_for_predicts_the_chain() -> Result {
     );
     Ok(())
 }
+
+/// `tests/ui/missing_migration_step.rs` compiles the generated code of `tests/ui/history/`
+/// (a trybuild case has no build script): it must be exactly what the generator writes. Run
+/// with `NETABASE_BLESS=1` to rewrite it after a change of the generator.
+#[test]
+fn the_missing_step_case_holds_the_generated_code() {
+    let code = netabase_build::Builder::new()
+        .schema("ui/history/item.toml")
+        .history(["ui/history/item_v1.toml"])
+        .generate()
+        .expect("generates");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/history/item.rs");
+    if std::env::var_os("NETABASE_BLESS").is_some() {
+        std::fs::write(&path, &code).expect("write");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == code,
+        "tests/ui/history/item.rs is not the generated code: run with NETABASE_BLESS=1"
+    );
+}
