@@ -330,3 +330,115 @@ fn value_type(schema: &Schema, name: &str) -> Option<Vec<String>> {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Options, generate};
+
+    const V1: &str = "[definition]\nname = \"Shop\"\nversion = 1\n\n[models.User]\nprimary_key = \"id\"\n\n[models.User.fields]\nid = \"u64\"\nage = \"u64\"\nname = \"String\"\n";
+
+    fn source(name: &str, text: &str) -> HistorySource {
+        HistorySource {
+            source_name: name.to_owned(),
+            source: text.to_owned(),
+        }
+    }
+
+    /// The errors of generating `current` (named `shop.toml`) with `history`, one line each.
+    fn errors(current: &str, history: &[(&str, &str)]) -> Vec<String> {
+        let options = Options {
+            source_name: "shop.toml".to_owned(),
+            history: history.iter().map(|(n, t)| source(n, t)).collect(),
+            ..Options::default()
+        };
+        match generate(current, &options) {
+            Ok(_) => Vec::new(),
+            Err(d) => d.one_line_summaries(),
+        }
+    }
+
+    fn schema(text: &str) -> Schema {
+        validate(&source("s.toml", text)).expect("valid").0
+    }
+
+    #[test]
+    fn a_changed_layout_without_a_new_version_is_a_build_error_at_version() {
+        let same_version = V1.replace("age = \"u64\"", "age = \"u64\"\nemail = \"Option<String>\"");
+        assert_eq!(
+            errors(&same_version, &[("shop.v1.toml", V1)]),
+            ["shop.toml:3:11: the layout changed since `shop.v1.toml` but `version` is still 1 (help: raise `version` to 2: a database of version 1 could not be told apart from this one)"]
+        );
+    }
+
+    #[test]
+    fn versions_of_the_history_must_increase() {
+        let v2 = V1.replace("version = 1", "version = 2");
+        let v3 = v2.replace("version = 2", "version = 3");
+        // v2 listed before v1.
+        assert_eq!(
+            errors(&v3, &[("shop.v2.toml", &v2), ("shop.v1.toml", V1)]),
+            ["shop.v1.toml:3:11: version 1 comes after version 2 (`shop.v2.toml`) in the history: versions must increase (help: list the history oldest first, each file with a higher `version` than the one before, and the schema last)"]
+        );
+        // The schema itself older than its history.
+        assert_eq!(
+            errors(V1, &[("shop.v2.toml", &v2)]),
+            ["shop.toml:3:11: version 1 comes after version 2 (`shop.v2.toml`) in the history: versions must increase (help: list the history oldest first, each file with a higher `version` than the one before, and the schema last)"]
+        );
+        // Another definition.
+        let other = V1.replace("\"Shop\"", "\"Other\"").replace("version = 1", "version = 2");
+        assert!(errors(&other, &[("shop.v1.toml", V1)])[0].contains("defines `Other`, but the version before it"));
+        // An error in a history file is reported in that file.
+        let broken = V1.replace("u64", "u65");
+        assert!(errors(&v2, &[("shop.v1.toml", &broken)])[0].starts_with("shop.v1.toml:"));
+        // A well-formed history compiles.
+        assert_eq!(errors(&v3, &[("shop.v1.toml", V1), ("shop.v2.toml", &v2)]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn only_changes_that_are_not_automatic_need_a_step() {
+        let old = schema(V1);
+        let stepped = |new: &str| -> Vec<String> {
+            stepped(&old, &schema(&new.replace("version = 1", "version = 2")))
+                .into_iter()
+                .map(|s| format!("{}: {}", s.schema, s.reason))
+                .collect()
+        };
+        let none: Vec<String> = Vec::new();
+        // Automatic: widening, a new Option, a new field with a default, a rename, a new index.
+        assert_eq!(stepped(&V1.replace("age = \"u64\"", "age = \"u128\"")), none);
+        assert_eq!(stepped(&V1.replace("name = \"String\"", "name = \"Option<String>\"")), none);
+        assert_eq!(stepped(&format!("{V1}email = \"Option<String>\"\n")), none);
+        assert_eq!(stepped(&format!("{V1}n = {{ type = \"u8\", default = 3 }}\n")), none);
+        assert_eq!(
+            stepped(&V1.replace("name = \"String\"", "title = { type = \"String\", renamed_from = \"name\", secondary_key = true }")),
+            none
+        );
+        // Not automatic.
+        assert_eq!(
+            stepped(&V1.replace("age = \"u64\"", "age = \"u32\"")),
+            ["User: field `age` changed from `u64` to `u32`"]
+        );
+        assert_eq!(
+            stepped(&V1.replace("name = \"String\"", "name = \"u64\"")),
+            ["User: field `name` changed from `String` to `u64`"]
+        );
+        assert_eq!(
+            stepped(&format!("{V1}count = \"u8\"\n")),
+            ["User: new field `count` has no value for old records (not an `Option`, no `default`)"]
+        );
+        assert_eq!(
+            stepped(&V1.replace("primary_key = \"id\"", "primary_key = \"name\"")),
+            ["User: a new primary key"]
+        );
+    }
+
+    #[test]
+    fn a_changed_struct_or_enum_needs_a_step_but_new_variants_at_the_end_do_not() {
+        let with = |ty: &str| format!("{V1}kind = \"Kind\"\n\n{ty}");
+        let old = schema(&with("[enums.Kind]\nvariants = [\"A\", \"B\"]\n"));
+        let stepped = |ty: &str| stepped(&old, &schema(&with(ty).replace("version = 1", "version = 2"))).len();
+        assert_eq!(stepped("[enums.Kind]\nvariants = [\"A\", \"B\", \"C\"]\n"), 0);
+        assert_eq!(stepped("[enums.Kind]\nvariants = [\"B\", \"A\"]\n"), 1);
+    }
+}
