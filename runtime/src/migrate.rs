@@ -418,11 +418,18 @@ fn plan_with_steps(
             .map(|r| r.kind)
             .find(|k| *k == MigrationErrorKind::NotAutomatic)
             .unwrap_or(MigrationErrorKind::RemovalNotConfirmed);
-        let detail = refusals
+        let mut detail = refusals
             .into_iter()
             .map(|r| r.message)
             .collect::<Vec<_>>()
             .join("; ");
+        if kind == MigrationErrorKind::NotAutomatic {
+            detail.push_str(
+                ". For such a change, keep the previous schema file as history (`Builder::history` \
+                 in build.rs) and write a typed step (`impl Migrate<v1::Model> for Model`): see \
+                 \"Typed migration steps\" in netabase's MIGRATIONS.md",
+            );
+        }
         return Err(Error::Migration {
             kind,
             from,
