@@ -45,16 +45,19 @@ pub struct Stepped {
     pub reason: String,
 }
 
+/// The span of the `version` value of a parsed schema (where version errors point).
+pub(crate) fn version_span(raw: Option<&crate::parse::RawSchema>) -> Range<usize> {
+    raw.and_then(|r| r.definition.as_ref())
+        .and_then(|d| d.version.as_ref())
+        .map(|v| v.span.clone())
+        .unwrap_or(0..0)
+}
+
 /// A schema, parsed and validated, with the span of its `version` value.
 fn validate(source: &HistorySource) -> Result<(Schema, Range<usize>), Diagnostics> {
     let mut errors = Vec::new();
     let raw = crate::parse::parse(&source.source, &mut errors);
-    let span = raw
-        .as_ref()
-        .and_then(|r| r.definition.as_ref())
-        .and_then(|d| d.version.as_ref())
-        .map(|v| v.span.clone())
-        .unwrap_or(0..0);
+    let span = version_span(raw.as_ref());
     let schema = raw.and_then(|raw| {
         crate::validate::validate(raw, &source.source, &source.source_name, &mut errors)
     });

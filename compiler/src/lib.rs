@@ -85,12 +85,7 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
         }
     }
     let raw = parse::parse(source, &mut errors);
-    let version_span = raw
-        .as_ref()
-        .and_then(|r| r.definition.as_ref())
-        .and_then(|d| d.version.as_ref())
-        .map(|v| v.span.clone())
-        .unwrap_or(0..0);
+    let version_span = history::version_span(raw.as_ref());
     let schema = raw.and_then(|raw| validate::validate(raw, source, name, &mut errors));
     let schema = match schema {
         Some(schema) if errors.is_empty() => schema,
