@@ -133,8 +133,7 @@ pub(crate) fn check(
                 .help("list the history oldest first, each file with a higher `version` than the one before, and the schema last"),
             ));
         }
-        let changed =
-            crate::fingerprint::layout(&old.schema) != crate::fingerprint::layout(new);
+        let changed = crate::fingerprint::layout(&old.schema) != crate::fingerprint::layout(new);
         if new_def.version == old_def.version {
             let (message, help) = if changed {
                 (
@@ -370,7 +369,9 @@ mod tests {
         let same_version = V1.replace("age = \"u64\"", "age = \"u64\"\nemail = \"Option<String>\"");
         assert_eq!(
             errors(&same_version, &[("shop.v1.toml", V1)]),
-            ["shop.toml:3:11: the layout changed since `shop.v1.toml` but `version` is still 1 (help: raise `version` to 2: a database of version 1 could not be told apart from this one)"]
+            [
+                "shop.toml:3:11: the layout changed since `shop.v1.toml` but `version` is still 1 (help: raise `version` to 2: a database of version 1 could not be told apart from this one)"
+            ]
         );
     }
 
@@ -381,21 +382,33 @@ mod tests {
         // v2 listed before v1.
         assert_eq!(
             errors(&v3, &[("shop.v2.toml", &v2), ("shop.v1.toml", V1)]),
-            ["shop.v1.toml:3:11: version 1 comes after version 2 (`shop.v2.toml`) in the history: versions must increase (help: list the history oldest first, each file with a higher `version` than the one before, and the schema last)"]
+            [
+                "shop.v1.toml:3:11: version 1 comes after version 2 (`shop.v2.toml`) in the history: versions must increase (help: list the history oldest first, each file with a higher `version` than the one before, and the schema last)"
+            ]
         );
         // The schema itself older than its history.
         assert_eq!(
             errors(V1, &[("shop.v2.toml", &v2)]),
-            ["shop.toml:3:11: version 1 comes after version 2 (`shop.v2.toml`) in the history: versions must increase (help: list the history oldest first, each file with a higher `version` than the one before, and the schema last)"]
+            [
+                "shop.toml:3:11: version 1 comes after version 2 (`shop.v2.toml`) in the history: versions must increase (help: list the history oldest first, each file with a higher `version` than the one before, and the schema last)"
+            ]
         );
         // Another definition.
-        let other = V1.replace("\"Shop\"", "\"Other\"").replace("version = 1", "version = 2");
-        assert!(errors(&other, &[("shop.v1.toml", V1)])[0].contains("defines `Other`, but the version before it"));
+        let other = V1
+            .replace("\"Shop\"", "\"Other\"")
+            .replace("version = 1", "version = 2");
+        assert!(
+            errors(&other, &[("shop.v1.toml", V1)])[0]
+                .contains("defines `Other`, but the version before it")
+        );
         // An error in a history file is reported in that file.
         let broken = V1.replace("u64", "u65");
         assert!(errors(&v2, &[("shop.v1.toml", &broken)])[0].starts_with("shop.v1.toml:"));
         // A well-formed history compiles.
-        assert_eq!(errors(&v3, &[("shop.v1.toml", V1), ("shop.v2.toml", &v2)]), Vec::<String>::new());
+        assert_eq!(
+            errors(&v3, &[("shop.v1.toml", V1), ("shop.v2.toml", &v2)]),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -409,12 +422,24 @@ mod tests {
         };
         let none: Vec<String> = Vec::new();
         // Automatic: widening, a new Option, a new field with a default, a rename, a new index.
-        assert_eq!(stepped(&V1.replace("age = \"u64\"", "age = \"u128\"")), none);
-        assert_eq!(stepped(&V1.replace("name = \"String\"", "name = \"Option<String>\"")), none);
-        assert_eq!(stepped(&format!("{V1}email = \"Option<String>\"\n")), none);
-        assert_eq!(stepped(&format!("{V1}n = {{ type = \"u8\", default = 3 }}\n")), none);
         assert_eq!(
-            stepped(&V1.replace("name = \"String\"", "title = { type = \"String\", renamed_from = \"name\", secondary_key = true }")),
+            stepped(&V1.replace("age = \"u64\"", "age = \"u128\"")),
+            none
+        );
+        assert_eq!(
+            stepped(&V1.replace("name = \"String\"", "name = \"Option<String>\"")),
+            none
+        );
+        assert_eq!(stepped(&format!("{V1}email = \"Option<String>\"\n")), none);
+        assert_eq!(
+            stepped(&format!("{V1}n = {{ type = \"u8\", default = 3 }}\n")),
+            none
+        );
+        assert_eq!(
+            stepped(&V1.replace(
+                "name = \"String\"",
+                "title = { type = \"String\", renamed_from = \"name\", secondary_key = true }"
+            )),
             none
         );
         // Not automatic.
@@ -428,7 +453,9 @@ mod tests {
         );
         assert_eq!(
             stepped(&format!("{V1}count = \"u8\"\n")),
-            ["User: new field `count` has no value for old records (not an `Option`, no `default`)"]
+            [
+                "User: new field `count` has no value for old records (not an `Option`, no `default`)"
+            ]
         );
         assert_eq!(
             stepped(&V1.replace("primary_key = \"id\"", "primary_key = \"name\"")),
@@ -440,8 +467,17 @@ mod tests {
     fn a_changed_struct_or_enum_needs_a_step_but_new_variants_at_the_end_do_not() {
         let with = |ty: &str| format!("{V1}kind = \"Kind\"\n\n{ty}");
         let old = schema(&with("[enums.Kind]\nvariants = [\"A\", \"B\"]\n"));
-        let stepped = |ty: &str| stepped(&old, &schema(&with(ty).replace("version = 1", "version = 2"))).len();
-        assert_eq!(stepped("[enums.Kind]\nvariants = [\"A\", \"B\", \"C\"]\n"), 0);
+        let stepped = |ty: &str| {
+            stepped(
+                &old,
+                &schema(&with(ty).replace("version = 1", "version = 2")),
+            )
+            .len()
+        };
+        assert_eq!(
+            stepped("[enums.Kind]\nvariants = [\"A\", \"B\", \"C\"]\n"),
+            0
+        );
         assert_eq!(stepped("[enums.Kind]\nvariants = [\"B\", \"A\"]\n"), 1);
     }
 }

@@ -181,7 +181,11 @@ fn history_part(
         Diagnostics::new(
             &current.source_name,
             &current.source,
-            vec![Diagnostic::new(0..0, format!("internal error: {e}"), "netabase-build bug")],
+            vec![Diagnostic::new(
+                0..0,
+                format!("internal error: {e}"),
+                "netabase-build bug",
+            )],
         )
     })
 }

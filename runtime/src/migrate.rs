@@ -185,8 +185,8 @@ impl Plan {
         out.extend(stepped.iter().map(|model| Change {
             subject: (*model).to_owned(),
             class: ChangeClass::TypedStep,
-            description: "records rewritten by its typed step (Migrate), indexes rebuilt"
-                .to_owned(),
+            description:
+                "records rewritten by its typed step (Migrate), indexes rebuilt".to_owned(),
         }));
         out
     }
@@ -252,12 +252,16 @@ impl Chain {
         self.hops
             .iter()
             .flat_map(|hop| {
-                hop.plan.changes_with(hop.steps).into_iter().map(move |mut c| {
-                    if several {
-                        c.description = format!("version {} -> {}: {}", hop.from, hop.to, c.description);
-                    }
-                    c
-                })
+                hop.plan
+                    .changes_with(hop.steps)
+                    .into_iter()
+                    .map(move |mut c| {
+                        if several {
+                            c.description =
+                                format!("version {} -> {}: {}", hop.from, hop.to, c.description);
+                        }
+                        c
+                    })
             })
             .collect()
     }
@@ -280,7 +284,12 @@ pub(crate) fn chain(
     else {
         let plan = plan(stored, new, from, to)?;
         return Ok(Chain {
-            hops: vec![Hop { from, to, plan, steps: &[] }],
+            hops: vec![Hop {
+                from,
+                to,
+                plan,
+                steps: &[],
+            }],
         });
     };
     let mut hops = Vec::new();
@@ -566,13 +575,18 @@ fn analyse(old: &Layout, new: &Layout, stepped: &[&str]) -> Analysis {
     }
     // A struct or enum that changed is the stepped models' business when only they hold it.
     refusals.retain(|r| {
-        let is_value_type = old.structure(&r.subject).is_some() || old.enumeration(&r.subject).is_some();
+        let is_value_type =
+            old.structure(&r.subject).is_some() || old.enumeration(&r.subject).is_some();
         !is_value_type
             || stepped.is_empty()
             || old
                 .models
                 .iter()
-                .filter(|m| m.fields.iter().any(|f| holds(old, &f.ty, &r.subject, &mut Vec::new())))
+                .filter(|m| {
+                    m.fields
+                        .iter()
+                        .any(|f| holds(old, &f.ty, &r.subject, &mut Vec::new()))
+                })
                 .any(|m| !stepped.contains(&m.name.as_str()))
     });
     Analysis {
@@ -597,11 +611,12 @@ fn holds(layout: &Layout, ty: &TypeLayout, name: &str, seen: &mut Vec<String>) -
                 return false;
             }
             seen.push(n.clone());
-            let fields: Vec<&crate::layout::FieldLayout> = match (layout.structure(n), layout.enumeration(n)) {
-                (Some(s), _) => s.fields.iter().collect(),
-                (_, Some(e)) => e.variants.iter().flat_map(|v| &v.fields).collect(),
-                _ => Vec::new(),
-            };
+            let fields: Vec<&crate::layout::FieldLayout> =
+                match (layout.structure(n), layout.enumeration(n)) {
+                    (Some(s), _) => s.fields.iter().collect(),
+                    (_, Some(e)) => e.variants.iter().flat_map(|v| &v.fields).collect(),
+                    _ => Vec::new(),
+                };
             fields.iter().any(|f| holds(layout, &f.ty, name, seen))
         }
         _ => false,
@@ -979,7 +994,12 @@ impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
 }
 
 /// One step of a chain on one record of `M` (`key` its stored key, for messages).
-fn apply<M: Model>(convert: &Convert<'_>, key: &[u8], bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+fn apply<M: Model>(
+    convert: &Convert<'_>,
+    key: &[u8],
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
     match convert {
         Convert::Automatic(hop, m) => {
             hop.plan

@@ -347,7 +347,13 @@ fn opening_with_history(
     };
     let found = &stored.info;
     Ok(
-        match meta::decide(found, stored.layout_text.as_deref(), expected, layout, history)? {
+        match meta::decide(
+            found,
+            stored.layout_text.as_deref(),
+            expected,
+            layout,
+            history,
+        )? {
             meta::Decision::UpToDate => Opening::UpToDate,
             meta::Decision::StoreLayout => Opening::StoreLayout,
             meta::Decision::Migrate(plan) => Opening::Migrate {

@@ -56,7 +56,9 @@ pub struct StoreBuilder<D: Definition> {
 
 /// The callback of [`StoreBuilder::on_migration_progress`].
 #[derive(Clone)]
-struct ProgressCallback(std::sync::Arc<dyn Fn(&crate::migrate::MigrationProgress<'_>) + Send + Sync>);
+struct ProgressCallback(
+    std::sync::Arc<dyn Fn(&crate::migrate::MigrationProgress<'_>) + Send + Sync>,
+);
 
 impl std::fmt::Debug for ProgressCallback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

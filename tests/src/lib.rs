@@ -125,8 +125,12 @@ pub mod catalog {
             Ok(Self {
                 id: old.id,
                 name: old.name,
-                price: u32::try_from(old.price)
-                    .map_err(|_| format!("price {} of product {} does not fit a u32", old.price, old.id))?,
+                price: u32::try_from(old.price).map_err(|_| {
+                    format!(
+                        "price {} of product {} does not fit a u32",
+                        old.price, old.id
+                    )
+                })?,
             })
         }
     }

@@ -51,7 +51,11 @@ fn usage() -> ! {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let (mut runs, mut dir, mut write) = (3, std::env::temp_dir().join("netabase-migration-bench"), true);
+    let (mut runs, mut dir, mut write) = (
+        3,
+        std::env::temp_dir().join("netabase-migration-bench"),
+        true,
+    );
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "child" => {
@@ -60,7 +64,12 @@ fn main() {
                 };
                 return child(&phase, Path::new(&path));
             }
-            "--runs" => runs = args.next().and_then(|r| r.parse().ok()).unwrap_or_else(|| usage()),
+            "--runs" => {
+                runs = args
+                    .next()
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--dir" => dir = args.next().map_or_else(|| usage(), PathBuf::from),
             "--no-write" => write = false,
             _ => usage(),
@@ -120,8 +129,14 @@ fn child(phase: &str, path: &Path) {
             let start = Instant::now();
             let store = Store::<atlas::Atlas>::open(path).expect("open");
             let txn = store.begin_write().expect("begin");
-            txn.countries().expect("countries").put_many(&countries).expect("put countries");
-            txn.cities().expect("cities").put_many(&cities).expect("put cities");
+            txn.countries()
+                .expect("countries")
+                .put_many(&countries)
+                .expect("put countries");
+            txn.cities()
+                .expect("cities")
+                .put_many(&cities)
+                .expect("put cities");
             txn.commit().expect("commit");
             start.elapsed().as_secs_f64()
         }
@@ -139,8 +154,15 @@ fn migrate<D: netabase_runtime::Definition>(path: &Path, rewritten: u64) -> f64 
     let store = Store::<D>::open(path).expect("migrate");
     let seconds = start.elapsed().as_secs_f64();
     let report = store.migration().expect("a migration ran");
-    let city = report.models.iter().find(|m| m.model == "City").expect("City");
-    assert_eq!((city.records_rewritten, city.indexes_rebuilt.len()), (rewritten, 1));
+    let city = report
+        .models
+        .iter()
+        .find(|m| m.model == "City")
+        .expect("City");
+    assert_eq!(
+        (city.records_rewritten, city.indexes_rebuilt.len()),
+        (rewritten, 1)
+    );
     seconds
 }
 

@@ -5,7 +5,10 @@ use super::{Bytes, Claim, IndexWrite, StoredKey, record_table};
 use crate::error::{Error, Result};
 use crate::index_keys::IndexKeys;
 use crate::model::{Model, ModelRef, describe_primary_key};
-use redb::{ReadableTableMetadata, ReadableTable, TableDefinition, TableHandle, Value};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, Value};
+
+/// A migration's conversion of one record: stored key and old bytes in, new bytes appended.
+pub(crate) type Converter<'a> = &'a mut dyn FnMut(&[u8], &[u8], &mut Vec<u8>) -> Result<()>;
 
 /// How often (in records) a migration reports its progress.
 const PROGRESS_EVERY: u64 = 4096;
@@ -22,7 +25,7 @@ pub(crate) fn rewrite_records<M: Model>(
     txn: &redb::WriteTransaction,
     rekey: Option<Option<usize>>,
     progress: &mut dyn FnMut(u64, u64),
-    convert: &mut dyn FnMut(&[u8], &[u8], &mut Vec<u8>) -> Result<()>,
+    convert: Converter<'_>,
 ) -> Result<u64> {
     let aside = format!("{}\u{0}migrating", M::TABLE);
     // A table with this name can only be left by a migration that did not commit (and a
@@ -60,7 +63,7 @@ fn rewrite_from<K: StoredKey, M: Model>(
     aside: &str,
     rekey: bool,
     progress: &mut dyn FnMut(u64, u64),
-    convert: &mut dyn FnMut(&[u8], &[u8], &mut Vec<u8>) -> Result<()>,
+    convert: Converter<'_>,
 ) -> Result<u64> {
     let old_def: TableDefinition<'_, K, Bytes> = TableDefinition::new(aside);
     let old = txn.open_table(old_def)?;

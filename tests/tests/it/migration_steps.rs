@@ -185,7 +185,10 @@ fn a_version_1_database_migrates_through_typed_steps_and_automatic_changes() -> 
         .by_brand("Brand1")?
         .map(|p| p.map(|p| p.id))
         .collect::<Result<_>>()?;
-    assert_eq!(brand1, (1..=PRODUCTS).filter(|id| id % 4 == 1).collect::<Vec<_>>());
+    assert_eq!(
+        brand1,
+        (1..=PRODUCTS).filter(|id| id % 4 == 1).collect::<Vec<_>>()
+    );
     let seventh = txn.customers()?.get_by_number(7)?.expect("customer 7");
     assert_eq!(seventh.email, "s@example.org");
     assert_eq!(txn.customers()?.get("s@example.org")?, Some(seventh));
@@ -233,8 +236,15 @@ fn a_version_2_database_takes_only_the_last_step() -> Result {
     let store = Store::<catalog::Catalog>::open(&path)?;
     let report = store.migration().expect("migrated");
     assert_eq!((report.from_version, report.to_version), (2, 3));
-    let product = report.models.iter().find(|m| m.model == "Product").expect("Product");
-    assert_eq!(product.changes, ["records rewritten by its typed step (Migrate)"]);
+    let product = report
+        .models
+        .iter()
+        .find(|m| m.model == "Product")
+        .expect("Product");
+    assert_eq!(
+        product.changes,
+        ["records rewritten by its typed step (Migrate)"]
+    );
     assert_eq!(
         store.get::<catalog::Product>(9)?,
         Some(catalog::Product {
@@ -255,7 +265,10 @@ fn a_failing_step_leaves_the_file_as_version_1_wrote_it() -> Result {
         .err()
         .expect("a step failed: the open must fail");
     let Error::Migration {
-        kind, from, to, detail,
+        kind,
+        from,
+        to,
+        detail,
     } = &error
     else {
         panic!("expected a migration error, got {error:?}");
@@ -272,7 +285,10 @@ fn a_failing_step_leaves_the_file_as_version_1_wrote_it() -> Result {
     let after = read_v1(&path)?;
     assert_eq!(after, before);
     assert_eq!(
-        schemaless::stored_schema(&path)?.expect("metadata").info.version,
+        schemaless::stored_schema(&path)?
+            .expect("metadata")
+            .info
+            .version,
         1
     );
     let mut store = Store::<v1::Catalog>::open(&path)?;
