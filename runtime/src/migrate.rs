@@ -179,9 +179,7 @@ impl Plan {
     /// line each, of class [`ChangeClass::TypedStep`].
     fn changes_with(&self, steps: &[Step]) -> Vec<Change> {
         let stepped: Vec<&str> = steps.iter().map(|s| s.model).collect();
-        let mut out: Vec<Change> = diff_with(&self.old, &self.new, &stepped)
-            .into_iter()
-            .collect();
+        let mut out = diff_with(&self.old, &self.new, &stepped);
         out.extend(stepped.iter().map(|model| Change {
             subject: (*model).to_owned(),
             class: ChangeClass::TypedStep,
