@@ -9,7 +9,7 @@
 //! signed, `f32` to `f64`, `T` to `Option<T>`, new enum variants at the end); a field or model
 //! removed with `removed_fields` / `removed_models`. Anything else is refused with
 //! [`Error::Migration`] before anything is written, unless the schema keeps its history and the
-//! user wrote a typed step for that model ([`steps`]): then [`chain`] goes through every kept
+//! user wrote a typed step for that model ([`Migrate`]): then `chain` goes through every kept
 //! version in turn, each model by its typed step or automatically.
 
 mod steps;
