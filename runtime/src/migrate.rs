@@ -919,6 +919,10 @@ impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
             // A typed step may give records a new primary key, of another width.
             let rekey = typed.then(|| record_key_width(&stored.record_key));
             let (mut a, mut b) = (Vec::new(), Vec::new());
+            let (from, to) = (
+                self.chain.hops.first().map_or(0, |h| h.from),
+                self.chain.hops.last().map_or(0, |h| h.to),
+            );
             records_rewritten = rebuild::rewrite_records::<M>(
                 self.txn,
                 rekey,
@@ -934,7 +938,22 @@ impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
                     out.extend_from_slice(&a);
                     Ok(())
                 },
-            )?;
+            )
+            .map_err(|error| match error {
+                Error::UniqueViolation {
+                    model,
+                    field: "primary key",
+                    value,
+                } => Error::Migration {
+                    kind: MigrationErrorKind::StepFailed,
+                    from,
+                    to,
+                    detail: format!(
+                        "the typed steps of {model} give two records the primary key {value}: each record needs a key of its own. Nothing was written: fix the step (or the records, with the previous program) and open the file again"
+                    ),
+                },
+                other => other,
+            })?;
         }
         let mut rebuilt: Vec<String> = Vec::new();
         for (_, m) in &plans {

@@ -17,7 +17,8 @@ const PROGRESS_EVERY: u64 = 4096;
 /// `convert` (stored key and old bytes in, new bytes out) into a new table under the old name,
 /// and the old table is deleted. Every new record must decode as `M` (a check on the
 /// converter). With `rekey`, each record goes under the primary key of its new value (a typed
-/// step may change it; two records under one key are refused), and the old table's key type is
+/// step may change it; two records under one key are [`Error::UniqueViolation`] on the field
+/// `"primary key"`), and the old table's key type is
 /// the one `old_key_width` gives (`None`: bytes), which may differ from `M`'s. `progress` gets
 /// (records done, records in the table) now and then. Returns how many records were rewritten.
 /// Indexes are left alone: rebuild them afterwards.
@@ -93,10 +94,7 @@ fn rewrite_from<K: StoredKey, M: Model>(
             return Err(Error::UniqueViolation {
                 model: M::NAME,
                 field: "primary key",
-                value: format!(
-                    "{:?}: two records have it after the migration step (the file is unchanged)",
-                    record.primary_key()
-                ),
+                value: format!("{:?}", record.primary_key()),
             });
         }
         count += 1;

@@ -348,3 +348,36 @@ fn the_missing_step_case_holds_the_generated_code() {
         "tests/ui/history/item.rs is not the generated code: run with NETABASE_BLESS=1"
     );
 }
+
+#[test]
+fn a_new_primary_key_two_records_share_is_refused_and_the_file_is_untouched() -> Result {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("catalog.redb");
+    let store = Store::<v1::Catalog>::open(&path)?;
+    for number in [1, 2] {
+        store.put(&v1::Customer {
+            number,
+            email: "same@example.org".to_owned(),
+            age: 30,
+        })?;
+    }
+    drop(store);
+    let before = read_v1(&path)?;
+    match Store::<catalog::Catalog>::open(&path) {
+        Err(Error::Migration {
+            kind: MigrationErrorKind::StepFailed,
+            from: 1,
+            to: 3,
+            detail,
+        }) => assert!(
+            detail.starts_with(
+                "the typed steps of Customer give two records the primary key CustomerPrimaryKey(\"same@example.org\")"
+            ),
+            "{detail}"
+        ),
+        Err(other) => panic!("expected a failed step, got {other:?}"),
+        Ok(_) => panic!("two customers ended under one primary key"),
+    }
+    assert_eq!(read_v1(&path)?, before);
+    Ok(())
+}
