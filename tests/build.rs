@@ -1,7 +1,8 @@
 //! Compiles every valid fixture (`fixtures/*.toml`) and every project schema
 //! (`../schemas/*.toml`), in name order, so the end-to-end tests run the generated API. Invalid
 //! fixtures live in `fixtures/invalid/` and are only snapshot-tested. `fixtures/migrations/`
-//! holds versions of one definition, for the migration tests.
+//! holds versions of one definition, for the migration tests; `fixtures/history/catalog.toml`
+//! is compiled with its earlier versions as history (typed migration steps).
 
 use std::path::PathBuf;
 
@@ -18,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A new file in either folder must re-run this script.
     println!("cargo:rerun-if-changed=fixtures");
     println!("cargo:rerun-if-changed=fixtures/migrations");
+    println!("cargo:rerun-if-changed=fixtures/history");
     println!("cargo:rerun-if-changed=../schemas");
     for schema in schemas("fixtures")?
         .into_iter()
@@ -26,5 +28,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         netabase_build::compile(&schema)?;
     }
+    netabase_build::Builder::new()
+        .schema("fixtures/history/catalog.toml")
+        .history([
+            "fixtures/history/catalog_v1.toml",
+            "fixtures/history/catalog_v2.toml",
+        ])
+        .compile()?;
     Ok(())
 }

@@ -41,6 +41,20 @@ pub mod atlas {
     netabase_runtime::include_schema!("atlas_v2");
 }
 
+/// The atlas at version 3 (`schemas/atlas.toml`: a new field and a new index), what a version 2
+/// file migrates to in the migration benchmark (`src/bin/migration.rs`).
+#[allow(missing_docs)]
+pub mod atlas_v3 {
+    netabase_runtime::include_schema!("atlas");
+}
+
+/// The atlas at version 2 with only a new index (`schemas/atlas_index_only.toml`), for the
+/// migration benchmark.
+#[allow(missing_docs)]
+pub mod atlas_index_only {
+    netabase_runtime::include_schema!("atlas_index_only");
+}
+
 /// Users in the small workloads (inserts, gets, updates, removes, scan length).
 pub const N_OPS: u64 = 1_000;
 /// Users in the database of the read workloads, so that one age holds ~161 of them.

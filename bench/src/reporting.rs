@@ -117,3 +117,14 @@ pub fn header(begin: &str, root: &Path, when: &str) -> String {
         versions(root)
     )
 }
+
+/// The peak resident memory of this process so far, in KiB (the kernel's `VmHWM`; NaN where
+/// there is no `/proc`).
+pub fn peak_rss_kib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}

@@ -164,6 +164,7 @@ fn class_name(class: ChangeClass) -> &'static str {
         ChangeClass::Automatic => "automatic",
         ChangeClass::NeedsConfirmation => "needs confirmation",
         ChangeClass::NotAutomatic => "not automatic",
+        ChangeClass::TypedStep => "typed step",
     }
 }
 

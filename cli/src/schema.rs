@@ -91,6 +91,7 @@ pub(crate) fn gen_code(
         source_name: name,
         serde,
         extra_derives,
+        ..Options::default()
     };
     let code = generate(&source, &options).map_err(|diagnostics| {
         eprint!("{}", diagnostics.render());

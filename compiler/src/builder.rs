@@ -75,6 +75,7 @@ fn print_cargo_warnings(error: &Error) {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     schemas: Vec<PathBuf>,
+    history: Vec<PathBuf>,
     output_name: Option<String>,
     out_dir: Option<PathBuf>,
     options: Options,
@@ -89,6 +90,20 @@ impl Builder {
     /// Adds a schema file (relative to the package root, as cargo runs `build.rs` there).
     pub fn schema(mut self, path: impl AsRef<Path>) -> Self {
         self.schemas.push(path.as_ref().to_owned());
+        self
+    }
+
+    /// The schema's earlier versions, oldest first (`["schemas/shop.v1.toml",
+    /// "schemas/shop.v2.toml"]`, relative to the package root): each is generated as a module
+    /// of the output (`shop::v1::User`, its complete API), the version rules are checked over
+    /// the whole history (versions increase; a changed layout has a new version), and every model
+    /// whose change from one version to the next is not automatic needs a typed step,
+    /// `impl netabase_runtime::Migrate<v1::User> for User`, or the crate does not compile. A
+    /// database written by any of these versions migrates through them on open. Only with one
+    /// schema. See docs/MIGRATIONS.md.
+    pub fn history<P: AsRef<Path>>(mut self, versions: impl IntoIterator<Item = P>) -> Self {
+        self.history
+            .extend(versions.into_iter().map(|p| p.as_ref().to_owned()));
         self
     }
 
@@ -136,8 +151,20 @@ impl Builder {
             path: schema.to_path_buf(),
             source,
         })?;
+        let mut history = Vec::with_capacity(self.history.len());
+        for path in &self.history {
+            let source = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            history.push(crate::HistorySource {
+                source_name: source_name(path),
+                source,
+            });
+        }
         let options = Options {
-            source_name: schema.to_string_lossy().replace('\\', "/"),
+            source_name: source_name(schema),
+            history,
             ..self.options.clone()
         };
         generate(&source, &options).map_err(Error::Schema)
@@ -150,6 +177,14 @@ impl Builder {
             return Err(Error::Config(
                 "no schema given: call `.schema(\"schemas/x.toml\")`".into(),
             ));
+        }
+        if !self.history.is_empty() && self.schemas.len() > 1 {
+            return Err(Error::Config(
+                "`history` needs exactly one schema: compile each schema with its own history in its own `Builder`".into(),
+            ));
+        }
+        for old in &self.history {
+            println!("cargo:rerun-if-changed={}", old.display());
         }
         if self.output_name.is_some() && self.schemas.len() > 1 {
             return Err(Error::Config(
@@ -189,4 +224,9 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// A schema file's name as diagnostics and the generated header show it (`/` separators).
+fn source_name(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
 }

@@ -28,6 +28,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod fingerprint;
 pub mod format;
+pub mod history;
 pub mod ir;
 pub mod names;
 pub mod naming;
@@ -38,6 +39,7 @@ pub mod write;
 
 pub use builder::{Builder, Error, compile, generate_file};
 pub use diagnostics::{Diagnostic, Diagnostics};
+pub use history::HistorySource;
 
 /// The runtime contract the generated code is written for; it must equal
 /// `netabase_runtime::CODEGEN_VERSION`, which the generated code checks at compile time.
@@ -53,6 +55,10 @@ pub struct Options {
     pub serde: bool,
     /// Extra derives for models, as paths (`"Hash"`, `"::serde::Serialize"`).
     pub extra_derives: Vec<String>,
+    /// The schema's earlier versions, oldest first: each is generated as a module of the output
+    /// (`v1`), and the models whose change is not automatic need a typed step (see
+    /// [`history`](mod@history) and docs/MIGRATIONS.md).
+    pub history: Vec<HistorySource>,
 }
 
 /// Compiles schema text into formatted Rust source. Pure: it reads and writes no file.
@@ -79,6 +85,7 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
         }
     }
     let raw = parse::parse(source, &mut errors);
+    let version_span = history::version_span(raw.as_ref());
     let schema = raw.and_then(|raw| validate::validate(raw, source, name, &mut errors));
     let schema = match schema {
         Some(schema) if errors.is_empty() => schema,
@@ -89,6 +96,7 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
         &emit::EmitOptions {
             serde: options.serde,
             extra_derives: &derives,
+            history: !options.history.is_empty(),
         },
     );
     let mut parts = Vec::with_capacity(pieces.len());
@@ -116,7 +124,70 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
     if !collisions.is_empty() {
         return Err(fail(collisions));
     }
+    if !options.history.is_empty() {
+        let current = HistorySource {
+            source_name: name.to_owned(),
+            source: source.to_owned(),
+        };
+        parts.push(history_part(&schema, &current, version_span, options)?);
+    }
     Ok(format::format(parts, name))
+}
+
+/// The history of the schema (`options.history`), checked, as one part of the file: every
+/// earlier version's module and the `HISTORY` constant.
+fn history_part(
+    schema: &ir::Schema,
+    current: &HistorySource,
+    version_span: std::ops::Range<usize>,
+    options: &Options,
+) -> Result<format::Part, Diagnostics> {
+    let versions = history::check(schema, current, version_span, &options.history)?;
+    let mut old = Vec::with_capacity(versions.len());
+    for (i, version) in versions.iter().enumerate() {
+        let code = generate(
+            &version.source.source,
+            &Options {
+                source_name: version.source.source_name.clone(),
+                history: Vec::new(),
+                ..options.clone()
+            },
+        )?;
+        let next = versions.get(i + 1).map_or(schema, |n| &n.schema);
+        let internal = |e: syn::Error| {
+            Diagnostics::new(
+                &current.source_name,
+                &current.source,
+                vec![
+                    Diagnostic::new(
+                        0..0,
+                        format!("internal error: generated code does not parse: {e}"),
+                        "netabase-build bug",
+                    )
+                    .help("please report this with the schema and its history"),
+                ],
+            )
+        };
+        old.push(emit::history::OldVersion {
+            version: version.schema.definition.version,
+            source_name: &version.source.source_name,
+            definition: &version.schema.definition.name.rust,
+            code: syn::parse_file(&code).map_err(internal)?,
+            steps: history::stepped(&version.schema, next),
+        });
+    }
+    let tokens = emit::history::emit(&old, &schema.definition.name.rust);
+    syn::parse2(tokens).map(format::Part::Parsed).map_err(|e| {
+        Diagnostics::new(
+            &current.source_name,
+            &current.source,
+            vec![Diagnostic::new(
+                0..0,
+                format!("internal error: {e}"),
+                "netabase-build bug",
+            )],
+        )
+    })
 }
 
 /// The stored layout of a schema: the text the generated code stores in every database it

@@ -169,26 +169,48 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), AppError> {
 /// Opens (or creates) the store, printing what the migration did if the file was written by
 /// an earlier version of the schema (`Store::open` migrates it: docs/MIGRATIONS.md).
 fn open(path: &Path, out: &mut dyn Write) -> Result<Store<Atlas>, AppError> {
-    let spinner = migration_spinner(path);
-    let store = Store::<Atlas>::open(path);
-    spinner.finish_and_clear();
+    let store = open_with_progress(Store::<Atlas>::builder(), path);
     report_migration(store?, out)
 }
 
-/// A spinner on stderr while opening migrates the file (hidden when opening will not migrate,
-/// and by indicatif when stderr is not a terminal). The runtime reports no progress during a
-/// migration, so this says what runs and for how long, not how far it is.
-fn migration_spinner(path: &Path) -> indicatif::ProgressBar {
+/// Opens the store with `builder`, drawing a progress bar on stderr while opening migrates the
+/// file: per model, the records rewritten and then indexed, fed by the runtime's
+/// `on_migration_progress` (hidden when opening will not migrate, and by indicatif when stderr
+/// is not a terminal).
+fn open_with_progress(
+    builder: netabase_runtime::StoreBuilder<Atlas>,
+    path: &Path,
+) -> netabase_runtime::Result<Store<Atlas>> {
     use netabase_runtime::schemaless::{Opening, opening_for};
     // Any error here is the one opening will report: this only decides whether to show.
-    let Ok(Opening::Migrate { from, to, .. }) = opening_for::<Atlas>(path) else {
-        return indicatif::ProgressBar::hidden();
+    let bar = match opening_for::<Atlas>(path) {
+        Ok(Opening::Migrate { from, to, .. }) => {
+            let bar = indicatif::ProgressBar::new(0);
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix} {msg:>18} [{wide_bar:.cyan/blue}] {human_pos}/{human_len} records",
+            )
+            .map(|style| style.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_prefix(format!("migrating {from} -> {to}"));
+            bar
+        }
+        _ => indicatif::ProgressBar::hidden(),
     };
-    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!(
-        "migrating the database from version {from} to {to}"
-    ));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    spinner
+    let shown = bar.clone();
+    let store = builder
+        .on_migration_progress(move |p| {
+            let phase = match p.phase {
+                netabase_runtime::MigrationPhase::Rewriting => "rewriting",
+                _ => "indexing",
+            };
+            shown.set_message(format!("{} {phase}", p.model));
+            shown.set_length(p.total);
+            shown.set_position(p.done);
+        })
+        .open(path);
+    bar.finish_and_clear();
+    store
 }
 
 /// Prints the store's migration report, if opening it migrated the file.
@@ -204,11 +226,7 @@ fn open_existing(path: &Path, out: &mut dyn Write) -> Result<Store<Atlas>, AppEr
     if !path.exists() {
         return Err(AppError::NoDatabase(path.to_owned()));
     }
-    let spinner = migration_spinner(path);
-    let store = Store::<Atlas>::builder()
-        .create_if_missing(false)
-        .open(path);
-    spinner.finish_and_clear();
+    let store = open_with_progress(Store::<Atlas>::builder().create_if_missing(false), path);
     let store = report_migration(store?, out)?;
     if store.begin_read()?.cities()?.is_empty()? {
         return Err(AppError::EmptyDatabase(path.to_owned()));
@@ -294,7 +312,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("atlas.redb");
         assert_eq!(version_2_database(&path), (252, 34_006));
-        // What the app's spinner asks before opening (and `netabase migrate --dry-run` prints).
+        // What the app asks before opening, to show its progress bar (and `netabase migrate --dry-run` prints).
         {
             use netabase_runtime::schemaless::{Opening, opening_for};
             let Ok(Opening::Migrate { from, to, changes }) = opening_for::<Atlas>(&path) else {

@@ -87,7 +87,10 @@ pub use error::{Error, Result, SchemaInfo};
 pub use integrity::{IntegrityReport, Problem, ProblemKind};
 pub use layout::Layout;
 pub use meta::META_TABLE;
-pub use migrate::{MigrationErrorKind, MigrationReport, ModelReport};
+pub use migrate::{
+    Migrate, MigrationErrorKind, MigrationPhase, MigrationProgress, MigrationReport, ModelReport,
+    StepError,
+};
 pub use model::{Definition, Model, ModelRef};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};

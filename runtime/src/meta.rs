@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result, SchemaInfo};
 use crate::layout::Layout;
-use crate::migrate::{MigrationErrorKind, MigrationReport, Plan};
+use crate::migrate::{Chain, MigrationErrorKind, MigrationReport, Progress, Version};
 use crate::model::{Definition, Model, ModelVisitor};
 use crate::tree::{record_table, table_definition};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
@@ -29,8 +29,12 @@ pub fn expected<D: Definition>() -> SchemaInfo {
 /// existing file was written for `D`, and migrates a file written by an earlier version (when
 /// `migrate` allows it). A file already at `D`'s layout is checked in a read transaction alone,
 /// so opening it writes nothing. Any refusal leaves the file untouched. Returns the report of
-/// the migration that ran, if one did.
-pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<MigrationReport>> {
+/// the migration that ran, if one did; `progress` hears how it goes.
+pub fn open<D: Definition>(
+    db: &redb::Database,
+    migrate: bool,
+    progress: Option<Progress<'_>>,
+) -> Result<Option<MigrationReport>> {
     let expected = expected::<D>();
     let stored = {
         let txn = db.begin_read()?;
@@ -46,7 +50,7 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
     let Some((found, layout)) = stored else {
         return create::<D>(db).map(|()| None);
     };
-    let plan = match decide(&found, layout.as_deref(), &expected, D::LAYOUT)? {
+    let plan = match decide(&found, layout.as_deref(), &expected, D::LAYOUT, D::HISTORY)? {
         Decision::UpToDate => return Ok(None),
         Decision::StoreLayout => {
             // Written before databases stored their layout: store it now, once.
@@ -62,7 +66,7 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
         detail,
     };
     if !migrate {
-        let changes = plan.as_deref().map(Plan::changes).unwrap_or_default();
+        let changes = plan.as_deref().map(Chain::changes).unwrap_or_default();
         let listed: Vec<String> = changes
             .iter()
             .map(|c| format!("{}: {}", c.subject, c.description))
@@ -90,7 +94,7 @@ pub fn open<D: Definition>(db: &redb::Database, migrate: bool) -> Result<Option<
     };
     let txn = db.begin_write()?;
     if let Some(plan) = &plan {
-        crate::migrate::run::<D>(&txn, plan, &mut report)?;
+        crate::migrate::run::<D>(&txn, plan, &mut report, progress)?;
     }
     create_tables::<D>(&txn)?;
     write_info::<D>(&txn)?;
@@ -106,19 +110,21 @@ pub(crate) enum Decision {
     /// At the program's layout and version, but written before layouts were stored: the
     /// layout is stored, nothing else changes.
     StoreLayout,
-    /// The file is migrated by this plan (`None`: only the version number changes).
-    Migrate(Option<Box<Plan>>),
+    /// The file is migrated by this chain (`None`: only the version number changes).
+    Migrate(Option<Box<Chain>>),
 }
 
 /// Decides what opening a file that stores `found` (and `stored_layout`) does for a program
 /// built for `expected` with layout text `layout`, or why it refuses: another definition
 /// (`SchemaMismatch`), a downgrade, a layout change without a new version, no stored layout,
-/// or a change that is not automatic. Reads and writes nothing.
+/// or a change that is not automatic (nor made by a typed step of `history`). Reads and writes
+/// nothing.
 pub(crate) fn decide(
     found: &SchemaInfo,
     stored_layout: Option<&str>,
     expected: &SchemaInfo,
     layout: &str,
+    history: &[Version],
 ) -> Result<Decision> {
     if found.definition != expected.definition {
         return Err(Error::SchemaMismatch {
@@ -176,11 +182,13 @@ pub(crate) fn decide(
             table: META_TABLE,
             detail: format!("the generated layout does not parse ({e}): regenerate the code"),
         })?;
-        Some(Box::new(crate::migrate::plan(
+        Some(Box::new(crate::migrate::chain(
             &old,
-            &new,
+            &found.fingerprint,
             found.version,
+            &new,
             expected.version,
+            history,
         )?))
     };
     Ok(Decision::Migrate(plan))

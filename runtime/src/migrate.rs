@@ -8,7 +8,13 @@
 //! `renamed_from`; widening (a larger integer of the same signedness, unsigned to a larger
 //! signed, `f32` to `f64`, `T` to `Option<T>`, new enum variants at the end); a field or model
 //! removed with `removed_fields` / `removed_models`. Anything else is refused with
-//! [`Error::Migration`] before anything is written.
+//! [`Error::Migration`] before anything is written, unless the schema keeps its history and the
+//! user wrote a typed step for that model ([`Migrate`]): then `chain` goes through every kept
+//! version in turn, each model by its typed step or automatically.
+
+mod steps;
+
+pub use steps::{Migrate, Step, StepError, StepFailure, StepFn, Version, typed_step};
 
 use crate::codec::dynamic::{self, Dynamic, Record};
 use crate::error::{Error, Result};
@@ -36,6 +42,32 @@ pub enum MigrationErrorKind {
     /// The database was written by a netabase that did not store its layout, so what changed
     /// cannot be known.
     NoStoredLayout,
+    /// A typed migration step ([`Migrate`]) returned an error for a record.
+    StepFailed,
+}
+
+/// Where a migration is, for a progress bar (see
+/// [`StoreBuilder::on_migration_progress`](crate::StoreBuilder::on_migration_progress)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationProgress<'a> {
+    /// The model being migrated (schema name).
+    pub model: &'a str,
+    /// What is being done to it.
+    pub phase: MigrationPhase,
+    /// Records done so far in this phase.
+    pub done: u64,
+    /// Records of the model.
+    pub total: u64,
+}
+
+/// The phase of a [`MigrationProgress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationPhase {
+    /// Rewriting the records into their new encoding (typed steps included).
+    Rewriting,
+    /// Building indexes from the records.
+    Indexing,
 }
 
 /// What a migration did, returned by [`Store::migration`](crate::Store::migration).
@@ -123,6 +155,8 @@ struct ModelPlan {
     rebuild: Vec<String>,
     /// The index tables to delete.
     drop: Vec<String>,
+    /// Whether a typed step ([`Migrate`]) rewrites the records (then `rewrite` is `None`).
+    typed: bool,
 }
 
 /// The difference between a stored layout and a new one, checked: every change automatic.
@@ -139,6 +173,20 @@ impl Plan {
     /// Every change, in words (all automatic: see [`diff`]).
     pub fn changes(&self) -> Vec<Change> {
         diff(&self.old, &self.new)
+    }
+
+    /// [`changes`](Self::changes), with the changes of the models that `steps` migrate as one
+    /// line each, of class [`ChangeClass::TypedStep`].
+    fn changes_with(&self, steps: &[Step]) -> Vec<Change> {
+        let stepped: Vec<&str> = steps.iter().map(|s| s.model).collect();
+        let mut out = diff_with(&self.old, &self.new, &stepped);
+        out.extend(stepped.iter().map(|model| Change {
+            subject: (*model).to_owned(),
+            class: ChangeClass::TypedStep,
+            description:
+                "records rewritten by its typed step (Migrate), indexes rebuilt".to_owned(),
+        }));
+        out
     }
 
     /// The bytes a record of `model`, stored under the old layout, has after the migration;
@@ -176,6 +224,101 @@ impl Plan {
     }
 }
 
+/// A migration through the versions in between: one [`Plan`] per step from a version to the
+/// next, each model of each step automatic or by its typed step. Without history (or for a
+/// file whose version is not in it) one step goes from the stored layout straight to the
+/// program's.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    hops: Vec<Hop>,
+}
+
+/// One version to the next.
+#[derive(Debug, Clone)]
+struct Hop {
+    from: u64,
+    to: u64,
+    plan: Plan,
+    steps: &'static [Step],
+}
+
+impl Chain {
+    /// Every change, in words, version after version (a change of a step after the first is
+    /// prefixed with `version a -> b:` when there are several).
+    pub fn changes(&self) -> Vec<Change> {
+        let several = self.hops.len() > 1;
+        self.hops
+            .iter()
+            .flat_map(|hop| {
+                hop.plan
+                    .changes_with(hop.steps)
+                    .into_iter()
+                    .map(move |mut c| {
+                        if several {
+                            c.description =
+                                format!("version {} -> {}: {}", hop.from, hop.to, c.description);
+                        }
+                        c
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Plans the migration of a file at version `from` with layout `stored` (fingerprint
+/// `fingerprint`) to `new` at version `to`, through `history` (the definition's kept versions)
+/// when the file's version and layout are in it; otherwise straight, every change automatic.
+pub(crate) fn chain(
+    stored: &Layout,
+    fingerprint: &str,
+    from: u64,
+    new: &Layout,
+    to: u64,
+    history: &[Version],
+) -> Result<Chain> {
+    let Some(start) = history
+        .iter()
+        .position(|v| v.version == from && v.fingerprint == fingerprint)
+    else {
+        let plan = plan(stored, new, from, to)?;
+        return Ok(Chain {
+            hops: vec![Hop {
+                from,
+                to,
+                plan,
+                steps: &[],
+            }],
+        });
+    };
+    let mut hops = Vec::new();
+    let mut old = stored.clone();
+    for (i, version) in history.iter().enumerate().skip(start) {
+        let (next, next_version) = match history.get(i + 1) {
+            Some(n) => (
+                Layout::parse(n.layout).map_err(|e| Error::Inconsistent {
+                    table: crate::meta::META_TABLE,
+                    detail: format!(
+                        "the generated layout of version {} does not parse ({e}): regenerate the code",
+                        n.version
+                    ),
+                })?,
+                n.version,
+            ),
+            None => (new.clone(), to),
+        };
+        let stepped: Vec<&str> = version.steps.iter().map(|s| s.model).collect();
+        let plan = plan_with_steps(&old, &next, version.version, next_version, &stepped)?;
+        hops.push(Hop {
+            from: version.version,
+            to: next_version,
+            plan,
+            steps: version.steps,
+        });
+        old = next;
+    }
+    Ok(Chain { hops })
+}
+
 /// How a change between two layouts is handled (see [`diff`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeClass {
@@ -183,8 +326,11 @@ pub enum ChangeClass {
     Automatic,
     /// A removal the schema must confirm (`removed_fields`, `removed_models`).
     NeedsConfirmation,
-    /// Not automatic: refused on open (typed migration steps are not supported yet).
+    /// Not automatic: refused on open, unless the schema keeps its history and a typed step
+    /// ([`Migrate`]) migrates the model.
     NotAutomatic,
+    /// Made by the user's typed step ([`Migrate`]).
+    TypedStep,
 }
 
 /// One change between two layouts.
@@ -209,12 +355,17 @@ struct Refusal {
 /// then those that need a confirmation or are not automatic. Empty when the layouts store
 /// records alike.
 pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
+    diff_with(old, new, &[])
+}
+
+/// [`diff`], leaving out the models `stepped` (migrated by typed steps).
+fn diff_with(old: &Layout, new: &Layout, stepped: &[&str]) -> Vec<Change> {
     let Analysis {
         models,
         removed,
         enums,
         refusals,
-    } = analyse(old, new);
+    } = analyse(old, new, stepped);
     let mut out: Vec<Change> = enums
         .into_iter()
         .map(|(subject, description)| Change {
@@ -223,7 +374,7 @@ pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
             description,
         })
         .collect();
-    out.extend(models.iter().flat_map(|m| {
+    out.extend(models.iter().filter(|m| !m.typed).flat_map(|m| {
         m.changes.iter().map(|c| Change {
             subject: m.name.clone(),
             class: ChangeClass::Automatic,
@@ -249,12 +400,24 @@ pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
 /// Computes what migrating from `old` to `new` does, or why it cannot be automatic: the
 /// error lists every change that stops it (`from` and `to` are the versions, for the message).
 pub fn plan(old: &Layout, new: &Layout, from: u64, to: u64) -> Result<Plan> {
+    plan_with_steps(old, new, from, to, &[])
+}
+
+/// [`plan`], where the models `stepped` are migrated by their typed steps: any change of theirs
+/// is allowed (and of the structs and enums only they hold).
+fn plan_with_steps(
+    old: &Layout,
+    new: &Layout,
+    from: u64,
+    to: u64,
+    stepped: &[&str],
+) -> Result<Plan> {
     let Analysis {
         models,
         removed,
         refusals,
         ..
-    } = analyse(old, new);
+    } = analyse(old, new, stepped);
     if !refusals.is_empty() {
         // A change that is not automatic first: confirming a removal would not be enough.
         let kind = refusals
@@ -262,11 +425,18 @@ pub fn plan(old: &Layout, new: &Layout, from: u64, to: u64) -> Result<Plan> {
             .map(|r| r.kind)
             .find(|k| *k == MigrationErrorKind::NotAutomatic)
             .unwrap_or(MigrationErrorKind::RemovalNotConfirmed);
-        let detail = refusals
+        let mut detail = refusals
             .into_iter()
             .map(|r| r.message)
             .collect::<Vec<_>>()
             .join("; ");
+        if kind == MigrationErrorKind::NotAutomatic {
+            detail.push_str(
+                ". For such a change, keep the previous schema file as history (`Builder::history` \
+                 in build.rs) and write a typed step (`impl Migrate<v1::Model> for Model`): see \
+                 \"Typed migration steps\" in netabase's MIGRATIONS.md",
+            );
+        }
         return Err(Error::Migration {
             kind,
             from,
@@ -294,7 +464,7 @@ struct Analysis {
     refusals: Vec<Refusal>,
 }
 
-fn analyse(old: &Layout, new: &Layout) -> Analysis {
+fn analyse(old: &Layout, new: &Layout, stepped: &[&str]) -> Analysis {
     let mut enums = Vec::new();
     let mut refusals = Vec::new();
     let mut refuse = |subject: &str, kind, message: String| {
@@ -368,6 +538,21 @@ fn analyse(old: &Layout, new: &Layout) -> Analysis {
     let mut models = Vec::new();
     for n in &new.models {
         let (plan, mut found) = match old.model(&n.name) {
+            Some(o) if stepped.contains(&n.name.as_str()) => (
+                ModelPlan {
+                    name: n.name.clone(),
+                    changes: vec!["records rewritten by its typed step (Migrate)".to_owned()],
+                    rewrite: None,
+                    rebuild: n.keys.iter().map(|k| k.name.clone()).collect(),
+                    drop: o
+                        .keys
+                        .iter()
+                        .map(|k| format!("{}/{}/{}", new.definition, o.name, k.name))
+                        .collect(),
+                    typed: true,
+                },
+                Vec::new(),
+            ),
             None => (
                 ModelPlan {
                     name: n.name.clone(),
@@ -375,6 +560,7 @@ fn analyse(old: &Layout, new: &Layout) -> Analysis {
                     rewrite: None,
                     rebuild: Vec::new(),
                     drop: Vec::new(),
+                    typed: false,
                 },
                 Vec::new(),
             ),
@@ -385,11 +571,53 @@ fn analyse(old: &Layout, new: &Layout) -> Analysis {
             models.push(plan);
         }
     }
+    // A struct or enum that changed is the stepped models' business when only they hold it.
+    refusals.retain(|r| {
+        let is_value_type =
+            old.structure(&r.subject).is_some() || old.enumeration(&r.subject).is_some();
+        !is_value_type
+            || stepped.is_empty()
+            || old
+                .models
+                .iter()
+                .filter(|m| {
+                    m.fields
+                        .iter()
+                        .any(|f| holds(old, &f.ty, &r.subject, &mut Vec::new()))
+                })
+                .any(|m| !stepped.contains(&m.name.as_str()))
+    });
     Analysis {
         models,
         removed,
         enums,
         refusals,
+    }
+}
+
+/// Whether a value of type `ty` holds the struct or enum `name` (through other structs and
+/// enums too; `seen` stops at a type already looked at).
+fn holds(layout: &Layout, ty: &TypeLayout, name: &str, seen: &mut Vec<String>) -> bool {
+    use TypeLayout as T;
+    match ty {
+        T::Option(t) | T::Vec(t) | T::Array(t, _) => holds(layout, t, name, seen),
+        T::Map(k, v) => holds(layout, k, name, seen) || holds(layout, v, name, seen),
+        T::Tuple(ts) => ts.iter().any(|t| holds(layout, t, name, seen)),
+        T::Named(n) if n == name => true,
+        T::Named(n) => {
+            if seen.contains(n) {
+                return false;
+            }
+            seen.push(n.clone());
+            let fields: Vec<&crate::layout::FieldLayout> =
+                match (layout.structure(n), layout.enumeration(n)) {
+                    (Some(s), _) => s.fields.iter().collect(),
+                    (_, Some(e)) => e.variants.iter().flat_map(|v| &v.fields).collect(),
+                    _ => Vec::new(),
+                };
+            fields.iter().any(|f| holds(layout, &f.ty, name, seen))
+        }
+        _ => false,
     }
 }
 
@@ -556,6 +784,7 @@ fn model_plan(definition: &str, old: &ModelLayout, new: &ModelLayout) -> (ModelP
         rewrite: (!same_bytes).then_some(sources),
         rebuild,
         drop,
+        typed: false,
     };
     (plan, refusals)
 }
@@ -597,70 +826,239 @@ fn convert(value: Dynamic, from: &TypeLayout, to: &TypeLayout) -> Dynamic {
     }
 }
 
-/// Runs `plan` in `txn` (which the caller commits), model by model.
+/// The callback a migration reports its progress to.
+pub(crate) type Progress<'a> = &'a dyn Fn(&MigrationProgress<'_>);
+
+/// Runs `chain` in `txn` (which the caller commits), model by model: each model's records go
+/// through every step of the chain one record at a time.
 pub(crate) fn run<D: Definition>(
     txn: &redb::WriteTransaction,
-    plan: &Plan,
+    chain: &Chain,
     report: &mut MigrationReport,
+    progress: Option<Progress<'_>>,
 ) -> Result<()> {
-    for (model, tables) in &plan.removed {
-        for table in tables {
-            rebuild::delete_table(txn, table)?;
+    for hop in &chain.hops {
+        for (model, tables) in &hop.plan.removed {
+            for table in tables {
+                rebuild::delete_table(txn, table)?;
+            }
+            report.removed_models.push(model.clone());
         }
-        report.removed_models.push(model.clone());
-    }
-    for m in &plan.models {
-        for table in &m.drop {
-            rebuild::delete_table(txn, table)?;
+        for m in &hop.plan.models {
+            for table in &m.drop {
+                rebuild::delete_table(txn, table)?;
+            }
         }
     }
-    D::visit_models(&mut Migrator { txn, plan, report })
+    D::visit_models(&mut Migrator {
+        txn,
+        chain,
+        report,
+        progress,
+    })
 }
 
 struct Migrator<'a> {
     txn: &'a redb::WriteTransaction,
-    plan: &'a Plan,
+    chain: &'a Chain,
     report: &'a mut MigrationReport,
+    progress: Option<Progress<'a>>,
+}
+
+/// What one step of a chain does to one model's records.
+enum Convert<'a> {
+    /// Automatic: by the dynamic codec.
+    Automatic(&'a Hop, &'a ModelPlan),
+    /// By the user's typed step.
+    Typed(&'a Hop, StepFn),
 }
 
 impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
     fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
-        let Some(m) = self.plan.models.iter().find(|m| m.name == M::NAME) else {
+        let plans: Vec<(&Hop, &ModelPlan)> = self
+            .chain
+            .hops
+            .iter()
+            .filter_map(|hop| {
+                let m = hop.plan.models.iter().find(|m| m.name == M::NAME)?;
+                Some((hop, m))
+            })
+            .collect();
+        if plans.is_empty() {
             return Ok(());
-        };
+        }
         let start = Instant::now();
+        let mut converts = Vec::new();
+        for &(hop, m) in &plans {
+            if m.typed {
+                let step = hop.steps.iter().find(|s| s.model == M::NAME);
+                converts.extend(step.map(|s| Convert::Typed(hop, s.convert)));
+            } else if m.rewrite.is_some() {
+                converts.push(Convert::Automatic(hop, m));
+            }
+        }
+        let typed = plans.iter().any(|(_, m)| m.typed);
+        // The file's own layout of the model: absent when a later version added it (no table).
+        let stored = self
+            .chain
+            .hops
+            .first()
+            .and_then(|hop| hop.plan.old.model(M::NAME));
+        let report = |phase, done, total| {
+            if let Some(progress) = self.progress {
+                progress(&MigrationProgress {
+                    model: M::NAME,
+                    phase,
+                    done,
+                    total,
+                });
+            }
+        };
         let mut records_rewritten = 0;
-        if m.rewrite.is_some() {
-            records_rewritten = rebuild::rewrite_records::<M>(self.txn, |bytes, out| {
-                self.plan
-                    .rewrite_record(m, bytes, out)
-                    .map_err(|detail| Error::Inconsistent {
-                        table: M::TABLE,
-                        detail,
-                    })
+        if let (Some(stored), false) = (stored, converts.is_empty()) {
+            // A typed step may give records a new primary key, of another width.
+            let rekey = typed.then(|| record_key_width(&stored.record_key));
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let (from, to) = (
+                self.chain.hops.first().map_or(0, |h| h.from),
+                self.chain.hops.last().map_or(0, |h| h.to),
+            );
+            records_rewritten = rebuild::rewrite_records::<M>(
+                self.txn,
+                rekey,
+                &mut |done, total| report(MigrationPhase::Rewriting, done, total),
+                &mut |key, bytes, out| {
+                    a.clear();
+                    a.extend_from_slice(bytes);
+                    for convert in &converts {
+                        b.clear();
+                        apply::<M>(convert, key, &a, &mut b)?;
+                        std::mem::swap(&mut a, &mut b);
+                    }
+                    out.extend_from_slice(&a);
+                    Ok(())
+                },
+            )
+            .map_err(|error| match error {
+                Error::UniqueViolation {
+                    model,
+                    field: "primary key",
+                    value,
+                } => Error::Migration {
+                    kind: MigrationErrorKind::StepFailed,
+                    from,
+                    to,
+                    detail: format!(
+                        "the typed steps of {model} give two records the primary key {value}: each record needs a key of its own. Nothing was written: fix the step (or the records, with the previous program) and open the file again"
+                    ),
+                },
+                other => other,
             })?;
+        }
+        let mut rebuilt: Vec<String> = Vec::new();
+        for (_, m) in &plans {
+            for k in &m.rebuild {
+                if !rebuilt.contains(k) {
+                    rebuilt.push(k.clone());
+                }
+            }
         }
         let which: Vec<usize> = M::INDEXES
             .iter()
             .enumerate()
             .filter(|(_, def)| {
-                m.rebuild
-                    .iter()
-                    .any(|k| format!("{}/{k}", M::TABLE) == def.table)
+                typed
+                    || rebuilt
+                        .iter()
+                        .any(|k| format!("{}/{k}", M::TABLE) == def.table)
             })
             .map(|(i, _)| i)
             .collect();
-        rebuild::build_indexes::<M>(self.txn, &which)?;
+        for &i in &which {
+            // Built afresh: an index a step changed may still hold its old entries.
+            rebuild::delete_table(self.txn, M::INDEXES[i].table)?;
+        }
+        rebuild::build_indexes::<M>(self.txn, &which, &mut |done, total| {
+            report(MigrationPhase::Indexing, done, total)
+        })?;
+        let several = plans.len() > 1;
         self.report.models.push(ModelReport {
-            model: m.name.clone(),
-            changes: m.changes.clone(),
+            model: M::NAME.to_owned(),
+            changes: plans
+                .iter()
+                .flat_map(|(hop, m)| {
+                    m.changes.iter().map(move |c| {
+                        if several {
+                            format!("version {} -> {}: {c}", hop.from, hop.to)
+                        } else {
+                            c.clone()
+                        }
+                    })
+                })
+                .collect(),
             records_rewritten,
-            indexes_rebuilt: m.rebuild.clone(),
-            indexes_dropped: m.drop.clone(),
+            indexes_rebuilt: M::INDEXES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| which.contains(i))
+                .map(|(_, def)| def.table.rsplit('/').next().unwrap_or(def.table).to_owned())
+                .collect(),
+            indexes_dropped: plans.iter().flat_map(|(_, m)| m.drop.clone()).collect(),
             elapsed: start.elapsed(),
         });
         Ok(())
     }
+}
+
+/// One step of a chain on one record of `M` (`key` its stored key, for messages).
+fn apply<M: Model>(
+    convert: &Convert<'_>,
+    key: &[u8],
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    match convert {
+        Convert::Automatic(hop, m) => {
+            hop.plan
+                .rewrite_record(m, bytes, out)
+                .map_err(|detail| Error::Inconsistent {
+                    table: M::TABLE,
+                    detail,
+                })
+        }
+        Convert::Typed(hop, step) => step(bytes, out).map_err(|failure| match failure {
+            StepFailure::Decode(source) => Error::Decode {
+                table: M::TABLE,
+                record: Some(crate::model::describe_primary_key::<M>(key)),
+                source,
+            },
+            StepFailure::Step(error) => Error::Migration {
+                kind: MigrationErrorKind::StepFailed,
+                from: hop.from,
+                to: hop.to,
+                detail: format!(
+                    "the typed step of {} from version {} to {} failed on the record stored under key {}: {error}. Nothing was written: fix the step (or the record, with the previous program) and open the file again",
+                    M::NAME,
+                    hop.from,
+                    hop.to,
+                    hex(key)
+                ),
+            },
+        }),
+    }
+}
+
+/// A key's bytes in hex, for messages (the key of a version before may not decode as `M`'s).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The width of a record table's fixed keys from its layout lines (`record key fixed 8`);
+/// `None`: byte keys.
+fn record_key_width(lines: &[String]) -> Option<usize> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("record key fixed ")?.trim().parse().ok())
 }
 
 /// The new record: each new field from its source.

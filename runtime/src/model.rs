@@ -25,6 +25,11 @@ pub trait Definition: Sized + 'static {
     /// (`change_feed = true` in the schema's `[definition]`); see
     /// [`Store::changes_since`](crate::Store::changes_since).
     const CHANGE_FEED: bool = false;
+    /// The earlier versions of the schema kept as history (`Builder::history` in `build.rs`),
+    /// oldest first, each with the typed steps from it to the next version: a database written
+    /// by one of them migrates through the chain (see [`migrate::Version`](crate::migrate::Version)).
+    /// Empty without history.
+    const HISTORY: &'static [crate::migrate::Version] = &[];
     /// Every table of every model, created when a database is first opened.
     const TABLES: &'static [&'static str];
     /// The generated read transaction, with one method per model.

@@ -332,12 +332,28 @@ pub enum Opening {
 /// `netabase_build::stored_layout` for a schema file), without writing anything. A refusal is
 /// the error opening would return (`Error::Migration` with its kind, `Error::SchemaMismatch`).
 pub fn opening(path: impl AsRef<Path>, expected: &SchemaInfo, layout: &str) -> Result<Opening> {
+    opening_with_history(path, expected, layout, &[])
+}
+
+/// [`opening`] for a program whose definition keeps `history` (its typed steps count).
+fn opening_with_history(
+    path: impl AsRef<Path>,
+    expected: &SchemaInfo,
+    layout: &str,
+    history: &[crate::migrate::Version],
+) -> Result<Opening> {
     let Some(stored) = stored_schema(path)? else {
         return Ok(Opening::Create);
     };
     let found = &stored.info;
     Ok(
-        match meta::decide(found, stored.layout_text.as_deref(), expected, layout)? {
+        match meta::decide(
+            found,
+            stored.layout_text.as_deref(),
+            expected,
+            layout,
+            history,
+        )? {
             meta::Decision::UpToDate => Opening::UpToDate,
             meta::Decision::StoreLayout => Opening::StoreLayout,
             meta::Decision::Migrate(plan) => Opening::Migrate {
@@ -353,5 +369,5 @@ pub fn opening(path: impl AsRef<Path>, expected: &SchemaInfo, layout: &str) -> R
 /// [`opening`]): for a program that wants to say "migrating..." before it opens, or to ask
 /// before it migrates.
 pub fn opening_for<D: crate::Definition>(path: impl AsRef<Path>) -> Result<Opening> {
-    opening(path, &meta::expected::<D>(), D::LAYOUT)
+    opening_with_history(path, &meta::expected::<D>(), D::LAYOUT, D::HISTORY)
 }

@@ -50,7 +50,20 @@ pub struct StoreBuilder<D: Definition> {
     verify_on_open: bool,
     feed_retention: Option<u64>,
     migrate: bool,
+    progress: Option<ProgressCallback>,
     _definition: PhantomData<fn() -> D>,
+}
+
+/// The callback of [`StoreBuilder::on_migration_progress`].
+#[derive(Clone)]
+struct ProgressCallback(
+    std::sync::Arc<dyn Fn(&crate::migrate::MigrationProgress<'_>) + Send + Sync>,
+);
+
+impl std::fmt::Debug for ProgressCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressCallback")
+    }
 }
 
 impl<D: Definition> Default for StoreBuilder<D> {
@@ -62,6 +75,7 @@ impl<D: Definition> Default for StoreBuilder<D> {
             verify_on_open: false,
             feed_retention: None,
             migrate: true,
+            progress: None,
             _definition: PhantomData,
         }
     }
@@ -115,6 +129,19 @@ impl<D: Definition> StoreBuilder<D> {
     /// and nothing is written: for programs that migrate only from a deliberate command.
     pub fn migrate(mut self, migrate: bool) -> Self {
         self.migrate = migrate;
+        self
+    }
+
+    /// Calls `progress` while [`open`](Self::open) migrates a database (see
+    /// [`migrate`](Self::migrate)): for each model that changes, at its start, every few
+    /// thousand records and at its end, with the model, the phase (rewriting its records,
+    /// building its indexes), the records done and the model's record count. For a progress
+    /// bar; it runs inside the migration's write transaction, so it should return quickly.
+    pub fn on_migration_progress(
+        mut self,
+        progress: impl Fn(&crate::migrate::MigrationProgress<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.progress = Some(ProgressCallback(std::sync::Arc::new(progress)));
         self
     }
 
@@ -178,7 +205,8 @@ impl<D: Definition> StoreBuilder<D> {
     }
 
     fn finish(self, db: redb::Database) -> Result<Store<D>> {
-        let migration = meta::open::<D>(&db, self.migrate)?;
+        let progress = self.progress.as_ref().map(|p| &*p.0 as _);
+        let migration = meta::open::<D>(&db, self.migrate, progress)?;
         let hub = crate::watch::HubHandle::open::<D>(&db, self.feed_retention)?;
         Ok(Store {
             db,

@@ -111,3 +111,51 @@ pub mod migrations {
         netabase_runtime::include_schema!("shop_widened");
     }
 }
+
+/// `fixtures/history/catalog.toml` (version 3) with versions 1 and 2 kept as history: the
+/// generated `catalog::v1` and `catalog::v2` modules, and the typed migration steps below.
+pub mod catalog {
+    netabase_runtime::include_schema!("catalog");
+
+    use netabase_runtime::{Migrate, StepError};
+
+    /// Version 2 narrows the price to a `u32`: a price that does not fit stops the migration.
+    impl Migrate<v1::Product> for v2::Product {
+        fn migrate(old: v1::Product) -> Result<Self, StepError> {
+            Ok(Self {
+                id: old.id,
+                name: old.name,
+                price: u32::try_from(old.price).map_err(|_| {
+                    format!(
+                        "price {} of product {} does not fit a u32",
+                        old.price, old.id
+                    )
+                })?,
+            })
+        }
+    }
+
+    /// Version 2 keys customers by their email (a new primary key).
+    impl Migrate<v1::Customer> for v2::Customer {
+        fn migrate(old: v1::Customer) -> Result<Self, StepError> {
+            Ok(Self {
+                email: old.email,
+                number: old.number,
+                age: old.age,
+            })
+        }
+    }
+
+    /// Version 3 splits the name (`"Brand Title words"`) into brand and title.
+    impl Migrate<v2::Product> for Product {
+        fn migrate(old: v2::Product) -> Result<Self, StepError> {
+            let (brand, title) = old.name.split_once(' ').unwrap_or((old.name.as_str(), ""));
+            Ok(Self {
+                id: old.id,
+                brand: brand.to_owned(),
+                title: title.to_owned(),
+                price: old.price,
+            })
+        }
+    }
+}

@@ -29,7 +29,7 @@
 
 use netabase_bench::generated::{Generated, Stores};
 use netabase_bench::raw::Raw;
-use netabase_bench::reporting::{command, duration, header, replace_section};
+use netabase_bench::reporting::{command, duration, header, peak_rss_kib, replace_section};
 use netabase_bench::sqlite::Sqlite;
 use netabase_bench::{AGES, Subject, sample_ids, user_age, user_email};
 use std::collections::BTreeMap;
@@ -194,16 +194,6 @@ fn remove_files(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-}
-
-/// The peak resident memory of this process so far, in KiB (`VmHWM`).
-fn peak_rss_kib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 fn child(args: Vec<String>) {

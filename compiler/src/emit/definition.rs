@@ -4,7 +4,7 @@
 use super::text::{Code, MARGIN, lit_str};
 use crate::ir::Schema;
 
-pub fn emit(schema: &Schema, code: &mut Code) {
+pub fn emit(schema: &Schema, history: bool, code: &mut Code) {
     let def = &schema.definition;
     let name = def.name.rust.as_str();
     let version = def.version;
@@ -58,6 +58,15 @@ pub fn emit(schema: &Schema, code: &mut Code) {
     );
     if def.change_feed {
         code.line(1, "const CHANGE_FEED: bool = true;");
+    }
+    if history {
+        code.line(
+            1,
+            &format!(
+                "const HISTORY: &'static [::netabase_runtime::migrate::Version] = {};",
+                super::history::HISTORY_CONST
+            ),
+        );
     }
     let tables: Vec<String> = schema
         .models

@@ -4,6 +4,7 @@
 //! nothing is an inner attribute, so the output can be `include!`d anywhere.
 
 mod definition;
+pub mod history;
 mod key_parts;
 mod keys;
 mod links;
@@ -25,6 +26,9 @@ pub struct EmitOptions<'a> {
     pub serde: bool,
     /// Extra derives for models, as paths.
     pub extra_derives: &'a [syn::Path],
+    /// Whether the schema keeps a history: the definition's `HISTORY` is then the constant
+    /// [`history::emit`] writes.
+    pub history: bool,
 }
 
 /// A part of the generated file: tokens that `format` parses and pretty-prints, or text written
@@ -46,7 +50,7 @@ pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
             crate::CODEGEN_VERSION
         ),
     );
-    definition::emit(schema, &mut code);
+    definition::emit(schema, options.history, &mut code);
     values::emit(schema, options, &mut code);
     let mut pieces = vec![Piece::Text(code)];
     for m in &schema.models {

@@ -1,54 +1,151 @@
 //! The two table operations of a migration, both streaming (one record in memory at a time):
 //! rewriting a model's records into their new encoding, and building an index from the records.
 
-use super::{Bytes, Claim, IndexWrite, record_table};
+use super::{Bytes, Claim, IndexWrite, StoredKey, record_table};
 use crate::error::{Error, Result};
 use crate::index_keys::IndexKeys;
 use crate::model::{Model, ModelRef, describe_primary_key};
-use redb::{ReadableTable, TableDefinition, TableHandle};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, Value};
+
+/// A migration's conversion of one record: stored key and old bytes in, new bytes appended.
+pub(crate) type Converter<'a> = &'a mut dyn FnMut(&[u8], &[u8], &mut Vec<u8>) -> Result<()>;
+
+/// How often (in records) a migration reports its progress.
+const PROGRESS_EVERY: u64 = 4096;
 
 /// Rewrites every record of `M`: the table is renamed aside, each record is passed through
-/// `convert` (old bytes in, new bytes out) into a new table under the old name, and the old
-/// table is deleted. Every new record must decode as `M` (a check on the converter). Returns
-/// how many records were rewritten. Indexes are left alone: rebuild them afterwards.
+/// `convert` (stored key and old bytes in, new bytes out) into a new table under the old name,
+/// and the old table is deleted. Every new record must decode as `M` (a check on the
+/// converter). With `rekey`, each record goes under the primary key of its new value (a typed
+/// step may change it; two records under one key are [`Error::UniqueViolation`] on the field
+/// `"primary key"`), and the old table's key type is
+/// the one `old_key_width` gives (`None`: bytes), which may differ from `M`'s. `progress` gets
+/// (records done, records in the table) now and then. Returns how many records were rewritten.
+/// Indexes are left alone: rebuild them afterwards.
 pub(crate) fn rewrite_records<M: Model>(
     txn: &redb::WriteTransaction,
-    mut convert: impl FnMut(&[u8], &mut Vec<u8>) -> Result<()>,
+    rekey: Option<Option<usize>>,
+    progress: &mut dyn FnMut(u64, u64),
+    convert: Converter<'_>,
 ) -> Result<u64> {
     let aside = format!("{}\u{0}migrating", M::TABLE);
-    let old_def: TableDefinition<'_, M::StoredKey, Bytes> = TableDefinition::new(&aside);
     // A table with this name can only be left by a migration that did not commit (and a
     // rolled-back transaction leaves nothing), so it is never real data.
-    txn.delete_table(old_def)?;
-    txn.rename_table(record_table::<M>(), old_def)?;
+    delete_table(txn, &aside)?;
+    let same_type = match rekey {
+        None => true,
+        Some(width) => width == M::StoredKey::fixed_width(),
+    };
+    if same_type {
+        let old_def: TableDefinition<'_, M::StoredKey, Bytes> = TableDefinition::new(&aside);
+        txn.rename_table(record_table::<M>(), old_def)?;
+    } else if let Some(Some(width)) = rekey {
+        // The key's width changed: the old records move aside under plain byte keys, so the
+        // rewrite below reads them with one key type whatever the old width was.
+        copy_fixed_to_bytes(txn, M::TABLE, width, &aside)?;
+        delete_table(txn, M::TABLE)?;
+    } else {
+        let old_def: TableDefinition<'_, &[u8], Bytes> = TableDefinition::new(M::TABLE);
+        let new_def: TableDefinition<'_, &[u8], Bytes> = TableDefinition::new(&aside);
+        txn.rename_table(old_def, new_def)?;
+    }
+    let count = if same_type {
+        rewrite_from::<M::StoredKey, M>(txn, &aside, rekey.is_some(), progress, convert)?
+    } else {
+        rewrite_from::<&'static [u8], M>(txn, &aside, true, progress, convert)?
+    };
+    delete_table(txn, &aside)?;
+    Ok(count)
+}
+
+/// The loop of [`rewrite_records`], reading the aside table with key type `K`.
+fn rewrite_from<K: StoredKey, M: Model>(
+    txn: &redb::WriteTransaction,
+    aside: &str,
+    rekey: bool,
+    progress: &mut dyn FnMut(u64, u64),
+    convert: Converter<'_>,
+) -> Result<u64> {
+    let old_def: TableDefinition<'_, K, Bytes> = TableDefinition::new(aside);
+    let old = txn.open_table(old_def)?;
+    let mut new = txn.open_table(record_table::<M>())?;
+    let total = old.len()?;
     let mut count = 0;
-    {
-        let old = txn.open_table(old_def)?;
-        let mut new = txn.open_table(record_table::<M>())?;
-        let mut bytes = Vec::new();
-        for entry in old.iter()? {
-            let (key, value) = entry?;
-            bytes.clear();
-            convert(value.value(), &mut bytes)?;
-            M::decode(&bytes).map_err(|source| Error::Inconsistent {
-                table: M::TABLE,
-                detail: format!(
-                    "a migrated record of {} does not decode ({source}); the file is unchanged",
-                    describe_primary_key::<M>(key.value())
-                ),
-            })?;
-            new.insert(key.value(), bytes.as_slice())?;
-            count += 1;
+    let (mut bytes, mut key) = (Vec::new(), Vec::new());
+    progress(0, total);
+    for entry in old.iter()? {
+        let (old_key, value) = entry?;
+        bytes.clear();
+        convert(old_key.value(), value.value(), &mut bytes)?;
+        let record = M::decode(&bytes).map_err(|source| Error::Inconsistent {
+            table: M::TABLE,
+            detail: format!(
+                "a migrated record of {} does not decode ({source}); the file is unchanged",
+                describe_primary_key::<M>(old_key.value())
+            ),
+        })?;
+        key.clear();
+        if rekey {
+            record.encode_primary_key(&mut key);
+        } else {
+            key.extend_from_slice(old_key.value());
+        }
+        if new.insert(key.as_slice(), bytes.as_slice())?.is_some() {
+            return Err(Error::UniqueViolation {
+                model: M::NAME,
+                field: "primary key",
+                value: format!("{:?}", record.primary_key()),
+            });
+        }
+        count += 1;
+        if count % PROGRESS_EVERY == 0 {
+            progress(count, total);
         }
     }
-    txn.delete_table(old_def)?;
+    progress(count, total);
     Ok(count)
+}
+
+/// Copies the table `from`, keyed by `Fixed<width>`, into a new table `to` keyed by bytes.
+fn copy_fixed_to_bytes(
+    txn: &redb::WriteTransaction,
+    from: &str,
+    width: usize,
+    to: &str,
+) -> Result<()> {
+    fn copy<K: StoredKey>(txn: &redb::WriteTransaction, from: &str, to: &str) -> Result<()> {
+        let old = txn.open_table(TableDefinition::<K, Bytes>::new(from))?;
+        let mut new = txn.open_table(TableDefinition::<&[u8], Bytes>::new(to))?;
+        for entry in old.iter()? {
+            let (key, value) = entry?;
+            new.insert(key.value(), value.value())?;
+        }
+        Ok(())
+    }
+    macro_rules! widths {
+        ($($n:literal)*) => {
+            match width {
+                $($n => copy::<crate::Fixed<$n>>(txn, from, to),)*
+                _ => Err(Error::Inconsistent {
+                    table: crate::meta::META_TABLE,
+                    detail: format!("a stored layout with {width}-byte record keys is not supported"),
+                }),
+            }
+        };
+    }
+    widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64)
 }
 
 /// Creates the index tables `which` (positions in [`Model::INDEXES`], tables that must not
 /// exist) and fills them from the records of `M`. A unique index over records that share a
 /// value is [`Error::UniqueViolation`] naming the value and both records.
-pub(crate) fn build_indexes<M: Model>(txn: &redb::WriteTransaction, which: &[usize]) -> Result<()> {
+/// `progress` gets (records read, records in the table) now and then.
+pub(crate) fn build_indexes<M: Model>(
+    txn: &redb::WriteTransaction,
+    which: &[usize],
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
     if which.is_empty() {
         return Ok(());
     }
@@ -60,10 +157,17 @@ pub(crate) fn build_indexes<M: Model>(txn: &redb::WriteTransaction, which: &[usi
         })
         .collect::<Result<_>>()?;
     let records = txn.open_table(record_table::<M>())?;
+    let total = records.len()?;
+    progress(0, total);
+    let mut done = 0;
     let mut keys = IndexKeys::default();
     let (mut entry, mut owner) = (Vec::new(), Vec::new());
     for record in records.iter()? {
         let (key, value) = record?;
+        done += 1;
+        if done % PROGRESS_EVERY == 0 {
+            progress(done, total);
+        }
         let primary = key.value();
         let view = M::Ref::decode(value.value()).map_err(|source| Error::Decode {
             table: M::TABLE,
@@ -98,6 +202,7 @@ pub(crate) fn build_indexes<M: Model>(txn: &redb::WriteTransaction, which: &[usi
             }
         }
     }
+    progress(total, total);
     Ok(())
 }
 

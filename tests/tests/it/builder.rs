@@ -17,7 +17,15 @@ fn build_script_asks_cargo_to_rerun_on_each_schema_and_nothing_in_out_dir() {
         .filter_map(|l| l.strip_prefix("cargo:rerun-if-changed="))
         .collect();
     let dirs = ["fixtures", "fixtures/migrations", "../schemas"];
-    let mut expected: Vec<String> = dirs.iter().map(|d| d.to_string()).collect();
+    let mut expected: Vec<String> = [
+        "fixtures",
+        "fixtures/migrations",
+        "fixtures/history",
+        "../schemas",
+    ]
+    .iter()
+    .map(|d| d.to_string())
+    .collect();
     for dir in dirs {
         let mut names: Vec<String> = std::fs::read_dir(manifest(dir))
             .expect("dir")
@@ -28,6 +36,11 @@ fn build_script_asks_cargo_to_rerun_on_each_schema_and_nothing_in_out_dir() {
         names.sort();
         expected.extend(names);
     }
+    // The schema with history: its history first, then the schema.
+    expected.extend(
+        ["catalog_v1.toml", "catalog_v2.toml", "catalog.toml"]
+            .map(|n| format!("fixtures/history/{n}")),
+    );
     assert_eq!(reruns, expected);
     assert!(!printed.contains(env!("OUT_DIR")), "{printed}");
 }

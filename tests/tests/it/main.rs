@@ -11,6 +11,7 @@ mod fuzz_generate;
 mod group_commit;
 mod hostile;
 mod links;
+mod migration_steps;
 mod migrations;
 mod migrations_crash;
 mod migrations_properties;

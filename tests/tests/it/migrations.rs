@@ -504,7 +504,8 @@ fn a_narrowing_change_is_refused() -> Result {
     let (_dir, path) = seed(false)?;
     let message = refused::<shop_narrowed::Shop>(&path, MigrationErrorKind::NotAutomatic);
     assert!(
-        message.contains("`Order.total` changed from `u32` to `u16`"),
+        message.contains("`Order.total` changed from `u32` to `u16`")
+            && message.contains("write a typed step (`impl Migrate<v1::Model> for Model`)"),
         "{message}"
     );
     Ok(())
