@@ -118,6 +118,7 @@ pub mod __codegen {
     pub use crate::codec;
     pub use crate::index_keys::IndexKeys;
     pub use crate::links::{Backlink, LinkDef, LinkTarget, RecordKeys};
+    pub use crate::migrate::{Step, StepFailure, StepFn, Version, typed_step};
     pub use crate::model::{IndexDef, ModelVisitor, describe_primary_key};
     pub use crate::tree::{EntryValue, Fixed, IndexLayout, KeyBounds, StoredKey, Tail};
 

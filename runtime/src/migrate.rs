@@ -14,7 +14,9 @@
 
 mod steps;
 
-pub use steps::{Migrate, Step, StepError, StepFailure, StepFn, Version, typed_step};
+pub use steps::{Migrate, StepError};
+// What generated code names (re-exported from `__codegen`).
+pub use steps::{Step, StepFailure, StepFn, Version, typed_step};
 
 use crate::codec::dynamic::{self, Dynamic, Record};
 use crate::error::{Error, Result};

@@ -63,7 +63,7 @@ pub fn emit(schema: &Schema, history: bool, code: &mut Code) {
         code.line(
             1,
             &format!(
-                "const HISTORY: &'static [::netabase_runtime::migrate::Version] = {};",
+                "const HISTORY: &'static [::netabase_runtime::__codegen::Version] = {};",
                 super::history::HISTORY_CONST
             ),
         );

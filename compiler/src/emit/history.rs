@@ -2,7 +2,7 @@
 //! (`pub mod v1 { ... }`, the whole generated code of that version, so a program or a test can
 //! still open, read and write databases of it), and the definition's `HISTORY`: every version
 //! with the typed steps from it to the next, each naming
-//! `::netabase_runtime::migrate::typed_step::<v1::User, User>`, whose `Migrate` bound makes a
+//! `::netabase_runtime::__codegen::typed_step::<v1::User, User>`, whose `Migrate` bound makes a
 //! missing step a compile error that names both types.
 
 use crate::history::Stepped;
@@ -58,14 +58,14 @@ pub fn emit(versions: &[OldVersion<'_>], definition: &str) -> TokenStream {
                 None => quote!(#new_type),
             };
             quote! {
-                ::netabase_runtime::migrate::Step {
+                ::netabase_runtime::__codegen::Step {
                     model: #model,
-                    convert: ::netabase_runtime::migrate::typed_step::<#old::#old_type, #new_path>,
+                    convert: ::netabase_runtime::__codegen::typed_step::<#old::#old_type, #new_path>,
                 }
             }
         });
         quote! {
-            ::netabase_runtime::migrate::Version {
+            ::netabase_runtime::__codegen::Version {
                 version: #version,
                 fingerprint: <#old::#old_definition as ::netabase_runtime::Definition>::FINGERPRINT,
                 layout: <#old::#old_definition as ::netabase_runtime::Definition>::LAYOUT,
@@ -82,7 +82,7 @@ pub fn emit(versions: &[OldVersion<'_>], definition: &str) -> TokenStream {
         #(#modules)*
         #[doc = #doc]
         #[doc(hidden)]
-        pub const #history: &[::netabase_runtime::migrate::Version] = &[#(#entries),*];
+        pub const #history: &[::netabase_runtime::__codegen::Version] = &[#(#entries),*];
     }
 }
 

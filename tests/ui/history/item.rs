@@ -20,7 +20,7 @@ impl ::netabase_runtime::Definition for Stock {
     const VERSION: u64 = 2;
     const FINGERPRINT: &'static str = "3cb9fa4bf2640768";
     const LAYOUT: &'static str = "definition Stock\nmodel Item\n  field id: u64\n  field quantity: u32\n  primary key (id)\n  record key fixed 8\n";
-    const HISTORY: &'static [::netabase_runtime::migrate::Version] = __NETABASE_HISTORY;
+    const HISTORY: &'static [::netabase_runtime::__codegen::Version] = __NETABASE_HISTORY;
     const TABLES: &'static [&'static str] = &["Stock/Item"];
     type Read<'s> = StockReadTransaction<'s>;
     type Write<'s> = StockWriteTransaction<'s>;
@@ -694,15 +694,15 @@ pub mod v1 {
 }
 /// The earlier versions of [`Stock`] kept as history, oldest first, with their typed migration steps: `Stock`'s `::netabase_runtime::Definition::HISTORY`.
 #[doc(hidden)]
-pub const __NETABASE_HISTORY: &[::netabase_runtime::migrate::Version] = &[
-    ::netabase_runtime::migrate::Version {
+pub const __NETABASE_HISTORY: &[::netabase_runtime::__codegen::Version] = &[
+    ::netabase_runtime::__codegen::Version {
         version: 1u64,
         fingerprint: <v1::Stock as ::netabase_runtime::Definition>::FINGERPRINT,
         layout: <v1::Stock as ::netabase_runtime::Definition>::LAYOUT,
         steps: &[
-            ::netabase_runtime::migrate::Step {
+            ::netabase_runtime::__codegen::Step {
                 model: "Item",
-                convert: ::netabase_runtime::migrate::typed_step::<v1::Item, Item>,
+                convert: ::netabase_runtime::__codegen::typed_step::<v1::Item, Item>,
             },
         ],
     },
