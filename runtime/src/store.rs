@@ -1,5 +1,6 @@
 //! [`Store`]: a redb database holding one definition's models.
 
+use crate::contain::{Health, contain};
 use crate::error::{Error, Result};
 use crate::integrity::{IntegrityReport, Problem, ProblemKind};
 use crate::meta;
@@ -8,7 +9,7 @@ use crate::transaction::{ReadTransaction, WriteTransaction};
 use crate::tree::TreeRead;
 use redb::ReadableDatabase;
 use std::marker::PhantomData;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// When a commit reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,6 +33,8 @@ pub enum Durability {
 /// concurrently with each other and with the one write transaction at a time.
 pub struct Store<D: Definition> {
     db: redb::Database,
+    /// Poisoned once a panic from redb was contained (see `contain.rs`).
+    health: Health,
     durability: Durability,
     _definition: PhantomData<fn() -> D>,
 }
@@ -103,6 +106,10 @@ impl<D: Definition> StoreBuilder<D> {
     /// Opens (or creates) the database file at `path` and checks it was written for `D`.
     pub fn open(self, path: impl AsRef<Path>) -> Result<Store<D>> {
         let path = path.as_ref();
+        contain(path, "", || self.open_contained(path))
+    }
+
+    fn open_contained(self, path: &Path) -> Result<Store<D>> {
         // redb's `create` opens an existing database, and also initializes an existing empty
         // file (from `touch` or a temp-file crate), which `open` refuses.
         let db = if path.exists() && !self.create_if_missing {
@@ -138,7 +145,7 @@ impl<D: Definition> StoreBuilder<D> {
                 .create(path)
                 .map_err(|e| open_error(path, e, "create"))?
         };
-        self.finish(db)
+        self.finish(db, path.to_path_buf())
     }
 
     /// Creates an empty database in memory: nothing touches the disk, everything is gone when
@@ -147,13 +154,14 @@ impl<D: Definition> StoreBuilder<D> {
         let db = self
             .redb_builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())?;
-        self.finish(db)
+        self.finish(db, PathBuf::from("(in memory)"))
     }
 
-    fn finish(self, db: redb::Database) -> Result<Store<D>> {
+    fn finish(self, db: redb::Database, path: PathBuf) -> Result<Store<D>> {
         meta::initialize::<D>(&db)?;
         Ok(Store {
             db,
+            health: Health::new(path),
             durability: self.durability,
             _definition: PhantomData,
         })
@@ -195,6 +203,7 @@ fn open_error(path: &Path, error: redb::DatabaseError, doing: &str) -> Error {
         },
         redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => Error::Corrupted {
             path: path_buf,
+            table: None,
             detail,
         },
         other => Error::Database(other),
@@ -237,31 +246,17 @@ impl<D: Definition> Store<D> {
     /// shared in an `Arc` must be taken back first). It reads every record and index entry, so it
     /// takes time proportional to the database's size.
     pub fn check_integrity(&mut self) -> Result<IntegrityReport> {
-        let mut report = IntegrityReport::default();
-        let problem = |kind| Problem {
-            table: String::new(),
-            key: None,
-            record: None,
-            kind,
-        };
-        match self.db.check_integrity() {
-            Ok(true) => {}
-            Ok(false) => report.push(problem(ProblemKind::Storage {
-                detail: "a damaged commit or allocator state was found".to_owned(),
-                repaired: true,
-            })),
-            // The pages cannot be trusted: reading them for the invariants could fail in redb.
-            Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail))) => {
-                report.push(problem(ProblemKind::Storage {
-                    detail,
-                    repaired: false,
-                }));
-                return Ok(report);
+        let health = &self.health;
+        let db = &mut self.db;
+        match health.guard("", || check_storage_then_definition::<D>(db)) {
+            // redb failed on a damaged page while checking: the file is damaged beyond repair.
+            Err(Error::Corrupted { detail, .. }) => {
+                let mut report = IntegrityReport::default();
+                report.push(storage_problem(detail, false));
+                Ok(report)
             }
-            Err(error) => return Err(error.into()),
+            result => result,
         }
-        crate::integrity::check_definition::<D>(&self.db, &mut report)?;
-        Ok(report)
     }
 
     /// Begins a write transaction. Only one runs at a time: this waits for the current one.
@@ -277,15 +272,18 @@ impl<D: Definition> Store<D> {
     }
 
     fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
-        let mut txn = self.db.begin_write()?;
-        if self.durability == Durability::None {
-            txn.set_durability(redb::Durability::None)?;
-        }
-        Ok(WriteTransaction::new(txn))
+        self.health.guard("", || {
+            let mut txn = self.db.begin_write()?;
+            if self.durability == Durability::None {
+                txn.set_durability(redb::Durability::None)?;
+            }
+            Ok(WriteTransaction::new(txn, &self.health))
+        })
     }
 
     fn read_transaction(&self) -> Result<ReadTransaction<'_, D>> {
-        Ok(ReadTransaction::new(self.db.begin_read()?))
+        self.health
+            .guard("", || Ok(ReadTransaction::new(self.db.begin_read()?, &self.health)))
     }
 
     /// Runs `f` in a write transaction of its own and commits it if `f` succeeds.
@@ -338,4 +336,36 @@ impl<D: Definition> Store<D> {
     pub fn is_empty<M: Model<Definition = D>>(&self) -> Result<bool> {
         self.read_transaction()?.raw_tree::<M>()?.is_empty()
     }
+}
+
+/// A problem found by redb's own check of the file.
+fn storage_problem(detail: String, repaired: bool) -> Problem {
+    Problem {
+        table: String::new(),
+        key: None,
+        record: None,
+        kind: ProblemKind::Storage { detail, repaired },
+    }
+}
+
+/// [`Store::check_integrity`]: redb's check of the pages, then netabase's invariants.
+fn check_storage_then_definition<D: Definition>(
+    db: &mut redb::Database,
+) -> Result<IntegrityReport> {
+    let mut report = IntegrityReport::default();
+    match db.check_integrity() {
+        Ok(true) => {}
+        Ok(false) => report.push(storage_problem(
+            "a damaged commit or allocator state was found".to_owned(),
+            true,
+        )),
+        // The pages cannot be trusted: reading them for the invariants could fail in redb.
+        Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail))) => {
+            report.push(storage_problem(detail, false));
+            return Ok(report);
+        }
+        Err(error) => return Err(error.into()),
+    }
+    crate::integrity::check_definition::<D>(db, &mut report)?;
+    Ok(report)
 }

@@ -1,6 +1,7 @@
 //! Read and write transactions. Generated code wraps these in the definition's own
 //! transaction types, which add one method per model (`txn.cities()`).
 
+use crate::contain::Health;
 use crate::error::Result;
 use crate::links::PendingLinks;
 use crate::model::{Definition, Model};
@@ -12,6 +13,7 @@ use std::marker::PhantomData;
 /// and they have no writing methods: a read transaction cannot write.
 pub struct ReadTransaction<'s, D: Definition> {
     txn: redb::ReadTransaction,
+    health: &'s Health,
     _store: PhantomData<&'s crate::Store<D>>,
 }
 
@@ -23,22 +25,25 @@ pub struct ReadTransaction<'s, D: Definition> {
 /// storage error, abort it.
 pub struct WriteTransaction<'s, D: Definition> {
     txn: redb::WriteTransaction,
+    health: &'s Health,
     /// Checked-link keys to verify at commit (see `links.rs`). Trees borrow the transaction
     /// shared, so they note keys through the cell.
     links: RefCell<PendingLinks>,
     _store: PhantomData<&'s crate::Store<D>>,
 }
 
-impl<D: Definition> ReadTransaction<'_, D> {
-    pub(crate) fn new(txn: redb::ReadTransaction) -> Self {
+impl<'s, D: Definition> ReadTransaction<'s, D> {
+    pub(crate) fn new(txn: redb::ReadTransaction, health: &'s Health) -> Self {
         Self {
             txn,
+            health,
             _store: PhantomData,
         }
     }
 
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<ReadTree<'_, M>> {
-        ReadTree::open(&self.txn)
+        self.health
+            .guard(M::TABLE, || ReadTree::open(&self.txn, self.health))
     }
 
     /// Opens the tree of model `M` (the generic form of the generated `txn.cities()`).
@@ -47,17 +52,19 @@ impl<D: Definition> ReadTransaction<'_, D> {
     }
 }
 
-impl<D: Definition> WriteTransaction<'_, D> {
-    pub(crate) fn new(txn: redb::WriteTransaction) -> Self {
+impl<'s, D: Definition> WriteTransaction<'s, D> {
+    pub(crate) fn new(txn: redb::WriteTransaction, health: &'s Health) -> Self {
         Self {
             txn,
+            health,
             links: RefCell::default(),
             _store: PhantomData,
         }
     }
 
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<WriteTree<'_, M>> {
-        WriteTree::open(&self.txn, &self.links)
+        self.health
+            .guard(M::TABLE, || WriteTree::open(&self.txn, &self.links, self.health))
     }
 
     /// Opens the tree of model `M` for writing (the generic form of the generated
@@ -74,7 +81,8 @@ impl<D: Definition> WriteTransaction<'_, D> {
     /// tables of the models involved, so call it with no tree open (an open one is an
     /// [`Error::Table`](crate::Error::Table)).
     pub fn check_links(&self) -> Result<()> {
-        self.links.borrow().check::<D>(&self.txn)
+        self.health
+            .guard("", || self.links.borrow().check::<D>(&self.txn))
     }
 
     /// Makes everything written in this transaction durable and visible, atomically. Checked
@@ -82,11 +90,13 @@ impl<D: Definition> WriteTransaction<'_, D> {
     /// [`Error::BrokenLink`](crate::Error::BrokenLink) and nothing is written.
     pub fn commit(self) -> Result<()> {
         self.check_links()?;
-        Ok(self.txn.commit()?)
+        let (txn, health) = (self.txn, self.health);
+        health.guard("", || Ok(txn.commit()?))
     }
 
     /// Discards everything written in this transaction.
     pub fn abort(self) -> Result<()> {
-        Ok(self.txn.abort()?)
+        let (txn, health) = (self.txn, self.health);
+        health.guard("", || Ok(txn.abort()?))
     }
 }

@@ -3,6 +3,7 @@
 //! entry (and, through an index, one record). `skip(n)` steps over entries without decoding them.
 
 use super::{Bytes, EntryRange, Step, decode_record};
+use crate::contain::Health;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelRef};
 use redb::{AccessGuard, ReadableTable};
@@ -18,7 +19,10 @@ pub struct ValueGuard<'a, M: Model> {
 }
 
 impl<'a, M: Model> ValueGuard<'a, M> {
+    /// Called inside a guarded call: slicing the value out of its page is where a damaged page
+    /// shows, so it is done once here, and later calls to `value()` repeat the same slicing.
     pub(crate) fn new(guard: AccessGuard<'a, Bytes>) -> Self {
+        let _ = guard.value();
         Self {
             guard,
             _model: PhantomData,
@@ -80,13 +84,15 @@ type Entry<'a, K> =
 /// Records in primary key order (or the reverse, with `.rev()`).
 pub struct Iter<'a, M: Model, Y = Records> {
     range: redb::Range<'a, M::StoredKey, Bytes>,
+    steps: Steps<'a>,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
-    pub(crate) fn new(range: redb::Range<'a, M::StoredKey, Bytes>) -> Self {
+    pub(crate) fn new(range: redb::Range<'a, M::StoredKey, Bytes>, health: &'a Health) -> Self {
         Self {
             range,
+            steps: Steps::new(health),
             _yield: PhantomData,
         }
     }
@@ -99,19 +105,23 @@ impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
 impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
     type Item = Result<Y::Item>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.range.next().map(Self::make)
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.next().map(Self::make))
     }
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
-        self.range.nth(n).map(Self::make)
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.nth(n).map(Self::make))
     }
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.range.next_back().map(Self::make)
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.next_back().map(Self::make))
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
-        self.range.nth_back(n).map(Self::make)
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.nth_back(n).map(Self::make))
     }
 }
 
@@ -120,34 +130,43 @@ pub struct IndexIter<'a, M: Model, T, Y = Records> {
     entries: Box<dyn EntryRange + 'a>,
     records: &'a T,
     index: usize,
+    steps: Steps<'a>,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
 impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> IndexIter<'a, M, T, Y> {
-    pub(crate) fn new(entries: Box<dyn EntryRange + 'a>, records: &'a T, index: usize) -> Self {
+    pub(crate) fn new(
+        entries: Box<dyn EntryRange + 'a>,
+        records: &'a T,
+        index: usize,
+        health: &'a Health,
+    ) -> Self {
         Self {
             entries,
             records,
             index,
+            steps: Steps::new(health),
             _yield: PhantomData,
         }
     }
 
     /// Steps to an entry and reads the record it points to.
     fn resolve(&mut self, step: Step) -> Option<Result<Y::Item>> {
-        let (records, index) = (self.records, self.index);
-        let mut item = None;
-        let stepped = self.entries.next_primary(step, &mut |key, primary| {
-            item = Some(match records.get(primary) {
-                Ok(Some(record)) => Y::make(record),
-                Ok(None) => Err(Error::Inconsistent {
-                    table: M::INDEXES[index].table,
-                    detail: format!("entry {key:?} points to a missing {}", M::NAME),
-                }),
-                Err(error) => Err(error.into()),
-            });
-        })?;
-        Some(stepped.and_then(|()| item.unwrap_or_else(unreachable_entry)))
+        let (records, index, entries) = (self.records, self.index, &mut self.entries);
+        self.steps.step(M::INDEXES[index].table, || {
+            let mut item = None;
+            let stepped = entries.next_primary(step, &mut |key, primary| {
+                item = Some(match records.get(primary) {
+                    Ok(Some(record)) => Y::make(record),
+                    Ok(None) => Err(Error::Inconsistent {
+                        table: M::INDEXES[index].table,
+                        detail: format!("entry {key:?} points to a missing {}", M::NAME),
+                    }),
+                    Err(error) => Err(error.into()),
+                });
+            })?;
+            Some(stepped.and_then(|()| item.unwrap_or_else(unreachable_entry)))
+        })
     }
 }
 
@@ -179,5 +198,34 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Doubl
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
         self.resolve(Step::Back(n))
+    }
+}
+
+/// The guard of an iterator's steps: each step runs through [`Health::guard_step`], and after
+/// a step fails on a damaged page the iterator ends (the error is yielded once, never an
+/// endless run of errors to a loop that skips them).
+struct Steps<'a> {
+    health: &'a Health,
+    stopped: bool,
+}
+
+impl<'a> Steps<'a> {
+    fn new(health: &'a Health) -> Self {
+        Self {
+            health,
+            stopped: false,
+        }
+    }
+
+    #[inline]
+    fn step<T>(&mut self, table: &str, f: impl FnOnce() -> Option<Result<T>>) -> Option<Result<T>> {
+        if self.stopped {
+            return None;
+        }
+        let item = self.health.guard_step(table, f);
+        if matches!(item, Some(Err(Error::Corrupted { .. }))) {
+            self.stopped = true;
+        }
+        item
     }
 }

@@ -14,6 +14,7 @@ mod reliability_atomicity;
 mod reliability_concurrency;
 mod reliability_corruption;
 mod reliability_crash;
+mod reliability_damage;
 mod reliability_faults;
 mod reliability_integrity;
 mod snapshots;

@@ -1,0 +1,111 @@
+//! Containment: no panic from redb escapes a netabase call.
+//!
+//! redb trusts the structure of the pages it reads. A page damaged outside redb (bit rot, a bad
+//! copy, a hostile file) can make it index out of bounds or reach an `unreachable!()` (see
+//! docs/RELIABILITY.md). netabase's own decoding is fallible and never panics, so the only
+//! panics left come from inside redb. Every public entry point that reaches redb (opening,
+//! beginning and committing transactions, opening trees, every tree method, every iterator
+//! step) runs its body through [`Health::guard`] (or [`contain`] when there is no store yet),
+//! which catches an unwinding panic and turns it into [`Error::Corrupted`], naming the table
+//! when there is one.
+//!
+//! A panic may leave redb's in-memory state half-updated, so after the first one the store is
+//! *poisoned*: every later guarded call on it, from any thread, is refused with
+//! [`Error::Corrupted`] until the store is dropped and the file reopened. The check is one
+//! relaxed atomic load per call.
+//!
+//! This needs unwinding: with `panic = "abort"` nothing can be caught and a damaged page aborts
+//! the process (open with `verify_on_open(true)` there). The panic hook runs before the panic is
+//! caught, so the default hook still prints redb's message on stderr.
+
+use crate::error::{Error, Result};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether a store is still usable, and the file it reads (for error messages).
+#[derive(Debug)]
+pub(crate) struct Health {
+    poisoned: AtomicBool,
+    path: PathBuf,
+}
+
+impl Health {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        Self {
+            poisoned: AtomicBool::new(false),
+            path,
+        }
+    }
+
+    /// Runs `f`, a call into redb on behalf of `table` (`""` for none), turning a panic into
+    /// [`Error::Corrupted`] and poisoning the store; refuses to run it on a poisoned store.
+    #[inline]
+    pub(crate) fn guard<T>(&self, table: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.poisoned.load(Ordering::Relaxed) {
+            return Err(self.refused(table));
+        }
+        catch(f).unwrap_or_else(|message| {
+            self.poisoned.store(true, Ordering::Relaxed);
+            Err(panicked(&self.path, table, &message))
+        })
+    }
+
+    /// As [`guard`](Self::guard), for one iterator step: `None` (the end) passes through.
+    #[inline]
+    pub(crate) fn guard_step<T>(
+        &self,
+        table: &str,
+        f: impl FnOnce() -> Option<Result<T>>,
+    ) -> Option<Result<T>> {
+        self.guard(table, || Ok(f())).unwrap_or_else(|error| Some(Err(error)))
+    }
+
+    /// Whether a panic was contained on this store.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Relaxed)
+    }
+
+    fn refused(&self, table: &str) -> Error {
+        corrupted(
+            &self.path,
+            table,
+            "an earlier call found a damaged page, and this Store refuses further use: drop it \
+             and reopen the file"
+                .to_owned(),
+        )
+    }
+}
+
+/// Runs `f`, turning a panic inside it into [`Error::Corrupted`] for the database at `path`
+/// (for calls made before there is a store to poison).
+pub(crate) fn contain<T>(path: &Path, table: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch(f).unwrap_or_else(|message| Err(panicked(path, table, &message)))
+}
+
+/// Runs `f`; a panic becomes its message.
+fn catch<T>(f: impl FnOnce() -> Result<T>) -> std::result::Result<Result<T>, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "a panic without a message".to_owned())
+    })
+}
+
+fn panicked(path: &Path, table: &str, message: &str) -> Error {
+    corrupted(
+        path,
+        table,
+        format!("the storage engine failed on a damaged page: {message}"),
+    )
+}
+
+fn corrupted(path: &Path, table: &str, detail: String) -> Error {
+    Error::Corrupted {
+        path: path.to_path_buf(),
+        table: (!table.is_empty()).then(|| table.to_owned()),
+        detail,
+    }
+}
