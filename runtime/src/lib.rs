@@ -63,6 +63,7 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+mod backup;
 mod contain;
 mod error;
 mod index_keys;

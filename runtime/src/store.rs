@@ -259,6 +259,59 @@ impl<D: Definition> Store<D> {
         }
     }
 
+    /// Writes a consistent copy of the last commit to a new database file at `path`, while
+    /// other threads go on reading and writing this store: the copy is one read snapshot, taken
+    /// when the call starts (commits made during the backup are not in it). Entries are copied
+    /// as stored, index entries included, so the backup equals that snapshot; it is committed
+    /// (and synced) once, at the end, and a failed backup removes its partial file.
+    ///
+    /// `path` must not exist. Returns how many records were copied. It reads the whole
+    /// database, so it takes time proportional to its size; writers are never blocked.
+    pub fn backup_to(&self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = path.as_ref();
+        crate::backup::refuse_existing(path, "backup")?;
+        let snapshot = self.read_transaction()?;
+        let result = (|| {
+            let target = Self::builder().open(path)?;
+            let txn = target.db.begin_write()?;
+            let copied = self.health.guard("", || {
+                crate::backup::copy_snapshot::<D>(snapshot.raw(), &txn)
+            })?;
+            txn.commit()?;
+            Ok(copied)
+        })();
+        if result.is_err() {
+            // Only a file this call created; `refuse_existing` made sure there was none.
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    /// Compacts the file: moves pages so that free space at its end is given back to the file
+    /// system (after removing many records, the file keeps its size until compacted). Returns
+    /// whether anything was moved.
+    ///
+    /// redb compacts only a database nothing else is using, hence `&mut self`: no transaction
+    /// of this store may be open, which the borrow checker enforces. A store shared in an
+    /// `Arc` must be taken back first (`Arc::get_mut`, or `Arc::try_unwrap`). A crash during
+    /// compaction loses nothing: every step is a commit.
+    pub fn compact(&mut self) -> Result<bool> {
+        let health = &self.health;
+        let db = &mut self.db;
+        health.guard("", || {
+            db.compact().map_err(|error| match error {
+                redb::CompactionError::Storage(error) => Error::Storage(error),
+                other => Error::Io {
+                    context: format!(
+                        "cannot compact the database: {other} (close every transaction and \
+                         savepoint first)"
+                    ),
+                    source: std::io::Error::other(other.to_string()),
+                },
+            })
+        })
+    }
+
     /// Begins a write transaction. Only one runs at a time: this waits for the current one.
     /// Nothing it writes is visible to others until [`commit`](WriteTransaction::commit); dropping
     /// it without committing discards everything it wrote.

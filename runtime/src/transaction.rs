@@ -41,6 +41,11 @@ impl<'s, D: Definition> ReadTransaction<'s, D> {
         }
     }
 
+    /// redb's transaction, for whole-store work (backups).
+    pub(crate) fn raw(&self) -> &redb::ReadTransaction {
+        &self.txn
+    }
+
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<ReadTree<'_, M>> {
         self.health
             .guard(M::TABLE, || ReadTree::open(&self.txn, self.health))

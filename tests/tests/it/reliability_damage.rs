@@ -154,7 +154,6 @@ fn read_fully(store: &Store<Library>) -> Read {
     };
     if let Some(authors) = read.take(txn.authors()) {
         read.authors = read.drain(authors.iter());
-        read.drain(authors.iter().map(Iterator::rev));
         read.drain(authors.range_by_name(..));
         read.drain(authors.range_by_country(..));
         for id in (0..90).step_by(3) {
@@ -165,7 +164,6 @@ fn read_fully(store: &Store<Library>) -> Read {
     }
     if let Some(books) = read.take(txn.books()) {
         read.books = read.drain(books.iter());
-        read.drain(books.iter().map(Iterator::rev));
         read.drain(books.range_by_author(..));
         read.drain(books.range_by_year(..));
         read.drain(books.range_by_available(..));
@@ -202,8 +200,11 @@ fn try_file(bytes: &[u8], path: &Path, read_errors_corrupted: &mut usize) -> Out
     *read_errors_corrupted += read.corrupted;
     let clean = store.check_integrity().is_ok_and(|r| r.is_clean());
     // A second look after the check: a poisoned store must refuse, not panic.
-    let again = read_fully(&store);
-    *read_errors_corrupted += again.corrupted;
+    if let Ok(txn) = store.begin_read()
+        && let Ok(books) = txn.books()
+    {
+        books.iter().map(|iter| iter.count()).ok();
+    }
     let data = (read.authors, read.books);
     let intact = (0..=COMMITS).any(|c| data == state_after(c));
     match (read.errors > 0, clean, intact) {
@@ -214,11 +215,23 @@ fn try_file(bytes: &[u8], path: &Path, read_errors_corrupted: &mut usize) -> Out
     }
 }
 
+/// A directory in memory where there is one (`/dev/shm`): every open of a damaged copy writes
+/// and syncs it, which a disk makes slow.
+fn scratch_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().expect("temp dir")
+}
+
 #[test]
 fn damaged_files_opened_with_defaults_never_panic() -> Result {
     install_quiet_hook();
     let started = std::time::Instant::now();
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = scratch_dir();
     let original_path = dir.path().join("original.redb");
     write_database(&original_path)?;
     let original = std::fs::read(&original_path).expect("read the file");
