@@ -19,8 +19,10 @@
 //! caught, so the default hook still prints redb's message on stderr.
 
 use crate::error::{Error, Result};
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether a store is still usable, and the file it reads (for error messages).
@@ -108,4 +110,34 @@ fn corrupted(path: &Path, table: &str, detail: String) -> Error {
         table: (!table.is_empty()).then(|| table.to_owned()),
         detail,
     }
+}
+
+thread_local! {
+    /// Whether panics on this thread are expected and contained (see [`quietly`]).
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the panic messages of this thread left unprinted: for salvage, which reads a
+/// damaged file on purpose and may meet thousands of contained panics. On first use it wraps
+/// the panic hook then in place with one that skips quiet threads and hands every other panic
+/// to it, so other threads' panics print as before. (A hook the program sets later replaces
+/// the wrapper; then salvage's panics print.)
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    static WRAP_HOOK: Once = Once::new();
+    WRAP_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            QUIET.with(|quiet| quiet.set(self.0));
+        }
+    }
+    let _restore = Restore(QUIET.with(|quiet| quiet.replace(true)));
+    f()
 }

@@ -71,6 +71,7 @@ mod integrity;
 mod links;
 mod meta;
 mod model;
+mod recover;
 mod store;
 mod transaction;
 mod tree;
@@ -81,6 +82,7 @@ pub use integrity::{IntegrityReport, Problem, ProblemKind};
 pub use links::{Backlink, LinkDef, LinkTarget, RecordKeys};
 pub use meta::META_TABLE;
 pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_primary_key};
+pub use recover::{ModelRecovery, RecoveryReport, recover};
 pub use store::{Durability, Store, StoreBuilder};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{

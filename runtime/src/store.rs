@@ -324,7 +324,7 @@ impl<D: Definition> Store<D> {
         self.read_transaction().map(Into::into)
     }
 
-    fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
+    pub(crate) fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
         self.health.guard("", || {
             let mut txn = self.db.begin_write()?;
             if self.durability == Durability::None {

@@ -95,6 +95,12 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
     /// [`Error::BrokenLink`](crate::Error::BrokenLink) and nothing is written.
     pub fn commit(self) -> Result<()> {
         self.check_links()?;
+        self.commit_unchecked()
+    }
+
+    /// Commits without checking links: for salvage, where a link's target may be lost (or
+    /// rescued later, in another transaction).
+    pub(crate) fn commit_unchecked(self) -> Result<()> {
         let (txn, health) = (self.txn, self.health);
         health.guard("", || Ok(txn.commit()?))
     }
