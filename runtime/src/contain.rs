@@ -60,7 +60,8 @@ impl Health {
         table: &str,
         f: impl FnOnce() -> Option<Result<T>>,
     ) -> Option<Result<T>> {
-        self.guard(table, || Ok(f())).unwrap_or_else(|error| Some(Err(error)))
+        self.guard(table, || Ok(f()))
+            .unwrap_or_else(|error| Some(Err(error)))
     }
 
     /// Whether a panic was contained on this store.
@@ -109,6 +110,51 @@ fn corrupted(path: &Path, table: &str, detail: String) -> Error {
         path: path.to_path_buf(),
         table: (!table.is_empty()).then(|| table.to_owned()),
         detail,
+    }
+}
+
+/// Owns a redb object whose `Drop` reads or writes pages (a database writes its allocator
+/// state when closed, a write transaction frees its pages when aborted), and contains a panic
+/// from that drop: dropping a `Store` or a transaction over a damaged file never panics.
+/// Derefs to the object.
+pub(crate) struct ContainDrop<T>(Option<T>);
+
+impl<T> ContainDrop<T> {
+    pub(crate) fn new(inner: T) -> Self {
+        Self(Some(inner))
+    }
+
+    /// The object, to be consumed (a commit); its drop is then the caller's.
+    pub(crate) fn into_inner(mut self) -> T {
+        self.0
+            .take()
+            .expect("a ContainDrop holds its object until dropped")
+    }
+}
+
+impl<T> std::ops::Deref for ContainDrop<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0
+            .as_ref()
+            .expect("a ContainDrop holds its object until dropped")
+    }
+}
+
+impl<T> std::ops::DerefMut for ContainDrop<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0
+            .as_mut()
+            .expect("a ContainDrop holds its object until dropped")
+    }
+}
+
+impl<T> Drop for ContainDrop<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            // Nothing to report to: the file's damage was (or will be) reported by a call.
+            let _ = catch_unwind(AssertUnwindSafe(|| drop(inner)));
+        }
     }
 }
 

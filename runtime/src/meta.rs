@@ -23,7 +23,8 @@ pub fn expected<D: Definition>() -> SchemaInfo {
 }
 
 /// Creates the metadata and every table of `D` in a new database, or checks that an existing
-/// database was written for `D`. A mismatch leaves the file untouched.
+/// database was written for `D`. A mismatch writes nothing: the check's write transaction is
+/// dropped uncommitted.
 pub fn initialize<D: Definition>(db: &redb::Database) -> Result<()> {
     let txn = db.begin_write()?;
     let foreign_tables: Vec<String> = txn

@@ -16,7 +16,7 @@
 //! index entries. A record whose bytes do not decode is lost (counted); so are records that no
 //! readable page leads to (under a damaged branch page, or on a damaged leaf).
 
-use crate::contain::contain;
+use crate::contain::{ContainDrop, contain};
 use crate::error::{Error, Result};
 use crate::model::{Definition, Model, ModelVisitor};
 use crate::tree::{Bytes, Step, record_table};
@@ -86,6 +86,10 @@ impl RecoveryReport {
 /// not repaired (the link is rescued as it was). It fails when the damaged file cannot be
 /// opened at all (its header and both commit slots damaged, or not a database), or when its
 /// metadata names another definition.
+///
+/// Reading a damaged file makes redb panic many times; each panic is contained, and while
+/// `recover` runs the panic messages of its own thread are not printed (other threads' are).
+/// Like every containment, this needs unwinding (not `panic = "abort"`).
 pub fn recover<D: Definition>(
     damaged: impl AsRef<Path>,
     rescued: impl AsRef<Path>,
@@ -136,7 +140,8 @@ fn recover_from_copy<D: Definition>(
                 }
                 other => Error::Database(other),
             })
-    })?;
+    })
+    .map(ContainDrop::new)?;
     let txn = contain(damaged, "", || Ok(db.begin_read()?))?;
     let metadata_readable = match contain(damaged, crate::META_TABLE, || {
         let meta = txn.open_table(redb::TableDefinition::<&str, &[u8]>::new(crate::META_TABLE))?;
@@ -180,7 +185,9 @@ impl<D: Definition> ModelVisitor<D> for Salvage<'_, D> {
         };
         let mut found = Found::default();
         let (source, path) = (self.source, self.path);
-        match contain(path, M::TABLE, || Ok(source.open_table(record_table::<M>())?)) {
+        match contain(path, M::TABLE, || {
+            Ok(source.open_table(record_table::<M>())?)
+        }) {
             Ok(table) => {
                 report.expected = contain(path, M::TABLE, || Ok(table.len()?)).ok();
                 let mut scan = Scan {
@@ -317,7 +324,9 @@ impl<K: StoredKey> Scan<'_, K> {
     fn after_damage(&mut self, start: Vec<u8>, until: Option<Vec<u8>>) {
         let width = start.len().max(until.as_ref().map_or(0, Vec::len)).max(1);
         let mut low = pad(&start, width);
-        let mut high = until.as_ref().map_or_else(|| vec![0xFF; width], |u| pad(u, width));
+        let mut high = until
+            .as_ref()
+            .map_or_else(|| vec![0xFF; width], |u| pad(u, width));
         // Keys past `high` are someone else's; see whether anything past the damage reads.
         let found_at_high = match self.probe(&high) {
             Probe::Damaged => return,
@@ -336,7 +345,9 @@ impl<K: StoredKey> Scan<'_, K> {
         let Probe::Key(key) = found else {
             return;
         };
-        if until.as_deref().is_some_and(|u| key.as_slice() >= u) || self.found.records.contains_key(&key) {
+        if until.as_deref().is_some_and(|u| key.as_slice() >= u)
+            || self.found.records.contains_key(&key)
+        {
             return;
         }
         // Read on from the readable key, then search the stretch skipped before it.

@@ -1,6 +1,6 @@
 //! [`Store`]: a redb database holding one definition's models.
 
-use crate::contain::{Health, contain};
+use crate::contain::{ContainDrop, Health, contain};
 use crate::error::{Error, Result};
 use crate::integrity::{IntegrityReport, Problem, ProblemKind};
 use crate::meta;
@@ -32,7 +32,7 @@ pub enum Durability {
 /// A `Store` is `Send + Sync`: share it between threads in an `Arc`. Read transactions run
 /// concurrently with each other and with the one write transaction at a time.
 pub struct Store<D: Definition> {
-    db: redb::Database,
+    db: ContainDrop<redb::Database>,
     /// Poisoned once a panic from redb was contained (see `contain.rs`).
     health: Health,
     durability: Durability,
@@ -160,7 +160,7 @@ impl<D: Definition> StoreBuilder<D> {
     fn finish(self, db: redb::Database, path: PathBuf) -> Result<Store<D>> {
         meta::initialize::<D>(&db)?;
         Ok(Store {
-            db,
+            db: ContainDrop::new(db),
             health: Health::new(path),
             durability: self.durability,
             _definition: PhantomData,
@@ -335,8 +335,9 @@ impl<D: Definition> Store<D> {
     }
 
     fn read_transaction(&self) -> Result<ReadTransaction<'_, D>> {
-        self.health
-            .guard("", || Ok(ReadTransaction::new(self.db.begin_read()?, &self.health)))
+        self.health.guard("", || {
+            Ok(ReadTransaction::new(self.db.begin_read()?, &self.health))
+        })
     }
 
     /// Runs `f` in a write transaction of its own and commits it if `f` succeeds.

@@ -1,7 +1,7 @@
 //! Read and write transactions. Generated code wraps these in the definition's own
 //! transaction types, which add one method per model (`txn.cities()`).
 
-use crate::contain::Health;
+use crate::contain::{ContainDrop, Health};
 use crate::error::Result;
 use crate::links::PendingLinks;
 use crate::model::{Definition, Model};
@@ -24,7 +24,7 @@ pub struct ReadTransaction<'s, D: Definition> {
 /// (`UniqueViolation`, `AlreadyExists`, `Decode`) leave it as it was before that call. After a
 /// storage error, abort it.
 pub struct WriteTransaction<'s, D: Definition> {
-    txn: redb::WriteTransaction,
+    txn: ContainDrop<redb::WriteTransaction>,
     health: &'s Health,
     /// Checked-link keys to verify at commit (see `links.rs`). Trees borrow the transaction
     /// shared, so they note keys through the cell.
@@ -60,7 +60,7 @@ impl<'s, D: Definition> ReadTransaction<'s, D> {
 impl<'s, D: Definition> WriteTransaction<'s, D> {
     pub(crate) fn new(txn: redb::WriteTransaction, health: &'s Health) -> Self {
         Self {
-            txn,
+            txn: ContainDrop::new(txn),
             health,
             links: RefCell::default(),
             _store: PhantomData,
@@ -68,8 +68,9 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
     }
 
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<WriteTree<'_, M>> {
-        self.health
-            .guard(M::TABLE, || WriteTree::open(&self.txn, &self.links, self.health))
+        self.health.guard(M::TABLE, || {
+            WriteTree::open(&self.txn, &self.links, self.health)
+        })
     }
 
     /// Opens the tree of model `M` for writing (the generic form of the generated
@@ -101,13 +102,13 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
     /// Commits without checking links: for salvage, where a link's target may be lost (or
     /// rescued later, in another transaction).
     pub(crate) fn commit_unchecked(self) -> Result<()> {
-        let (txn, health) = (self.txn, self.health);
+        let (txn, health) = (self.txn.into_inner(), self.health);
         health.guard("", || Ok(txn.commit()?))
     }
 
     /// Discards everything written in this transaction.
     pub fn abort(self) -> Result<()> {
-        let (txn, health) = (self.txn, self.health);
+        let (txn, health) = (self.txn.into_inner(), self.health);
         health.guard("", || Ok(txn.abort()?))
     }
 }

@@ -117,11 +117,13 @@ impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
 impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
     fn next_back(&mut self) -> Option<Self::Item> {
         let range = &mut self.range;
-        self.steps.step(M::TABLE, || range.next_back().map(Self::make))
+        self.steps
+            .step(M::TABLE, || range.next_back().map(Self::make))
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
         let range = &mut self.range;
-        self.steps.step(M::TABLE, || range.nth_back(n).map(Self::make))
+        self.steps
+            .step(M::TABLE, || range.nth_back(n).map(Self::make))
     }
 }
 

@@ -92,36 +92,31 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
 
     /// The number of records.
     fn len(&self) -> Result<u64> {
-        self.health().guard(M::TABLE, || {
-            Ok(self.records().len()?)
-        })
+        self.health().guard(M::TABLE, || Ok(self.records().len()?))
     }
 
     /// Whether there are no records.
     fn is_empty(&self) -> Result<bool> {
-        self.health().guard(M::TABLE, || {
-            Ok(self.records().is_empty()?)
-        })
+        self.health()
+            .guard(M::TABLE, || Ok(self.records().is_empty()?))
     }
 
     /// The record with the smallest primary key.
     fn first(&self) -> Result<Option<M>> {
-        self.health().guard(M::TABLE, || {
-            match self.records().first()? {
+        self.health()
+            .guard(M::TABLE, || match self.records().first()? {
                 Some((_, value)) => decode_record(value.value()).map(Some),
                 None => Ok(None),
-            }
-        })
+            })
     }
 
     /// The record with the largest primary key.
     fn last(&self) -> Result<Option<M>> {
-        self.health().guard(M::TABLE, || {
-            match self.records().last()? {
+        self.health()
+            .guard(M::TABLE, || match self.records().last()? {
                 Some((_, value)) => decode_record(value.value()).map(Some),
                 None => Ok(None),
-            }
-        })
+            })
     }
 
     /// Every record in primary key order, decoded lazily; double-ended.
@@ -158,7 +153,10 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
                         Ok(Some(value)) => decode_record(value.value()).map(Some),
                         Ok(None) => Err(Error::Inconsistent {
                             table: M::INDEXES[index].table,
-                            detail: format!("entry for {primary:?} points to a missing {}", M::NAME),
+                            detail: format!(
+                                "entry for {primary:?} points to a missing {}",
+                                M::NAME
+                            ),
                         }),
                         Err(error) => Err(error.into()),
                     });

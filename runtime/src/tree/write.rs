@@ -129,7 +129,9 @@ impl<'t, M: Model> WriteTree<'t, M> {
         // Guarded per record, so a panic in the caller's iterator is not taken for a damaged page.
         for model in models {
             let model = model.borrow();
-            let put = health.guard(M::TABLE, || self.put_model(model, Some(&mut undo), Mode::Put));
+            let put = health.guard(M::TABLE, || {
+                self.put_model(model, Some(&mut undo), Mode::Put)
+            });
             if let Err(error) = put {
                 if !health.is_poisoned() {
                     health.guard(M::TABLE, || self.roll_back(&undo))?;

@@ -26,6 +26,8 @@ thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
     /// Panics seen on this thread while quiet: contained ones and escaped ones alike.
     static PANICS: Cell<usize> = const { Cell::new(0) };
+    /// The last panic's message and place, to name an escaped one.
+    static LAST: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// Installs, once, a panic hook that counts the panics of quiet threads and hands every other
@@ -37,6 +39,7 @@ fn install_quiet_hook() {
         std::panic::set_hook(Box::new(move |info| {
             if QUIET.with(Cell::get) {
                 PANICS.with(|count| count.set(count.get() + 1));
+                LAST.with(|last| *last.borrow_mut() = info.to_string());
             } else {
                 previous(info);
             }
@@ -251,7 +254,10 @@ fn damaged_files_opened_with_defaults_never_panic() -> Result {
             }));
             match result {
                 Ok(outcome) => *outcomes.entry((kind, outcome)).or_default() += 1,
-                Err(_) => escaped.push(format!("{kind:?} #{i}")),
+                Err(_) => escaped.push(format!(
+                    "{kind:?} #{i}: {}",
+                    LAST.with(|last| last.borrow().clone())
+                )),
             }
         }
     }
@@ -276,6 +282,9 @@ fn damaged_files_opened_with_defaults_never_panic() -> Result {
         .collect();
     assert!(undetected.is_empty(), "undetected damage: {undetected:?}");
     // The test must exercise containment: damaged pages do make redb panic.
-    assert!(panics_in_redb > 0, "no damaged file reached a panic in redb");
+    assert!(
+        panics_in_redb > 0,
+        "no damaged file reached a panic in redb"
+    );
     Ok(())
 }

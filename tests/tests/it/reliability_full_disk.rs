@@ -46,7 +46,10 @@ impl Drop for Tmpfs {
             .is_ok_and(|s| s.success());
         if !unmounted {
             // Busy (a file still open after a failed assertion): detach it lazily.
-            let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path())
+                .status();
         }
     }
 }
@@ -179,7 +182,11 @@ fn a_full_disk_is_an_error_that_loses_nothing_and_passes_when_space_is_freed() -
     if same_store.is_ok() {
         expected.push(extra.clone());
     }
-    assert_eq!(books(&store)?, expected, "every commit that returned Ok is there, the failed one is not");
+    assert_eq!(
+        books(&store)?,
+        expected,
+        "every commit that returned Ok is there, the failed one is not"
+    );
     assert!(store.check_integrity()?.is_clean());
     let txn = store.begin_write()?;
     txn.books()?.put(&book(777_777))?;

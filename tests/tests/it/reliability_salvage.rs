@@ -88,7 +88,13 @@ fn recover_rescues_every_record_not_on_a_damaged_page() -> Result {
     let titles = title_pages(&bytes);
     assert_eq!(titles.len() as u64, BOOKS);
     for (round, k) in [1usize, 3, 6].into_iter().enumerate() {
-        let book_pages: Vec<usize> = titles.values().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let book_pages: Vec<usize> = titles
+            .values()
+            .flatten()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut damaged_pages = BTreeSet::new();
         while damaged_pages.len() < k {
             damaged_pages.insert(book_pages[rng.usize(..book_pages.len())]);
@@ -99,7 +105,9 @@ fn recover_rescues_every_record_not_on_a_damaged_page() -> Result {
             if rng.bool() {
                 damaged_bytes[range].fill(0);
             } else {
-                damaged_bytes[range].iter_mut().for_each(|b| *b = rng.u8(..));
+                damaged_bytes[range]
+                    .iter_mut()
+                    .for_each(|b| *b = rng.u8(..));
             }
         }
         let damaged = dir.path().join(format!("damaged-{round}.redb"));
