@@ -197,7 +197,7 @@ impl<D: Definition> ModelVisitor<D> for Salvage<'_, D> {
                     damaged_reads: 0,
                 };
                 scan.interval(Bound::Unbounded, None);
-                scan.from_indexes::<M>(source);
+                scan.look_up_indexed::<M>(source);
                 report.damaged_reads = scan.damaged_reads;
             }
             Err(_) => report.damaged_reads += 1,
@@ -359,7 +359,7 @@ impl<K: StoredKey> Scan<'_, K> {
 
     /// Looks up, by primary key, the records that the indexes of `M` point to and the scan did
     /// not reach.
-    fn from_indexes<M: Model>(&mut self, source: &redb::ReadTransaction)
+    fn look_up_indexed<M: Model>(&mut self, source: &redb::ReadTransaction)
     where
         M::StoredKey: StoredKey,
     {

@@ -16,7 +16,7 @@ fn book(n: u64, year: i32) -> Book {
         title: format!("Title of book {n}"),
         author: n % 40,
         year,
-        available: n % 2 == 0,
+        available: n.is_multiple_of(2),
         tags: vec![format!("tag-{}", n % 5)],
         cover: Some(vec![n as u8; 200]),
     }

@@ -29,7 +29,7 @@ fn book(n: u64) -> Book {
         title: format!("Title of book {n}, "),
         author: n % AUTHORS,
         year: 1900 + (n % 120) as i32,
-        available: n % 3 == 0,
+        available: n.is_multiple_of(3),
         tags: vec![format!("tag-{}", n % 11)],
         cover: None,
     }
