@@ -22,7 +22,7 @@ fn author(id: u64) -> Author {
     }
 }
 
-fn book(n: u64) -> Book {
+pub(crate) fn book(n: u64) -> Book {
     Book {
         isbn: format!("isbn-{n:04}"),
         title: format!("Title of book {n}, "),

@@ -208,6 +208,16 @@ fn try_file(bytes: &[u8], path: &Path, read_errors_corrupted: &mut usize) -> Out
     {
         books.iter().map(|iter| iter.count()).ok();
     }
+    // And a write: a put that moves index entries, a removal, a commit (errors are fine).
+    let _ = (|| {
+        let txn = store.begin_write()?;
+        {
+            let mut books = txn.books()?;
+            books.put(&crate::reliability_corruption::book(7_000))?;
+            books.remove("isbn-0008")?;
+        }
+        txn.commit()
+    })();
     let data = (read.authors, read.books);
     let intact = (0..=COMMITS).any(|c| data == state_after(c));
     match (read.errors > 0, clean, intact) {
