@@ -216,11 +216,7 @@ pub struct AutoCommit;
 fn auto_mix_read(db: &Stores, ids: &[u64], _per_txn: usize) -> u64 {
     let mut sum = 0;
     for &id in ids {
-        let user = db
-            .users
-            .get::<User>(&id.into())
-            .expect("get")
-            .expect("present");
+        let user = db.users.get::<User>(id).expect("get").expect("present");
         sum += u64::from(user.age) + user.name.len() as u64;
     }
     sum
@@ -302,7 +298,7 @@ impl Subject for AutoCommit {
     fn remove(db: &Stores, users: Vec<User>) {
         for user in &users {
             db.users
-                .remove::<User>(&user.id.into())
+                .remove::<User>(user.id)
                 .expect("remove")
                 .expect("present");
         }

@@ -43,6 +43,34 @@ pub fn compile(schema: impl AsRef<Path>) -> Result<(), Error> {
     Builder::new().schema(schema).compile()
 }
 
+/// Returns exactly the code that [`compile`] writes for the schema at `path`, without writing
+/// anything: for snapshot tests of the generated code. Give the path as `build.rs` gives it
+/// (relative to the package root, which is also where `cargo test` runs tests), since it is
+/// named in the generated header and diagnostics.
+///
+/// ```no_run
+/// // In a test of the crate whose build.rs compiles `schemas/library.toml`:
+/// let code = netabase_build::generate_file("schemas/library.toml")?;
+/// // insta::assert_snapshot!(code);
+/// # Ok::<(), netabase_build::Error>(())
+/// ```
+///
+/// With [`Builder`] options (serde, extra derives), use [`Builder::generate`].
+pub fn generate_file(path: impl AsRef<Path>) -> Result<String, Error> {
+    Builder::new().schema(path).generate()
+}
+
+/// Cargo shows a failing build script's output under a long "failed to run custom build
+/// command" block; its `cargo:warning=` lines come first, so each schema error also goes there
+/// as one line (the full rustc-style rendering follows in the block).
+fn print_cargo_warnings(error: &Error) {
+    if let Error::Schema(diagnostics) = error {
+        for line in diagnostics.one_line_summaries() {
+            println!("cargo:warning=schema error: {line}");
+        }
+    }
+}
+
 /// Options for compiling schemas from `build.rs`.
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
@@ -89,6 +117,32 @@ impl Builder {
         self
     }
 
+    /// Returns the code [`Builder::compile`] would write for its one schema, with these
+    /// options, writing nothing (see [`generate_file`]).
+    pub fn generate(self) -> Result<String, Error> {
+        match self.schemas.as_slice() {
+            [schema] => self.generate_one(schema),
+            _ => Err(Error::Config(
+                "`generate` needs exactly one schema: call `.schema(\"schemas/x.toml\")` once"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Reads one schema and generates its code, named as the build names it: the one path
+    /// shared by [`Builder::compile`] and [`Builder::generate`], so the two cannot differ.
+    fn generate_one(&self, schema: &Path) -> Result<String, Error> {
+        let source = std::fs::read_to_string(schema).map_err(|source| Error::Io {
+            path: schema.to_path_buf(),
+            source,
+        })?;
+        let options = Options {
+            source_name: schema.to_string_lossy().replace('\\', "/"),
+            ..self.options.clone()
+        };
+        generate(&source, &options).map_err(Error::Schema)
+    }
+
     /// Compiles every schema. Prints `cargo:rerun-if-changed` for each schema file read (and
     /// nothing under `OUT_DIR`); writes each output only when its content changed.
     pub fn compile(self) -> Result<(), Error> {
@@ -120,15 +174,9 @@ impl Builder {
                 )));
             }
             println!("cargo:rerun-if-changed={}", schema.display());
-            let source = std::fs::read_to_string(schema).map_err(|source| Error::Io {
-                path: schema.clone(),
-                source,
-            })?;
-            let options = Options {
-                source_name: schema.to_string_lossy().replace('\\', "/"),
-                ..self.options.clone()
-            };
-            let code = generate(&source, &options).map_err(Error::Schema)?;
+            let code = self
+                .generate_one(schema)
+                .inspect_err(print_cargo_warnings)?;
             let stem = match &self.output_name {
                 Some(name) => name.clone(),
                 None => schema

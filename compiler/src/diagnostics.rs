@@ -69,6 +69,30 @@ impl Diagnostics {
         &self.errors
     }
 
+    /// One line per error, `file:line:col: message (help: ...)`: what a build shows before
+    /// cargo's "failed to run custom build command" block, so the schema error is the first
+    /// thing a user reads.
+    pub fn one_line_summaries(&self) -> Vec<String> {
+        use codespan_reporting::files::Files;
+        let file = SimpleFile::new(self.file_name.as_str(), self.source.as_str());
+        self.errors
+            .iter()
+            .map(|error| {
+                let place = match file.location((), error.span.start) {
+                    Ok(at) => format!("{}:{}:{}", self.file_name, at.line_number, at.column_number),
+                    Err(_) => self.file_name.clone(),
+                };
+                let help = error
+                    .help
+                    .as_ref()
+                    .map(|help| format!(" (help: {help})"))
+                    .unwrap_or_default();
+                // A `cargo:` line ends at a line break.
+                format!("{place}: {}{help}", error.message).replace(['\n', '\r'], " ")
+            })
+            .collect()
+    }
+
     /// The errors rendered as text, like rustc prints them (no colour).
     pub fn render(&self) -> String {
         let file = SimpleFile::new(self.file_name.as_str(), self.source.as_str());
@@ -121,20 +145,33 @@ impl fmt::Debug for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// The closest candidate to `name`, if one is close enough to be a likely typo.
+/// The closest candidate to `name`, if one is close enough to be a likely typo: similar by
+/// Jaro-Winkler (shared prefix, a letter dropped or added: `Strng`, `Custome`), or one edit
+/// away counting a swap of neighbours as one (`i46` for `i64`, `u23` for `u32`), which
+/// Jaro-Winkler scores low on names this short.
 pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let name = name.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()),
-                c,
-            )
+        .filter_map(|c| {
+            let lower = c.to_lowercase();
+            let similarity = strsim::jaro_winkler(&name, &lower);
+            let edits = strsim::osa_distance(&name, &lower);
+            // Among equally distant names, one with the same letters (a swap) is the likelier
+            // typo: `i46` is `i64` rather than `i16`.
+            let same_letters = sorted_chars(&name) == sorted_chars(&lower);
+            (similarity > 0.8 || edits <= 1).then_some((edits, !same_letters, similarity, c))
         })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        // The fewest edits first, then a swap, then the most similar.
+        .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)))
+        .map(|(_, _, _, c)| c)
+}
+
+fn sorted_chars(text: &str) -> Vec<char> {
+    let mut chars: Vec<char> = text.chars().collect();
+    chars.sort_unstable();
+    chars
 }

@@ -32,7 +32,7 @@ pub mod parse;
 pub mod validate;
 pub mod write;
 
-pub use builder::{Builder, Error, compile};
+pub use builder::{Builder, Error, compile, generate_file};
 pub use diagnostics::{Diagnostic, Diagnostics};
 
 /// The runtime contract the generated code is written for; it must equal

@@ -118,23 +118,34 @@ pub enum RawSecondaryKey {
     None,
 }
 
-/// Parses `source`. TOML syntax errors stop here (the tree after one is a guess); every other
-/// problem is collected and parsing goes on.
+/// Parses `source`. Every problem is collected and parsing goes on, except after a TOML syntax
+/// error other than a duplicate key: the tree after one is a guess, so checking it would report
+/// mistakes that are not there. A duplicate key leaves a sound tree (the parser keeps one of the
+/// two), so the rest of the file is still checked.
 pub fn parse(source: &str, errors: &mut Vec<Diagnostic>) -> Option<RawSchema> {
     let (document, syntax) = DeTable::parse_recoverable(source);
-    if !syntax.is_empty() {
-        for e in syntax {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_owned();
-            errors.push(
-                Diagnostic::new(
-                    span,
-                    format!("invalid TOML: {message}"),
-                    "TOML syntax error here",
-                )
-                .help("the schema must be valid TOML 1.0; see docs/SCHEMA.md for its shape"),
-            );
-        }
+    let mut only_duplicates = true;
+    for e in &syntax {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().to_owned();
+        let duplicate = message.contains("duplicate key");
+        only_duplicates &= duplicate;
+        let help = if duplicate {
+            "a key may appear once in a table: remove one of the two, or rename it"
+        } else {
+            "the schema must be valid TOML 1.0 (see netabase's schema reference, SCHEMA.md, for \
+             its shape); other mistakes in this file are reported once it parses"
+        };
+        errors.push(
+            Diagnostic::new(
+                span,
+                format!("invalid TOML: {message}"),
+                "TOML syntax error here",
+            )
+            .help(help),
+        );
+    }
+    if !only_duplicates {
         return None;
     }
     let mut walker = Walker { errors };

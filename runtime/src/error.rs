@@ -14,9 +14,22 @@ pub enum Error {
     /// A transaction could not be started.
     #[error("could not begin a transaction: {0}")]
     Transaction(#[from] redb::TransactionError),
-    /// A table could not be opened (for example, it is already open in this transaction).
+    /// A table could not be opened (for another reason than [`Error::TreeInUse`]).
     #[error("could not open a table: {0}")]
-    Table(#[from] redb::TableError),
+    Table(redb::TableError),
+    /// The tree of this model (or a table it needs) is already open in this transaction. A
+    /// transaction holds one tree per model at a time: use the tree you have, or drop it first
+    /// (let its block end, or `drop(tree)`). `check_links` and `commit` read the tables of
+    /// linked models, so they need every tree of the transaction dropped.
+    #[error(
+        "the table `{table}` is already open in this transaction: use the tree you already have \
+         (one tree per model per transaction), or drop it first (end its block or call \
+         `drop(tree)`); `commit` and `check_links` need every tree dropped"
+    )]
+    TreeInUse {
+        /// The table, `<Definition>/<Model>` or `<Definition>/<Model>/<key>`.
+        table: String,
+    },
     /// The storage layer failed to read or write.
     #[error("storage error: {0}")]
     Storage(#[from] redb::StorageError),
@@ -81,10 +94,17 @@ pub enum Error {
     },
     /// A stored value or key does not decode: the file is corrupted, or was written by an
     /// incompatible layout.
-    #[error("corrupted data in table `{table}`: {source}")]
+    #[error(
+        "corrupted data in table `{table}`{}: {source} (the file was damaged or written by \
+         another layout; `Store::check_integrity` lists every damaged record)",
+        record.as_ref().map(|key| format!(", record with primary key {key}")).unwrap_or_default()
+    )]
     Decode {
-        /// The table holding the bad bytes.
+        /// The table holding the bad bytes (`<Definition>/<Model>` for records).
         table: &'static str,
+        /// The record's primary key, as `Debug` shows it, when it is known (lookups by key,
+        /// `first`, `last`, removals); `None` in iterators and for metadata.
+        record: Option<String>,
         /// What did not decode.
         source: DecodeError,
     },
@@ -143,6 +163,17 @@ pub enum Error {
         /// What the database's metadata says.
         found: SchemaInfo,
     },
+}
+
+impl From<redb::TableError> for Error {
+    /// redb's "already opened at <source location>" names netabase's own code, which tells a
+    /// user nothing: it becomes [`Error::TreeInUse`], which says what to do.
+    fn from(error: redb::TableError) -> Self {
+        match error {
+            redb::TableError::TableAlreadyOpen(table, _) => Error::TreeInUse { table },
+            other => Error::Table(other),
+        }
+    }
 }
 
 /// A definition's identity as stored in a database's metadata.

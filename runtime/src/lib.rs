@@ -78,6 +78,7 @@ pub mod codec;
 mod contain;
 mod error;
 mod index_keys;
+pub mod inspect;
 mod integrity;
 mod links;
 mod meta;

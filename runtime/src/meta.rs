@@ -8,10 +8,10 @@ use redb::{ReadableTable, TableDefinition, TableHandle};
 
 /// The name of the metadata table (shared by every definition: one definition per file).
 pub const META_TABLE: &str = "netabase/meta";
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_TABLE);
-const DEFINITION: &str = "definition";
-const VERSION: &str = "version";
-const FINGERPRINT: &str = "fingerprint";
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_TABLE);
+pub(crate) const DEFINITION: &str = "definition";
+pub(crate) const VERSION: &str = "version";
+pub(crate) const FINGERPRINT: &str = "fingerprint";
 
 /// The identity the generated code of `D` describes.
 pub fn expected<D: Definition>() -> SchemaInfo {
@@ -109,6 +109,7 @@ pub fn read_info(
     };
     let corrupt = |what: &str| Error::Decode {
         table: META_TABLE,
+        record: None,
         source: crate::codec::DecodeError::new(format!("stored {what} is malformed")),
     };
     let version: [u8; 8] = version.try_into().map_err(|_| corrupt(VERSION))?;
@@ -117,4 +118,29 @@ pub fn read_info(
         version: u64::from_be_bytes(version),
         fingerprint: String::from_utf8(fingerprint).map_err(|_| corrupt(FINGERPRINT))?,
     }))
+}
+
+/// Reads each stored value on its own, saying why one is unreadable instead of failing: for
+/// describing a file (`inspect`), not for opening it.
+pub(crate) fn read_lenient(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> crate::inspect::StoredMetadata {
+    let field = |key: &str| -> std::result::Result<Vec<u8>, String> {
+        match meta.get(key) {
+            Ok(Some(guard)) => Ok(guard.value().to_vec()),
+            Ok(None) => Err("missing".to_owned()),
+            Err(e) => Err(format!("unreadable: {e}")),
+        }
+    };
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned());
+    crate::inspect::StoredMetadata {
+        definition: field(DEFINITION).and_then(text),
+        version: field(VERSION).and_then(|bytes| {
+            let len = bytes.len();
+            <[u8; 8]>::try_from(bytes)
+                .map(u64::from_be_bytes)
+                .map_err(|_| format!("malformed: {len} bytes, expected 8"))
+        }),
+        fingerprint: field(FINGERPRINT).and_then(text),
+    }
 }

@@ -169,7 +169,7 @@ impl<D: Definition> StoreBuilder<D> {
 }
 
 /// Turns redb's error on opening `path` into one that names the file and says what to do.
-fn open_error(path: &Path, error: redb::DatabaseError, doing: &str) -> Error {
+pub(crate) fn open_error(path: &Path, error: redb::DatabaseError, doing: &str) -> Error {
     let path_buf = path.to_path_buf();
     match error {
         redb::DatabaseError::DatabaseAlreadyOpen => Error::AlreadyOpen { path: path_buf },
@@ -371,14 +371,22 @@ impl<D: Definition> Store<D> {
     }
 
     /// Removes the record with primary key `key` and returns it, in a transaction of its own
-    /// (slow path).
-    pub fn remove<M: Model<Definition = D>>(&self, key: &M::PrimaryKey) -> Result<Option<M>> {
-        self.auto_commit(|tree| tree.remove(key))
+    /// (slow path). The key is given as trees take it: `store.remove::<City>(1850147)`,
+    /// `store.remove::<Country>("JP")`, a tuple for a composite key.
+    pub fn remove<M: Model<Definition = D>>(&self, key: M::KeyArg<'_>) -> Result<Option<M>> {
+        self.auto_commit(|tree| tree.remove(&key))
     }
 
-    /// Reads the record with primary key `key` in a read transaction of its own.
-    pub fn get<M: Model<Definition = D>>(&self, key: &M::PrimaryKey) -> Result<Option<M>> {
-        self.read_transaction()?.raw_tree::<M>()?.get(key)
+    /// Removes the record with primary key `key` without decoding it; returns whether it
+    /// existed. In a transaction of its own (slow path).
+    pub fn delete<M: Model<Definition = D>>(&self, key: M::KeyArg<'_>) -> Result<bool> {
+        self.auto_commit::<M, _>(|tree| tree.delete(&key))
+    }
+
+    /// Reads the record with primary key `key` in a read transaction of its own. The key is
+    /// given as trees take it: `store.get::<City>(1850147)`, `store.get::<Country>("JP")`.
+    pub fn get<M: Model<Definition = D>>(&self, key: M::KeyArg<'_>) -> Result<Option<M>> {
+        self.read_transaction()?.raw_tree::<M>()?.get(&key)
     }
 
     /// Counts the records of model `M` in a read transaction of its own.

@@ -23,6 +23,25 @@ pub struct ReadTransaction<'s, D: Definition> {
 /// After an operation returns an error the transaction stays usable: netabase's own errors
 /// (`UniqueViolation`, `AlreadyExists`, `Decode`) leave it as it was before that call. After a
 /// storage error, abort it.
+///
+/// # Trees borrow the transaction
+///
+/// * Drop every tree before [`commit`](Self::commit): `commit` consumes the transaction, so a
+///   live tree is a borrow error at compile time (E0505; its "consider cloning" hint does not
+///   apply). Open trees in a block, or `drop(tree)`:
+///
+///   ```ignore
+///   let txn = store.begin_write()?;
+///   {
+///       let mut cities = txn.cities()?;
+///       cities.put(&city)?;
+///   } // the tree ends here
+///   txn.commit()?;
+///   ```
+/// * One tree per model at a time: opening a model's tree again while the first is alive is
+///   [`Error::TreeInUse`](crate::Error::TreeInUse).
+/// * [`check_links`](Self::check_links) reads the tables of linked models: call it with the
+///   trees dropped.
 pub struct WriteTransaction<'s, D: Definition> {
     txn: ContainDrop<redb::WriteTransaction>,
     health: &'s Health,
@@ -75,7 +94,7 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
 
     /// Opens the tree of model `M` for writing (the generic form of the generated
     /// `txn.cities()`). Its tables stay open until the tree is dropped; opening the same model's
-    /// tree twice at once is an [`Error::Table`](crate::Error::Table).
+    /// tree twice at once is an [`Error::TreeInUse`](crate::Error::TreeInUse).
     pub fn open_tree<M: Model<Definition = D>>(&self) -> Result<M::Tree<WriteTree<'_, M>>> {
         self.raw_tree().map(Into::into)
     }
@@ -85,7 +104,7 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
     /// existing record. The first one that does not is [`Error::BrokenLink`](crate::Error::BrokenLink),
     /// and the transaction stays usable, so it can be repaired before committing. It reads the
     /// tables of the models involved, so call it with no tree open (an open one is an
-    /// [`Error::Table`](crate::Error::Table)).
+    /// [`Error::TreeInUse`](crate::Error::TreeInUse)).
     pub fn check_links(&self) -> Result<()> {
         self.health
             .guard("", || self.links.borrow().check::<D>(&self.txn))

@@ -128,9 +128,15 @@ pub fn resolve(expr: &TypeExpr, named: &Named, models: &Models) -> Result<Type, 
                     "not a type netabase knows",
                 );
                 Err(Unresolved::Error(match did_you_mean(name, candidates) {
-                            Some(close) => error.help(format!("did you mean `{close}`?")),
-                            None => error.help(format!("the types are {}, the schema's own `[enums.X]` and `[structs.X]`, and its models (a link)", all_types())),
-                        }))
+                    Some(close) => error.help(format!("did you mean `{close}`?")),
+                    None => error.help(format!(
+                        "the types are {}, the schema's own `[enums.X]` and `[structs.X]`{}, \
+                         and its models, for a link{}",
+                        all_types(),
+                        quoted_list(named.types.keys()),
+                        quoted_list(models.keys()),
+                    )),
+                }))
             };
 
             if let Some(&(scalar, _)) = Scalar::ALL.iter().find(|(_, n)| *n == name) {
@@ -392,6 +398,17 @@ fn all_types() -> String {
         ])
         .collect();
     crate::parse::list(&names)
+}
+
+/// ` (`A`, `B`)` for the names a schema declares, or nothing when it declares none: the help
+/// of an unknown type names what the schema has, so a misspelled model is easy to spot.
+fn quoted_list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", names.join(", "))
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ impl<'a, M: Model> ValueGuard<'a, M> {
     pub fn view(&self) -> Result<M::Ref<'_>> {
         M::Ref::decode(self.guard.value()).map_err(|source| Error::Decode {
             table: M::TABLE,
+            record: None,
             source,
         })
     }

@@ -76,6 +76,16 @@ pub(crate) fn with_encoded_key<K: KeyPart + ?Sized, T>(key: &K, f: impl FnOnce(&
 pub(crate) fn decode_record<M: Model>(bytes: &[u8]) -> Result<M> {
     M::decode(bytes).map_err(|source| Error::Decode {
         table: M::TABLE,
+        record: None,
+        source,
+    })
+}
+
+/// [`decode_record`] for a record whose encoded primary key is known: the error names it.
+pub(crate) fn decode_record_at<M: Model>(key: &[u8], bytes: &[u8]) -> Result<M> {
+    M::decode(bytes).map_err(|source| Error::Decode {
+        table: M::TABLE,
+        record: Some(crate::model::describe_primary_key::<M>(key)),
         source,
     })
 }

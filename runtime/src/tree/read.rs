@@ -1,8 +1,8 @@
 //! Reading: [`TreeRead`] holds every read operation once, for read and write trees alike.
 
 use super::{
-    Bytes, IndexIter, IndexRead, Iter, KeyBounds, ValueGuard, Yield, decode_record, record_table,
-    with_encoded_key,
+    Bytes, IndexIter, IndexRead, Iter, KeyBounds, ValueGuard, Yield, decode_record_at,
+    record_table, with_encoded_key,
 };
 use crate::codec::KeyPart;
 use crate::contain::Health;
@@ -63,8 +63,14 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// tuple that encodes the same way).
     fn get<K: KeyPart + ?Sized>(&self, key: &K) -> Result<Option<M>> {
         self.health().guard(M::TABLE, || {
-            match with_encoded_key(key, |key| self.records().get(key))? {
-                Some(value) => decode_record(value.value()).map(Some),
+            match with_encoded_key(key, |key| {
+                let value = self.records().get(key)?;
+                Ok::<_, Error>(match value {
+                    Some(value) => Some(decode_record_at::<M>(key, value.value())?),
+                    None => None,
+                })
+            })? {
+                Some(model) => Ok(Some(model)),
                 None => Ok(None),
             }
         })
@@ -105,7 +111,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     fn first(&self) -> Result<Option<M>> {
         self.health()
             .guard(M::TABLE, || match self.records().first()? {
-                Some((_, value)) => decode_record(value.value()).map(Some),
+                Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
                 None => Ok(None),
             })
     }
@@ -114,7 +120,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     fn last(&self) -> Result<Option<M>> {
         self.health()
             .guard(M::TABLE, || match self.records().last()? {
-                Some((_, value)) => decode_record(value.value()).map(Some),
+                Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
                 None => Ok(None),
             })
     }
@@ -150,7 +156,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
             let present = with_encoded_key(key, |key| {
                 self.index(index).get(key, &mut |primary| {
                     found = Some(match self.records().get(primary) {
-                        Ok(Some(value)) => decode_record(value.value()).map(Some),
+                        Ok(Some(value)) => decode_record_at::<M>(primary, value.value()).map(Some),
                         Ok(None) => Err(Error::Inconsistent {
                             table: M::INDEXES[index].table,
                             detail: format!(

@@ -1,8 +1,8 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
 use super::{
-    Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record, encode_key,
-    record_table,
+    Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record_at,
+    encode_key, record_table,
 };
 use crate::codec::KeyPart;
 use crate::contain::Health;
@@ -150,7 +150,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
             let key = encode_key(key);
             let keys = &mut self.scratch.old_keys;
             let removed = remove_record(&mut self.tables.records, &key, |bytes| {
-                let model = decode_record::<M>(bytes)?;
+                let model = decode_record_at::<M>(&key, bytes)?;
                 keys.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
                 Ok(model)
             })?;
@@ -217,7 +217,8 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let mut step = || {
             range.next().map(|entry| {
                 let (key, value) = entry?;
-                Ok((key.value().to_vec(), decode_record::<M>(value.value())?))
+                let model = decode_record_at::<M>(key.value(), value.value())?;
+                Ok((key.value().to_vec(), model))
             })
         };
         while let Some(entry) = health.guard_step(M::TABLE, &mut step) {
@@ -266,6 +267,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let removed = remove_record(&mut self.tables.records, key, |bytes| {
             let view = M::Ref::decode(bytes).map_err(|source| Error::Decode {
                 table: M::TABLE,
+                record: Some(crate::model::describe_primary_key::<M>(key)),
                 source,
             })?;
             keys.fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
@@ -363,6 +365,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                         })
                         .map_err(|source| Error::Decode {
                             table: M::TABLE,
+                            record: None,
                             source,
                         })?;
                     s.value.clear();
@@ -440,6 +443,7 @@ fn write_record<M: Model>(
             .map(|source| {
                 Refused::Error(Error::Decode {
                     table: M::TABLE,
+                    record: None,
                     source,
                 })
             }),

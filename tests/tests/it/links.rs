@@ -232,14 +232,14 @@ fn removing_a_linked_record_fails_the_commit_unless_the_links_go_too() -> Result
             "WriterPrimaryKey(3)"
         )
     );
-    assert!(store.get::<Writer>(&WriterPrimaryKey(3))?.is_some());
+    assert!(store.get::<Writer>(3)?.is_some());
 
     // Dropping the link first (an update that moves the many-link's entries) makes it legal.
     let txn = store.begin_write()?;
     txn.volumes()?.put(&volume("v1", 1, &[2], Some("A-1")))?;
     txn.writers()?.remove(3)?;
     txn.commit()?;
-    assert_eq!(store.get::<Writer>(&WriterPrimaryKey(3))?, None);
+    assert_eq!(store.get::<Writer>(3)?, None);
 
     // A target removed and put back in the same transaction is fine.
     let txn = store.begin_write()?;
@@ -493,7 +493,7 @@ fn atlas_links_cities_and_neighbouring_countries() -> Result {
             "CountryPrimaryKey(\"XX\")"
         )
     );
-    let error = store.remove::<Country>(&"BE".into()).unwrap_err();
+    let error = store.remove::<Country>("BE").unwrap_err();
     assert_eq!(broken_link(&error).1, "neighbours");
     Ok(())
 }
@@ -561,9 +561,7 @@ fn links_to_a_composite_key_store_a_tuple() -> Result {
             "EditionPrimaryKey(\"v1\", 3)"
         )
     );
-    let error = store
-        .remove::<Edition>(&EditionPrimaryKey("v1".to_owned(), 1))
-        .unwrap_err();
+    let error = store.remove::<Edition>(("v1", 1)).unwrap_err();
     assert_eq!(broken_link(&error).2, "CopyPrimaryKey(11)");
     Ok(())
 }
@@ -638,6 +636,30 @@ fn checked_links_with_fixed_width_index_entries() -> Result {
     txn.awards()?
         .put_many([award(1, 9, None), award(2, 9, None)])?;
     txn.writers()?.remove(8)?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// `check_links` reads the linked model's table: with that tree still open it is a
+/// `TreeInUse` error that says to drop the tree, and after dropping it the check runs.
+#[test]
+fn check_links_with_a_tree_open_says_to_drop_it() -> Result {
+    let store = Store::<Links>::in_memory()?;
+    let txn = store.begin_write()?;
+    let mut writers = txn.writers()?;
+    writers.put(&writer(1, "Ursula", None))?;
+    {
+        let mut volumes = txn.volumes()?;
+        volumes.put(&volume("v1", 1, &[], None))?;
+    }
+    let error = txn.check_links().expect_err("the Writer tree is open");
+    assert!(
+        matches!(&error, Error::TreeInUse { table } if table == "Links/Writer"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("drop(tree)"), "{error}");
+    drop(writers);
+    txn.check_links()?;
     txn.commit()?;
     Ok(())
 }

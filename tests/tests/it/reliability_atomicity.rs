@@ -202,13 +202,17 @@ fn a_transaction_that_returned_an_error_can_be_aborted_or_committed() -> Result 
             authors
                 .put_many([author(92, "x", None), author(93, "x", None)])
                 .unwrap_err(),
-            // The same tree twice at once: a redb table error.
+            // The same tree twice at once.
             txn.authors().err().expect("already open"),
         ];
         assert!(matches!(errors[0], Error::UniqueViolation { .. }));
         assert!(matches!(errors[1], Error::AlreadyExists { .. }));
         assert!(matches!(errors[2], Error::UniqueViolation { .. }));
-        assert!(matches!(errors[3], Error::Table(_)), "{:?}", errors[3]);
+        assert!(
+            matches!(errors[3], Error::TreeInUse { .. }),
+            "{:?}",
+            errors[3]
+        );
     }
     txn.abort()?;
     assert_eq!(dump(&store)?, before);

@@ -126,6 +126,30 @@ fn generation_is_deterministic() {
     }
 }
 
+/// `generate_file`, the call the README's snapshot recipe uses, given the path as build.rs
+/// gives it (tests run in the package root, as build scripts do), returns exactly the bytes
+/// build.rs wrote to `OUT_DIR`.
+#[test]
+fn generate_file_returns_exactly_what_the_build_wrote() {
+    let cases = [
+        ("fixtures/library.toml", "library.rs"),
+        ("fixtures/links.toml", "links.rs"),
+        ("fixtures/scalars.toml", "scalars.rs"),
+        ("fixtures/keys.toml", "keys.rs"),
+        ("fixtures/types.toml", "types.rs"),
+        ("../schemas/atlas.toml", "atlas.rs"),
+    ];
+    for (schema, output) in cases {
+        let built = std::fs::read_to_string(Path::new(env!("OUT_DIR")).join(output))
+            .expect("the build script wrote it");
+        let generated = netabase_build::generate_file(schema).expect("valid");
+        assert!(
+            generated == built,
+            "{schema}: generate_file differs from the build's output"
+        );
+    }
+}
+
 #[test]
 fn build_script_output_is_what_generate_returns() {
     let cases = [
@@ -175,4 +199,23 @@ fn docs_and_version_do_not_change_the_fingerprint_but_layout_does() {
         base.replace("primary_key = \"id\"", &format!("primary_key = \"id\"\nsecondary_keys = [{{ name = \"{name}\", fields = [\"id\"] }}]"))
     };
     assert_ne!(fingerprint(&keyed("a")), fingerprint(&keyed("b")));
+}
+
+/// What a failing build prints first (as `cargo:warning=` lines, above cargo's "failed to run
+/// custom build command" block): one line per error with its place and help.
+#[test]
+fn each_error_has_a_one_line_summary_for_cargo_warnings() {
+    let source = "[definition]\nname = \"D\"\nversion = 1\n[models.M]\nprimary_key = \"id\"\n[models.M.fields]\nid = \"u64\"\nage = \"i46\"\n";
+    let errors = generate(
+        source,
+        &Options {
+            source_name: "schemas/d.toml".to_owned(),
+            ..Options::default()
+        },
+    )
+    .expect_err("i46 is not a type");
+    assert_eq!(
+        errors.one_line_summaries(),
+        ["schemas/d.toml:8:8: unknown type `i46` (help: did you mean `i64`?)"]
+    );
 }

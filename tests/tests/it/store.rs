@@ -157,7 +157,7 @@ fn every_scalar_type_round_trips_exactly() -> Result {
     let store = Store::<Scalars>::in_memory()?;
     let original = reading(-7, 1);
     store.put(&original)?;
-    let back = store.get::<Reading>(&(-7).into())?.expect("stored");
+    let back = store.get::<Reading>(-7)?.expect("stored");
     // NaN != NaN, so compare the bits of the float fields and the rest field by field.
     assert_eq!(back.ratio.to_bits(), original.ratio.to_bits());
     assert_eq!(back.value.to_bits(), (-0.0f64).to_bits());
@@ -351,11 +351,11 @@ fn insert_refuses_an_existing_key() -> Result {
         "{error:?}"
     );
     assert_eq!(
-        store.get::<Author>(&1.into())?,
+        store.get::<Author>(1)?,
         Some(author(1, "Ursula", Some("US")))
     );
     store.insert(&author(9, "New", None))?;
-    assert!(store.get::<Author>(&9.into())?.is_some());
+    assert!(store.get::<Author>(9)?.is_some());
     Ok(())
 }
 
@@ -433,11 +433,14 @@ fn auto_commit_api_round_trips() -> Result {
         2
     );
     assert_eq!(store.len::<Author>()?, 3);
-    assert_eq!(
-        store.remove::<Author>(&2.into())?.map(|a| a.name),
-        Some("B".into())
-    );
-    assert_eq!(store.get::<Author>(&2.into())?, None);
+    assert_eq!(store.remove::<Author>(2)?.map(|a| a.name), Some("B".into()));
+    assert_eq!(store.get::<Author>(2)?, None);
+    // Keys as trees take them (no `AuthorPrimaryKey(..)`); delete says whether it existed.
+    assert!(store.delete::<Author>(3)?);
+    assert!(!store.delete::<Author>(3)?);
+    assert_eq!(store.len::<Author>()?, 1);
+    // The unique index followed the removals: "C" can be taken again.
+    store.insert(&author(4, "C", None))?;
     Ok(())
 }
 
@@ -473,8 +476,22 @@ fn generic_open_tree_matches_named_method() -> Result {
 fn opening_a_tree_twice_in_one_write_transaction_is_an_error() -> Result {
     let store = seeded()?;
     let txn = store.begin_write()?;
-    let _first = txn.authors()?;
-    assert!(matches!(txn.authors(), Err(Error::Table(_))));
+    let first = txn.authors()?;
+    let error = txn.authors().err().expect("the tree is open");
+    assert!(
+        matches!(&error, Error::TreeInUse { table } if table == "Library/Author"),
+        "{error:?}"
+    );
+    // The message says what to do and names no source file of netabase or redb.
+    let message = error.to_string();
+    assert!(
+        message.contains("`Library/Author` is already open"),
+        "{message}"
+    );
+    assert!(message.contains("drop(tree)"), "{message}");
+    assert!(!message.contains(".rs:"), "{message}");
+    drop(first);
+    assert!(txn.authors().is_ok(), "a dropped tree can be opened again");
     Ok(())
 }
 
@@ -622,7 +639,19 @@ fn corrupted_values_are_decode_errors_on_every_read_path() -> Result {
         let txn = store.begin_read()?;
         let authors = txn.authors()?;
         assert_eq!(authors.get(1)?.map(|a| a.id), Some(1));
-        assert!(is_decode(&authors.get(2).unwrap_err()));
+        let error = authors.get(2).unwrap_err();
+        assert!(is_decode(&error));
+        // A lookup by key names the record and says what to do.
+        assert!(
+            matches!(&error, Error::Decode { record: Some(key), .. } if key == "AuthorPrimaryKey(2)"),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("record with primary key AuthorPrimaryKey(2)")
+        );
+        assert!(error.to_string().contains("check_integrity"));
         assert!(is_decode(
             &authors
                 .get_ref(2)?
@@ -668,9 +697,7 @@ fn a_record_with_trailing_bytes_is_a_decode_error() -> Result {
         &1u64.to_be_bytes(),
         &[1, 3, b'O', b'n', b'e', 0, 7],
     );
-    let error = Store::<Library>::open(&path)?
-        .get::<Author>(&1.into())
-        .unwrap_err();
+    let error = Store::<Library>::open(&path)?.get::<Author>(1).unwrap_err();
     assert!(error.to_string().contains("trailing"), "{error}");
     Ok(())
 }

@@ -387,7 +387,7 @@ fn inspect_rejects_a_file_that_is_not_a_database() {
     let errors = stderr(&output);
     assert!(
         errors.starts_with(&format!(
-            "error: `{}` is not a redb database file",
+            "error: {} is not a netabase database (Not a redb database",
             arg(&file)
         )),
         "{errors}"
@@ -407,7 +407,7 @@ fn inspect_rejects_a_file_that_is_not_a_database() {
     let output = netabase(&["inspect", arg(&missing)]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).starts_with(&format!("error: cannot read `{}`", arg(&missing))),
+        stderr(&output).starts_with(&format!("error: cannot read {}", arg(&missing))),
         "{}",
         stderr(&output)
     );

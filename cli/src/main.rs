@@ -1,0 +1,182 @@
+//! `netabase`: check a schema, print the code it compiles to, or look inside a database file.
+//!
+//! A crate of its own (`cargo install netabase-cli`), so that `build.rs` users of
+//! `netabase-build` never compile clap. Schema commands call `netabase-build`
+//! (`schema.rs`); database commands call `netabase-runtime`, which owns the file format
+//! (`inspect.rs`).
+
+#![forbid(unsafe_code)]
+
+mod inspect;
+mod schema;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const ABOUT: &str =
+    "Check netabase schemas, see the code they compile to, and inspect database files";
+
+const LONG_ABOUT: &str = "\
+Check netabase schemas, see the code they compile to, and inspect database files.
+
+A netabase schema is a TOML file that declares a definition (a name and a version) and its models
+(fields, a primary key, secondary keys). In a project, `netabase_build::compile(\"schema.toml\")`
+in build.rs turns it into Rust on every build; this tool does the same steps by hand:
+
+  check    finds every mistake in a schema and explains it, like the build would
+  gen      prints (or writes) the generated Rust, to read it or commit it
+  inspect  shows which definition, version and layout a database file was written for, and
+           how many rows each of its tables holds
+
+The schema format is described in docs/SCHEMA.md.";
+
+const EXAMPLES: &str = "\
+Examples:
+  netabase check schemas/library.toml
+  netabase gen schemas/library.toml | less
+  netabase gen schemas/library.toml -o src/library_generated.rs
+  netabase inspect library.redb
+  netabase inspect library.redb --schema schemas/library.toml
+
+Exit status: 0 on success, 1 when a schema has errors or a database cannot be read (or does
+not match --schema), 2 when the command line itself is wrong.";
+
+#[derive(Parser)]
+#[command(
+    name = "netabase",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check schemas for mistakes (nothing is written)
+    #[command(
+        long_about = "\
+Check schemas for mistakes, without writing anything.
+
+Every error is reported at once, as `file:line:col` with the offending line, a caret under the
+mistake and a `help:` line that says how to fix it: exactly what `cargo build` shows when
+build.rs compiles the schema. On success, one line per schema summarizes what it declares.
+
+Use `-` to read a schema from standard input.",
+        after_help = "\
+Examples:
+  netabase check schemas/library.toml
+  netabase check schemas/*.toml
+  cat schema.toml | netabase check -
+
+Exit status: 0 when every schema is valid, 1 when any has an error."
+    )]
+    Check {
+        /// Schema files (`.toml`), or `-` for standard input
+        #[arg(value_name = "SCHEMA", required = true)]
+        schemas: Vec<PathBuf>,
+    },
+
+    /// Print the Rust code a schema compiles to
+    #[command(
+        long_about = "\
+Print the Rust code a schema compiles to: the same text build.rs writes to
+$OUT_DIR/<schema name>.rs, for reading in an editor or committing to the repository.
+
+The code uses the `netabase-runtime` crate; include it in a module with
+`include!(\"path/to/file.rs\");` (or, from build.rs output, `netabase_runtime::include_schema!(\"name\")`).
+With -o, the file is only rewritten when its content changes.",
+        after_help = "\
+Examples:
+  netabase gen schemas/library.toml | less
+  netabase gen schemas/library.toml -o src/library_generated.rs
+  netabase gen schemas/library.toml --serde --derive Hash
+
+Exit status: 0 on success, 1 when the schema has errors (they are printed, nothing is written)."
+    )]
+    Gen {
+        /// The schema file (`.toml`), or `-` for standard input
+        #[arg(value_name = "SCHEMA")]
+        schema: PathBuf,
+        /// Write the code to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also derive `serde::Serialize` and `serde::Deserialize` on every model
+        #[arg(long)]
+        serde: bool,
+        /// Add a derive to every model (a path such as `Hash`); may be repeated
+        #[arg(long = "derive", value_name = "PATH")]
+        derives: Vec<String>,
+    },
+
+    /// Show what a database file holds: definition, version, fingerprint, tables and rows
+    #[command(
+        long_about = "\
+Show what a netabase database file holds, without changing it: the definition, version and
+layout fingerprint stored in its metadata, and every table with its number of rows.
+
+A program refuses to open a database whose definition, version or fingerprint differ from the
+ones its generated code was compiled from. With --schema, inspect compares the file with a schema
+and reports every difference (and exits with status 1 if there is one).
+
+Tables are named `<Definition>/<Model>` (records) and `<Definition>/<Model>/<key>` (one per
+secondary key); `netabase/meta` holds the metadata.",
+        after_help = "\
+Examples:
+  netabase inspect library.redb
+  netabase inspect library.redb --schema schemas/library.toml
+
+Exit status: 0 on success, 1 when the file is not a netabase database, cannot be read, or does
+not match --schema."
+    )]
+    Inspect {
+        /// The database file (redb)
+        #[arg(value_name = "DATABASE")]
+        database: PathBuf,
+        /// Also check that the database matches this schema
+        #[arg(long, value_name = "SCHEMA")]
+        schema: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { schemas } => schema::check(&schemas),
+        Command::Gen {
+            schema,
+            output,
+            serde,
+            derives,
+        } => schema::gen_code(&schema, output.as_deref(), serde, derives),
+        Command::Inspect { database, schema } => inspect::inspect(&database, schema.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Reported) => ExitCode::FAILURE,
+        Err(Failure::Message(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why a command failed.
+pub(crate) enum Failure {
+    /// The details are printed already (diagnostics, a table of differences).
+    Reported,
+    /// A one-line reason, printed as `error: ...`.
+    Message(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Message(message)
+    }
+}
