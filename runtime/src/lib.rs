@@ -95,7 +95,7 @@ pub use links::{Backlink, LinkDef, LinkTarget, RecordKeys};
 pub use meta::META_TABLE;
 pub use model::{Definition, IndexDef, Model, ModelRef, ModelVisitor, describe_primary_key};
 pub use recover::{ModelRecovery, RecoveryReport, recover};
-pub use store::{Durability, Store, StoreBuilder};
+pub use store::{Compaction, Durability, Store, StoreBuilder, compact_file};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
     EntryValue, Fixed, IndexIter, IndexLayout, Iter, KeyBounds, ReadTree, Records, StoredKey, Tail,

@@ -298,18 +298,7 @@ impl<D: Definition> Store<D> {
     pub fn compact(&mut self) -> Result<bool> {
         let health = &self.health;
         let db = &mut self.db;
-        health.guard("", || {
-            db.compact().map_err(|error| match error {
-                redb::CompactionError::Storage(error) => Error::Storage(error),
-                other => Error::Io {
-                    context: format!(
-                        "cannot compact the database: {other} (close every transaction and \
-                         savepoint first)"
-                    ),
-                    source: std::io::Error::other(other.to_string()),
-                },
-            })
-        })
+        health.guard("", || compact_database(db))
     }
 
     /// Begins a write transaction. Only one runs at a time: this waits for the current one.
@@ -430,4 +419,54 @@ fn check_storage_then_definition<D: Definition>(
     }
     crate::integrity::check_definition::<D>(db, &mut report)?;
     Ok(report)
+}
+
+/// Compacts `db` once (redb's `Database::compact`): whether anything moved.
+pub(crate) fn compact_database(db: &mut redb::Database) -> Result<bool> {
+    db.compact().map_err(|error| match error {
+        redb::CompactionError::Storage(error) => Error::Storage(error),
+        other => Error::Io {
+            context: format!(
+                "cannot compact the database: {other} (close every transaction and savepoint \
+                 first)"
+            ),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
+}
+
+/// The size of a database file before and after [`compact_file`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    /// The file's size in bytes before.
+    pub before: u64,
+    /// The file's size in bytes after.
+    pub after: u64,
+}
+
+/// Compacts the database file at `path` without knowing its definition (what `netabase
+/// compact` runs): opens it, compacts until nothing moves, and returns the file's size before
+/// and after. The file must not be open elsewhere ([`Error::AlreadyOpen`]); a damaged file is
+/// [`Error::Corrupted`], never a panic.
+pub fn compact_file(path: impl AsRef<Path>) -> Result<Compaction> {
+    let path = path.as_ref();
+    let size = || {
+        std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|source| Error::Io {
+                context: format!("cannot read the size of {}", path.display()),
+                source,
+            })
+    };
+    let before = size()?;
+    contain(path, "", || {
+        let mut db =
+            ContainDrop::new(redb::Database::open(path).map_err(|e| open_error(path, e, "open"))?);
+        while compact_database(&mut db)? {}
+        Ok(())
+    })?;
+    Ok(Compaction {
+        before,
+        after: size()?,
+    })
 }
