@@ -230,6 +230,23 @@ read."
         #[arg(long, required = true)]
         dry_run: bool,
     },
+    /// Give a database file's free space back to the file system
+    #[command(
+        long_about = "\
+Compact a database file: move its pages so that the free space left by removed records is given
+back to the file system, and print the file's size before and after. Nothing stored changes. The
+file must not be open in another program.",
+        after_help = "\
+Examples:
+  netabase compact library.redb
+
+Exit status: 0 when compacted, 1 when the file cannot be opened or compacted."
+    )]
+    Compact {
+        /// The database file (redb)
+        #[arg(value_name = "DATABASE")]
+        database: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -255,6 +272,7 @@ fn main() -> ExitCode {
         Command::Migrate {
             database, schema, ..
         } => migrate::dry_run(&database, &schema),
+        Command::Compact { database } => compact(&database),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -278,4 +296,16 @@ impl From<String> for Failure {
     fn from(message: String) -> Self {
         Failure::Message(message)
     }
+}
+
+/// `netabase compact`: compacts the file and prints its size before and after.
+fn compact(path: &std::path::Path) -> Result<(), Failure> {
+    let sizes = netabase_runtime::compact_file(path).map_err(|error| error.to_string())?;
+    println!(
+        "compacted {}: {} bytes -> {} bytes",
+        path.display(),
+        sizes.before,
+        sizes.after
+    );
+    Ok(())
 }

@@ -755,3 +755,59 @@ fn migrate_dry_run_reports_the_refusal_opening_would_give() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(contents(&db), before);
 }
+
+/// `netabase compact`: after most rows are removed the file keeps its size; compacting gives
+/// the space back, prints both sizes, and keeps every remaining row. A file that is not a
+/// database is exit status 1 with a message, and is left as it was.
+#[test]
+fn compact_shrinks_a_file_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("big.redb");
+    let table: TableDefinition<u64, &[u8]> = TableDefinition::new("rows");
+    {
+        let db = Database::create(&path).expect("create");
+        let txn = db.begin_write().expect("write");
+        {
+            let mut rows = txn.open_table(table).expect("table");
+            for id in 0..4_000u64 {
+                rows.insert(id, [id as u8; 500].as_slice()).expect("insert");
+            }
+        }
+        txn.commit().expect("commit");
+        let txn = db.begin_write().expect("write");
+        txn.open_table(table)
+            .expect("table")
+            .retain(|id, _| id % 10 == 0)
+            .expect("retain");
+        txn.commit().expect("commit");
+    }
+    let before = std::fs::metadata(&path).expect("size").len();
+    let output = netabase(&["compact", path.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let after = std::fs::metadata(&path).expect("size").len();
+    assert!(after * 3 < before, "{before} -> {after}");
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "compacted {}: {before} bytes -> {after} bytes\n",
+            path.display()
+        )
+    );
+    let db = Database::open(&path).expect("open");
+    let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
+    let rows = txn.open_table(table).expect("table");
+    assert_eq!(redb::ReadableTableMetadata::len(&rows).expect("len"), 400);
+
+    let text = write(dir.path(), "notes.txt", "not a database");
+    let output = netabase(&["compact", text.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("is not a netabase database"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&text).expect("read"),
+        "not a database"
+    );
+}

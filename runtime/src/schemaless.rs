@@ -91,14 +91,9 @@ pub fn inspect_file(path: impl AsRef<Path>) -> Result<FileInfo> {
 
 /// Runs `read` on the file at `path`, reporting a panic inside redb as corruption: redb trusts
 /// the page structure of the files it reads, and a damaged page can make it panic, but these
-/// functions read files of unknown origin.
+/// functions read files of unknown origin (see `contain.rs`).
 fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
-        Err(Error::Corrupted {
-            path: path.to_path_buf(),
-            detail: "redb found an inconsistency while reading it".to_owned(),
-        })
-    })
+    crate::contain::contain(path, "", read)
 }
 
 fn read(path: &Path, size: u64) -> Result<FileInfo> {
