@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Definition, Model, ModelVisitor};
+use crate::ordered::Ordered;
 use crate::tree::{Step, record_table, table_definition};
 use std::ops::Bound;
 use std::path::Path;
@@ -29,7 +30,7 @@ pub(crate) fn copy_snapshot<D: Definition>(
     for name in D::TABLES.iter().filter(|name| !copy.names.contains(name)) {
         let from = source.open_table(table_definition(name))?;
         let mut to = target.open_table(table_definition(name))?;
-        for entry in from.range::<&[u8]>(..)? {
+        for entry in Ordered::new(from.range::<&[u8]>(..)?, name) {
             let (key, value) = entry?;
             to.insert(key.value(), value.value())?;
         }
@@ -48,7 +49,7 @@ impl<D: Definition> ModelVisitor<D> for CopyTables<'_> {
     fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
         let from = self.source.open_table(record_table::<M>())?;
         let mut to = self.target.open_table(record_table::<M>())?;
-        for entry in from.range::<&[u8]>(..)? {
+        for entry in Ordered::new(from.range::<&[u8]>(..)?, M::TABLE) {
             let (key, value) = entry?;
             to.insert(key.value(), value.value())?;
             self.records += 1;

@@ -47,10 +47,18 @@ impl Health {
         if self.poisoned.load(Ordering::Relaxed) {
             return Err(self.refused(table));
         }
-        catch(f).unwrap_or_else(|message| {
-            self.poisoned.store(true, Ordering::Relaxed);
-            Err(panicked(&self.path, table, &message))
-        })
+        match catch(f) {
+            Ok(Err(Error::Storage(redb::StorageError::Corrupted(detail)))) => {
+                // redb's own finding (a bad checksum, entries out of order): the same damage
+                // as a contained panic, reported the same way, naming the table.
+                Err(corrupted(&self.path, table, detail))
+            }
+            Ok(result) => result,
+            Err(message) => {
+                self.poisoned.store(true, Ordering::Relaxed);
+                Err(panicked(&self.path, table, &message))
+            }
+        }
     }
 
     /// As [`guard`](Self::guard), for one iterator step: `None` (the end) passes through.
@@ -62,6 +70,11 @@ impl Health {
     ) -> Option<Result<T>> {
         self.guard(table, || Ok(f()))
             .unwrap_or_else(|error| Some(Err(error)))
+    }
+
+    /// The database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Whether a panic was contained on this store.

@@ -58,7 +58,8 @@
 //!   and refuses a damaged file with [`Error::Corrupted`]. The panic hook still runs, so the
 //!   default hook prints redb's message on stderr.
 //! * [`recover`] copies every record of a damaged file that can still be read into a new
-//!   database, rebuilding the indexes, and reports what was lost.
+//!   database, rebuilding the indexes, and reports what was lost; [`recover_file`] does the
+//!   same without the schema, by the layout the file stores (`netabase recover`).
 //! * A file that is not a redb database is [`Error::NotADatabase`]; a database of another
 //!   definition, version or layout is [`Error::SchemaMismatch`]; a file another process (or
 //!   another `Store`) has open is [`Error::AlreadyOpen`]. netabase writes nothing into them:
@@ -89,7 +90,9 @@ mod links;
 mod meta;
 pub mod migrate;
 mod model;
+mod ordered;
 mod recover;
+mod recover_file;
 pub mod schemaless;
 mod store;
 mod transaction;
@@ -103,6 +106,7 @@ pub use meta::META_TABLE;
 pub use migrate::{MigrationErrorKind, MigrationReport, ModelReport};
 pub use model::{Definition, Model, ModelRef};
 pub use recover::{ModelRecovery, RecoveryReport, recover};
+pub use recover_file::{FileRecovery, ModelSalvage, recover_file};
 pub use store::{Compaction, Durability, Store, StoreBuilder, compact_file};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{

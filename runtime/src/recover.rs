@@ -19,6 +19,7 @@
 use crate::contain::{ContainDrop, contain};
 use crate::error::{Error, Result};
 use crate::model::{Definition, Model, ModelVisitor};
+use crate::ordered::Ordered;
 use crate::tree::{Bytes, Step, record_table};
 use crate::{Store, StoredKey};
 use redb::{ReadOnlyTable, ReadableDatabase, ReadableTableMetadata};
@@ -107,7 +108,7 @@ pub fn recover<D: Definition>(
 
 /// A copy of the damaged file to read from: redb may write to a file it opens (its header, a
 /// repair), and the damaged original must stay as it was.
-fn working_copy(damaged: &Path, rescued: &Path) -> Result<PathBuf> {
+pub(crate) fn working_copy(damaged: &Path, rescued: &Path) -> Result<PathBuf> {
     let mut name = rescued.file_name().unwrap_or_default().to_os_string();
     name.push(".damaged-copy");
     let work = rescued.with_file_name(name);
@@ -228,6 +229,25 @@ fn primary_key_bytes<M: Model>(model: &M) -> Vec<u8> {
     key
 }
 
+/// Reads every record of `table` (of the damaged file at `path`) that can still be read, past
+/// damaged pages (steps 1 of the module docs): encoded primary key -> stored bytes, and how
+/// many reads failed. For the schema-less salvage, which has no model to look indexes up by.
+pub(crate) fn scan_records<K: StoredKey>(
+    table: &ReadOnlyTable<K, Bytes>,
+    path: &Path,
+) -> (std::collections::BTreeMap<Vec<u8>, Vec<u8>>, u64) {
+    let mut found = Found::default();
+    let mut scan = Scan {
+        table,
+        path,
+        found: &mut found,
+        damaged_reads: 0,
+    };
+    scan.interval(Bound::Unbounded, None);
+    let damaged_reads = scan.damaged_reads;
+    (found.records, damaged_reads)
+}
+
 /// The records read so far: encoded primary key -> stored bytes.
 #[derive(Default)]
 struct Found {
@@ -276,7 +296,10 @@ impl<K: StoredKey> Scan<'_, K> {
             from.as_ref().map(Vec::as_slice),
             until.map_or(Bound::Unbounded, Bound::Excluded),
         );
-        let Ok(mut range) = contain(path, "", || Ok(table.range::<&[u8]>(bounds)?)) else {
+        // Keys checked to come in order: a cycle in a damaged table ends the run.
+        let Ok(mut range) = contain(path, "", || {
+            Ok(Ordered::new(table.range::<&[u8]>(bounds)?, "records"))
+        }) else {
             return Some(None);
         };
         let mut last = None;

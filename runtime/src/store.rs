@@ -368,6 +368,11 @@ impl<D: Definition> Store<D> {
         &self.db
     }
 
+    /// The database file's path (`(in memory)` for an in-memory store).
+    pub(crate) fn path(&self) -> &Path {
+        self.health.path()
+    }
+
     /// Runs `f`, a call into redb on behalf of `table` (`""` for none), inside the store's
     /// containment boundary (see `contain.rs`).
     pub(crate) fn guard<T>(&self, table: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {

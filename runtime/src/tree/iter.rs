@@ -1,11 +1,13 @@
 //! Lazy, double-ended iterators over records. They yield `Result`: an error reaches the caller
-//! and never ends an iteration silently. Nothing is collected up front: each step reads one
+//! and never ends an iteration silently; after it, the iterator is fused (returns `None`), and
+//! keys are checked to come in order (`ordered.rs`), so an iteration over a damaged file ends. Nothing is collected up front: each step reads one
 //! entry (and, through an index, one record). `skip(n)` steps over entries without decoding them.
 
 use super::{Bytes, EntryRange, Step, decode_record};
 use crate::contain::Health;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelRef};
+use crate::ordered::{Entry, Ordered};
 use redb::{AccessGuard, ReadableTable};
 use std::marker::PhantomData;
 
@@ -79,66 +81,49 @@ impl<'a, M: Model> Yield<'a, M> for Views {
     }
 }
 
-type Entry<'a, K> =
-    std::result::Result<(AccessGuard<'a, K>, AccessGuard<'a, Bytes>), redb::StorageError>;
-
 /// Records in primary key order (or the reverse, with `.rev()`).
 pub struct Iter<'a, M: Model, Y = Records> {
-    range: redb::Range<'a, M::StoredKey, Bytes>,
+    range: Ordered<'a, M::StoredKey, Bytes>,
     steps: Steps<'a>,
-    order: Order,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
     pub(crate) fn new(range: redb::Range<'a, M::StoredKey, Bytes>, health: &'a Health) -> Self {
         Self {
-            range,
+            range: Ordered::new(range, M::TABLE),
             steps: Steps::new(health),
-            order: Order::default(),
             _yield: PhantomData,
         }
     }
 
-    fn make(entry: Entry<'a, M::StoredKey>, order: &mut Order, end: End) -> Result<Y::Item> {
-        let (key, value) = entry?;
-        order.check(M::TABLE, key.value(), end)?;
-        Y::make(value)
+    fn make(entry: Entry<'a, M::StoredKey, Bytes>) -> Result<Y::Item> {
+        Y::make(entry?.1)
     }
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
     type Item = Result<Y::Item>;
     fn next(&mut self) -> Option<Self::Item> {
-        let (range, order) = (&mut self.range, &mut self.order);
-        self.steps.step(M::TABLE, || {
-            order.go_on()?;
-            range.next().map(|e| Self::make(e, order, End::Front))
-        })
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.next().map(Self::make))
     }
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
-        let (range, order) = (&mut self.range, &mut self.order);
-        self.steps.step(M::TABLE, || {
-            order.go_on()?;
-            range.nth(n).map(|e| Self::make(e, order, End::Front))
-        })
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.nth(n).map(Self::make))
     }
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        let (range, order) = (&mut self.range, &mut self.order);
-        self.steps.step(M::TABLE, || {
-            order.go_on()?;
-            range.next_back().map(|e| Self::make(e, order, End::Back))
-        })
+        let range = &mut self.range;
+        self.steps
+            .step(M::TABLE, || range.next_back().map(Self::make))
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
-        let (range, order) = (&mut self.range, &mut self.order);
-        self.steps.step(M::TABLE, || {
-            order.go_on()?;
-            range.nth_back(n).map(|e| Self::make(e, order, End::Back))
-        })
+        let range = &mut self.range;
+        self.steps
+            .step(M::TABLE, || range.nth_back(n).map(Self::make))
     }
 }
 
@@ -148,7 +133,6 @@ pub struct IndexIter<'a, M: Model, T, Y = Records> {
     records: &'a T,
     index: usize,
     steps: Steps<'a>,
-    order: Order,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
@@ -164,7 +148,6 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Index
             records,
             index,
             steps: Steps::new(health),
-            order: Order::default(),
             _yield: PhantomData,
         }
     }
@@ -172,24 +155,14 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Index
     /// Steps to an entry and reads the record it points to.
     fn resolve(&mut self, step: Step) -> Option<Result<Y::Item>> {
         let (records, index, entries) = (self.records, self.index, &mut self.entries);
-        let order = &mut self.order;
         let table = M::INDEXES[index].table;
-        let end = match step {
-            Step::Front(_) => End::Front,
-            Step::Back(_) => End::Back,
-        };
         self.steps.step(table, || {
-            order.go_on()?;
             let mut item = None;
             let stepped = entries.next_primary(step, &mut |key, primary| {
-                if let Err(error) = order.check(table, key, end) {
-                    item = Some(Err(error));
-                    return;
-                }
                 item = Some(match records.get(primary) {
                     Ok(Some(record)) => Y::make(record),
                     Ok(None) => Err(Error::Inconsistent {
-                        table: M::INDEXES[index].table,
+                        table,
                         detail: format!("entry {key:?} points to a missing {}", M::NAME),
                     }),
                     Err(error) => Err(error.into()),
@@ -231,9 +204,12 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Doubl
     }
 }
 
-/// The guard of an iterator's steps: each step runs through [`Health::guard_step`], and after
-/// a step fails on a damaged page the iterator ends (the error is yielded once, never an
-/// endless run of errors to a loop that skips them).
+/// The guard of an iterator's steps: each step runs through [`Health::guard_step`], and the
+/// iterator is fused after an error: once a step returned an `Err`, every later step returns
+/// `None`. After a damaged page (a contained panic, an entry out of order, a malformed entry,
+/// a storage error) the pages past it cannot be trusted to lead anywhere (a damaged branch can
+/// loop back), and a caller that skips errors (`filter_map(Result::ok)`) must still see the
+/// iteration end, so the error is yielded once and the iteration stops.
 struct Steps<'a> {
     health: &'a Health,
     stopped: bool,
@@ -253,71 +229,7 @@ impl<'a> Steps<'a> {
             return None;
         }
         let item = self.health.guard_step(table, f);
-        // A damaged page, or an entry the index cannot have written (malformed, out of
-        // order): the pages past it cannot be trusted to lead anywhere (a damaged branch can
-        // loop back), so the error is yielded once and the iteration ends.
-        if matches!(
-            item,
-            Some(Err(Error::Corrupted { .. } | Error::Inconsistent { .. }))
-        ) {
-            self.stopped = true;
-        }
+        self.stopped = matches!(item, Some(Err(_)));
         item
-    }
-}
-
-/// Which end of a range a step reads.
-#[derive(Clone, Copy)]
-enum End {
-    Front,
-    Back,
-}
-
-/// The keys an iterator has yielded at each end. A B-tree yields strictly increasing keys from
-/// the front and strictly decreasing ones from the back, the two ends never crossing. A damaged
-/// page can link the tree into a cycle, and redb would then iterate forever without a panic to
-/// contain: an entry out of order is reported as [`Error::Inconsistent`] and ends the
-/// iteration. One comparison and one copy of the key per step.
-#[derive(Default)]
-struct Order {
-    front: Option<Vec<u8>>,
-    back: Option<Vec<u8>>,
-    broken: bool,
-}
-
-impl Order {
-    /// `None` once an entry came out of order: the iterator has ended.
-    fn go_on(&self) -> Option<()> {
-        (!self.broken).then_some(())
-    }
-
-    fn check(&mut self, table: &'static str, key: &[u8], end: End) -> Result<()> {
-        let in_order = match end {
-            End::Front => {
-                self.front.as_deref().is_none_or(|last| key > last)
-                    && self.back.as_deref().is_none_or(|back| key < back)
-            }
-            End::Back => {
-                self.back.as_deref().is_none_or(|last| key < last)
-                    && self.front.as_deref().is_none_or(|front| key > front)
-            }
-        };
-        if !in_order {
-            self.broken = true;
-            return Err(Error::Inconsistent {
-                table,
-                detail: "entries come out of key order: the table's pages are damaged (run \
-                         check_integrity; `recover` copies what can still be read)"
-                    .to_owned(),
-            });
-        }
-        let last = match end {
-            End::Front => &mut self.front,
-            End::Back => &mut self.back,
-        };
-        let buffer = last.get_or_insert_with(Vec::new);
-        buffer.clear();
-        buffer.extend_from_slice(key);
-        Ok(())
     }
 }

@@ -8,6 +8,7 @@ use crate::codec::KeyPart;
 use crate::contain::Health;
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::ordered::Ordered;
 use redb::{ReadOnlyTable, ReadableTable, ReadableTableMetadata};
 use std::marker::PhantomData;
 
@@ -145,7 +146,10 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// How many primary keys fall within `bounds` (no record is decoded).
     fn count(&self, bounds: &KeyBounds) -> Result<u64> {
         self.health().guard(M::TABLE, || {
-            count_entries(self.records().range::<&[u8]>(bounds.as_redb())?)
+            count_entries(Ordered::new(
+                self.records().range::<&[u8]>(bounds.as_redb())?,
+                M::TABLE,
+            ))
         })
     }
 
@@ -207,7 +211,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     }
 }
 
-fn count_entries<K: redb::Key + 'static>(range: redb::Range<'_, K, Bytes>) -> Result<u64> {
+fn count_entries<K: redb::Key + 'static>(range: Ordered<'_, K, Bytes>) -> Result<u64> {
     let mut count = 0;
     for entry in range {
         entry?;

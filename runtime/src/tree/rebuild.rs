@@ -5,6 +5,7 @@ use super::{Bytes, Claim, IndexWrite, record_table};
 use crate::error::{Error, Result};
 use crate::index_keys::IndexKeys;
 use crate::model::{Model, ModelRef, describe_primary_key};
+use crate::ordered::Ordered;
 use redb::{ReadableTable, TableDefinition, TableHandle};
 
 /// Rewrites every record of `M`: the table is renamed aside, each record is passed through
@@ -26,7 +27,7 @@ pub(crate) fn rewrite_records<M: Model>(
         let old = txn.open_table(old_def)?;
         let mut new = txn.open_table(record_table::<M>())?;
         let mut bytes = Vec::new();
-        for entry in old.iter()? {
+        for entry in Ordered::new(old.range::<&[u8]>(..)?, M::TABLE) {
             let (key, value) = entry?;
             bytes.clear();
             convert(value.value(), &mut bytes)?;
@@ -62,7 +63,7 @@ pub(crate) fn build_indexes<M: Model>(txn: &redb::WriteTransaction, which: &[usi
     let records = txn.open_table(record_table::<M>())?;
     let mut keys = IndexKeys::default();
     let (mut entry, mut owner) = (Vec::new(), Vec::new());
-    for record in records.iter()? {
+    for record in Ordered::new(records.range::<&[u8]>(..)?, M::TABLE) {
         let (key, value) = record?;
         let primary = key.value();
         let view = M::Ref::decode(value.value()).map_err(|source| Error::Decode {

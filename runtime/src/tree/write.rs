@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::index_keys::{Change, IndexKeys, difference};
 use crate::links::PendingLinks;
 use crate::model::{IndexDef, Model, ModelRef, describe_primary_key};
+use crate::ordered::Ordered;
 use crate::watch::ChangeLog;
 use redb::{ReadableTable, ReadableTableMetadata, Table, Value as _};
 use std::borrow::Borrow;
@@ -327,12 +328,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
     pub fn remove_in(&mut self, bounds: &KeyBounds) -> Result<u64> {
         let health = self.health;
         health.guard(M::TABLE, || {
-            let keys = self
-                .tables
-                .records
-                .range::<&[u8]>(bounds.as_redb())?
-                .map(|entry| Ok(entry?.0.value().to_vec()))
-                .collect::<Result<Vec<_>>>()?;
+            let keys = Ordered::new(
+                self.tables.records.range::<&[u8]>(bounds.as_redb())?,
+                M::TABLE,
+            )
+            .map(|entry| Ok(entry?.0.value().to_vec()))
+            .collect::<Result<Vec<_>>>()?;
             self.remove_encoded(keys)
         })
     }
@@ -344,7 +345,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let health = self.health;
         let mut doomed = Vec::new();
         // Guarded step by step, so a panic in `keep` is not taken for a damaged page.
-        let mut range = health.guard(M::TABLE, || Ok(self.tables.records.range::<&[u8]>(..)?))?;
+        let mut range = health.guard(M::TABLE, || {
+            Ok(Ordered::new(
+                self.tables.records.range::<&[u8]>(..)?,
+                M::TABLE,
+            ))
+        })?;
         let mut step = || {
             range.next().map(|entry| {
                 let (key, value) = entry?;
@@ -367,12 +373,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let health = self.health;
         health.guard(M::TABLE, || {
             if !M::BACKLINKS.is_empty() {
-                for entry in self.tables.records.range::<&[u8]>(..)? {
+                for entry in Ordered::new(self.tables.records.range::<&[u8]>(..)?, M::TABLE) {
                     self.note_removed(entry?.0.value());
                 }
             }
             if let Some(log) = self.tables.capture {
-                for entry in self.tables.records.range::<&[u8]>(..)? {
+                for entry in Ordered::new(self.tables.records.range::<&[u8]>(..)?, M::TABLE) {
                     let (key, value) = entry?;
                     log.push::<M>(key.value(), Some(value.value()), None);
                 }

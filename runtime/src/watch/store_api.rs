@@ -69,7 +69,9 @@ impl<D: Definition> Store<D> {
     /// [`FeedEntry`](super::FeedEntry) names its model and decodes with `event::<M>()`.
     pub fn all_changes_since(&self, after: u64) -> Result<ChangeFeed> {
         self.feed_enabled()?;
-        self.guard(feed::FEED_TABLE, || feed::read_after(self.db(), after))
+        self.guard(feed::FEED_TABLE, || {
+            feed::read_after(self.db(), after, self.path())
+        })
     }
 
     /// Removes the change feed's changes of the commits before `seq` (a consumer has handled

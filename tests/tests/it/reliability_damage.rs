@@ -121,6 +121,10 @@ struct Read {
     books: Vec<Book>,
     errors: usize,
     corrupted: usize,
+    /// Errors saying a table's entries came out of key order (a cycle in its pages).
+    out_of_order: usize,
+    /// Items an iterator yielded after an error (must stay 0).
+    unfused: usize,
 }
 
 impl Read {
@@ -132,17 +136,25 @@ impl Read {
                 if matches!(error, Error::Corrupted { .. }) {
                     self.corrupted += 1;
                 }
+                if error.to_string().contains("come out of key order") {
+                    self.out_of_order += 1;
+                }
                 None
             }
         }
     }
 
+    /// Reads `iter` to its end, keeping the records that read. An iterator is fused after an
+    /// error (that is what makes every iteration over a damaged file end): an item after an
+    /// `Err` is counted in `unfused`, which fails the test.
     fn drain<T>(&mut self, iter: Result<impl Iterator<Item = Result<T>>>) -> Vec<T> {
         let mut out = Vec::new();
-        if let Some(iter) = self.take(iter) {
-            for item in iter {
-                if let Some(item) = self.take(item) {
-                    out.push(item);
+        if let Some(mut iter) = self.take(iter) {
+            while let Some(item) = iter.next() {
+                match self.take(item) {
+                    Some(item) => out.push(item),
+                    None if iter.next().is_some() => self.unfused += 1,
+                    None => break,
                 }
             }
         }
@@ -159,6 +171,8 @@ fn read_fully(store: &Store<Library>) -> Read {
         read.authors = read.drain(authors.iter());
         read.drain(authors.range_by_name(..));
         read.drain(authors.range_by_country(..));
+        read.drain(authors.iter().map(Iterator::rev));
+        read.drain(authors.range_by_name(..).map(Iterator::rev));
         for id in (0..90).step_by(3) {
             read.take(authors.get(id));
         }
@@ -171,10 +185,23 @@ fn read_fully(store: &Store<Library>) -> Read {
         read.drain(books.range_by_year(..));
         read.drain(books.range_by_available(..));
         read.drain(books.range_by_tags(..));
+        read.drain(books.iter().map(Iterator::rev));
+        read.drain(books.range_by_year(..).map(Iterator::rev));
         read.take(books.get("isbn-0007"));
         read.take(books.len());
     }
     read
+}
+
+/// Counts over all the damaged files.
+#[derive(Debug, Default)]
+struct Totals {
+    /// `Error::Corrupted` returned by reads.
+    corrupted: usize,
+    /// Errors for entries out of key order.
+    out_of_order: usize,
+    /// Items yielded after an error (must stay 0).
+    unfused: usize,
 }
 
 /// What one damaged file did.
@@ -193,14 +220,16 @@ enum Outcome {
     Undetected,
 }
 
-fn try_file(bytes: &[u8], path: &Path, read_errors_corrupted: &mut usize) -> Outcome {
+fn try_file(bytes: &[u8], path: &Path, totals: &mut Totals) -> Outcome {
     std::fs::write(path, bytes).expect("write the damaged copy");
     let mut store = match Store::<Library>::open(path) {
         Ok(store) => store,
         Err(_) => return Outcome::Refused,
     };
     let read = read_fully(&store);
-    *read_errors_corrupted += read.corrupted;
+    totals.corrupted += read.corrupted;
+    totals.out_of_order += read.out_of_order;
+    totals.unfused += read.unfused;
     let clean = store.check_integrity().is_ok_and(|r| r.is_clean());
     // A second look after the check: a poisoned store must refuse, not panic.
     if let Ok(txn) = store.begin_read()
@@ -240,51 +269,98 @@ fn scratch_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
+/// How long one damaged file may take (open, full read, check, write) before the test fails
+/// naming it: a few milliseconds each in a debug build, so only an iteration that never ends
+/// reaches it. A watchdog, not a measurement: it turns a hang into a failure.
+const PER_FILE_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// What the thread trying the damaged files reports to the test's thread.
+enum Report {
+    Trying(Damage, usize),
+    Tried(Damage, std::result::Result<Outcome, String>),
+    Finished {
+        panics_in_redb: usize,
+        totals: Totals,
+    },
+}
+
+/// Damages `FILES_PER_KIND` copies of `original` per kind, tries each, and reports to `tx`.
+fn try_damaged_files(original: &[u8], dir: &Path, tx: &std::sync::mpsc::Sender<Report>) {
+    install_quiet_hook();
+    let path = dir.join("damaged.redb");
+    let mut rng = fastrand::Rng::with_seed(14);
+    let mut totals = Totals::default();
+    QUIET.with(|q| q.set(true));
+    PANICS.with(|p| p.set(0));
+    for kind in KINDS {
+        for i in 0..FILES_PER_KIND {
+            let mut bytes = original.to_vec();
+            damage(&mut bytes, kind, &mut rng);
+            let _ = tx.send(Report::Trying(kind, i));
+            let result = catch_unwind(AssertUnwindSafe(|| try_file(&bytes, &path, &mut totals)))
+                .map_err(|_| format!("{kind:?} #{i}: {}", LAST.with(|last| last.borrow().clone())));
+            let _ = tx.send(Report::Tried(kind, result));
+        }
+    }
+    QUIET.with(|q| q.set(false));
+    let _ = tx.send(Report::Finished {
+        panics_in_redb: PANICS.with(Cell::get),
+        totals,
+    });
+}
+
 #[test]
 fn damaged_files_opened_with_defaults_never_panic() -> Result {
-    install_quiet_hook();
     let started = std::time::Instant::now();
     let dir = scratch_dir();
     let original_path = dir.path().join("original.redb");
     write_database(&original_path)?;
     let original = std::fs::read(&original_path).expect("read the file");
-    let path = dir.path().join("damaged.redb");
-    let mut rng = fastrand::Rng::with_seed(14);
     let mut outcomes: BTreeMap<(Damage, Outcome), usize> = BTreeMap::new();
     let mut escaped = Vec::new();
-    let mut corrupted_errors = 0;
-    QUIET.with(|q| q.set(true));
-    PANICS.with(|p| p.set(0));
-    for kind in KINDS {
-        for i in 0..FILES_PER_KIND {
-            let mut bytes = original.clone();
-            damage(&mut bytes, kind, &mut rng);
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                try_file(&bytes, &path, &mut corrupted_errors)
-            }));
-            match result {
-                Ok(outcome) => *outcomes.entry((kind, outcome)).or_default() += 1,
-                Err(_) => escaped.push(format!(
-                    "{kind:?} #{i}: {}",
-                    LAST.with(|last| last.borrow().clone())
-                )),
+    // The files are tried on a thread of their own, so that a file whose reading never ends
+    // fails this test (naming the damage) instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = {
+        let (original, dir) = (original.clone(), dir.path().to_path_buf());
+        std::thread::spawn(move || try_damaged_files(&original, &dir, &tx))
+    };
+    let mut trying = None;
+    let (panics_in_redb, totals) = loop {
+        match rx.recv_timeout(PER_FILE_LIMIT) {
+            Ok(Report::Trying(kind, i)) => trying = Some((kind, i)),
+            Ok(Report::Tried(kind, Ok(outcome))) => {
+                *outcomes.entry((kind, outcome)).or_default() += 1
             }
+            Ok(Report::Tried(_, Err(panic))) => escaped.push(panic),
+            Ok(Report::Finished {
+                panics_in_redb,
+                totals,
+            }) => break (panics_in_redb, totals),
+            Err(_) => panic!(
+                "damaged file {trying:?} (kind, number; seed 14) was not done within \
+                 {PER_FILE_LIMIT:?}: a call over it does not end"
+            ),
         }
-    }
-    QUIET.with(|q| q.set(false));
-    let panics_in_redb = PANICS.with(Cell::get);
+    };
+    worker.join().expect("the worker thread reports its panics");
     let files = KINDS.len() * FILES_PER_KIND;
     println!(
         "reliability figures: {files} damaged files ({} byte original, {} pages), default open, \
-         read fully and checked in {:.1?}: {} panics inside redb contained, {corrupted_errors} \
-         Error::Corrupted returned, {} escaped; outcomes {outcomes:?}",
+         read fully (forward and reverse) and checked in {:.1?}: {} panics inside redb contained, \
+         {} Error::Corrupted returned by reads ({} of them for entries out of key order), {} \
+         escaped, 0 hung, {} items after an error; outcomes {outcomes:?}",
         original.len(),
         original.len() / PAGE,
         started.elapsed(),
         panics_in_redb - escaped.len(),
+        totals.corrupted,
+        totals.out_of_order,
         escaped.len(),
+        totals.unfused,
     );
     assert!(files >= 1000);
+    assert_eq!(totals.unfused, 0, "an iterator went on after an error");
     assert!(escaped.is_empty(), "panics escaped: {escaped:#?}");
     let undetected: Vec<_> = outcomes
         .iter()
