@@ -356,14 +356,24 @@ impl<K: StoredKey> Scan<'_, K> {
             probe => probe,
         };
         let mut found = found_at_high;
-        while let Some(mid) = midpoint(&low, &high) {
-            match self.probe(&mid) {
-                Probe::Damaged => low = mid,
-                probe => {
-                    high = mid;
-                    found = probe;
+        loop {
+            while let Some(mid) = midpoint(&low, &high) {
+                match self.probe(&mid) {
+                    Probe::Damaged => low = mid,
+                    probe => {
+                        high = mid;
+                        found = probe;
+                    }
                 }
             }
+            // `low` and `high` are adjacent at this width, and keys between them are longer
+            // (keys that share a prefix, like `isbn-00017` and `isbn-00018`): bisect on with
+            // one more byte, up to a bound.
+            if low.len() >= BISECTION_WIDTH {
+                break;
+            }
+            low.push(0);
+            high.push(0);
         }
         let Probe::Key(key) = found else {
             return;
@@ -429,6 +439,10 @@ impl<K: StoredKey> Scan<'_, K> {
         }
     }
 }
+
+/// How many bytes of the keys the bisection past a damaged page resolves: keys that differ only
+/// after that many bytes are found by the scan that follows, not by the bisection.
+const BISECTION_WIDTH: usize = 32;
 
 /// `key` cut or padded with zeros to `width` bytes: a point of the bisection's key space at or
 /// before `key`.
