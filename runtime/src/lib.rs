@@ -106,7 +106,7 @@ pub use meta::META_TABLE;
 pub use migrate::{MigrationErrorKind, MigrationReport, ModelReport};
 pub use model::{Definition, Model, ModelRef};
 pub use recover::{ModelRecovery, RecoveryReport, recover};
-pub use recover_file::{FileRecovery, ModelSalvage, recover_file};
+pub use recover_file::recover_file;
 pub use store::{Compaction, Durability, Store, StoreBuilder, compact_file};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{

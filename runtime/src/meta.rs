@@ -14,7 +14,7 @@ pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_
 pub(crate) const DEFINITION: &str = "definition";
 pub(crate) const VERSION: &str = "version";
 pub(crate) const FINGERPRINT: &str = "fingerprint";
-const LAYOUT: &str = "layout";
+pub(crate) const LAYOUT: &str = "layout";
 /// Present in a file written by the schema-less salvage ([`recover_file`](crate::recover_file)):
 /// its index tables are left to the program of its version, which rebuilds them on its next
 /// open (the salvage cannot compute index keys without the generated code).

@@ -27,21 +27,27 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
-/// What [`recover`] rescued and lost, per model.
+/// What a salvage ([`recover`], or [`recover_file`](crate::recover_file) without the schema)
+/// rescued and lost, per model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecoveryReport {
-    /// One entry per model of the definition, in schema order.
+    /// The definition the records were read as.
+    pub definition: String,
+    /// Its schema version.
+    pub version: u64,
+    /// One entry per model, in schema order.
     pub models: Vec<ModelRecovery>,
     /// Whether the damaged file's metadata could be read and named this definition (when it
-    /// could not, the records were still read as this definition's).
+    /// could not, [`recover`] still read the records as this definition's; `recover_file`
+    /// needs it, so it is always `true` there).
     pub metadata_readable: bool,
 }
 
-/// What [`recover`] rescued and lost of one model.
+/// What a salvage rescued and lost of one model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelRecovery {
     /// The model's schema name.
-    pub model: &'static str,
+    pub model: String,
     /// How many records the damaged file says it held (redb keeps the count in the table's
     /// root), when that could be read.
     pub expected: Option<u64>,
@@ -50,7 +56,7 @@ pub struct ModelRecovery {
     /// Records that were read but did not decode (or sat under another record's key).
     pub undecodable: u64,
     /// Records rescued but left out because another rescued record already held one of their
-    /// unique key values.
+    /// unique key values (always 0 for `recover_file`, which builds no index).
     pub conflicting: u64,
     /// Reads that failed on a damaged page (each may hide any number of records).
     pub damaged_reads: u64,
@@ -166,6 +172,8 @@ fn recover_from_copy<D: Definition>(
     };
     D::visit_models(&mut salvage)?;
     Ok(RecoveryReport {
+        definition: D::NAME.to_owned(),
+        version: D::VERSION,
         models: salvage.models,
         metadata_readable,
     })
@@ -181,7 +189,7 @@ struct Salvage<'a, D: Definition> {
 impl<D: Definition> ModelVisitor<D> for Salvage<'_, D> {
     fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
         let mut report = ModelRecovery {
-            model: M::NAME,
+            model: M::NAME.to_owned(),
             ..ModelRecovery::default()
         };
         let mut found = Found::default();

@@ -17,49 +17,10 @@ use crate::contain::{ContainDrop, contain};
 use crate::error::{Error, Result};
 use crate::layout::{Layout, ModelLayout};
 use crate::meta::{META, META_TABLE, REBUILD_INDEXES};
+use crate::recover::{ModelRecovery, RecoveryReport};
 use crate::tree::{Bytes, StoredKey, with_fixed_width};
 use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
-
-/// What [`recover_file`] rescued and lost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileRecovery {
-    /// The definition the damaged file was written for.
-    pub definition: String,
-    /// Its schema version.
-    pub version: u64,
-    /// One entry per model of the stored layout, in layout order.
-    pub models: Vec<ModelSalvage>,
-}
-
-/// What [`recover_file`] rescued and lost of one model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelSalvage {
-    /// The model's schema name.
-    pub model: String,
-    /// How many records the damaged file says it held, when that could be read.
-    pub expected: Option<u64>,
-    /// Records copied into the rescued database.
-    pub rescued: u64,
-    /// Records that were read but do not decode by the stored layout.
-    pub undecodable: u64,
-    /// Reads that failed on a damaged page (each may hide any number of records).
-    pub damaged_reads: u64,
-}
-
-impl ModelSalvage {
-    /// How many records were lost, when the damaged file's count could be read.
-    pub fn lost(&self) -> Option<u64> {
-        self.expected.map(|n| n.saturating_sub(self.rescued))
-    }
-}
-
-impl FileRecovery {
-    /// Records rescued, over every model.
-    pub fn rescued(&self) -> u64 {
-        self.models.iter().map(|m| m.rescued).sum()
-    }
-}
 
 /// Copies every readable record of the database at `damaged` that decodes by the layout the
 /// file stores into a new database at `rescued`, and reports what was rescued and lost per
@@ -71,7 +32,10 @@ impl FileRecovery {
 /// `rescued` must not exist, and is removed again when the call fails. When the stored layout
 /// itself cannot be read, the error says so: then recover with the program that wrote the
 /// file, which knows the layout, by calling [`recover`](crate::recover) with its definition.
-pub fn recover_file(damaged: impl AsRef<Path>, rescued: impl AsRef<Path>) -> Result<FileRecovery> {
+pub fn recover_file(
+    damaged: impl AsRef<Path>,
+    rescued: impl AsRef<Path>,
+) -> Result<RecoveryReport> {
     let (damaged, rescued) = (damaged.as_ref(), rescued.as_ref());
     crate::backup::refuse_existing(rescued, "rescued database")?;
     let work = crate::recover::working_copy(damaged, rescued)?;
@@ -83,7 +47,7 @@ pub fn recover_file(damaged: impl AsRef<Path>, rescued: impl AsRef<Path>) -> Res
     result
 }
 
-fn recover_from_copy(work: &Path, damaged: &Path, rescued: &Path) -> Result<FileRecovery> {
+fn recover_from_copy(work: &Path, damaged: &Path, rescued: &Path) -> Result<RecoveryReport> {
     let source = contain(damaged, "", || {
         redb::Database::builder()
             .open(work)
@@ -139,10 +103,11 @@ fn recover_from_copy(work: &Path, damaged: &Path, rescued: &Path) -> Result<File
         models.push(salvage);
     }
     out.commit()?;
-    Ok(FileRecovery {
+    Ok(RecoveryReport {
         definition: layout.definition.clone(),
         version,
         models,
+        metadata_readable: true,
     })
 }
 
@@ -160,7 +125,7 @@ fn read_meta(txn: &redb::ReadTransaction) -> Result<Vec<(String, Vec<u8>)>> {
 fn stored_layout(meta: &[(String, Vec<u8>)]) -> std::result::Result<Layout, String> {
     let text = meta
         .iter()
-        .find(|(key, _)| key == "layout")
+        .find(|(key, _)| key == crate::meta::LAYOUT)
         .ok_or("it stores no layout (it was written before netabase stored layouts)")?;
     let text = std::str::from_utf8(&text.1).map_err(|_| "its stored layout is not UTF-8")?;
     Layout::parse(text).map_err(|e| format!("its stored layout is malformed: {e}"))
@@ -191,13 +156,10 @@ struct Copy<'a> {
 impl Copy<'_> {
     /// Reads what can be read of the model's record table (keyed by `K`), and writes the
     /// records that decode.
-    fn run<K: StoredKey>(&self) -> Result<ModelSalvage> {
-        let mut report = ModelSalvage {
+    fn run<K: StoredKey>(&self) -> Result<ModelRecovery> {
+        let mut report = ModelRecovery {
             model: self.model.name.clone(),
-            expected: None,
-            rescued: 0,
-            undecodable: 0,
-            damaged_reads: 0,
+            ..ModelRecovery::default()
         };
         let definition = TableDefinition::<K, Bytes>::new(self.table);
         let mut to = self.target.open_table(definition)?;
