@@ -827,7 +827,7 @@ fn recover_salvages_a_damaged_file_without_its_schema() {
         title: format!("Title of book {n}, "),
         author: n % 50,
         year: 1900 + (n % 120) as i32,
-        available: n % 3 == 0,
+        available: n.is_multiple_of(3),
         tags: vec![format!("tag-{}", n % 11)],
         cover: None,
     };

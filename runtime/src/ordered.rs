@@ -136,6 +136,7 @@ impl KeyOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::ReadableTable;
 
     fn bytes(a: &[u8], b: &[u8]) -> Ordering {
         a.cmp(b)
