@@ -159,7 +159,7 @@ mod tests {
     }
 
     #[test]
-    fn a_range_is_checked_and_fused_after_an_error() {
+    fn a_range_read_from_both_ends_yields_every_key_once() {
         let db = redb::Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .unwrap();
