@@ -81,7 +81,8 @@ impl<'a, M: Model> Yield<'a, M> for Views {
     }
 }
 
-/// Records in primary key order (or the reverse, with `.rev()`).
+/// Records in primary key order (or the reverse, with `.rev()`). After it yields an `Err` it
+/// returns `None`: an error is the last item.
 pub struct Iter<'a, M: Model, Y = Records> {
     range: Ordered<'a, M::StoredKey, Bytes>,
     steps: Steps<'a>,
@@ -127,7 +128,8 @@ impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
     }
 }
 
-/// Records found through a secondary index, in (secondary key, primary key) order.
+/// Records found through a secondary index, in (secondary key, primary key) order. After it
+/// yields an `Err` it returns `None`: an error is the last item.
 pub struct IndexIter<'a, M: Model, T, Y = Records> {
     entries: Box<dyn EntryRange + 'a>,
     records: &'a T,
