@@ -40,45 +40,45 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
         }
     }
 
-    fn step(&mut self, end: End, item: Option<Entry<'a, K, V>>) -> Option<Entry<'a, K, V>> {
-        if self.fused {
-            return None;
-        }
-        let item = item?.and_then(|(key, value)| {
-            let in_order = {
+    /// Checks the entry `item` read at `end`; returns it as it is (no move of the entry on
+    /// the happy path: an entry holds two page guards), or the error that fuses the range.
+    #[inline]
+    fn check(&mut self, end: End, item: Option<Entry<'a, K, V>>) -> Option<Entry<'a, K, V>> {
+        match &item {
+            Some(Ok((key, _))) => {
                 let key = key.value();
-                self.order
-                    .admit(K::as_bytes(&key).as_ref(), end, K::compare)
-            };
-            if in_order {
-                Ok((key, value))
-            } else {
-                Err(out_of_order(self.table))
+                if !self.order.admit(K::as_bytes(&key).as_ref(), end, K::compare) {
+                    self.fused = true;
+                    return Some(Err(out_of_order(self.table)));
+                }
             }
-        });
-        self.fused = item.is_err();
-        Some(item)
+            Some(Err(_)) => self.fused = true,
+            None => {}
+        }
+        item
     }
 }
 
 impl<'a, K: Key + 'static, V: Value + 'static> Iterator for Ordered<'a, K, V> {
     type Item = Entry<'a, K, V>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.fused {
             return None;
         }
         let item = self.range.next();
-        self.step(End::Front, item)
+        self.check(End::Front, item)
     }
 }
 
 impl<K: Key + 'static, V: Value + 'static> DoubleEndedIterator for Ordered<'_, K, V> {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         if self.fused {
             return None;
         }
         let item = self.range.next_back();
-        self.step(End::Back, item)
+        self.check(End::Back, item)
     }
 }
 
@@ -108,6 +108,7 @@ pub(crate) struct KeyOrder {
 impl KeyOrder {
     /// Whether `key`, read at `end`, comes strictly after the last key read there and before
     /// the last key read at the other end; if so, remembers it.
+    #[inline]
     pub(crate) fn admit(
         &mut self,
         key: &[u8],
