@@ -113,7 +113,7 @@ impl KeyOrder {
         &mut self,
         key: &[u8],
         end: End,
-        compare: fn(&[u8], &[u8]) -> Ordering,
+        compare: impl Fn(&[u8], &[u8]) -> Ordering,
     ) -> bool {
         let (same, other, wanted) = match end {
             End::Front => (&mut self.front, &self.back, Ordering::Greater),
