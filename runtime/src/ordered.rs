@@ -47,7 +47,10 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
         match &item {
             Some(Ok((key, _))) => {
                 let key = key.value();
-                if !self.order.admit(K::as_bytes(&key).as_ref(), end, K::compare) {
+                if !self
+                    .order
+                    .admit(K::as_bytes(&key).as_ref(), end, K::compare)
+                {
                     self.fused = true;
                     return Some(Err(out_of_order(self.table)));
                 }
