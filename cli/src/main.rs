@@ -1,4 +1,5 @@
-//! `netabase`: check a schema, print the code it compiles to, or look inside a database file.
+//! `netabase`: check a schema, print the code it compiles to, look inside a database file,
+//! compact it or salvage a damaged one.
 //!
 //! A crate of its own (`cargo install netabase-cli`), so that `build.rs` users of
 //! `netabase-build` never compile clap. Schema commands call `netabase-build`
@@ -34,6 +35,8 @@ in build.rs turns it into Rust on every build; this tool does the same steps by 
   diff     lists every change between two versions of a schema and whether opening a
            database migrates it automatically
   migrate  --dry-run: says what opening a database with a schema would do, writing nothing
+  compact  gives a database file's free space back to the file system
+  recover  copies what can still be read out of a damaged database into a new one
 
 The schema format is described in docs/SCHEMA.md.";
 
@@ -47,6 +50,8 @@ Examples:
   netabase inspect library.redb --records Book --limit 10
   netabase diff schemas/library.v1.toml schemas/library.toml
   netabase migrate --db library.redb --schema schemas/library.toml --dry-run
+  netabase compact library.redb
+  netabase recover damaged.redb -o rescued.redb
 
 Exit status: 0 on success, 1 when a schema has errors, a database cannot be read (or does
 not match --schema), or a change would not migrate automatically, 2 when the command line
@@ -230,6 +235,50 @@ read."
         #[arg(long, required = true)]
         dry_run: bool,
     },
+    /// Give a database file's free space back to the file system
+    #[command(
+        long_about = "\
+Compact a database file: move its pages so that the free space left by removed records is given
+back to the file system, and print the file's size before and after. Nothing stored changes. The
+file must not be open in another program.",
+        after_help = "\
+Examples:
+  netabase compact library.redb
+
+Exit status: 0 when compacted, 1 when the file cannot be opened or compacted."
+    )]
+    Compact {
+        /// The database file (redb)
+        #[arg(value_name = "DATABASE")]
+        database: PathBuf,
+    },
+    /// Copy what can still be read out of a damaged database into a new one
+    #[command(
+        long_about = "\
+Salvage a damaged database file: copy every record that can still be read, and that decodes by
+the layout the file stores about itself, into a new database file, and print per model how many
+records were rescued and lost. No schema is needed. The damaged file is only read (through a
+temporary copy next to OUTPUT).
+
+The rescued file has the same definition, version and layout. Its indexes are built from the
+records the first time a program of that version opens it (`Store::open`, one write
+transaction). When the file's stored layout itself is unreadable, the command says so: then
+recover it from the program that wrote it, with `netabase_runtime::recover::<Definition>`.",
+        after_help = "\
+Examples:
+  netabase recover damaged.redb -o rescued.redb
+
+Exit status: 0 when the rescued file was written (whatever was lost: read the counts), 1 when
+it could not be (OUTPUT exists, the file cannot be opened at all, its layout is unreadable)."
+    )]
+    Recover {
+        /// The damaged database file (redb); it is not modified
+        #[arg(value_name = "DATABASE")]
+        database: PathBuf,
+        /// Where to write the rescued database (must not exist)
+        #[arg(short, long, value_name = "OUTPUT")]
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -255,6 +304,8 @@ fn main() -> ExitCode {
         Command::Migrate {
             database, schema, ..
         } => migrate::dry_run(&database, &schema),
+        Command::Compact { database } => compact(&database),
+        Command::Recover { database, output } => recover(&database, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -278,4 +329,46 @@ impl From<String> for Failure {
     fn from(message: String) -> Self {
         Failure::Message(message)
     }
+}
+
+/// `netabase compact`: compacts the file and prints its size before and after.
+fn compact(path: &std::path::Path) -> Result<(), Failure> {
+    let sizes = netabase_runtime::compact_file(path).map_err(|error| error.to_string())?;
+    println!(
+        "compacted {}: {} bytes -> {} bytes",
+        path.display(),
+        sizes.before,
+        sizes.after
+    );
+    Ok(())
+}
+
+/// `netabase recover`: the schema-less salvage, and what it rescued and lost per model.
+fn recover(damaged: &std::path::Path, rescued: &std::path::Path) -> Result<(), Failure> {
+    let report =
+        netabase_runtime::recover_file(damaged, rescued).map_err(|error| error.to_string())?;
+    println!(
+        "rescued {} records of {} version {} from {} into {}",
+        report.rescued(),
+        report.definition,
+        report.version,
+        damaged.display(),
+        rescued.display()
+    );
+    for model in &report.models {
+        let lost = model.lost().map_or_else(
+            || "unknown (its count is unreadable)".to_owned(),
+            |n| n.to_string(),
+        );
+        println!(
+            "  {}: {} rescued, {lost} lost ({} undecodable, {} damaged reads)",
+            model.model, model.rescued, model.undecodable, model.damaged_reads
+        );
+    }
+    println!(
+        "indexes are built when a program of version {} first opens {}",
+        report.version,
+        rescued.display()
+    );
+    Ok(())
 }

@@ -74,16 +74,22 @@ pub enum Error {
         /// What redb found wrong.
         detail: String,
     },
-    /// The file is a redb database, but damaged beyond what redb can repair (found when opening
-    /// it, for example with [`StoreBuilder::verify_on_open`](crate::StoreBuilder::verify_on_open)).
+    /// The file is a redb database, but damaged: found when opening it (for example with
+    /// [`StoreBuilder::verify_on_open`](crate::StoreBuilder::verify_on_open)), or when a read or
+    /// write reached a damaged page. In the second case the `Store` refuses every later call
+    /// (drop it and reopen the file); nothing committed before is lost by the refusal.
     #[error(
-        "the database {} is damaged and cannot be repaired ({detail}): restore it from a backup",
-        path.display()
+        "the database {}{} is damaged ({detail}): restore it from a backup, or copy out what is \
+         still readable with `netabase_runtime::recover`",
+        path.display(),
+        table.as_deref().map(|t| format!(" (table `{t}`)")).unwrap_or_default()
     )]
     Corrupted {
         /// The database file.
         path: std::path::PathBuf,
-        /// What redb found.
+        /// The table being read or written, when known.
+        table: Option<String>,
+        /// What was found.
         detail: String,
     },
     /// A stored value or key does not decode: the file is corrupted, or was written by an

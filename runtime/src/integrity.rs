@@ -20,8 +20,9 @@ use crate::index_keys::IndexKeys;
 use crate::links::{LinkDef, RecordKeys};
 use crate::meta::{self, META_TABLE};
 use crate::model::{Definition, IndexDef, Model, ModelRef, ModelVisitor};
+use crate::ordered::Ordered;
 use crate::tree::{Bytes, IndexRead, Step, record_table};
-use redb::{ReadOnlyTable, ReadableDatabase, ReadableTable, TableHandle};
+use redb::{ReadOnlyTable, ReadableDatabase, TableHandle};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::marker::PhantomData;
@@ -471,7 +472,7 @@ fn check_records<M: Model>(
     let mut encoded = Vec::new();
     let mut keys = IndexKeys::default();
     let mut entry = Vec::new();
-    for item in records.iter()? {
+    for item in Ordered::new(records.range::<&[u8]>(..)?, M::TABLE) {
         let (key, value) = item?;
         let key = key.value();
         report.records += 1;

@@ -45,18 +45,29 @@
 //!
 //! Bad files:
 //!
-//! * Bytes that reach netabase's decoding never cause a panic: they decode or they are an
-//!   [`Error`]. Every length prefix is checked against the bytes that are left before anything is
-//!   allocated, so a corrupted length cannot allocate gigabytes.
-//! * redb trusts the page structure of the files it opens. A file that may have been damaged
-//!   outside redb (or comes from elsewhere) should be opened with
-//!   [`StoreBuilder::verify_on_open`], which verifies every page's checksum and refuses a damaged
-//!   file with [`Error::Corrupted`] instead of letting redb read it.
+//! * No netabase call panics on a bad file, with the default open: every call returns `Ok` or
+//!   an [`Error`]. Bytes that reach netabase's decoding decode or are an [`Error`]; every length
+//!   prefix is checked against the bytes that are left before anything is allocated, so a
+//!   corrupted length cannot allocate gigabytes.
+//! * redb trusts the page structure of the files it opens, and a page damaged outside redb can
+//!   make it panic. netabase contains those panics at its boundary (every store, transaction and
+//!   tree method, every iterator step): the call returns [`Error::Corrupted`] naming the table,
+//!   and the store refuses every later call until it is reopened. This needs unwinding: built
+//!   with `panic = "abort"`, a damaged page aborts the process, so open files that may be
+//!   damaged with [`StoreBuilder::verify_on_open`], which verifies every page's checksum first
+//!   and refuses a damaged file with [`Error::Corrupted`]. The panic hook still runs, so the
+//!   default hook prints redb's message on stderr.
+//! * [`recover`] copies every record of a damaged file that can still be read into a new
+//!   database, rebuilding the indexes, and reports what was lost; [`recover_file`] does the
+//!   same without the schema, by the layout the file stores (`netabase recover`).
 //! * A file that is not a redb database is [`Error::NotADatabase`]; a database of another
 //!   definition, version or layout is [`Error::SchemaMismatch`]; a file another process (or
 //!   another `Store`) has open is [`Error::AlreadyOpen`]. netabase writes nothing into them:
 //!   their tables and records stay as they were (redb itself rewrites a database's header on
 //!   every open).
+//!
+//! Maintenance: [`Store::backup_to`] writes a consistent copy of one snapshot while writers go
+//! on; [`Store::compact`] gives free space back to the file system.
 //!
 //! Threads: a [`Store`] is `Send + Sync`; share it in an `Arc`. Read transactions are
 //! snapshots and run alongside each other and the one write transaction at a time. Threads
@@ -66,8 +77,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backup;
 #[doc(hidden)]
 pub mod codec;
+mod contain;
 mod error;
 mod group;
 mod index_keys;
@@ -77,6 +90,9 @@ mod links;
 mod meta;
 pub mod migrate;
 mod model;
+mod ordered;
+mod recover;
+mod recover_file;
 pub mod schemaless;
 mod store;
 mod transaction;
@@ -92,7 +108,9 @@ pub use migrate::{
     StepError,
 };
 pub use model::{Definition, Model, ModelRef};
-pub use store::{Durability, Store, StoreBuilder};
+pub use recover::{ModelRecovery, RecoveryReport, recover};
+pub use recover_file::recover_file;
+pub use store::{Compaction, Durability, Store, StoreBuilder, compact_file};
 pub use transaction::{ReadTransaction, WriteTransaction};
 pub use tree::{
     IndexIter, Iter, ReadTree, Records, Tree, TreeRead, ValueGuard, Views, WriteTree, Yield,

@@ -14,7 +14,11 @@ pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_
 pub(crate) const DEFINITION: &str = "definition";
 pub(crate) const VERSION: &str = "version";
 pub(crate) const FINGERPRINT: &str = "fingerprint";
-const LAYOUT: &str = "layout";
+pub(crate) const LAYOUT: &str = "layout";
+/// Present in a file written by the schema-less salvage ([`recover_file`](crate::recover_file)):
+/// its index tables are left to the program of its version, which rebuilds them on its next
+/// open (the salvage cannot compute index keys without the generated code).
+pub(crate) const REBUILD_INDEXES: &str = "rebuild indexes";
 
 /// The identity the generated code of `D` describes.
 pub fn expected<D: Definition>() -> SchemaInfo {
@@ -40,18 +44,37 @@ pub fn open<D: Definition>(
         let txn = db.begin_read()?;
         match txn.open_table(META) {
             Ok(meta) => match read_info(&meta)? {
-                Some(info) => Some((info, read_layout(&meta)?)),
+                Some(info) => Some((
+                    info,
+                    read_layout(&meta)?,
+                    meta.get(REBUILD_INDEXES)?.is_some(),
+                )),
                 None => None,
             },
             Err(redb::TableError::TableDoesNotExist(_)) => None,
             Err(error) => return Err(error.into()),
         }
     };
-    let Some((found, layout)) = stored else {
+    let Some((found, layout, rebuild)) = stored else {
         return create::<D>(db).map(|()| None);
     };
     let plan = match decide(&found, layout.as_deref(), &expected, D::LAYOUT, D::HISTORY)? {
+        Decision::UpToDate if rebuild => {
+            rebuild_indexes::<D>(db)?;
+            return Ok(None);
+        }
         Decision::UpToDate => return Ok(None),
+        _ if rebuild => {
+            return Err(Error::Inconsistent {
+                table: META_TABLE,
+                detail: format!(
+                    "this file was rescued by `netabase recover` at version {} and its indexes \
+                     are not built yet: open it first with a program built for that version \
+                     (which rebuilds them), then with this one",
+                    found.version
+                ),
+            });
+        }
         Decision::StoreLayout => {
             // Written before databases stored their layout: store it now, once.
             write_meta::<D>(db)?;
@@ -225,6 +248,27 @@ fn create<D: Definition>(db: &redb::Database) -> Result<()> {
     }
     write_info::<D>(&txn)?;
     create_tables::<D>(&txn)?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// Builds every index of a file rescued by the schema-less salvage from its records, creates
+/// the tables it lacks, and clears the flag, in one write transaction.
+fn rebuild_indexes<D: Definition>(db: &redb::Database) -> Result<()> {
+    struct Rebuild<'a>(&'a redb::WriteTransaction);
+    impl<D: Definition> ModelVisitor<D> for Rebuild<'_> {
+        fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
+            for index in M::INDEXES {
+                crate::tree::rebuild::delete_table(self.0, index.table)?;
+            }
+            let all: Vec<usize> = (0..M::INDEXES.len()).collect();
+            crate::tree::rebuild::build_indexes::<M>(self.0, &all, &mut |_, _| {})
+        }
+    }
+    let txn = db.begin_write()?;
+    D::visit_models(&mut Rebuild(&txn))?;
+    create_tables::<D>(&txn)?;
+    txn.open_table(META)?.remove(REBUILD_INDEXES)?;
     txn.commit()?;
     Ok(())
 }

@@ -10,10 +10,9 @@ use crate::error::{Error, Result, SchemaInfo};
 use crate::layout::Layout;
 use crate::meta::{self, META, META_TABLE, read_info, read_layout};
 use crate::migrate::Change;
-use crate::tree::Fixed;
+use crate::ordered::Ordered;
 use redb::{
-    MultimapTableHandle, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
-    TableHandle,
+    MultimapTableHandle, ReadableDatabase, ReadableTableMetadata, TableDefinition, TableHandle,
 };
 use std::path::Path;
 
@@ -91,14 +90,9 @@ pub fn inspect_file(path: impl AsRef<Path>) -> Result<FileInfo> {
 
 /// Runs `read` on the file at `path`, reporting a panic inside redb as corruption: redb trusts
 /// the page structure of the files it reads, and a damaged page can make it panic, but these
-/// functions read files of unknown origin.
+/// functions read files of unknown origin (see `contain.rs`).
 fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
-        Err(Error::Corrupted {
-            path: path.to_path_buf(),
-            detail: "redb found an inconsistency while reading it".to_owned(),
-        })
-    })
+    crate::contain::contain(path, "", read)
 }
 
 fn read(path: &Path, size: u64) -> Result<FileInfo> {
@@ -227,32 +221,44 @@ pub fn for_each_record(
         });
     };
     let table = format!("{}/{}", layout.definition, model);
-    let db = open(path)?;
-    let txn = db.begin_read()?;
-    let mut count = 0;
-    let mut visit = |bytes: &[u8]| -> Result<bool> {
-        // The table name is only known at run time; errors name the metadata table.
-        let record = dynamic::decode_record(&layout, model_layout, bytes).map_err(|source| {
-            Error::Decode {
-                table: META_TABLE,
-                record: None,
-                source: crate::codec::DecodeError::new(format!("a record of {table}: {source}")),
-            }
-        })?;
-        count += 1;
-        Ok(each(record))
-    };
-    let width = model_layout
+    guarded(path, || {
+        let db = open(path)?;
+        let txn = db.begin_read()?;
+        let mut count = 0;
+        let mut visit = |bytes: &[u8]| -> Result<bool> {
+            // The table name is only known at run time; errors name the metadata table.
+            let record =
+                dynamic::decode_record(&layout, model_layout, bytes).map_err(|source| {
+                    Error::Decode {
+                        table: META_TABLE,
+                        record: None,
+                        source: crate::codec::DecodeError::new(format!(
+                            "a record of {table}: {source}"
+                        )),
+                    }
+                })?;
+            count += 1;
+            Ok(each(record))
+        };
+        match record_key_width(model_layout) {
+            None => scan::<&[u8]>(&txn, &table, &mut visit)?,
+            Some(Ok(width)) => scan_fixed(&txn, &table, width, &mut visit)?,
+            Some(Err(_)) => return Err(no_layout(path, "its record key line is malformed")),
+        }
+        Ok(count)
+    })
+}
+
+/// The width of a model's record keys from its stored layout (`record key fixed N`): `None`
+/// for keys of any length (`&[u8]`), `Some(Err)` for a malformed line.
+pub(crate) fn record_key_width(
+    model: &crate::layout::ModelLayout,
+) -> Option<std::result::Result<usize, std::num::ParseIntError>> {
+    model
         .record_key
         .iter()
         .find_map(|line| line.strip_prefix("record key fixed "))
-        .map(|w| w.parse::<usize>());
-    match width {
-        None => scan::<&[u8]>(&txn, &table, &mut visit)?,
-        Some(Ok(width)) => scan_fixed(&txn, &table, width, &mut visit)?,
-        Some(Err(_)) => return Err(no_layout(path, "its record key line is malformed")),
-    }
-    Ok(count)
+        .map(str::parse)
 }
 
 fn no_layout(path: &Path, why: &str) -> Error {
@@ -271,8 +277,8 @@ fn scan<K: crate::tree::StoredKey>(
     table: &str,
     visit: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
-    let table = txn.open_table(TableDefinition::<K, &[u8]>::new(table))?;
-    for entry in table.iter()? {
+    let records = txn.open_table(TableDefinition::<K, &[u8]>::new(table))?;
+    for entry in Ordered::new(records.range::<&[u8]>(..)?, table) {
         let (_, value) = entry?;
         if !visit(value.value())? {
             break;
@@ -289,19 +295,10 @@ fn scan_fixed(
     width: usize,
     visit: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
-    macro_rules! widths {
-        ($($n:literal)*) => {
-            match width {
-                $($n => scan::<Fixed<$n>>(txn, table, visit),)*
-                _ => Err(Error::Inconsistent {
-                    table: META_TABLE,
-                    detail: format!("inspecting records under {width}-byte keys is not supported"),
-                }),
-            }
-        };
-    }
-    widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
-        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64)
+    crate::tree::with_fixed_width!(width, K => scan::<K>(txn, table, visit), _ => Err(Error::Inconsistent {
+        table: META_TABLE,
+        detail: format!("inspecting records under {width}-byte keys is not supported"),
+    }))
 }
 
 /// What opening a database with a program built for another schema would do (see

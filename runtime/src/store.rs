@@ -1,5 +1,6 @@
 //! [`Store`]: a redb database holding one definition's models.
 
+use crate::contain::{ContainDrop, Health, contain};
 use crate::error::{Error, Result};
 use crate::integrity::{IntegrityReport, Problem, ProblemKind};
 use crate::meta;
@@ -8,7 +9,7 @@ use crate::transaction::{ReadTransaction, WriteTransaction};
 use crate::tree::TreeRead;
 use redb::ReadableDatabase;
 use std::marker::PhantomData;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// When a commit reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,7 +32,9 @@ pub enum Durability {
 /// A `Store` is `Send + Sync`: share it between threads in an `Arc`. Read transactions run
 /// concurrently with each other and with the one write transaction at a time.
 pub struct Store<D: Definition> {
-    db: redb::Database,
+    db: ContainDrop<redb::Database>,
+    /// Poisoned once a panic from redb was contained (see `contain.rs`).
+    health: Health,
     durability: Durability,
     /// Subscriptions and the commit sequence (see `watch/`).
     hub: crate::watch::HubHandle,
@@ -157,6 +160,10 @@ impl<D: Definition> StoreBuilder<D> {
     /// Opens (or creates) the database file at `path` and checks it was written for `D`.
     pub fn open(self, path: impl AsRef<Path>) -> Result<Store<D>> {
         let path = path.as_ref();
+        contain(path, "", || self.open_contained(path))
+    }
+
+    fn open_contained(self, path: &Path) -> Result<Store<D>> {
         // redb's `create` opens an existing database, and also initializes an existing empty
         // file (from `touch` or a temp-file crate), which `open` refuses.
         let db = if path.exists() && !self.create_if_missing {
@@ -192,7 +199,7 @@ impl<D: Definition> StoreBuilder<D> {
                 .create(path)
                 .map_err(|e| open_error(path, e, "create"))?
         };
-        self.finish(db)
+        self.finish(db, path.to_path_buf())
     }
 
     /// Creates an empty database in memory: nothing touches the disk, everything is gone when
@@ -201,15 +208,20 @@ impl<D: Definition> StoreBuilder<D> {
         let db = self
             .redb_builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())?;
-        self.finish(db)
+        self.finish(db, PathBuf::from("(in memory)"))
     }
 
-    fn finish(self, db: redb::Database) -> Result<Store<D>> {
+    fn finish(self, db: redb::Database, path: PathBuf) -> Result<Store<D>> {
+        // Owned by a ContainDrop before anything reads it: if the metadata check or a
+        // migration meets a damaged page, the database is dropped while that panic unwinds,
+        // and redb's drop writes to the file too.
+        let db = ContainDrop::new(db);
         let progress = self.progress.as_ref().map(|p| &*p.0 as _);
         let migration = meta::open::<D>(&db, self.migrate, progress)?;
         let hub = crate::watch::HubHandle::open::<D>(&db, self.feed_retention)?;
         Ok(Store {
             db,
+            health: Health::new(path),
             durability: self.durability,
             hub,
             migration,
@@ -254,6 +266,7 @@ pub(crate) fn open_error(path: &Path, error: redb::DatabaseError, doing: &str) -
         },
         redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => Error::Corrupted {
             path: path_buf,
+            table: None,
             detail,
         },
         other => Error::Database(other),
@@ -302,31 +315,59 @@ impl<D: Definition> Store<D> {
     /// shared in an `Arc` must be taken back first). It reads every record and index entry, so it
     /// takes time proportional to the database's size.
     pub fn check_integrity(&mut self) -> Result<IntegrityReport> {
-        let mut report = IntegrityReport::default();
-        let problem = |kind| Problem {
-            table: String::new(),
-            key: None,
-            record: None,
-            kind,
-        };
-        match self.db.check_integrity() {
-            Ok(true) => {}
-            Ok(false) => report.push(problem(ProblemKind::Storage {
-                detail: "a damaged commit or allocator state was found".to_owned(),
-                repaired: true,
-            })),
-            // The pages cannot be trusted: reading them for the invariants could fail in redb.
-            Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail))) => {
-                report.push(problem(ProblemKind::Storage {
-                    detail,
-                    repaired: false,
-                }));
-                return Ok(report);
+        let health = &self.health;
+        let db = &mut self.db;
+        match health.guard("", || check_storage_then_definition::<D>(db)) {
+            // redb failed on a damaged page while checking: the file is damaged beyond repair.
+            Err(Error::Corrupted { detail, .. }) => {
+                let mut report = IntegrityReport::default();
+                report.push(storage_problem(detail, false));
+                Ok(report)
             }
-            Err(error) => return Err(error.into()),
+            result => result,
         }
-        crate::integrity::check_definition::<D>(&self.db, &mut report)?;
-        Ok(report)
+    }
+
+    /// Writes a consistent copy of the last commit to a new database file at `path`, while
+    /// other threads go on reading and writing this store: the copy is one read snapshot, taken
+    /// when the call starts (commits made during the backup are not in it). Entries are copied
+    /// as stored, index entries included, so the backup equals that snapshot; it is committed
+    /// (and synced) once, at the end, and a failed backup removes its partial file.
+    ///
+    /// `path` must not exist. Returns how many records were copied. It reads the whole
+    /// database, so it takes time proportional to its size; writers are never blocked.
+    pub fn backup_to(&self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = path.as_ref();
+        crate::backup::refuse_existing(path, "backup")?;
+        let snapshot = self.read_transaction()?;
+        let result = (|| {
+            let target = Self::builder().open(path)?;
+            let txn = target.db.begin_write()?;
+            let copied = self.health.guard("", || {
+                crate::backup::copy_snapshot::<D>(snapshot.raw(), &txn)
+            })?;
+            txn.commit()?;
+            Ok(copied)
+        })();
+        if result.is_err() {
+            // Only a file this call created; `refuse_existing` made sure there was none.
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    /// Compacts the file: moves pages so that free space at its end is given back to the file
+    /// system (after removing many records, the file keeps its size until compacted). Returns
+    /// whether anything was moved.
+    ///
+    /// redb compacts only a database nothing else is using, hence `&mut self`: no transaction
+    /// of this store may be open, which the borrow checker enforces. A store shared in an
+    /// `Arc` must be taken back first (`Arc::get_mut`, or `Arc::try_unwrap`). A crash during
+    /// compaction loses nothing: every step is a commit.
+    pub fn compact(&mut self) -> Result<bool> {
+        let health = &self.health;
+        let db = &mut self.db;
+        health.guard("", || compact_database(db))
     }
 
     /// Begins a write transaction. Only one runs at a time: this waits for the current one.
@@ -342,15 +383,28 @@ impl<D: Definition> Store<D> {
     }
 
     pub(crate) fn write_transaction(&self) -> Result<WriteTransaction<'_, D>> {
-        let mut txn = self.db.begin_write()?;
-        if self.durability == Durability::None {
-            txn.set_durability(redb::Durability::None)?;
-        }
-        Ok(WriteTransaction::new(txn, &self.hub))
+        self.health.guard("", || {
+            let mut txn = self.db.begin_write()?;
+            if self.durability == Durability::None {
+                txn.set_durability(redb::Durability::None)?;
+            }
+            Ok(WriteTransaction::new(txn, &self.hub, &self.health))
+        })
     }
 
     pub(crate) fn db(&self) -> &redb::Database {
         &self.db
+    }
+
+    /// The database file's path (`(in memory)` for an in-memory store).
+    pub(crate) fn path(&self) -> &Path {
+        self.health.path()
+    }
+
+    /// Runs `f`, a call into redb on behalf of `table` (`""` for none), inside the store's
+    /// containment boundary (see `contain.rs`).
+    pub(crate) fn guard<T>(&self, table: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.health.guard(table, f)
     }
 
     pub(crate) fn hub(&self) -> &std::sync::Arc<crate::watch::Hub> {
@@ -358,7 +412,9 @@ impl<D: Definition> Store<D> {
     }
 
     fn read_transaction(&self) -> Result<ReadTransaction<'_, D>> {
-        Ok(ReadTransaction::new(self.db.begin_read()?))
+        self.health.guard("", || {
+            Ok(ReadTransaction::new(self.db.begin_read()?, &self.health))
+        })
     }
 
     /// Runs `f` in a write transaction of its own and commits it if `f` succeeds.
@@ -419,4 +475,86 @@ impl<D: Definition> Store<D> {
     pub fn is_empty<M: Model<Definition = D>>(&self) -> Result<bool> {
         self.read_transaction()?.raw_tree::<M>()?.is_empty()
     }
+}
+
+/// A problem found by redb's own check of the file.
+fn storage_problem(detail: String, repaired: bool) -> Problem {
+    Problem {
+        table: String::new(),
+        key: None,
+        record: None,
+        kind: ProblemKind::Storage { detail, repaired },
+    }
+}
+
+/// [`Store::check_integrity`]: redb's check of the pages, then netabase's invariants.
+fn check_storage_then_definition<D: Definition>(
+    db: &mut redb::Database,
+) -> Result<IntegrityReport> {
+    let mut report = IntegrityReport::default();
+    match db.check_integrity() {
+        Ok(true) => {}
+        Ok(false) => report.push(storage_problem(
+            "a damaged commit or allocator state was found".to_owned(),
+            true,
+        )),
+        // The pages cannot be trusted: reading them for the invariants could fail in redb.
+        Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail))) => {
+            report.push(storage_problem(detail, false));
+            return Ok(report);
+        }
+        Err(error) => return Err(error.into()),
+    }
+    crate::integrity::check_definition::<D>(db, &mut report)?;
+    Ok(report)
+}
+
+/// Compacts `db` once (redb's `Database::compact`): whether anything moved.
+pub(crate) fn compact_database(db: &mut redb::Database) -> Result<bool> {
+    db.compact().map_err(|error| match error {
+        redb::CompactionError::Storage(error) => Error::Storage(error),
+        other => Error::Io {
+            context: format!(
+                "cannot compact the database: {other} (close every transaction and savepoint \
+                 first)"
+            ),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
+}
+
+/// The size of a database file before and after [`compact_file`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    /// The file's size in bytes before.
+    pub before: u64,
+    /// The file's size in bytes after.
+    pub after: u64,
+}
+
+/// Compacts the database file at `path` without knowing its definition (what `netabase
+/// compact` runs): opens it, compacts until nothing moves, and returns the file's size before
+/// and after. The file must not be open elsewhere ([`Error::AlreadyOpen`]); a damaged file is
+/// [`Error::Corrupted`], never a panic.
+pub fn compact_file(path: impl AsRef<Path>) -> Result<Compaction> {
+    let path = path.as_ref();
+    let size = || {
+        std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|source| Error::Io {
+                context: format!("cannot read the size of {}", path.display()),
+                source,
+            })
+    };
+    let before = size()?;
+    contain(path, "", || {
+        let mut db =
+            ContainDrop::new(redb::Database::open(path).map_err(|e| open_error(path, e, "open"))?);
+        while compact_database(&mut db)? {}
+        Ok(())
+    })?;
+    Ok(Compaction {
+        before,
+        after: size()?,
+    })
 }

@@ -1,6 +1,7 @@
 //! Read and write transactions. Generated code wraps these in the definition's own
 //! transaction types, which add one method per model (`txn.cities()`).
 
+use crate::contain::{ContainDrop, Health};
 use crate::error::Result;
 use crate::links::PendingLinks;
 use crate::model::{Definition, Model};
@@ -13,6 +14,7 @@ use std::marker::PhantomData;
 /// and they have no writing methods: a read transaction cannot write.
 pub struct ReadTransaction<'s, D: Definition> {
     txn: redb::ReadTransaction,
+    health: &'s Health,
     _store: PhantomData<&'s crate::Store<D>>,
 }
 
@@ -42,7 +44,8 @@ pub struct ReadTransaction<'s, D: Definition> {
 /// * [`check_links`](Self::check_links) reads the tables of linked models: call it with the
 ///   trees dropped.
 pub struct WriteTransaction<'s, D: Definition> {
-    txn: redb::WriteTransaction,
+    txn: ContainDrop<redb::WriteTransaction>,
+    health: &'s Health,
     /// Checked-link keys to verify at commit (see `links.rs`). Trees borrow the transaction
     /// shared, so they note keys through the cell.
     links: RefCell<PendingLinks>,
@@ -51,16 +54,23 @@ pub struct WriteTransaction<'s, D: Definition> {
     _store: PhantomData<&'s crate::Store<D>>,
 }
 
-impl<D: Definition> ReadTransaction<'_, D> {
-    pub(crate) fn new(txn: redb::ReadTransaction) -> Self {
+impl<'s, D: Definition> ReadTransaction<'s, D> {
+    pub(crate) fn new(txn: redb::ReadTransaction, health: &'s Health) -> Self {
         Self {
             txn,
+            health,
             _store: PhantomData,
         }
     }
 
+    /// redb's transaction, for whole-store work (backups).
+    pub(crate) fn raw(&self) -> &redb::ReadTransaction {
+        &self.txn
+    }
+
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<ReadTree<'_, M>> {
-        ReadTree::open(&self.txn)
+        self.health
+            .guard(M::TABLE, || ReadTree::open(&self.txn, self.health))
     }
 
     /// Opens the tree of model `M` (the generic form of the generated `txn.cities()`).
@@ -70,9 +80,10 @@ impl<D: Definition> ReadTransaction<'_, D> {
 }
 
 impl<'s, D: Definition> WriteTransaction<'s, D> {
-    pub(crate) fn new(txn: redb::WriteTransaction, hub: &'s Hub) -> Self {
+    pub(crate) fn new(txn: redb::WriteTransaction, hub: &'s Hub, health: &'s Health) -> Self {
         Self {
-            txn,
+            txn: ContainDrop::new(txn),
+            health,
             links: RefCell::default(),
             capture: Capture::new(hub),
             _store: PhantomData,
@@ -80,7 +91,14 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
     }
 
     pub(crate) fn raw_tree<M: Model<Definition = D>>(&self) -> Result<WriteTree<'_, M>> {
-        WriteTree::open(&self.txn, &self.links, self.capture.log_for::<M>())
+        self.health.guard(M::TABLE, || {
+            WriteTree::open(
+                &self.txn,
+                &self.links,
+                self.capture.log_for::<M>(),
+                self.health,
+            )
+        })
     }
 
     /// Opens the tree of model `M` for writing (the generic form of the generated
@@ -97,7 +115,8 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
     /// tables of the models involved, so call it with no tree open (an open one is an
     /// [`Error::TreeInUse`](crate::Error::TreeInUse)).
     pub fn check_links(&self) -> Result<()> {
-        self.links.borrow().check::<D>(&self.txn)
+        self.health
+            .guard("", || self.links.borrow().check::<D>(&self.txn))
     }
 
     /// Makes everything written in this transaction durable and visible, atomically. Checked
@@ -110,6 +129,13 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
     /// [`Store::watch`]: crate::Store::watch
     pub fn commit(self) -> Result<()> {
         self.check_links()?;
+        self.commit_unchecked()
+    }
+
+    /// Commits without checking links: for salvage, where a link's target may be lost (or
+    /// rescued later, in another transaction).
+    pub(crate) fn commit_unchecked(self) -> Result<()> {
+        let health = self.health;
         let hub = self.capture.hub();
         let changes = self.capture.take();
         // Numbering, committing and delivering in one critical section keeps events in commit
@@ -117,10 +143,13 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
         let in_order = hub.begin_commit();
         let numbered = !hub.feed_on() || !changes.is_empty();
         let seq = hub.last_seq() + u64::from(numbered);
-        if hub.feed_on() && !changes.is_empty() {
-            crate::watch::append_to_feed(&self.txn, seq, &changes, hub.retention())?;
-        }
-        self.txn.commit()?;
+        let txn = self.txn.into_inner();
+        health.guard("", || {
+            if hub.feed_on() && !changes.is_empty() {
+                crate::watch::append_to_feed(&txn, seq, &changes, hub.retention())?;
+            }
+            Ok(txn.commit()?)
+        })?;
         hub.committed(seq, &changes);
         drop(in_order);
         Ok(())
@@ -128,6 +157,7 @@ impl<'s, D: Definition> WriteTransaction<'s, D> {
 
     /// Discards everything written in this transaction.
     pub fn abort(self) -> Result<()> {
-        Ok(self.txn.abort()?)
+        let (txn, health) = (self.txn.into_inner(), self.health);
+        health.guard("", || Ok(txn.abort()?))
     }
 }

@@ -11,6 +11,7 @@
 
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
+use crate::ordered::Ordered;
 use redb::{ReadableTable, StorageError, TypeName, Value};
 use std::ops::Bound;
 
@@ -275,14 +276,15 @@ where
         bounds: (Bound<&[u8]>, Bound<&[u8]>),
     ) -> std::result::Result<Box<dyn EntryRange + 'a>, StorageError> {
         Ok(Box::new(Entries::<K, V> {
-            range: self.table.range::<&[u8]>(bounds)?,
+            range: Ordered::new(self.table.range::<&[u8]>(bounds)?, self.opened.table),
             opened: self.opened,
         }))
     }
 }
 
+/// An index's entries, checked to come in key order (`ordered.rs`).
 struct Entries<'a, K: StoredKey, V: EntryValue> {
-    range: redb::Range<'a, K, V>,
+    range: Ordered<'a, K, V>,
     opened: Opened,
 }
 

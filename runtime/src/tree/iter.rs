@@ -1,10 +1,13 @@
 //! Lazy, double-ended iterators over records. They yield `Result`: an error reaches the caller
-//! and never ends an iteration silently. Nothing is collected up front: each step reads one
+//! and never ends an iteration silently; after it, the iterator is fused (returns `None`), and
+//! keys are checked to come in order (`ordered.rs`), so an iteration over a damaged file ends. Nothing is collected up front: each step reads one
 //! entry (and, through an index, one record). `skip(n)` steps over entries without decoding them.
 
 use super::{Bytes, EntryRange, Step, decode_record};
+use crate::contain::Health;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelRef};
+use crate::ordered::{Entry, Ordered};
 use redb::{AccessGuard, ReadableTable};
 use std::marker::PhantomData;
 
@@ -18,7 +21,10 @@ pub struct ValueGuard<'a, M: Model> {
 }
 
 impl<'a, M: Model> ValueGuard<'a, M> {
+    /// Called inside a guarded call: slicing the value out of its page is where a damaged page
+    /// shows, so it is done once here, and later calls to `value()` repeat the same slicing.
     pub(crate) fn new(guard: AccessGuard<'a, Bytes>) -> Self {
+        let _ = guard.value();
         Self {
             guard,
             _model: PhantomData,
@@ -75,24 +81,24 @@ impl<'a, M: Model> Yield<'a, M> for Views {
     }
 }
 
-type Entry<'a, K> =
-    std::result::Result<(AccessGuard<'a, K>, AccessGuard<'a, Bytes>), redb::StorageError>;
-
-/// Records in primary key order (or the reverse, with `.rev()`).
+/// Records in primary key order (or the reverse, with `.rev()`). After it yields an `Err` it
+/// returns `None`: an error is the last item.
 pub struct Iter<'a, M: Model, Y = Records> {
-    range: redb::Range<'a, M::StoredKey, Bytes>,
+    range: Ordered<'a, M::StoredKey, Bytes>,
+    steps: Steps<'a>,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
-    pub(crate) fn new(range: redb::Range<'a, M::StoredKey, Bytes>) -> Self {
+    pub(crate) fn new(range: redb::Range<'a, M::StoredKey, Bytes>, health: &'a Health) -> Self {
         Self {
-            range,
+            range: Ordered::new(range, M::TABLE),
+            steps: Steps::new(health),
             _yield: PhantomData,
         }
     }
 
-    fn make(entry: Entry<'a, M::StoredKey>) -> Result<Y::Item> {
+    fn make(entry: Entry<'a, M::StoredKey, Bytes>) -> Result<Y::Item> {
         Y::make(entry?.1)
     }
 }
@@ -100,55 +106,72 @@ impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
 impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
     type Item = Result<Y::Item>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.range.next().map(Self::make)
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.next().map(Self::make))
     }
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
-        self.range.nth(n).map(Self::make)
+        let range = &mut self.range;
+        self.steps.step(M::TABLE, || range.nth(n).map(Self::make))
     }
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.range.next_back().map(Self::make)
+        let range = &mut self.range;
+        self.steps
+            .step(M::TABLE, || range.next_back().map(Self::make))
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
-        self.range.nth_back(n).map(Self::make)
+        let range = &mut self.range;
+        self.steps
+            .step(M::TABLE, || range.nth_back(n).map(Self::make))
     }
 }
 
-/// Records found through a secondary index, in (secondary key, primary key) order.
+/// Records found through a secondary index, in (secondary key, primary key) order. After it
+/// yields an `Err` it returns `None`: an error is the last item.
 pub struct IndexIter<'a, M: Model, T, Y = Records> {
     entries: Box<dyn EntryRange + 'a>,
     records: &'a T,
     index: usize,
+    steps: Steps<'a>,
     _yield: PhantomData<fn() -> (M, Y)>,
 }
 
 impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> IndexIter<'a, M, T, Y> {
-    pub(crate) fn new(entries: Box<dyn EntryRange + 'a>, records: &'a T, index: usize) -> Self {
+    pub(crate) fn new(
+        entries: Box<dyn EntryRange + 'a>,
+        records: &'a T,
+        index: usize,
+        health: &'a Health,
+    ) -> Self {
         Self {
             entries,
             records,
             index,
+            steps: Steps::new(health),
             _yield: PhantomData,
         }
     }
 
     /// Steps to an entry and reads the record it points to.
     fn resolve(&mut self, step: Step) -> Option<Result<Y::Item>> {
-        let (records, index) = (self.records, self.index);
-        let mut item = None;
-        let stepped = self.entries.next_primary(step, &mut |key, primary| {
-            item = Some(match records.get(primary) {
-                Ok(Some(record)) => Y::make(record),
-                Ok(None) => Err(Error::Inconsistent {
-                    table: M::INDEXES[index].table,
-                    detail: format!("entry {key:?} points to a missing {}", M::NAME),
-                }),
-                Err(error) => Err(error.into()),
-            });
-        })?;
-        Some(stepped.and_then(|()| item.unwrap_or_else(unreachable_entry)))
+        let (records, index, entries) = (self.records, self.index, &mut self.entries);
+        let table = M::INDEXES[index].table;
+        self.steps.step(table, || {
+            let mut item = None;
+            let stepped = entries.next_primary(step, &mut |key, primary| {
+                item = Some(match records.get(primary) {
+                    Ok(Some(record)) => Y::make(record),
+                    Ok(None) => Err(Error::Inconsistent {
+                        table,
+                        detail: format!("entry {key:?} points to a missing {}", M::NAME),
+                    }),
+                    Err(error) => Err(error.into()),
+                });
+            })?;
+            Some(stepped.and_then(|()| item.unwrap_or_else(unreachable_entry)))
+        })
     }
 }
 
@@ -180,5 +203,35 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Doubl
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
         self.resolve(Step::Back(n))
+    }
+}
+
+/// The guard of an iterator's steps: each step runs through [`Health::guard_step`], and the
+/// iterator is fused after an error: once a step returned an `Err`, every later step returns
+/// `None`. After a damaged page (a contained panic, an entry out of order, a malformed entry,
+/// a storage error) the pages past it cannot be trusted to lead anywhere (a damaged branch can
+/// loop back), and a caller that skips errors (`filter_map(Result::ok)`) must still see the
+/// iteration end, so the error is yielded once and the iteration stops.
+struct Steps<'a> {
+    health: &'a Health,
+    stopped: bool,
+}
+
+impl<'a> Steps<'a> {
+    fn new(health: &'a Health) -> Self {
+        Self {
+            health,
+            stopped: false,
+        }
+    }
+
+    #[inline]
+    fn step<T>(&mut self, table: &str, f: impl FnOnce() -> Option<Result<T>>) -> Option<Result<T>> {
+        if self.stopped {
+            return None;
+        }
+        let item = self.health.guard_step(table, f);
+        self.stopped = matches!(item, Some(Err(_)));
+        item
     }
 }

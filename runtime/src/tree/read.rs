@@ -5,8 +5,10 @@ use super::{
     record_table, with_encoded_key,
 };
 use crate::codec::KeyPart;
+use crate::contain::Health;
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::ordered::Ordered;
 use redb::{ReadOnlyTable, ReadableTable, ReadableTableMetadata};
 use std::marker::PhantomData;
 
@@ -15,18 +17,20 @@ use std::marker::PhantomData;
 pub struct ReadTree<'t, M: Model> {
     records: ReadOnlyTable<M::StoredKey, Bytes>,
     indexes: Vec<Box<dyn IndexRead + Send + Sync>>,
+    health: &'t Health,
     _txn: PhantomData<&'t redb::ReadTransaction>,
     _model: PhantomData<fn() -> M>,
 }
 
 impl<'t, M: Model> ReadTree<'t, M> {
-    pub(crate) fn open(txn: &'t redb::ReadTransaction) -> Result<Self> {
+    pub(crate) fn open(txn: &'t redb::ReadTransaction, health: &'t Health) -> Result<Self> {
         Ok(Self {
             records: txn.open_table(record_table::<M>())?,
             indexes: M::INDEXES
                 .iter()
                 .map(|index| index.layout.open_read(txn, index.table, index.unique))
                 .collect::<Result<_, _>>()?,
+            health,
             _txn: PhantomData,
             _model: PhantomData,
         })
@@ -51,31 +55,41 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     #[doc(hidden)]
     #[allow(private_interfaces)]
     fn index(&self, index: usize) -> &dyn IndexRead;
+    /// The store's health: every method runs its redb calls through it (see `contain.rs`).
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn health(&self) -> &Health;
 
     /// The record with primary key `key` (the model's `PrimaryKey`, or its fields as a value or
     /// tuple that encodes the same way).
     fn get<K: KeyPart + ?Sized>(&self, key: &K) -> Result<Option<M>> {
-        match with_encoded_key(key, |key| {
-            let value = self.records().get(key)?;
-            Ok::<_, Error>(match value {
-                Some(value) => Some(decode_record_at::<M>(key, value.value())?),
-                None => None,
-            })
-        })? {
-            Some(model) => Ok(Some(model)),
-            None => Ok(None),
-        }
+        self.health().guard(M::TABLE, || {
+            match with_encoded_key(key, |key| {
+                let value = self.records().get(key)?;
+                Ok::<_, Error>(match value {
+                    Some(value) => Some(decode_record_at::<M>(key, value.value())?),
+                    None => None,
+                })
+            })? {
+                Some(model) => Ok(Some(model)),
+                None => Ok(None),
+            }
+        })
     }
 
     /// A guard over the stored bytes of the record with primary key `key`, from which a
     /// zero-copy view can be decoded. The guard, and views from it, live as long as this tree.
     fn get_ref<K: KeyPart + ?Sized>(&self, key: &K) -> Result<Option<ValueGuard<'_, M>>> {
-        Ok(with_encoded_key(key, |key| self.records().get(key))?.map(ValueGuard::new))
+        self.health().guard(M::TABLE, || {
+            Ok(with_encoded_key(key, |key| self.records().get(key))?.map(ValueGuard::new))
+        })
     }
 
     /// Whether a record with primary key `key` exists (nothing is decoded).
     fn contains<K: KeyPart + ?Sized>(&self, key: &K) -> Result<bool> {
-        Ok(with_encoded_key(key, |key| self.records().get(key))?.is_some())
+        self.health().guard(M::TABLE, || {
+            Ok(with_encoded_key(key, |key| self.records().get(key))?.is_some())
+        })
     }
 
     /// The records with these primary keys, in the order asked (`None` where missing).
@@ -85,28 +99,31 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
 
     /// The number of records.
     fn len(&self) -> Result<u64> {
-        Ok(self.records().len()?)
+        self.health().guard(M::TABLE, || Ok(self.records().len()?))
     }
 
     /// Whether there are no records.
     fn is_empty(&self) -> Result<bool> {
-        Ok(self.records().is_empty()?)
+        self.health()
+            .guard(M::TABLE, || Ok(self.records().is_empty()?))
     }
 
     /// The record with the smallest primary key.
     fn first(&self) -> Result<Option<M>> {
-        match self.records().first()? {
-            Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
-            None => Ok(None),
-        }
+        self.health()
+            .guard(M::TABLE, || match self.records().first()? {
+                Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
+                None => Ok(None),
+            })
     }
 
     /// The record with the largest primary key.
     fn last(&self) -> Result<Option<M>> {
-        match self.records().last()? {
-            Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
-            None => Ok(None),
-        }
+        self.health()
+            .guard(M::TABLE, || match self.records().last()? {
+                Some((key, value)) => decode_record_at::<M>(key.value(), value.value()).map(Some),
+                None => Ok(None),
+            })
     }
 
     /// Every record in primary key order, decoded lazily; double-ended.
@@ -118,33 +135,48 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// [`Records`](crate::Records) for owned models or [`Views`](crate::Views) for zero-copy
     /// guards.
     fn scan<'a, Y: Yield<'a, M>>(&'a self, bounds: &KeyBounds) -> Result<Iter<'a, M, Y>> {
-        Ok(Iter::new(self.records().range::<&[u8]>(bounds.as_redb())?))
+        self.health().guard(M::TABLE, || {
+            Ok(Iter::new(
+                self.records().range::<&[u8]>(bounds.as_redb())?,
+                self.health(),
+            ))
+        })
     }
 
     /// How many primary keys fall within `bounds` (no record is decoded).
     fn count(&self, bounds: &KeyBounds) -> Result<u64> {
-        count_entries(self.records().range::<&[u8]>(bounds.as_redb())?)
+        self.health().guard(M::TABLE, || {
+            count_entries(Ordered::new(
+                self.records().range::<&[u8]>(bounds.as_redb())?,
+                M::TABLE,
+            ))
+        })
     }
 
     /// The record whose unique secondary key number `index` equals `key`.
     fn get_by_unique<K: KeyPart + ?Sized>(&self, index: usize, key: &K) -> Result<Option<M>> {
-        let mut found = None;
-        let present = with_encoded_key(key, |key| {
-            self.index(index).get(key, &mut |primary| {
-                found = Some(match self.records().get(primary) {
-                    Ok(Some(value)) => decode_record_at::<M>(primary, value.value()).map(Some),
-                    Ok(None) => Err(Error::Inconsistent {
-                        table: M::INDEXES[index].table,
-                        detail: format!("entry for {primary:?} points to a missing {}", M::NAME),
-                    }),
-                    Err(error) => Err(error.into()),
-                });
-            })
-        })?;
-        match found {
-            Some(result) if present => result,
-            _ => Ok(None),
-        }
+        self.health().guard(M::TABLE, || {
+            let mut found = None;
+            let present = with_encoded_key(key, |key| {
+                self.index(index).get(key, &mut |primary| {
+                    found = Some(match self.records().get(primary) {
+                        Ok(Some(value)) => decode_record_at::<M>(primary, value.value()).map(Some),
+                        Ok(None) => Err(Error::Inconsistent {
+                            table: M::INDEXES[index].table,
+                            detail: format!(
+                                "entry for {primary:?} points to a missing {}",
+                                M::NAME
+                            ),
+                        }),
+                        Err(error) => Err(error.into()),
+                    });
+                })
+            })?;
+            match found {
+                Some(result) if present => result,
+                _ => Ok(None),
+            }
+        })
     }
 
     /// The records whose secondary key number `index` falls within `bounds`, in (secondary
@@ -154,27 +186,32 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
         index: usize,
         bounds: &KeyBounds,
     ) -> Result<IndexIter<'a, M, Self::Table, Y>> {
-        Ok(IndexIter::new(
-            self.index(index).range(bounds.as_redb())?,
-            self.records(),
-            index,
-        ))
+        self.health().guard(M::INDEXES[index].table, || {
+            Ok(IndexIter::new(
+                self.index(index).range(bounds.as_redb())?,
+                self.records(),
+                index,
+                self.health(),
+            ))
+        })
     }
 
     /// How many index entries of secondary key number `index` fall within `bounds` (no record
     /// is read).
     fn count_index(&self, index: usize, bounds: &KeyBounds) -> Result<u64> {
-        let mut entries = self.index(index).range(bounds.as_redb())?;
-        let mut count = 0;
-        while let Some(step) = entries.step(crate::tree::Step::Front(0), &mut |_, _| {}) {
-            step?;
-            count += 1;
-        }
-        Ok(count)
+        self.health().guard(M::INDEXES[index].table, || {
+            let mut entries = self.index(index).range(bounds.as_redb())?;
+            let mut count = 0;
+            while let Some(step) = entries.step(crate::tree::Step::Front(0), &mut |_, _| {}) {
+                step?;
+                count += 1;
+            }
+            Ok(count)
+        })
     }
 }
 
-fn count_entries<K: redb::Key + 'static>(range: redb::Range<'_, K, Bytes>) -> Result<u64> {
+fn count_entries<K: redb::Key + 'static>(range: Ordered<'_, K, Bytes>) -> Result<u64> {
     let mut count = 0;
     for entry in range {
         entry?;
@@ -191,5 +228,9 @@ impl<M: Model> TreeRead<M> for ReadTree<'_, M> {
     #[allow(private_interfaces)]
     fn index(&self, index: usize) -> &dyn IndexRead {
         &*self.indexes[index]
+    }
+    #[allow(private_interfaces)]
+    fn health(&self) -> &Health {
+        self.health
     }
 }

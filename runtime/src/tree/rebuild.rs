@@ -5,6 +5,7 @@ use super::{Bytes, Claim, IndexWrite, StoredKey, record_table};
 use crate::error::{Error, Result};
 use crate::index_keys::IndexKeys;
 use crate::model::{Model, ModelRef, describe_primary_key};
+use crate::ordered::Ordered;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, Value};
 
 /// A migration's conversion of one record: stored key and old bytes in, new bytes appended.
@@ -73,7 +74,7 @@ fn rewrite_from<K: StoredKey, M: Model>(
     let mut count = 0;
     let (mut bytes, mut key) = (Vec::new(), Vec::new());
     progress(0, total);
-    for entry in old.iter()? {
+    for entry in Ordered::new(old.iter()?, M::TABLE) {
         let (old_key, value) = entry?;
         bytes.clear();
         convert(old_key.value(), value.value(), &mut bytes)?;
@@ -116,7 +117,7 @@ fn copy_fixed_to_bytes(
     fn copy<K: StoredKey>(txn: &redb::WriteTransaction, from: &str, to: &str) -> Result<()> {
         let old = txn.open_table(TableDefinition::<K, Bytes>::new(from))?;
         let mut new = txn.open_table(TableDefinition::<&[u8], Bytes>::new(to))?;
-        for entry in old.iter()? {
+        for entry in Ordered::new(old.iter()?, from) {
             let (key, value) = entry?;
             new.insert(key.value(), value.value())?;
         }
@@ -162,7 +163,7 @@ pub(crate) fn build_indexes<M: Model>(
     let mut done = 0;
     let mut keys = IndexKeys::default();
     let (mut entry, mut owner) = (Vec::new(), Vec::new());
-    for record in records.iter()? {
+    for record in Ordered::new(records.range::<&[u8]>(..)?, M::TABLE) {
         let (key, value) = record?;
         done += 1;
         if done % PROGRESS_EVERY == 0 {

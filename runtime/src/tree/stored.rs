@@ -73,6 +73,29 @@ fn compare_words<const N: usize>(a: &[u8; N], b: &[u8; N]) -> Ordering {
     a_rest.cmp(b_rest)
 }
 
+/// Runs `$body` with the type alias `$k` naming [`Fixed<W>`](Fixed) for the width `W` that
+/// `$width` holds at run time (1 to 64 bytes), or evaluates `$otherwise` for another width:
+/// for code that knows a record table's key width only from a stored layout (reading or
+/// salvaging a file without its schema), since redb checks a table's key type by name.
+macro_rules! with_fixed_width {
+    ($width:expr, $k:ident => $body:expr, _ => $otherwise:expr) => {
+        $crate::tree::with_fixed_width!(@ $width, $k, $body, $otherwise;
+            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
+            60 61 62 63 64)
+    };
+    (@ $width:expr, $k:ident, $body:expr, $otherwise:expr; $($n:literal)*) => {
+        match $width {
+            $($n => {
+                type $k = $crate::tree::Fixed<$n>;
+                $body
+            })*
+            _ => $otherwise,
+        }
+    };
+}
+pub(crate) use with_fixed_width;
+
 #[cfg(test)]
 mod tests {
     use super::*;

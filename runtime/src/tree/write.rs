@@ -6,10 +6,12 @@ use super::{
     encode_key, record_table,
 };
 use crate::codec::KeyPart;
+use crate::contain::Health;
 use crate::error::{Error, Result};
 use crate::index_keys::{Change, IndexKeys, difference};
 use crate::links::PendingLinks;
 use crate::model::{IndexDef, Model, ModelRef, describe_primary_key};
+use crate::ordered::Ordered;
 use crate::watch::ChangeLog;
 use redb::{ReadableTable, ReadableTableMetadata, Table, Value as _};
 use std::borrow::Borrow;
@@ -23,6 +25,7 @@ pub struct WriteTree<'t, M: Model> {
     scratch: Scratch,
     /// The transaction's checked-link keys to verify at commit.
     links: &'t RefCell<PendingLinks>,
+    health: &'t Health,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -129,6 +132,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         txn: &'t redb::WriteTransaction,
         links: &'t RefCell<PendingLinks>,
         capture: Option<&'t ChangeLog>,
+        health: &'t Health,
     ) -> Result<Self> {
         Ok(Self {
             tables: Tables {
@@ -141,6 +145,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
             },
             scratch: Scratch::default(),
             links,
+            health,
             _model: PhantomData,
         })
     }
@@ -148,13 +153,15 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// Inserts `model`, or replaces the record with the same primary key, updating every index.
     /// A unique key taken by another record is [`Error::UniqueViolation`], and nothing changes.
     pub fn put(&mut self, model: &M) -> Result<()> {
-        self.put_model(model, None, Mode::Put)
+        let health = self.health;
+        health.guard(M::TABLE, || self.put_model(model, None, Mode::Put))
     }
 
     /// Inserts `model`; a record with the same primary key is [`Error::AlreadyExists`], and
     /// nothing changes.
     pub fn insert(&mut self, model: &M) -> Result<()> {
-        self.put_model(model, None, Mode::Insert)
+        let health = self.health;
+        health.guard(M::TABLE, || self.put_model(model, None, Mode::Insert))
     }
 
     /// Puts every model, in order, and returns how many were written. All or nothing: if one
@@ -168,15 +175,23 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let mut batch = Batch::default();
         let mark = self.capture_mark();
         let mut count = 0;
+        let health = self.health;
+        // Guarded per record, so a panic in the caller's iterator is not taken for a damaged page.
         for model in models {
-            if let Err(error) = self.put_deferred(model.borrow(), &mut batch) {
-                self.roll_back_batch(&mut batch, mark)?;
+            let model = model.borrow();
+            let put = health.guard(M::TABLE, || self.put_deferred(model, &mut batch));
+            if let Err(error) = put {
+                if !health.is_poisoned() {
+                    health.guard(M::TABLE, || self.roll_back_batch(&mut batch, mark))?;
+                }
                 return Err(error);
             }
             count += 1;
         }
-        if let Err(error) = self.flush(&mut batch) {
-            self.roll_back_batch(&mut batch, mark)?;
+        if let Err(error) = health.guard(M::TABLE, || self.flush(&mut batch)) {
+            if !health.is_poisoned() {
+                health.guard(M::TABLE, || self.roll_back_batch(&mut batch, mark))?;
+            }
             return Err(error);
         }
         Ok(count)
@@ -258,92 +273,123 @@ impl<'t, M: Model> WriteTree<'t, M> {
 
     /// Removes the record with primary key `key` and its index entries; returns it.
     pub fn remove<K: KeyPart + ?Sized>(&mut self, key: &K) -> Result<Option<M>> {
-        let key = encode_key(key);
-        let keys = &mut self.scratch.old_keys;
-        let capture = self.tables.capture;
-        let removed = remove_record(&mut self.tables.records, &key, |bytes| {
-            let model = decode_record_at::<M>(&key, bytes)?;
-            keys.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
-            if let Some(log) = capture {
-                log.push::<M>(&key, Some(bytes), None);
+        let health = self.health;
+        health.guard(M::TABLE, || {
+            let key = encode_key(key);
+            let keys = &mut self.scratch.old_keys;
+            let capture = self.tables.capture;
+            let removed = remove_record(&mut self.tables.records, &key, |bytes| {
+                let model = decode_record_at::<M>(&key, bytes)?;
+                keys.fill(M::INDEXES.len(), |i, keys| model.index_keys(i, keys));
+                if let Some(log) = capture {
+                    log.push::<M>(&key, Some(bytes), None);
+                }
+                Ok(model)
+            })?;
+            if removed.is_some() {
+                remove_index_entries::<M>(
+                    &mut self.tables.indexes,
+                    &self.scratch.old_keys,
+                    &key,
+                    &mut self.scratch.entry,
+                )?;
+                self.note_removed(&key);
             }
-            Ok(model)
-        })?;
-        if removed.is_some() {
-            remove_index_entries::<M>(
-                &mut self.tables.indexes,
-                &self.scratch.old_keys,
-                &key,
-                &mut self.scratch.entry,
-            )?;
-            self.note_removed(&key);
-        }
-        Ok(removed)
+            Ok(removed)
+        })
     }
 
     /// Removes the record with primary key `key` and its index entries, and says whether it
     /// existed. Unlike [`remove`](Self::remove) it does not decode the record into an owned
     /// model: its index keys are read from a zero-copy view, so nothing is allocated.
     pub fn delete<K: KeyPart + ?Sized>(&mut self, key: &K) -> Result<bool> {
-        let mut encoded = std::mem::take(&mut self.scratch.key);
-        encoded.clear();
-        key.encode_key(&mut encoded);
-        let deleted = self.remove_view(&encoded, None);
-        self.scratch.key = encoded;
-        deleted
+        let health = self.health;
+        health.guard(M::TABLE, || {
+            let mut encoded = std::mem::take(&mut self.scratch.key);
+            encoded.clear();
+            key.encode_key(&mut encoded);
+            let deleted = self.remove_view(&encoded, None);
+            self.scratch.key = encoded;
+            deleted
+        })
     }
 
     /// Removes the records with these primary keys (missing ones are skipped) and returns how
     /// many were removed. All or nothing: on an error, the removals of this call are undone.
     pub fn remove_many<K: KeyPart>(&mut self, keys: impl IntoIterator<Item = K>) -> Result<u64> {
-        self.remove_encoded(keys.into_iter().map(|key| encode_key(&key)))
+        let health = self.health;
+        health.guard(M::TABLE, || {
+            self.remove_encoded(keys.into_iter().map(|key| encode_key(&key)))
+        })
     }
 
     /// Removes every record whose primary key falls within `bounds`; returns how many. All or
     /// nothing.
     pub fn remove_in(&mut self, bounds: &KeyBounds) -> Result<u64> {
-        let keys = self
-            .tables
-            .records
-            .range::<&[u8]>(bounds.as_redb())?
+        let health = self.health;
+        health.guard(M::TABLE, || {
+            let keys = Ordered::new(
+                self.tables.records.range::<&[u8]>(bounds.as_redb())?,
+                M::TABLE,
+            )
             .map(|entry| Ok(entry?.0.value().to_vec()))
             .collect::<Result<Vec<_>>>()?;
-        self.remove_encoded(keys)
+            self.remove_encoded(keys)
+        })
     }
 
     /// Keeps only the records for which `keep` returns `true`; returns how many were removed.
     /// Every record is decoded first, so a record that does not decode fails the call before
     /// anything is removed.
     pub fn retain(&mut self, mut keep: impl FnMut(&M) -> bool) -> Result<u64> {
+        let health = self.health;
         let mut doomed = Vec::new();
-        for entry in self.tables.records.range::<&[u8]>(..)? {
-            let (key, value) = entry?;
-            if !keep(&decode_record_at(key.value(), value.value())?) {
-                doomed.push(key.value().to_vec());
+        // Guarded step by step, so a panic in `keep` is not taken for a damaged page.
+        let mut range = health.guard(M::TABLE, || {
+            Ok(Ordered::new(
+                self.tables.records.range::<&[u8]>(..)?,
+                M::TABLE,
+            ))
+        })?;
+        let mut step = || {
+            range.next().map(|entry| {
+                let (key, value) = entry?;
+                let model = decode_record_at::<M>(key.value(), value.value())?;
+                Ok((key.value().to_vec(), model))
+            })
+        };
+        while let Some(entry) = health.guard_step(M::TABLE, &mut step) {
+            let (key, model) = entry?;
+            if !keep(&model) {
+                doomed.push(key);
             }
         }
-        self.remove_encoded(doomed)
+        drop(range);
+        health.guard(M::TABLE, || self.remove_encoded(doomed))
     }
 
     /// Removes every record and every index entry; returns how many records there were.
     pub fn clear(&mut self) -> Result<u64> {
-        if !M::BACKLINKS.is_empty() {
-            for entry in self.tables.records.range::<&[u8]>(..)? {
-                self.note_removed(entry?.0.value());
+        let health = self.health;
+        health.guard(M::TABLE, || {
+            if !M::BACKLINKS.is_empty() {
+                for entry in Ordered::new(self.tables.records.range::<&[u8]>(..)?, M::TABLE) {
+                    self.note_removed(entry?.0.value());
+                }
             }
-        }
-        if let Some(log) = self.tables.capture {
-            for entry in self.tables.records.range::<&[u8]>(..)? {
-                let (key, value) = entry?;
-                log.push::<M>(key.value(), Some(value.value()), None);
+            if let Some(log) = self.tables.capture {
+                for entry in Ordered::new(self.tables.records.range::<&[u8]>(..)?, M::TABLE) {
+                    let (key, value) = entry?;
+                    log.push::<M>(key.value(), Some(value.value()), None);
+                }
             }
-        }
-        let count = self.tables.records.len()?;
-        self.tables.records.retain(|_, _| false)?;
-        for index in &mut self.tables.indexes {
-            index.clear()?;
-        }
-        Ok(count)
+            let count = self.tables.records.len()?;
+            self.tables.records.retain(|_, _| false)?;
+            for index in &mut self.tables.indexes {
+                index.clear()?;
+            }
+            Ok(count)
+        })
     }
 
     fn remove_encoded(&mut self, keys: impl IntoIterator<Item = Vec<u8>>) -> Result<u64> {
@@ -766,5 +812,9 @@ impl<'t, M: Model> TreeRead<M> for WriteTree<'t, M> {
     #[allow(private_interfaces)]
     fn index(&self, index: usize) -> &dyn IndexRead {
         &*self.tables.indexes[index]
+    }
+    #[allow(private_interfaces)]
+    fn health(&self) -> &Health {
+        self.health
     }
 }

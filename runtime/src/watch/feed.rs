@@ -5,6 +5,7 @@ use super::{Event, RawChange};
 use crate::codec::{ChangeBytes, decode_change, encode_change};
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::ordered::Ordered;
 use redb::{ReadableDatabase, TableDefinition};
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -84,17 +85,25 @@ pub(crate) fn prune_before(db: &redb::Database, seq: u64) -> Result<u64> {
 }
 
 /// The feed's changes after commit `after`, read from one snapshot.
-pub(crate) fn read_after(db: &redb::Database, after: u64) -> Result<ChangeFeed> {
+/// `path` names the file in the error of a step that meets a damaged page.
+pub(crate) fn read_after(
+    db: &redb::Database,
+    after: u64,
+    path: &std::path::Path,
+) -> Result<ChangeFeed> {
     let txn = db.begin_read()?;
     let range = match txn.open_table(FEED) {
         Ok(table) => match after.checked_add(1) {
-            Some(first) => Some(table.range((first, 0)..)?),
+            Some(first) => Some(Ordered::new(table.range((first, 0)..)?, FEED_TABLE)),
             None => None,
         },
         Err(redb::TableError::TableDoesNotExist(_)) => None,
         Err(error) => return Err(error.into()),
     };
-    Ok(ChangeFeed { range })
+    Ok(ChangeFeed {
+        range,
+        path: path.to_path_buf(),
+    })
 }
 
 /// One change read from the feed: see [`Store::all_changes_since`](crate::Store::all_changes_since).
@@ -126,16 +135,30 @@ impl FeedEntry {
 
 /// The feed's changes after a sequence number, oldest first: commit order, and write order
 /// within a commit. It reads one snapshot, so commits made while iterating are not in it.
+///
+/// Like the record iterators it ends whatever the file holds: a step that meets a damaged page
+/// returns [`Error::Corrupted`] (a panic inside redb is contained), and after an error the
+/// iteration is fused.
 pub struct ChangeFeed {
-    range: Option<redb::Range<'static, (u64, u32), &'static [u8]>>,
+    range: Option<Ordered<'static, (u64, u32), &'static [u8]>>,
+    path: std::path::PathBuf,
 }
 
 impl Iterator for ChangeFeed {
     type Item = Result<FeedEntry>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let entry = self.range.as_mut()?.next()?;
-        Some(entry.map_err(Error::from).and_then(|(key, value)| {
+        let range = self.range.as_mut()?;
+        let item = crate::contain::contain(&self.path, FEED_TABLE, || Ok(range.next()))
+            .transpose()
+            .map(|entry| entry.and_then(|entry| Ok(entry?)));
+        if !matches!(item, Some(Ok(_))) {
+            // The end, or an error: fused, since the pages past a damaged one cannot be
+            // trusted to lead anywhere.
+            self.range = None;
+        }
+        let entry = item?;
+        Some(entry.and_then(|(key, value)| {
             let (seq, _) = key.value();
             let bytes = decode_change(value.value()).map_err(|source| Error::Decode {
                 table: FEED_TABLE,

@@ -35,14 +35,16 @@ impl<D: Definition> Store<D> {
         let hub = self.hub();
         // Between two commits: no write transaction (it would not capture for the new
         // subscription) and no commit being delivered.
-        let writer = self.db().begin_write()?;
-        let delivering = hub.begin_commit();
-        let start = hub.last_seq();
-        let (id, rx) = hub.subscribe(&filter, capacity)?;
-        let subscription = Subscription::new(Arc::clone(hub), id, rx, start);
-        drop(delivering);
-        writer.abort()?;
-        Ok(subscription)
+        self.guard("", || {
+            let writer = self.db().begin_write()?;
+            let delivering = hub.begin_commit();
+            let start = hub.last_seq();
+            let (id, rx) = hub.subscribe(&filter, capacity)?;
+            let subscription = Subscription::new(Arc::clone(hub), id, rx, start);
+            drop(delivering);
+            writer.abort()?;
+            Ok(subscription)
+        })
     }
 
     /// How many subscriptions of this store exist (dropping one unsubscribes it).
@@ -67,14 +69,16 @@ impl<D: Definition> Store<D> {
     /// [`FeedEntry`](super::FeedEntry) names its model and decodes with `event::<M>()`.
     pub fn all_changes_since(&self, after: u64) -> Result<ChangeFeed> {
         self.feed_enabled()?;
-        feed::read_after(self.db(), after)
+        self.guard(feed::FEED_TABLE, || {
+            feed::read_after(self.db(), after, self.path())
+        })
     }
 
     /// Removes the change feed's changes of the commits before `seq` (a consumer has handled
     /// them) and returns how many changes were removed. Sequence numbers are never reused.
     pub fn prune_changes_before(&self, seq: u64) -> Result<u64> {
         self.feed_enabled()?;
-        feed::prune_before(self.db(), seq)
+        self.guard(feed::FEED_TABLE, || feed::prune_before(self.db(), seq))
     }
 
     fn feed_enabled(&self) -> Result<()> {

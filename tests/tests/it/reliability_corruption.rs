@@ -22,7 +22,7 @@ fn author(id: u64) -> Author {
     }
 }
 
-fn book(n: u64) -> Book {
+pub(crate) fn book(n: u64) -> Book {
     Book {
         isbn: format!("isbn-{n:04}"),
         title: format!("Title of book {n}, "),
@@ -34,12 +34,12 @@ fn book(n: u64) -> Book {
     }
 }
 
-const COMMITS: u64 = 3;
+pub(crate) const COMMITS: u64 = 3;
 const AUTHORS_PER_COMMIT: u64 = 30;
 const BOOKS_PER_COMMIT: u64 = 60;
 
 /// The records after `commits` commits of [`write_database`].
-fn state_after(commits: u64) -> (Vec<Author>, Vec<Book>) {
+pub(crate) fn state_after(commits: u64) -> (Vec<Author>, Vec<Book>) {
     (
         (0..commits * AUTHORS_PER_COMMIT).map(author).collect(),
         (0..commits * BOOKS_PER_COMMIT).map(book).collect(),
@@ -47,7 +47,7 @@ fn state_after(commits: u64) -> (Vec<Author>, Vec<Book>) {
 }
 
 /// A database of 90 authors and 180 books, written in three commits.
-fn write_database(path: &Path) -> Result {
+pub(crate) fn write_database(path: &Path) -> Result {
     let store = Store::<Library>::open(path)?;
     for commit in 0..COMMITS {
         let txn = store.begin_write()?;

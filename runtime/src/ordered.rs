@@ -1,0 +1,199 @@
+//! Iteration over a redb range that always ends, whatever the file holds.
+//!
+//! A B-tree yields strictly increasing keys from the front and strictly decreasing ones from
+//! the back, the two ends never crossing. A damaged page can link the tree into a cycle (a
+//! branch pointing back to a page already visited), and redb then iterates forever without
+//! a panic to contain: every step succeeds and the same entries come round again. The damage
+//! test met exactly that (`tests/tests/it/reliability_damage.rs`). [`Ordered`] wraps a
+//! [`redb::Range`] and checks each key against the last one yielded at the same end (with the
+//! table's own comparison, [`redb::Key::compare`]); a key out of order is
+//! `StorageError::Corrupted` naming the table, which the containment boundary reports as
+//! [`Error::Corrupted`](crate::Error::Corrupted). After any error the iteration is fused: it
+//! returns `None`, so a loop that skips errors still ends. Since keys strictly increase and a
+//! file holds finitely many, every iteration ends.
+//!
+//! The cost: one key comparison and one copy of the key into a reused buffer per step.
+
+use redb::{AccessGuard, Key, StorageError, Value};
+use std::cmp::Ordering;
+
+/// An entry of a range, as redb yields it.
+pub(crate) type Entry<'a, K, V> = Result<(AccessGuard<'a, K>, AccessGuard<'a, V>), StorageError>;
+
+/// A [`redb::Range`] whose keys are checked to come in order (see the module docs).
+pub(crate) struct Ordered<'a, K: Key + 'static, V: Value + 'static> {
+    range: redb::Range<'a, K, V>,
+    order: KeyOrder,
+    /// The table's name, for the error.
+    table: &'a str,
+    fused: bool,
+}
+
+impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
+    /// Wraps `range`, a range of the table named `table`.
+    pub(crate) fn new(range: redb::Range<'a, K, V>, table: &'a str) -> Self {
+        Self {
+            range,
+            order: KeyOrder::default(),
+            table,
+            fused: false,
+        }
+    }
+
+    /// Checks the entry `item` read at `end`; returns it as it is (no move of the entry on
+    /// the happy path: an entry holds two page guards), or the error that fuses the range.
+    #[inline]
+    fn check(&mut self, end: End, item: Option<Entry<'a, K, V>>) -> Option<Entry<'a, K, V>> {
+        match &item {
+            Some(Ok((key, _))) => {
+                let key = key.value();
+                if !self
+                    .order
+                    .admit(K::as_bytes(&key).as_ref(), end, K::compare)
+                {
+                    self.fused = true;
+                    return Some(Err(out_of_order(self.table)));
+                }
+            }
+            Some(Err(_)) => self.fused = true,
+            None => {}
+        }
+        item
+    }
+}
+
+impl<'a, K: Key + 'static, V: Value + 'static> Iterator for Ordered<'a, K, V> {
+    type Item = Entry<'a, K, V>;
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.fused {
+            return None;
+        }
+        let item = self.range.next();
+        self.check(End::Front, item)
+    }
+}
+
+impl<K: Key + 'static, V: Value + 'static> DoubleEndedIterator for Ordered<'_, K, V> {
+    #[inline]
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.fused {
+            return None;
+        }
+        let item = self.range.next_back();
+        self.check(End::Back, item)
+    }
+}
+
+/// The error of an entry out of key order.
+pub(crate) fn out_of_order(table: &str) -> StorageError {
+    StorageError::Corrupted(format!(
+        "the entries of table `{table}` come out of key order: its pages are damaged"
+    ))
+}
+
+/// Which end of a range a step reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    /// `next`: keys increase.
+    Front,
+    /// `next_back`: keys decrease.
+    Back,
+}
+
+/// The last key yielded at each end of a range.
+#[derive(Default, Debug)]
+pub(crate) struct KeyOrder {
+    front: Option<Vec<u8>>,
+    back: Option<Vec<u8>>,
+}
+
+impl KeyOrder {
+    /// Whether `key`, read at `end`, comes strictly after the last key read there and before
+    /// the last key read at the other end; if so, remembers it.
+    #[inline]
+    pub(crate) fn admit(
+        &mut self,
+        key: &[u8],
+        end: End,
+        compare: impl Fn(&[u8], &[u8]) -> Ordering,
+    ) -> bool {
+        let (same, other, wanted) = match end {
+            End::Front => (&mut self.front, &self.back, Ordering::Greater),
+            End::Back => (&mut self.back, &self.front, Ordering::Less),
+        };
+        let beyond = |bound: &Option<Vec<u8>>, ordering| {
+            bound
+                .as_deref()
+                .is_none_or(|bound| compare(key, bound) == ordering)
+        };
+        if !beyond(same, wanted) || !beyond(other, wanted.reverse()) {
+            return false;
+        }
+        let buffer = same.get_or_insert_with(Vec::new);
+        buffer.clear();
+        buffer.extend_from_slice(key);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::ReadableTable;
+
+    fn bytes(a: &[u8], b: &[u8]) -> Ordering {
+        a.cmp(b)
+    }
+
+    #[test]
+    fn keys_must_strictly_increase_from_the_front_and_decrease_from_the_back() {
+        let mut order = KeyOrder::default();
+        assert!(order.admit(b"b", End::Front, bytes));
+        assert!(order.admit(b"c", End::Front, bytes));
+        // A repeat or a step back is refused (a cycle in the page graph).
+        assert!(!order.admit(b"c", End::Front, bytes));
+        assert!(!order.admit(b"a", End::Front, bytes));
+        assert!(order.admit(b"x", End::Back, bytes));
+        assert!(!order.admit(b"y", End::Back, bytes));
+        // The two ends must not cross.
+        assert!(!order.admit(b"x", End::Front, bytes));
+        assert!(!order.admit(b"c", End::Back, bytes));
+        assert!(order.admit(b"d", End::Back, bytes));
+    }
+
+    #[test]
+    fn a_range_read_from_both_ends_yields_every_key_once() {
+        let db = redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        let table: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("t");
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(table).unwrap();
+            for k in 0..10u64 {
+                t.insert(k, k * 2).unwrap();
+            }
+            // Whole ranges in both directions, mixed: every key once.
+            let mut both = Ordered::new(t.range(2..8).unwrap(), "t");
+            let mut seen = Vec::new();
+            while let Some(front) = both.next() {
+                seen.push(front.unwrap().0.value());
+                if let Some(back) = both.next_back() {
+                    seen.push(back.unwrap().0.value());
+                }
+            }
+            assert_eq!(seen, [2, 7, 3, 6, 4, 5]);
+        }
+        txn.commit().unwrap();
+        // u64 keys compare as numbers, not bytes (little-endian): 256 > 1.
+        let mut order = KeyOrder::default();
+        let mut admit = |k: u64| order.admit(&k.to_le_bytes(), End::Front, <u64 as Key>::compare);
+        assert!(admit(1) && admit(256) && !admit(2));
+        assert_eq!(
+            out_of_order("Lib/Book").to_string(),
+            "DB corrupted: the entries of table `Lib/Book` come out of key order: its pages \
+             are damaged"
+        );
+    }
+}
