@@ -95,8 +95,7 @@ pub const SECONDARY_KEYS_METHOD: &str = "secondary_keys";
 impl Names {
     /// The naming pass over a validated schema.
     pub fn new(schema: &Schema) -> Self {
-        let (read_transaction, write_transaction) =
-            transactions(&schema.definition.name.rust);
+        let (read_transaction, write_transaction) = transactions(&schema.definition.name.rust);
         let models = schema
             .models
             .iter()
@@ -240,4 +239,89 @@ pub fn transactions(definition: &str) -> (String, String) {
         format!("{definition}ReadTransaction"),
         format!("{definition}WriteTransaction"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Names;
+
+    fn names(source: &str) -> Names {
+        let mut errors = Vec::new();
+        let raw = crate::parse::parse(source, &mut errors).expect("parses");
+        let schema = crate::validate::validate(raw, source, "n.toml", &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        Names::new(&schema.expect("valid"))
+    }
+
+    #[test]
+    fn every_generated_name_comes_from_the_naming_pass() {
+        let names = names(
+            r#"
+[definition]
+name = "Lib"
+version = 1
+
+[models.Author]
+primary_key = "name"
+[models.Author.fields]
+name = "String"
+
+[models.Book]
+primary_key = ["shelf", "slot"]
+secondary_keys = [{ name = "place", fields = ["author", "year"] }]
+[models.Book.fields]
+shelf = "u32"
+slot = "u32"
+author = { type = "Author", secondary_key = true }
+year = { type = "i32", secondary_key = "unique" }
+"#,
+        );
+        assert_eq!(names.read_transaction, "LibReadTransaction");
+        assert_eq!(names.write_transaction, "LibWriteTransaction");
+        let [author, book] = names.models.as_slice() else {
+            panic!("two models")
+        };
+        assert_eq!(author.table, "Lib/Author");
+        assert_eq!(author.prefixes, ["prefix"]);
+        assert_eq!(author.backlinks, ["books_by_author"]);
+        assert_eq!(
+            author.model_methods(),
+            ["secondary_keys", "books_by_author"]
+        );
+        assert_eq!(book.table, "Lib/Book");
+        assert_eq!(book.tree, "BookTree");
+        assert_eq!(book.write_tree, "BookWriteTree");
+        assert_eq!(book.prefixes, ["prefix_shelf"]);
+        assert_eq!(book.links, ["author_in"]);
+        let keys: Vec<_> = book
+            .keys
+            .iter()
+            .map(|k| (k.type_name.as_str(), k.table.as_str(), k.lookup.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("BookAuthorSecondaryKey", "Lib/Book/author", "by_author"),
+                ("BookYearSecondaryKey", "Lib/Book/year", "get_by_year"),
+                ("BookPlaceSecondaryKey", "Lib/Book/place", "by_place"),
+            ]
+        );
+        let place = &book.keys[2];
+        assert_eq!(place.count.as_deref(), Some("count_by_place"));
+        assert_eq!(place.after.as_deref(), Some("by_place_after"));
+        assert_eq!(place.prefixes, ["prefix_by_place_author"]);
+        // A link is not a `String` key, even to a `String` primary key: no prefix scan.
+        assert!(book.keys[0].prefixes.is_empty());
+        assert_eq!(book.keys[1].count, None);
+        assert_eq!(
+            book.model_methods(),
+            [
+                "secondary_keys",
+                "watch_by_author",
+                "watch_by_year",
+                "watch_by_place",
+                "author_in"
+            ]
+        );
+    }
 }

@@ -25,9 +25,11 @@ pub fn emit(schema: &Schema, names: &Names) -> TokenStream {
     let schema_name = &def.name.schema;
     let fingerprint = crate::fingerprint::fingerprint(schema);
     let layout = crate::fingerprint::stored_layout(schema);
-    let change_feed = def
-        .change_feed
-        .then(|| quote!(const CHANGE_FEED: bool = true;));
+    let change_feed = def.change_feed.then(|| {
+        quote!(
+            const CHANGE_FEED: bool = true;
+        )
+    });
     let tables = names
         .models
         .iter()
@@ -165,7 +167,10 @@ fn transaction(
     // The model's type parameter must not hide the definition it is bound by.
     let m = format_ident!(
         "{}",
-        crate::names::fresh("M".to_owned(), &[schema.definition.name.rust.clone()])
+        crate::names::fresh(
+            "M".to_owned(),
+            std::slice::from_ref(&schema.definition.name.rust)
+        )
     );
     quote! {
         #txn_doc

@@ -64,7 +64,11 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
                     f.name.schema
                 )),
             );
-            key_newtype(&names.type_name, &doc, fields.iter().map(|f| f.ty.indexed()))
+            key_newtype(
+                &names.type_name,
+                &doc,
+                fields.iter().map(|f| f.ty.indexed()),
+            )
         });
 
     let enum_doc = docs([format!("Any secondary key of [`{m}`].").as_str()]);
@@ -195,7 +199,11 @@ fn key_derives(has_float: bool) -> TokenStream {
 }
 
 /// A key newtype over one or more fields, with its order-preserving encoding.
-fn key_newtype<'a>(name: &str, doc: &str, parts: impl IntoIterator<Item = &'a Type>) -> TokenStream {
+fn key_newtype<'a>(
+    name: &str,
+    doc: &str,
+    parts: impl IntoIterator<Item = &'a Type>,
+) -> TokenStream {
     let parts: Vec<&Type> = parts.into_iter().collect();
     let name = ident(name);
     let doc = docs([doc]);
@@ -234,7 +242,9 @@ fn key_newtype<'a>(name: &str, doc: &str, parts: impl IntoIterator<Item = &'a Ty
     };
     let indices: Vec<syn::Index> = (0..parts.len()).map(syn::Index::from).collect();
     let decodes = parts.iter().map(|_| {
-        quote!(::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?)
+        quote!(::netabase_runtime::__codegen::codec::DecodeKey::decode_key(
+            input
+        )?)
     });
     quote! {
         #doc

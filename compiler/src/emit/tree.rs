@@ -7,7 +7,7 @@ use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
 use crate::naming::KeyNames;
 use proc_macro2::{Ident, Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     let model = ctx.model;
@@ -30,7 +30,8 @@ pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
         )
         .as_str(),
     ]);
-    let read_doc = docs([format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str()]);
+    let read_doc =
+        docs([format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str()]);
     let write_doc = docs([format!("[`{tree}`] in a write transaction.").as_str()]);
     let (tree, read_tree, write_tree) = (ident(tree), ident(read_tree), ident(write_tree));
     let write_methods = write_methods(ctx);
@@ -108,88 +109,84 @@ fn write_methods(ctx: &Ctx<'_>) -> TokenStream {
         }
     };
     let lt = borrows.then(|| quote!(<'k>));
-    let result = |t: TokenStream| quote!(::netabase_runtime::Result<#t>);
-    // (doc, generics, parameter and its type, return type), in the order of
-    // `naming::WRITE_METHODS`.
-    let methods: [(&str, Option<TokenStream>, Option<(&str, TokenStream)>, TokenStream); 9] = [
-        (
-            "Inserts the record, or replaces the one with the same primary key, and updates every index. A unique key held by another record is `Error::UniqueViolation` and changes nothing.",
-            None,
-            Some(("record", quote!(&#m))),
-            result(quote!(())),
-        ),
-        (
-            "Inserts the record; one with the same primary key is `Error::AlreadyExists` and changes nothing.",
-            None,
-            Some(("record", quote!(&#m))),
-            result(quote!(())),
-        ),
-        (
-            "Puts every record, in order; all or nothing. Returns how many were written.",
-            None,
-            Some((
-                "records",
-                quote!(impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<#m>>),
-            )),
-            result(quote!(u64)),
-        ),
-        (
-            "Removes the record with primary key `key` and its index entries; returns it.",
-            None,
-            Some(("key", one_key.clone())),
-            result(quote!(::core::option::Option<#m>)),
-        ),
-        (
-            "Removes the record with primary key `key` and its index entries; returns whether it existed (the record is not decoded).",
-            None,
-            Some(("key", one_key.clone())),
-            result(quote!(bool)),
-        ),
-        (
-            "Removes the records with these primary keys (missing ones are skipped); all or nothing. Returns how many were removed.",
-            lt.clone(),
-            Some(("keys", quote!(impl ::core::iter::IntoIterator<Item = #key>))),
-            result(quote!(u64)),
-        ),
-        (
-            "Removes the records whose primary key falls within `range`; all or nothing. Returns how many were removed.",
-            lt,
-            Some(("range", quote!(impl ::core::ops::RangeBounds<#key>))),
-            result(quote!(u64)),
-        ),
-        (
-            "Keeps only the records for which `keep` returns `true`; all or nothing. Returns how many were removed.",
-            None,
-            Some(("keep", quote!(impl ::core::ops::FnMut(&#m) -> bool))),
-            result(quote!(u64)),
-        ),
-        (
-            "Removes every record and index entry. Returns how many records there were.",
-            None,
-            None,
-            result(quote!(u64)),
-        ),
-    ];
-    let methods = methods.into_iter().zip(crate::naming::WRITE_METHODS).map(
-        |((doc, generics, param, ret), name)| {
-            let doc = docs([doc]);
-            let name = format_ident!("{name}");
-            let arg = param.as_ref().map(|(arg, _)| format_ident!("{arg}"));
-            let param = param.map(|(arg, ty)| {
-                let arg = format_ident!("{arg}");
-                quote!(, #arg: #ty)
-            });
-            quote! {
-                #doc
-                pub fn #name #generics(&mut self #param) -> #ret {
-                    self.inner.#name(#arg)
-                }
-            }
-        },
+    let doc = |text: &str| docs([text]);
+    let put = doc(
+        "Inserts the record, or replaces the one with the same primary key, and updates every index. A unique key held by another record is `Error::UniqueViolation` and changes nothing.",
     );
+    let insert = doc(
+        "Inserts the record; one with the same primary key is `Error::AlreadyExists` and changes nothing.",
+    );
+    let put_many =
+        doc("Puts every record, in order; all or nothing. Returns how many were written.");
+    let remove =
+        doc("Removes the record with primary key `key` and its index entries; returns it.");
+    let delete = doc(
+        "Removes the record with primary key `key` and its index entries; returns whether it existed (the record is not decoded).",
+    );
+    let remove_many = doc(
+        "Removes the records with these primary keys (missing ones are skipped); all or nothing. Returns how many were removed.",
+    );
+    let remove_range = doc(
+        "Removes the records whose primary key falls within `range`; all or nothing. Returns how many were removed.",
+    );
+    let retain = doc(
+        "Keeps only the records for which `keep` returns `true`; all or nothing. Returns how many were removed.",
+    );
+    let clear = doc("Removes every record and index entry. Returns how many records there were.");
+    // The method names are `naming::WRITE_METHODS` (a test checks that they agree).
     quote! {
         impl #tree<::netabase_runtime::WriteTree<'_, #m>> {
-            #(#methods)*
+            #put
+            pub fn put(&mut self, record: &#m) -> ::netabase_runtime::Result<()> {
+                self.inner.put(record)
+            }
+            #insert
+            pub fn insert(&mut self, record: &#m) -> ::netabase_runtime::Result<()> {
+                self.inner.insert(record)
+            }
+            #put_many
+            pub fn put_many(
+                &mut self,
+                records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<#m>>,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.put_many(records)
+            }
+            #remove
+            pub fn remove(
+                &mut self,
+                key: #one_key,
+            ) -> ::netabase_runtime::Result<::core::option::Option<#m>> {
+                self.inner.remove(key)
+            }
+            #delete
+            pub fn delete(&mut self, key: #one_key) -> ::netabase_runtime::Result<bool> {
+                self.inner.delete(key)
+            }
+            #remove_many
+            pub fn remove_many #lt(
+                &mut self,
+                keys: impl ::core::iter::IntoIterator<Item = #key>,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.remove_many(keys)
+            }
+            #remove_range
+            pub fn remove_range #lt(
+                &mut self,
+                range: impl ::core::ops::RangeBounds<#key>,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.remove_range(range)
+            }
+            #retain
+            pub fn retain(
+                &mut self,
+                keep: impl ::core::ops::FnMut(&#m) -> bool,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.retain(keep)
+            }
+            #clear
+            pub fn clear(&mut self) -> ::netabase_runtime::Result<u64> {
+                self.inner.clear()
+            }
         }
     }
 }
@@ -400,12 +397,8 @@ impl Methods<'_> {
         } else {
             format!("key `{schema}` ({}) equals the arguments", parts.described)
         };
-        let scan = |bounds: TokenStream| {
-            quote!(::netabase_runtime::TreeRead::scan_index(self.inner.raw(), #i, #bounds))
-        };
-        let count_index = |bounds: TokenStream| {
-            quote!(::netabase_runtime::TreeRead::count_index(self.inner.raw(), #i, #bounds))
-        };
+        let scan = |bounds: TokenStream| quote!(::netabase_runtime::TreeRead::scan_index(self.inner.raw(), #i, #bounds));
+        let count_index = |bounds: TokenStream| quote!(::netabase_runtime::TreeRead::count_index(self.inner.raw(), #i, #bounds));
         let value = &parts.value;
         let exact = quote!(&::netabase_runtime::__codegen::KeyBounds::exact(#value));
 
@@ -544,5 +537,36 @@ pub fn watch_filters(ctx: &Ctx<'_>) -> TokenStream {
         impl #model_name {
             #(#filters)*
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The write tree's methods are written out in the template; the collision check reads
+    /// them from `naming::WRITE_METHODS`: the two lists must agree.
+    #[test]
+    fn write_methods_are_the_ones_the_naming_pass_lists() {
+        let source = "[definition]\nname = \"D\"\nversion = 1\n\n[models.M]\nprimary_key = \"id\"\n[models.M.fields]\nid = \"String\"\n";
+        let mut errors = Vec::new();
+        let raw = crate::parse::parse(source, &mut errors).expect("parses");
+        let schema = crate::validate::validate(raw, source, "d.toml", &mut errors).expect("valid");
+        let names = crate::naming::Names::new(&schema);
+        let ctx = super::Ctx {
+            schema: &schema,
+            model: &schema.models[0],
+            position: 0,
+            names: &names.models[0],
+            all: &names,
+        };
+        let block: syn::ItemImpl = syn::parse2(super::write_methods(&ctx)).expect("an impl");
+        let methods: Vec<String> = block
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(methods, crate::naming::WRITE_METHODS);
     }
 }
