@@ -48,6 +48,21 @@ pub fn is_copy(ty: &Type) -> bool {
 
 /// The owned type: `::std::string::String`, `::core::option::Option<u64>`...
 pub fn owned(ty: &Type) -> TokenStream {
+    spell(ty, &owned_leaf)
+}
+
+/// The type in a zero-copy view, borrowing for `'a`: `&'a str`, `&'a [u8]`. Enums and structs
+/// are decoded owned inside a view: only strings and bytes borrow.
+pub fn viewed(ty: &Type) -> TokenStream {
+    spell(ty, &|leaf| match leaf {
+        Type::String => quote!(&'a str),
+        Type::Bytes => quote!(&'a [u8]),
+        other => owned_leaf(other),
+    })
+}
+
+/// A type that holds no other: a scalar, `String`, `Bytes`, an enum or a struct, owned.
+fn owned_leaf(ty: &Type) -> TokenStream {
     match ty {
         Type::Scalar(s) => {
             let s = format_ident!("{}", s.name());
@@ -55,64 +70,41 @@ pub fn owned(ty: &Type) -> TokenStream {
         }
         Type::String => quote!(::std::string::String),
         Type::Bytes => quote!(::std::vec::Vec<u8>),
-        Type::Option(inner) => {
-            let inner = owned(inner);
-            quote!(::core::option::Option<#inner>)
-        }
-        Type::Vec(inner) => {
-            let inner = owned(inner);
-            quote!(::std::vec::Vec<#inner>)
-        }
-        Type::Array(inner, len) => {
-            let inner = owned(inner);
-            let len = Literal::usize_unsuffixed(*len);
-            quote!([#inner; #len])
-        }
-        Type::Map(k, v) => {
-            let (k, v) = (owned(k), owned(v));
-            quote!(::std::collections::BTreeMap<#k, #v>)
-        }
         Type::Enum(n) | Type::Struct(n) => {
             let n = ident(&n.rust);
             quote!(#n)
         }
-        Type::Link(l) => owned(&l.key),
-        Type::Tuple(parts) => {
-            let parts = parts.iter().map(owned);
-            quote!((#(#parts),*))
-        }
+        container => owned(container),
     }
 }
 
-/// The type in a zero-copy view, borrowing for `'a`: `&'a str`, `&'a [u8]`.
-pub fn viewed(ty: &Type) -> TokenStream {
+/// The Rust type: its containers (`Option`, `Vec`, arrays, maps, tuples, a link's key) spelled
+/// out, each type they hold down to the leaves spelled by `leaf`.
+fn spell(ty: &Type, leaf: &dyn Fn(&Type) -> TokenStream) -> TokenStream {
     match ty {
-        Type::String => quote!(&'a str),
-        Type::Bytes => quote!(&'a [u8]),
         Type::Option(inner) => {
-            let inner = viewed(inner);
+            let inner = spell(inner, leaf);
             quote!(::core::option::Option<#inner>)
         }
         Type::Vec(inner) => {
-            let inner = viewed(inner);
+            let inner = spell(inner, leaf);
             quote!(::std::vec::Vec<#inner>)
         }
         Type::Array(inner, len) => {
-            let inner = viewed(inner);
+            let inner = spell(inner, leaf);
             let len = Literal::usize_unsuffixed(*len);
             quote!([#inner; #len])
         }
         Type::Map(k, v) => {
-            let (k, v) = (viewed(k), viewed(v));
+            let (k, v) = (spell(k, leaf), spell(v, leaf));
             quote!(::std::collections::BTreeMap<#k, #v>)
         }
-        // Enums and structs are decoded owned inside a view: only strings and bytes borrow.
-        Type::Scalar(_) | Type::Enum(_) | Type::Struct(_) => owned(ty),
-        Type::Link(l) => viewed(&l.key),
+        Type::Link(l) => spell(&l.key, leaf),
         Type::Tuple(parts) => {
-            let parts = parts.iter().map(viewed);
+            let parts = parts.iter().map(|p| spell(p, leaf));
             quote!((#(#parts),*))
         }
+        Type::Scalar(_) | Type::String | Type::Bytes | Type::Enum(_) | Type::Struct(_) => leaf(ty),
     }
 }
 
