@@ -68,16 +68,16 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
     quote!(#links #backlinks)
 }
 
-/// The argument a generated query method takes (`&str` for a `String`, a tuple for a
+/// The key value a generated query method is passed (`&str` for a `String`, a tuple for a
 /// composite key) for a key held in the place `place` (`self.author`), or behind the reference
 /// `place` when `by_ref` (`key` bound by `Some(key)`).
-fn key_argument(key: &Type, place: TokenStream, by_ref: bool) -> TokenStream {
+fn key_value(key: &Type, place: TokenStream, by_ref: bool) -> TokenStream {
     match key {
         Type::String => quote!(#place.as_str()),
         Type::Tuple(parts) => {
             let parts = parts.iter().enumerate().map(|(i, part)| {
                 let i = syn::Index::from(i);
-                key_argument(part, quote!(#place.#i), false)
+                key_value(part, quote!(#place.#i), false)
             });
             quote!((#(#parts),*))
         }
@@ -137,7 +137,7 @@ fn forward_method(ctx: &Ctx<'_>, l: &LinkField<'_>, method: &str) -> TokenStream
     let tree_arg = quote!(tree: &#tree<T>);
     match &l.field.ty {
         Type::Option(_) => {
-            let arg = key_argument(key, quote!(key), true);
+            let arg = key_value(key, quote!(key), true);
             let doc = docs([format!(
                 "Follows the optional link `{schema}`: its [`{target}`] in `tree`, or `None` when the link is `None` or the record is missing ({missing})."
             )
@@ -153,7 +153,7 @@ fn forward_method(ctx: &Ctx<'_>, l: &LinkField<'_>, method: &str) -> TokenStream
             }
         }
         Type::Vec(_) => {
-            let arg = key_argument(key, quote!(key), true);
+            let arg = key_value(key, quote!(key), true);
             let doc = docs([format!(
                 "Follows the links `{schema}`: their [`{target}`] records in `tree`, in the order of the list, `None` where one is missing ({missing})."
             )
@@ -166,7 +166,7 @@ fn forward_method(ctx: &Ctx<'_>, l: &LinkField<'_>, method: &str) -> TokenStream
             }
         }
         _ => {
-            let arg = key_argument(key, quote!(self.#field), false);
+            let arg = key_value(key, quote!(self.#field), false);
             let doc = docs([format!(
                 "Follows the link `{schema}`: its [`{target}`] in `tree`, or `None` when the record is missing ({missing})."
             )
@@ -196,7 +196,7 @@ fn backward_method(ctx: &Ctx<'_>, l: &LinkField<'_>, method: &str) -> TokenStrea
         .primary_key_fields()
         .map(|f| {
             let field = ident(&f.name.rust);
-            key_argument(&f.ty, quote!(self.#field), false)
+            key_value(&f.ty, quote!(self.#field), false)
         })
         .collect();
     let arg = match parts.as_slice() {
