@@ -1,7 +1,7 @@
 //! The naming pass: every name the generated code defines (types, tables, methods), derived
-//! once from the IR. The emitters read them from here, and the collision check
-//! ([`crate::collisions`]) reads the same [`Names`], so what is checked is what is emitted and no
-//! name is spelled in two places. (Identifiers themselves come from [`crate::names`].)
+//! once from the IR. The emitters read them from here, and the collision check (`collisions.rs`,
+//! run by [`crate::validate`]) reads the same [`Names`], so what is checked is what is emitted
+//! and no name is spelled in two places. (Identifiers themselves come from [`crate::names`].)
 
 use crate::ir::{self, Definition, Field, Model, Schema, SecondaryKey, Type};
 use crate::names::bare;
