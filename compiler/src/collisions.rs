@@ -42,3 +42,39 @@ pub fn methods(models: &[Model], names: &[ModelNames]) -> Vec<Diagnostic> {
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    /// The model's own methods are checked too: a backlink `<plural>_by_<key>` from a model
+    /// whose plural is `watch` meets the target's subscription filter `watch_by_<key>`.
+    #[test]
+    fn a_backlink_that_meets_a_subscription_filter_is_a_schema_error() {
+        let source = r#"
+[definition]
+name = "D"
+version = 1
+
+[models.Target]
+primary_key = "id"
+[models.Target.fields]
+id = "u64"
+k = { type = "u32", secondary_key = true }
+
+[models.Watcher]
+primary_key = "id"
+plural = "watch"
+[models.Watcher.fields]
+id = "u64"
+k = "Target"
+"#;
+        let Err(diagnostics) = crate::generate(source, &crate::Options::default()) else {
+            panic!("the schema must be refused");
+        };
+        let rendered = diagnostics.render();
+        assert!(
+            rendered
+                .contains("model `Target` would generate the method `Target::watch_by_k` twice"),
+            "{rendered}"
+        );
+    }
+}
