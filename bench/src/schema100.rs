@@ -1,5 +1,5 @@
-//! A synthetic 100-model schema for timing `netabase_build::generate` (the build-cost target:
-//! under 50 ms).
+//! A synthetic 100-model schema for timing `netabase_build::generate` (reported in
+//! `docs/BENCHMARKS.md`, not targeted).
 
 use std::fmt::Write;
 

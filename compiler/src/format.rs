@@ -1,16 +1,11 @@
-//! Stage 4, format: the emitted pieces -> one Rust source file with the `@generated` header
-//! (token pieces pretty-printed, text pieces as they are).
+//! Stage 4, format: the emitted tokens -> one Rust source file. The whole file is parsed once
+//! with `syn` and laid out by `prettyplease`, under the `@generated` header.
 
-/// A part of the file ready to format: parsed items, or text already formatted.
-pub enum Part {
-    /// Items parsed from emitted tokens.
-    Parsed(syn::File),
-    /// Formatted source from [`crate::emit::text`].
-    Text(crate::emit::text::Code),
-}
-
-/// Formats the emitted file.
-pub fn format(parts: Vec<Part>, source_name: &str) -> String {
+/// Formats the emitted file. An error means the tokens do not parse, which only a bug in emit
+/// can cause.
+pub fn format(tokens: proc_macro2::TokenStream, source_name: &str) -> syn::Result<String> {
+    let mut file: syn::File = syn::parse2(tokens)?;
+    allow_unused(&mut file);
     // The name goes in a line comment: anything that could end the line is escaped.
     let source_name = source_name.escape_debug();
     let mut out = format!(
@@ -18,16 +13,8 @@ pub fn format(parts: Vec<Part>, source_name: &str) -> String {
          // Change the schema and rebuild instead.\n\n",
         env!("CARGO_PKG_VERSION"),
     );
-    for part in parts {
-        match part {
-            Part::Parsed(mut file) => {
-                allow_unused(&mut file);
-                out.push_str(&prettyplease::unparse(&file));
-            }
-            Part::Text(code) => out.push_str(&code.text),
-        }
-    }
-    out
+    out.push_str(&prettyplease::unparse(&file));
+    Ok(out)
 }
 
 /// A schema's API is used piecemeal: a program that never calls `abort` or one of the

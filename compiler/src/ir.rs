@@ -372,6 +372,15 @@ impl Type {
         }
     }
 
+    /// The key type of a secondary key on a field of this type: `Option<T>` is indexed as `T`,
+    /// and so is each element of a `Vec<T>` (a multi-valued key).
+    pub fn indexed(&self) -> &Type {
+        match self {
+            Type::Option(inner) | Type::Vec(inner) => inner,
+            other => other,
+        }
+    }
+
     /// The link this type holds: the type itself, or the item of an `Option` or `Vec` (the
     /// only places a link may be).
     pub fn link(&self) -> Option<&Link> {
@@ -416,6 +425,41 @@ impl Model {
     pub fn key_fields<'a>(&'a self, key: &'a SecondaryKey) -> Vec<&'a Field> {
         key.fields.iter().map(|&i| &self.fields[i]).collect()
     }
+
+    /// The model's link fields, in field order, each with the position of its index.
+    pub fn links(&self) -> Vec<LinkField<'_>> {
+        self.fields
+            .iter()
+            .enumerate()
+            .filter_map(|(position, field)| {
+                let link = field.ty.link()?;
+                // Validation gives every link a single-field key named after the field.
+                let index = self
+                    .secondary_keys
+                    .iter()
+                    .position(|k| k.fields == [position] && k.name.schema == field.name.schema)?;
+                Some(LinkField {
+                    model: self,
+                    field,
+                    link,
+                    index,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A link field of a model, with what following it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkField<'a> {
+    /// The model that has the field.
+    pub model: &'a Model,
+    /// The link field.
+    pub field: &'a Field,
+    /// The link.
+    pub link: &'a Link,
+    /// The position of the link's index among the model's secondary keys.
+    pub index: usize,
 }
 
 /// The encoded width of one part of a secondary key, when fixed: an `Option` or `Vec` part is
@@ -430,9 +474,37 @@ fn part_width(ty: &Type) -> Option<usize> {
 }
 
 impl Schema {
-    /// The record table of a model: `"<Definition>/<Model>"`.
+    /// The record table of a model: `"<Definition>/<Model>"` (see [`Definition::record_table`]).
     pub fn record_table(&self, model: &Model) -> String {
-        format!("{}/{}", self.definition.name.schema, model.name.schema)
+        self.definition.record_table(model)
+    }
+
+    /// The index table of a secondary key: `"<Definition>/<Model>/<key name>"`.
+    pub fn index_table(&self, model: &Model, key: &SecondaryKey) -> String {
+        self.definition.index_table(model, key)
+    }
+
+    /// The links of every model that point at the model at position `target` of
+    /// [`Self::models`] (see [`links_to`]).
+    pub fn links_to(&self, target: usize) -> Vec<LinkField<'_>> {
+        links_to(&self.models, target)
+    }
+}
+
+/// The links of every model of `models` (in model, then field order) that point at the model
+/// at position `target`.
+pub fn links_to(models: &[Model], target: usize) -> Vec<LinkField<'_>> {
+    models
+        .iter()
+        .flat_map(Model::links)
+        .filter(|l| l.link.model == target)
+        .collect()
+}
+
+impl Definition {
+    /// The record table of a model: `"<Definition>/<Model>"`, the one place that spells it.
+    pub fn record_table(&self, model: &Model) -> String {
+        format!("{}/{}", self.name.schema, model.name.schema)
     }
 
     /// The index table of a secondary key: `"<Definition>/<Model>/<key name>"`.

@@ -13,11 +13,12 @@
 //!
 //! The compiler runs in stages, one module each: [`parse`] (TOML -> a spanned raw tree),
 //! [`validate`] (raw tree -> [`ir`], every error collected, including names that would collide
-//! once generated, found through [`naming`]), [`emit`] (IR -> the file's pieces, a module per
-//! generated artifact: formatted text from [`emit::text`] for most, `quote!` tokens for the link
-//! methods; item names from the naming pass, [`naming`]), [`format`](mod@format) (prettyplease
-//! for the token pieces, and the `@generated` header) and [`write`](mod@write) (only when the
-//! content changed). [`generate`] runs the first four and touches no file.
+//! once generated: item names and the query methods of the naming pass, checked by
+//! `collisions.rs`), [`naming`] (every name the generated code defines, derived once from the
+//! IR), [`emit`] (IR + names -> the `quote!` tokens of the whole file, a module per generated
+//! artifact), [`format`](mod@format) (`syn` parses the file once, `prettyplease` lays it out, under
+//! the `@generated` header) and [`write`](mod@write) (only when the content changed).
+//! [`generate`] runs parse -> validate -> naming -> emit -> format and touches no file.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -43,7 +44,7 @@ pub use history::HistorySource;
 
 /// The runtime contract the generated code is written for; it must equal
 /// `netabase_runtime::CODEGEN_VERSION`, which the generated code checks at compile time.
-pub const CODEGEN_VERSION: u32 = 6;
+pub const CODEGEN_VERSION: u32 = 7;
 
 /// Options of [`generate`].
 #[derive(Debug, Clone, Default)]
@@ -91,7 +92,7 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
         Some(schema) if errors.is_empty() => schema,
         _ => return Err(fail(errors)),
     };
-    let pieces = emit::emit(
+    let mut tokens = emit::emit(
         &schema,
         &emit::EmitOptions {
             serde: options.serde,
@@ -99,49 +100,34 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
             history: !options.history.is_empty(),
         },
     );
-    let mut parts = Vec::with_capacity(pieces.len());
-    for piece in pieces {
-        match piece {
-            emit::Piece::Text(code) => parts.push(format::Part::Text(code)),
-            // Parsing what emit produced can only fail through a bug in emit: reported, never
-            // a panic.
-            emit::Piece::Tokens(tokens) => match syn::parse2(tokens) {
-                Ok(file) => parts.push(format::Part::Parsed(file)),
-                Err(e) => {
-                    return Err(fail(vec![
-                        Diagnostic::new(
-                            0..0,
-                            format!("internal error: generated code does not parse: {e}"),
-                            "netabase-build bug",
-                        )
-                        .help("please report this with the schema"),
-                    ]));
-                }
-            },
-        }
-    }
-    let collisions = collisions::methods(&schema, &parts);
-    if !collisions.is_empty() {
-        return Err(fail(collisions));
-    }
     if !options.history.is_empty() {
         let current = HistorySource {
             source_name: name.to_owned(),
             source: source.to_owned(),
         };
-        parts.push(history_part(&schema, &current, version_span, options)?);
+        tokens.extend(history_items(&schema, &current, version_span, options)?);
     }
-    Ok(format::format(parts, name))
+    // Parsing what emit produced can only fail through a bug in emit: reported, never a panic.
+    format::format(tokens, name).map_err(|e| {
+        fail(vec![
+            Diagnostic::new(
+                0..0,
+                format!("internal error: generated code does not parse: {e}"),
+                "netabase-build bug",
+            )
+            .help("please report this with the schema"),
+        ])
+    })
 }
 
-/// The history of the schema (`options.history`), checked, as one part of the file: every
-/// earlier version's module and the `HISTORY` constant.
-fn history_part(
+/// The history of the schema (`options.history`), checked, as items of the file: every earlier
+/// version's module and the `HISTORY` constant.
+fn history_items(
     schema: &ir::Schema,
     current: &HistorySource,
     version_span: std::ops::Range<usize>,
     options: &Options,
-) -> Result<format::Part, Diagnostics> {
+) -> Result<proc_macro2::TokenStream, Diagnostics> {
     let versions = history::check(schema, current, version_span, &options.history)?;
     let mut old = Vec::with_capacity(versions.len());
     for (i, version) in versions.iter().enumerate() {
@@ -176,18 +162,7 @@ fn history_part(
             steps: history::stepped(&version.schema, next),
         });
     }
-    let tokens = emit::history::emit(&old, &schema.definition.name.rust);
-    syn::parse2(tokens).map(format::Part::Parsed).map_err(|e| {
-        Diagnostics::new(
-            &current.source_name,
-            &current.source,
-            vec![Diagnostic::new(
-                0..0,
-                format!("internal error: {e}"),
-                "netabase-build bug",
-            )],
-        )
-    })
+    Ok(emit::history::emit(&old, &schema.definition.name.rust))
 }
 
 /// The stored layout of a schema: the text the generated code stores in every database it

@@ -162,4 +162,4 @@ macro_rules! include_schema {
 
 /// The version of the contract between generated code and this runtime. `netabase-build`
 /// writes the value it was built for into every generated file, which checks it at compile time.
-pub const CODEGEN_VERSION: u32 = 6;
+pub const CODEGEN_VERSION: u32 = 7;

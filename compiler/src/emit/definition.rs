@@ -1,227 +1,203 @@
 //! The definition type, its `::netabase_runtime::Definition` implementation and its read and write
 //! transaction types (`txn.cities()`).
 
-use super::text::{Code, MARGIN, lit_str};
+use super::{declared_in, docs, ident, schema_docs};
 use crate::ir::Schema;
+use crate::naming::Names;
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
 
-pub fn emit(schema: &Schema, history: bool, code: &mut Code) {
+pub fn emit(schema: &Schema, names: &Names, history: bool) -> TokenStream {
     let def = &schema.definition;
-    let name = def.name.rust.as_str();
-    let version = def.version;
-    let (read, write) = crate::naming::transactions(name);
-    let origin = super::declared_in("definition", schema);
-    code.schema_doc(
-        0,
+    let name = ident(&def.name.rust);
+    let version = Literal::u64_unsuffixed(def.version);
+    let doc = schema_docs(
         def.doc.as_deref(),
         [format!(
-            "The definition `{}` (version {version}): its models are stored together in one database. \
-             Open one with `::netabase_runtime::Store::<{name}>::open`. {origin}",
-            def.name.schema
+            "The definition `{}` (version {}): its models are stored together in one database. \
+             Open one with `::netabase_runtime::Store::<{name}>::open`. {}",
+            def.name.schema,
+            def.version,
+            declared_in("definition", schema)
         )
         .as_str()],
     );
-    code.derive(
-        0,
-        &[
-            "::core::fmt::Debug",
-            "::core::clone::Clone",
-            "::core::marker::Copy",
-            "::core::cmp::PartialEq",
-            "::core::cmp::Eq",
-            "::core::hash::Hash",
-            "::core::default::Default",
-        ]
-        .map(str::to_owned),
-    );
-    code.allow();
-    code.line(0, &format!("pub struct {name};"));
-
-    code.impl_open("impl ::netabase_runtime::Definition", name);
-    code.line(
-        1,
-        &format!("const NAME: &'static str = {};", lit_str(&def.name.schema)),
-    );
-    code.line(1, &format!("const VERSION: u64 = {version};"));
-    code.line(
-        1,
-        &format!(
-            "const FINGERPRINT: &'static str = {};",
-            lit_str(&crate::fingerprint::fingerprint(schema))
-        ),
-    );
-    code.line(
-        1,
-        &format!(
-            "const LAYOUT: &'static str = {};",
-            lit_str(&crate::fingerprint::stored_layout(schema))
-        ),
-    );
-    if def.change_feed {
-        code.line(1, "const CHANGE_FEED: bool = true;");
-    }
-    if history {
-        code.line(
-            1,
-            &format!(
-                "const HISTORY: &'static [::netabase_runtime::__codegen::Version] = {};",
-                super::history::HISTORY_CONST
-            ),
-        );
-    }
-    let tables: Vec<String> = schema
+    let schema_name = &def.name.schema;
+    let fingerprint = crate::fingerprint::fingerprint(schema);
+    let layout = crate::fingerprint::stored_layout(schema);
+    let change_feed = def.change_feed.then(|| {
+        quote!(
+            const CHANGE_FEED: bool = true;
+        )
+    });
+    let history = history.then(|| {
+        let constant = format_ident!("{}", super::history::HISTORY_CONST);
+        quote!(
+            const HISTORY: &'static [::netabase_runtime::__codegen::Version] = #constant;
+        )
+    });
+    let tables = names
         .models
         .iter()
-        .flat_map(|m| {
-            std::iter::once(schema.record_table(m))
-                .chain(m.secondary_keys.iter().map(|k| schema.index_table(m, k)))
-        })
-        .map(|t| lit_str(&t))
-        .collect();
-    let head = "const TABLES: &'static [&'static str] = &[";
-    let flat = format!("{head}{}];", tables.join(", "));
-    if 4 + flat.len() <= MARGIN {
-        code.line(1, &flat);
-    } else {
-        code.line(1, head);
-        for t in &tables {
-            code.line(2, &format!("{t},"));
-        }
-        code.line(1, "];");
-    }
-    code.line(1, &format!("type Read<'s> = {read}<'s>;"));
-    code.line(1, &format!("type Write<'s> = {write}<'s>;"));
+        .flat_map(|m| std::iter::once(&m.table).chain(m.keys.iter().map(|k| &k.table)));
+    let read = ident(&names.read_transaction);
+    let write = ident(&names.write_transaction);
     // The visitor's type parameter must not hide a model the body names.
     let models: Vec<String> = schema.models.iter().map(|m| m.name.rust.clone()).collect();
-    let visitor = crate::names::fresh("V".to_owned(), &models);
-    code.fn_open(
-        1,
-        &format!("fn visit_models<{visitor}: ::netabase_runtime::__codegen::ModelVisitor<Self>>"),
-        &[&format!("visitor: &mut {visitor}")],
-        "::netabase_runtime::Result<()>",
-    );
-    if schema.models.is_empty() {
-        code.line(2, "let _ = visitor;");
-    }
-    for m in &schema.models {
-        code.line(2, &format!("visitor.visit::<{}>()?;", m.name.rust));
-    }
-    code.line(2, "::core::result::Result::Ok(())");
-    code.line(1, "}");
-    code.line(0, "}");
+    let visitor = format_ident!("{}", crate::names::fresh("V".to_owned(), &models));
+    let visits = schema.models.iter().map(|m| ident(&m.name.rust));
+    let unused = schema.models.is_empty().then(|| quote!(let _ = visitor;));
 
-    transaction(
+    let read_txn = transaction(
         schema,
-        code,
-        &read,
+        names,
+        &names.read_transaction,
         "Read",
         &format!(
             "A read transaction on [`{name}`]: a consistent snapshot, with one method per model. It cannot write."
         ),
         "Opens the tree of any model of this definition.",
+        TokenStream::new(),
     );
-    transaction(
+    let write_txn = transaction(
         schema,
-        code,
-        &write,
+        names,
+        &names.write_transaction,
         "Write",
         &format!(
             "A write transaction on [`{name}`], with one method per model. Nothing it writes is visible before [`commit`](Self::commit); dropping it discards everything."
         ),
         "Opens the tree of any model of this definition for writing.",
+        write_methods(),
     );
-    code.doc(
-        1,
-        [
-            "Checks the checked links written so far, as `commit` will (see\n\
-          [`::netabase_runtime::WriteTransaction::check_links`]); call it with no tree open.",
-        ],
-    );
-    code.fn_open(
-        1,
-        "pub fn check_links",
-        &["&self"],
-        "::netabase_runtime::Result<()>",
-    );
-    code.line(2, "self.inner.check_links()");
-    code.line(1, "}");
-    code.doc(
-        1,
-        [
-            "Verifies checked links, then makes everything written in this transaction\n\
-          durable and visible, atomically. A broken link is\n\
-          `::netabase_runtime::Error::BrokenLink`, and nothing is written.",
-        ],
-    );
-    code.fn_open(
-        1,
-        "pub fn commit",
-        &["self"],
-        "::netabase_runtime::Result<()>",
-    );
-    code.line(2, "self.inner.commit()");
-    code.line(1, "}");
-    code.doc(1, ["Discards everything written in this transaction."]);
-    code.fn_open(
-        1,
-        "pub fn abort",
-        &["self"],
-        "::netabase_runtime::Result<()>",
-    );
-    code.line(2, "self.inner.abort()");
-    code.line(1, "}");
-    code.line(0, "}");
+    quote! {
+        #doc
+        #[derive(
+            ::core::fmt::Debug,
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+            ::core::hash::Hash,
+            ::core::default::Default
+        )]
+        pub struct #name;
+        impl ::netabase_runtime::Definition for #name {
+            const NAME: &'static str = #schema_name;
+            const VERSION: u64 = #version;
+            const FINGERPRINT: &'static str = #fingerprint;
+            const LAYOUT: &'static str = #layout;
+            #change_feed
+            #history
+            const TABLES: &'static [&'static str] = &[#(#tables),*];
+            type Read<'s> = #read<'s>;
+            type Write<'s> = #write<'s>;
+            fn visit_models<#visitor: ::netabase_runtime::__codegen::ModelVisitor<Self>>(
+                visitor: &mut #visitor,
+            ) -> ::netabase_runtime::Result<()> {
+                #unused
+                #(visitor.visit::<#visits>()?;)*
+                ::core::result::Result::Ok(())
+            }
+        }
+        #read_txn
+        #write_txn
+    }
+}
+
+/// The methods only the write transaction has.
+fn write_methods() -> TokenStream {
+    let check_links = docs([
+        "Checks the checked links written so far, as `commit` will (see\n\
+         [`::netabase_runtime::WriteTransaction::check_links`]); call it with no tree open.",
+    ]);
+    let commit = docs([
+        "Verifies checked links, then makes everything written in this transaction\n\
+         durable and visible, atomically. A broken link is\n\
+         `::netabase_runtime::Error::BrokenLink`, and nothing is written.",
+    ]);
+    let abort = docs(["Discards everything written in this transaction."]);
+    quote! {
+        #check_links
+        pub fn check_links(&self) -> ::netabase_runtime::Result<()> {
+            self.inner.check_links()
+        }
+        #commit
+        pub fn commit(self) -> ::netabase_runtime::Result<()> {
+            self.inner.commit()
+        }
+        #abort
+        pub fn abort(self) -> ::netabase_runtime::Result<()> {
+            self.inner.abort()
+        }
+    }
 }
 
 /// `XReadTransaction` or `XWriteTransaction` (`kind` is `Read` or `Write`): the struct, its
-/// `From`, and its impl up to `open_tree`, left open for the write transaction's methods.
-fn transaction(schema: &Schema, code: &mut Code, txn: &str, kind: &str, doc: &str, open_doc: &str) {
-    let name = schema.definition.name.rust.as_str();
-    let inner = format!("::netabase_runtime::{kind}Transaction<'s, {name}>");
-    code.item_doc([doc]);
-    code.line(0, &format!("pub struct {txn}<'s> {{"));
-    code.line(1, &format!("inner: {inner},"));
-    code.line(0, "}");
-    code.impl_open(
-        &format!("impl<'s> ::core::convert::From<{inner}>"),
-        &format!("{txn}<'s>"),
-    );
-    code.fn_open(1, "fn from", &[&format!("inner: {inner}")], "Self");
-    code.line(2, "Self { inner }");
-    code.line(1, "}");
-    code.line(0, "}");
-    code.allow();
-    code.line(0, &format!("impl {txn}<'_> {{"));
-    for m in &schema.models {
-        let model = &m.name.rust;
-        code.doc(
-            1,
-            [format!(
-                "The [`{model}`] records, with their tables opened once for the life of the tree (it borrows this [`{txn}`])."
-            )
-            .as_str()],
-        );
-        code.method(
-            txn,
-            &m.plural,
-            "",
-            &[],
-            &format!("::netabase_runtime::Result<{model}{kind}Tree<'_>>"),
-        );
-        code.line(2, &format!("self.inner.open_tree::<{model}>()"));
-        code.line(1, "}");
-    }
-    code.doc(1, [open_doc]);
+/// `From`, and its impl: a method per model, `open_tree`, then `extra`.
+fn transaction(
+    schema: &Schema,
+    names: &Names,
+    txn: &str,
+    kind: &str,
+    doc: &str,
+    open_doc: &str,
+    extra: TokenStream,
+) -> TokenStream {
+    let name = ident(&schema.definition.name.rust);
+    let kind_txn = format_ident!("{kind}Transaction");
+    let kind_tree = format_ident!("{kind}Tree");
+    let inner = quote!(::netabase_runtime::#kind_txn<'s, #name>);
+    let txn_doc = docs([doc]);
+    let open_doc = docs([open_doc]);
+    let txn_name = txn;
+    let txn = ident(txn);
+    let trees = schema.models.iter().zip(&names.models).map(|(m, names)| {
+        let model = ident(&m.name.rust);
+        let tree = ident(if kind == "Read" {
+            &names.read_tree
+        } else {
+            &names.write_tree
+        });
+        let method = ident(&m.plural);
+        let doc = docs([format!(
+            "The [`{model}`] records, with their tables opened once for the life of the tree (it borrows this [`{txn_name}`])."
+        )
+        .as_str()]);
+        quote! {
+            #doc
+            pub fn #method(&self) -> ::netabase_runtime::Result<#tree<'_>> {
+                self.inner.open_tree::<#model>()
+            }
+        }
+    });
     // The model's type parameter must not hide the definition it is bound by.
-    let m = crate::names::fresh("M".to_owned(), &[name.to_owned()]);
-    code.fn_open(
-        1,
-        &format!("pub fn open_tree<{m}: ::netabase_runtime::Model<Definition = {name}>>"),
-        &["&self"],
-        &format!("::netabase_runtime::Result<{m}::Tree<::netabase_runtime::{kind}Tree<'_, {m}>>>"),
+    let m = format_ident!(
+        "{}",
+        crate::names::fresh(
+            "M".to_owned(),
+            std::slice::from_ref(&schema.definition.name.rust)
+        )
     );
-    code.line(2, &format!("self.inner.open_tree::<{m}>()"));
-    code.line(1, "}");
-    if kind == "Read" {
-        code.line(0, "}");
+    quote! {
+        #txn_doc
+        pub struct #txn<'s> {
+            inner: #inner,
+        }
+        impl<'s> ::core::convert::From<#inner> for #txn<'s> {
+            fn from(inner: #inner) -> Self {
+                Self { inner }
+            }
+        }
+        impl #txn<'_> {
+            #(#trees)*
+            #open_doc
+            pub fn open_tree<#m: ::netabase_runtime::Model<Definition = #name>>(
+                &self,
+            ) -> ::netabase_runtime::Result<#m::Tree<::netabase_runtime::#kind_tree<'_, #m>>> {
+                self.inner.open_tree::<#m>()
+            }
+            #extra
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Key types: `XPrimaryKey`, one `X<Field>SecondaryKey` per secondary key, and
 //! `enum XSecondaryKeys`.
 
-use super::text::{Code, Expr, MARGIN};
-use super::{Ctx, types};
-use crate::ir::Type;
+use super::key_parts::{bind_key_parts, part};
+use super::{Ctx, docs, ident, types};
+use crate::ir::{Field, Type};
+use proc_macro2::TokenStream;
+use quote::quote;
 
 /// "`a`, `b`".
-fn listed(fields: &[&crate::ir::Field]) -> String {
+fn listed(fields: &[&Field]) -> String {
     fields
         .iter()
         .map(|f| format!("`{}`", f.name.schema))
@@ -14,14 +16,10 @@ fn listed(fields: &[&crate::ir::Field]) -> String {
         .join(", ")
 }
 
-pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
+pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     let model = ctx.model;
     let m = model.name.rust.as_str();
     let pk_fields: Vec<_> = model.primary_key_fields().collect();
-    let pk_names: Vec<String> = pk_fields
-        .iter()
-        .map(|f| format!("`{}`", f.name.schema))
-        .collect();
     let pk_doc = format!(
         "The primary key of [`{m}`]: {} {}.",
         if pk_fields.len() == 1 {
@@ -29,101 +27,94 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         } else {
             "its fields, in this order:"
         },
-        pk_names.join(", ")
+        listed(&pk_fields)
     );
-    key_newtype(
-        code,
+    let primary_key = key_newtype(
         &ctx.names.primary_key,
         &pk_doc,
         pk_fields.iter().map(|f| &f.ty),
     );
 
-    for (k, names) in model.secondary_keys.iter().zip(&ctx.names.keys) {
-        let fields = model.key_fields(k);
-        let name = &names.type_name;
-        let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
-        let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
-        let doc = format!(
-            "A {} secondary key of [`{m}`] named `{}`: the value{} of its field{} {}{}{}.",
-            if k.unique { "unique" } else { "non-unique" },
-            k.name.schema,
-            if fields.len() == 1 { "" } else { "s" },
-            if fields.len() == 1 {
-                ""
-            } else {
-                "s, in key order,"
-            },
-            listed(&fields),
-            if optional {
-                " (a record is indexed only when its `Option` parts are `Some`)"
-            } else {
-                ""
-            },
-            multi.map_or(String::new(), |f| format!(
-                "; multi-valued: a record is indexed under each element of `{}`",
-                f.name.schema
-            )),
-        );
-        key_newtype(
-            code,
-            name,
-            &doc,
-            fields.iter().map(|f| types::indexed(&f.ty)),
-        );
-    }
+    let secondary_keys = model
+        .secondary_keys
+        .iter()
+        .zip(&ctx.names.keys)
+        .map(|(k, names)| {
+            let fields = model.key_fields(k);
+            let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
+            let multi = fields.iter().find(|f| matches!(f.ty, Type::Vec(_)));
+            let doc = format!(
+                "A {} secondary key of [`{m}`] named `{}`: the value{} of its field{} {}{}{}.",
+                if k.unique { "unique" } else { "non-unique" },
+                k.name.schema,
+                if fields.len() == 1 { "" } else { "s" },
+                if fields.len() == 1 {
+                    ""
+                } else {
+                    "s, in key order,"
+                },
+                listed(&fields),
+                if optional {
+                    " (a record is indexed only when its `Option` parts are `Some`)"
+                } else {
+                    ""
+                },
+                multi.map_or(String::new(), |f| format!(
+                    "; multi-valued: a record is indexed under each element of `{}`",
+                    f.name.schema
+                )),
+            );
+            key_newtype(
+                &names.type_name,
+                &doc,
+                fields.iter().map(|f| f.ty.indexed()),
+            )
+        });
 
-    code.doc(0, [format!("Any secondary key of [`{m}`].").as_str()]);
+    let enum_doc = docs([format!("Any secondary key of [`{m}`].").as_str()]);
     let float_key = model
         .secondary_keys
         .iter()
         .flat_map(|k| model.key_fields(k))
         .any(|f| f.ty.has_float());
-    code.derive(0, &key_derives(float_key));
-    code.allow();
-    if model.secondary_keys.is_empty() {
-        code.line(0, &format!("pub enum {} {{}}", ctx.names.secondary_keys));
-        return;
-    }
-    code.line(0, &format!("pub enum {} {{", ctx.names.secondary_keys));
-    for (k, names) in model.secondary_keys.iter().zip(&ctx.names.keys) {
-        code.doc(
-            1,
-            [format!(
+    let derives = key_derives(float_key);
+    let enum_name = ident(&ctx.names.secondary_keys);
+    let variants = model
+        .secondary_keys
+        .iter()
+        .zip(&ctx.names.keys)
+        .map(|(k, names)| {
+            let doc = docs([format!(
                 "The secondary key `{}` (field{} {}).",
                 k.name.schema,
                 if k.fields.len() == 1 { "" } else { "s" },
                 listed(&model.key_fields(k))
             )
-            .as_str()],
-        );
-        code.line(1, &format!("{}({}),", names.variant, names.type_name));
+            .as_str()]);
+            let variant = ident(&names.variant);
+            let ty = ident(&names.type_name);
+            quote!(#doc #variant(#ty))
+        });
+    quote! {
+        #primary_key
+        #(#secondary_keys)*
+        #enum_doc
+        #derives
+        pub enum #enum_name {
+            #(#variants,)*
+        }
     }
-    code.line(0, "}");
 }
 
-/// `pub fn secondary_keys(&self) -> Vec<XSecondaryKeys>` on the model, at indent 1.
-pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
+/// `pub fn secondary_keys(&self) -> Vec<XSecondaryKeys>`, a method of the model.
+pub fn secondary_keys_method(ctx: &Ctx<'_>) -> TokenStream {
     let model = ctx.model;
-    let enum_name = &ctx.names.secondary_keys;
-    code.doc(
-        1,
-        [
-            "The secondary keys this record is indexed under, in schema order (an `Option` field that is `None` is not indexed; a multi-valued key over a `Vec` field gives one key per element).",
-        ],
-    );
-    code.method(
-        &model.name.rust,
-        "secondary_keys",
-        "",
-        &[],
-        &format!("::std::vec::Vec<{enum_name}>"),
-    );
-    if model.secondary_keys.is_empty() {
-        code.line(2, "::std::vec::Vec::new()");
-        code.line(1, "}");
-        return;
-    }
-    let keys: Vec<(bool, Expr, Vec<&crate::ir::Field>)> = model
+    let enum_name = ident(&ctx.names.secondary_keys);
+    let method = ident(crate::naming::SECONDARY_KEYS_METHOD);
+    let doc = docs([
+        "The secondary keys this record is indexed under, in schema order (an `Option` field that is `None` is not indexed; a multi-valued key over a `Vec` field gives one key per element).",
+    ]);
+    let keys: Vec<(bool, TokenStream, Vec<&Field>)> = model
         .secondary_keys
         .iter()
         .zip(&ctx.names.keys)
@@ -132,178 +123,149 @@ pub fn secondary_keys_method(ctx: &Ctx<'_>, code: &mut Code) {
             // Plain parts are read from `self`; `Option` parts are bound first (a `None` means
             // the record is not under this key) and `Vec` parts are looped over (one key per
             // element).
-            let values = fields
-                .iter()
-                .enumerate()
-                .map(|(j, f)| {
-                    let field = &f.name.rust;
-                    let copy = types::is_copy(types::indexed(&f.ty));
-                    Expr::atom(match (&f.ty, copy) {
-                        (Type::Option(_) | Type::Vec(_), true) => format!("*part{j}"),
-                        (Type::Option(_) | Type::Vec(_), false) => {
-                            format!("::core::clone::Clone::clone(part{j})")
-                        }
-                        (_, true) => format!("self.{field}"),
-                        (_, false) => format!("::core::clone::Clone::clone(&self.{field})"),
-                    })
-                })
-                .collect();
-            let key = Expr::call(
-                format!("{enum_name}::{}", names.variant),
-                vec![Expr::call(names.type_name.as_str(), values)],
-            );
+            let values = fields.iter().enumerate().map(|(j, f)| {
+                let field = ident(&f.name.rust);
+                let part = part(j);
+                let copy = types::is_copy(f.ty.indexed());
+                match (&f.ty, copy) {
+                    (Type::Option(_) | Type::Vec(_), true) => quote!(*#part),
+                    (Type::Option(_) | Type::Vec(_), false) => {
+                        quote!(::core::clone::Clone::clone(#part))
+                    }
+                    (_, true) => quote!(self.#field),
+                    (_, false) => quote!(::core::clone::Clone::clone(&self.#field)),
+                }
+            });
+            let variant = ident(&names.variant);
+            let ty = ident(&names.type_name);
+            let key = quote!(#enum_name::#variant(#ty(#(#values),*)));
             let bound = fields
                 .iter()
                 .any(|f| matches!(f.ty, Type::Option(_) | Type::Vec(_)));
             (!bound, key, fields)
         })
         .collect();
-    // The leading keys that every record has start the vector (clippy prefers `vec![..]`
-    // to pushes right after creation); the rest are pushed when present.
+    // The leading keys that every record has start the vector (clippy prefers that to pushes
+    // right after creation); the rest are pushed when present. `Vec::from([..])`, not
+    // `vec![..]`: prettyplease lays out an array, but prints a macro's tokens as they come.
     let leading = keys.iter().take_while(|(plain, ..)| *plain).count();
-    let first: Vec<&Expr> = keys[..leading].iter().map(|(_, key, _)| key).collect();
-    if leading == keys.len() {
-        vec_macro(code, 2, "", &first, "");
+    let first = keys[..leading].iter().map(|(_, key, _)| key);
+    let start = if leading == 0 {
+        quote!(::std::vec::Vec::new())
     } else {
-        vec_macro(code, 2, "let mut keys = ", &first, ";");
-        for (_, key, fields) in &keys[leading..] {
-            super::key_parts::bind_key_parts(code, 2, fields, &mut |code, indent| {
-                code.expr(indent, "", &Expr::call("keys.push", vec![key.clone()]), ";");
-            });
-        }
-        code.line(2, "keys");
-    }
-    code.line(1, "}");
-}
-
-/// `::std::vec![a, b]`, one element a line (with a trailing comma, as rustfmt writes it) when
-/// it does not fit.
-fn vec_macro(code: &mut Code, indent: usize, prefix: &str, items: &[&Expr], end: &str) {
-    let flat: Vec<String> = items.iter().map(|e| e.flat()).collect();
-    let line = format!("{prefix}::std::vec![{}]{end}", flat.join(", "));
-    if 4 * indent + line.len() <= MARGIN {
-        code.line(indent, &line);
+        quote!(::std::vec::Vec::from([#(#first),*]))
+    };
+    let body = if leading == keys.len() {
+        start
     } else {
-        code.line(indent, &format!("{prefix}::std::vec!["));
-        for item in items {
-            code.list_item(indent + 1, item);
+        let pushes = keys[leading..]
+            .iter()
+            .map(|(_, key, fields)| bind_key_parts(fields, quote!(keys.push(#key);)));
+        quote! {
+            let mut keys = #start;
+            #(#pushes)*
+            keys
         }
-        code.line(indent, &format!("]{end}"));
+    };
+    quote! {
+        #doc
+        pub fn #method(&self) -> ::std::vec::Vec<#enum_name> {
+            #body
+        }
     }
 }
 
 /// The derives of key types: floats have no `Eq`, `Ord` or `Hash` in Rust (their keys still
 /// sort by IEEE total order in the store).
-fn key_derives(has_float: bool) -> Vec<String> {
-    let mut derives = vec![
-        "::core::fmt::Debug",
-        "::core::clone::Clone",
-        "::core::cmp::PartialEq",
-    ];
+fn key_derives(has_float: bool) -> TokenStream {
     if has_float {
-        derives.push("::core::cmp::PartialOrd");
+        quote! {
+            #[derive(
+                ::core::fmt::Debug,
+                ::core::clone::Clone,
+                ::core::cmp::PartialEq,
+                ::core::cmp::PartialOrd
+            )]
+        }
     } else {
-        derives.extend([
-            "::core::cmp::Eq",
-            "::core::cmp::PartialOrd",
-            "::core::cmp::Ord",
-            "::core::hash::Hash",
-        ]);
+        quote! {
+            #[derive(
+                ::core::fmt::Debug,
+                ::core::clone::Clone,
+                ::core::cmp::PartialEq,
+                ::core::cmp::Eq,
+                ::core::cmp::PartialOrd,
+                ::core::cmp::Ord,
+                ::core::hash::Hash
+            )]
+        }
     }
-    derives.into_iter().map(str::to_owned).collect()
 }
 
 /// A key newtype over one or more fields, with its order-preserving encoding.
 fn key_newtype<'a>(
-    code: &mut Code,
     name: &str,
     doc: &str,
     parts: impl IntoIterator<Item = &'a Type>,
-) {
+) -> TokenStream {
     let parts: Vec<&Type> = parts.into_iter().collect();
-    let tys: Vec<String> = parts.iter().map(|t| types::owned_text(t)).collect();
-    code.doc(0, [doc]);
-    code.derive(0, &key_derives(parts.iter().any(|t| t.has_float())));
-    code.allow();
-    code.expr(
-        0,
-        "",
-        &Expr::call(
-            format!("pub struct {name}"),
-            tys.iter().map(|t| Expr::atom(format!("pub {t}"))).collect(),
-        ),
-        ";",
-    );
-    let from = |code: &mut Code, ty: &str, body: Expr| {
-        code.impl_open(&format!("impl ::core::convert::From<{ty}>"), name);
-        let param = format!("value: {ty}");
-        code.fn_open(1, "fn from", &[&param], "Self");
-        code.expr(2, "", &body, "");
-        code.line(1, "}");
-        code.line(0, "}");
-    };
-    if let [ty] = tys.as_slice() {
-        from(code, ty, Expr::call("Self", vec![Expr::atom("value")]));
-        if matches!(parts[0], Type::String) {
-            from(
-                code,
-                "&str",
-                Expr::call(
-                    "Self",
-                    vec![Expr::call(
-                        "::std::string::ToString::to_string",
-                        vec![Expr::atom("value")],
-                    )],
-                ),
-            );
+    let name = ident(name);
+    let doc = docs([doc]);
+    let derives = key_derives(parts.iter().any(|t| t.has_float()));
+    let tys: Vec<TokenStream> = parts.iter().map(|t| types::owned(t)).collect();
+    let from = match (tys.as_slice(), parts.as_slice()) {
+        ([ty], [part]) => {
+            let from_str = (**part == Type::String).then(|| {
+                quote! {
+                    impl ::core::convert::From<&str> for #name {
+                        fn from(value: &str) -> Self {
+                            Self(::std::string::ToString::to_string(value))
+                        }
+                    }
+                }
+            });
+            quote! {
+                impl ::core::convert::From<#ty> for #name {
+                    fn from(value: #ty) -> Self {
+                        Self(value)
+                    }
+                }
+                #from_str
+            }
         }
-    } else {
-        from(
-            code,
-            &format!("({})", tys.join(", ")),
-            Expr::call(
-                "Self",
-                (0..parts.len())
-                    .map(|i| Expr::atom(format!("value.{i}")))
-                    .collect(),
-            ),
-        );
+        _ => {
+            let indices = (0..parts.len()).map(syn::Index::from);
+            quote! {
+                impl ::core::convert::From<(#(#tys),*)> for #name {
+                    fn from(value: (#(#tys),*)) -> Self {
+                        Self(#(value.#indices),*)
+                    }
+                }
+            }
+        }
+    };
+    let indices: Vec<syn::Index> = (0..parts.len()).map(syn::Index::from).collect();
+    let decodes = parts.iter().map(|_| {
+        quote!(::netabase_runtime::__codegen::codec::DecodeKey::decode_key(
+            input
+        )?)
+    });
+    quote! {
+        #doc
+        #derives
+        pub struct #name(#(pub #tys),*);
+        #from
+        impl ::netabase_runtime::__codegen::codec::KeyPart for #name {
+            fn encode_key(&self, out: &mut ::std::vec::Vec<u8>) {
+                #(::netabase_runtime::__codegen::codec::KeyPart::encode_key(&self.#indices, out);)*
+            }
+        }
+        impl ::netabase_runtime::__codegen::codec::DecodeKey for #name {
+            fn decode_key(
+                input: &mut &[u8],
+            ) -> ::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError> {
+                ::core::result::Result::Ok(Self(#(#decodes),*))
+            }
+        }
     }
-    code.impl_open("impl ::netabase_runtime::__codegen::codec::KeyPart", name);
-    code.fn_open(
-        1,
-        "fn encode_key",
-        &["&self", "out: &mut ::std::vec::Vec<u8>"],
-        "",
-    );
-    for i in 0..parts.len() {
-        code.line(
-            2,
-            &format!("::netabase_runtime::__codegen::codec::KeyPart::encode_key(&self.{i}, out);"),
-        );
-    }
-    code.line(1, "}");
-    code.line(0, "}");
-    code.impl_open("impl ::netabase_runtime::__codegen::codec::DecodeKey", name);
-    code.fn_open(
-        1,
-        "fn decode_key",
-        &["input: &mut &[u8]"],
-        "::core::result::Result<Self, ::netabase_runtime::__codegen::codec::DecodeError>",
-    );
-    let decodes = parts
-        .iter()
-        .map(|_| Expr::atom("::netabase_runtime::__codegen::codec::DecodeKey::decode_key(input)?"))
-        .collect();
-    code.expr(
-        2,
-        "",
-        &Expr::call(
-            "::core::result::Result::Ok",
-            vec![Expr::call("Self", decodes)],
-        ),
-        "",
-    );
-    code.line(1, "}");
-    code.line(0, "}");
 }

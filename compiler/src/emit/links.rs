@@ -3,57 +3,26 @@
 //! on the target through the link's index (`author.books_by_author(&books)`).
 
 use super::{Ctx, docs, ident, types};
-use crate::ir::{Field, Link, Model, Schema, Type};
-use crate::names::bare;
+use crate::ir::{LinkField, Model, Type};
+use crate::naming::ModelNames;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-/// A link field with what emitting it needs.
-struct LinkField<'a> {
-    model: &'a Model,
-    field: &'a Field,
-    link: &'a Link,
-    /// The position of the link's index among the model's secondary keys.
-    index: usize,
-}
-
-/// The link fields of `model`.
-fn links_of(model: &Model) -> Vec<LinkField<'_>> {
-    model
-        .fields
-        .iter()
-        .enumerate()
-        .filter_map(|(position, field)| {
-            let link = field.ty.link()?;
-            // Validation gives every link a single-field key named after the field.
-            let index = model
-                .secondary_keys
-                .iter()
-                .position(|k| k.fields == [position] && k.name.schema == field.name.schema)?;
-            Some(LinkField {
-                model,
-                field,
-                link,
-                index,
-            })
-        })
-        .collect()
-}
-
-/// The links of every model that point at `target` (its position in `schema.models`).
-fn links_to(schema: &Schema, target: usize) -> Vec<LinkField<'_>> {
-    schema
+/// The names of the items of `model`, one of the schema's models.
+fn names_of<'a>(ctx: &Ctx<'a>, model: &Model) -> &'a ModelNames {
+    let position = ctx
+        .schema
         .models
         .iter()
-        .flat_map(links_of)
-        .filter(|l| l.link.model == target)
-        .collect()
+        .position(|m| std::ptr::eq(m, model))
+        .unwrap_or(ctx.position);
+    &ctx.all.models[position]
 }
 
 /// `LINKS` and `BACKLINKS` for the model's `::netabase_runtime::Model` impl (nothing when empty: the
 /// trait's defaults are empty).
 pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
-    let links = links_of(ctx.model).into_iter().map(|l| {
+    let links = ctx.model.links().into_iter().map(|l| {
         let field = &l.field.name.schema;
         let index = proc_macro2::Literal::usize_unsuffixed(l.index);
         let checked = l.link.checked;
@@ -67,21 +36,15 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
             }
         }
     });
-    let position = ctx
+    let backlinks = ctx
         .schema
-        .models
-        .iter()
-        .position(|m| std::ptr::eq(m, ctx.model))
-        .unwrap_or(usize::MAX);
-    let backlinks = links_to(ctx.schema, position)
+        .links_to(ctx.position)
         .into_iter()
         .filter(|l| l.link.checked)
         .map(|l| {
             let model = &l.model.name.schema;
             let field = &l.field.name.schema;
-            let table = ctx
-                .schema
-                .index_table(l.model, &l.model.secondary_keys[l.index]);
+            let table = &names_of(ctx, l.model).keys[l.index].table;
             let unique = l.model.secondary_keys[l.index].unique;
             let source = ident(&l.model.name.rust);
             quote! {
@@ -105,16 +68,16 @@ pub fn model_constants(ctx: &Ctx<'_>) -> TokenStream {
     quote!(#links #backlinks)
 }
 
-/// The argument a generated query method takes (`&str` for a `String`, a tuple for a
+/// The key value a generated query method is passed (`&str` for a `String`, a tuple for a
 /// composite key) for a key held in the place `place` (`self.author`), or behind the reference
 /// `place` when `by_ref` (`key` bound by `Some(key)`).
-fn key_argument(key: &Type, place: TokenStream, by_ref: bool) -> TokenStream {
+fn key_value(key: &Type, place: TokenStream, by_ref: bool) -> TokenStream {
     match key {
         Type::String => quote!(#place.as_str()),
         Type::Tuple(parts) => {
             let parts = parts.iter().enumerate().map(|(i, part)| {
                 let i = syn::Index::from(i);
-                key_argument(part, quote!(#place.#i), false)
+                key_value(part, quote!(#place.#i), false)
             });
             quote!((#(#parts),*))
         }
@@ -134,16 +97,17 @@ fn key_argument(key: &Type, place: TokenStream, by_ref: bool) -> TokenStream {
 /// links of other models (and its own) backward.
 pub fn methods(ctx: &Ctx<'_>) -> TokenStream {
     let model = ctx.model;
-    let forward = links_of(model).into_iter().map(|l| forward_method(&l));
-    let position = ctx
-        .schema
-        .models
-        .iter()
-        .position(|m| std::ptr::eq(m, model))
-        .unwrap_or(usize::MAX);
-    let backward = links_to(ctx.schema, position)
+    let forward = model
+        .links()
         .into_iter()
-        .map(|l| backward_method(model, &l));
+        .zip(&ctx.names.links)
+        .map(|(l, method)| forward_method(ctx, &l, method));
+    let backward = ctx
+        .schema
+        .links_to(ctx.position)
+        .into_iter()
+        .zip(&ctx.names.backlinks)
+        .map(|(l, method)| backward_method(ctx, &l, method));
     let methods: Vec<TokenStream> = forward.chain(backward).collect();
     if methods.is_empty() {
         return TokenStream::new();
@@ -157,11 +121,11 @@ pub fn methods(ctx: &Ctx<'_>) -> TokenStream {
 }
 
 /// `book.author_in(&authors)`: the record(s) the link points at.
-fn forward_method(l: &LinkField<'_>) -> TokenStream {
+fn forward_method(ctx: &Ctx<'_>, l: &LinkField<'_>, method: &str) -> TokenStream {
     let field = ident(&l.field.name.rust);
-    let method = format_ident!("{}_in", bare(&l.field.name.rust));
+    let method = ident(method);
     let target = ident(&l.link.rust);
-    let tree = ident(&crate::naming::tree(&l.link.rust));
+    let tree = ident(&ctx.all.models[l.link.model].tree);
     let key = &*l.link.key;
     let schema = &l.field.name.schema;
     let missing = if l.link.checked {
@@ -173,7 +137,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
     let tree_arg = quote!(tree: &#tree<T>);
     match &l.field.ty {
         Type::Option(_) => {
-            let arg = key_argument(key, quote!(key), true);
+            let arg = key_value(key, quote!(key), true);
             let doc = docs([format!(
                 "Follows the optional link `{schema}`: its [`{target}`] in `tree`, or `None` when the link is `None` or the record is missing ({missing})."
             )
@@ -189,7 +153,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
             }
         }
         Type::Vec(_) => {
-            let arg = key_argument(key, quote!(key), true);
+            let arg = key_value(key, quote!(key), true);
             let doc = docs([format!(
                 "Follows the links `{schema}`: their [`{target}`] records in `tree`, in the order of the list, `None` where one is missing ({missing})."
             )
@@ -202,7 +166,7 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
             }
         }
         _ => {
-            let arg = key_argument(key, quote!(self.#field), false);
+            let arg = key_value(key, quote!(self.#field), false);
             let doc = docs([format!(
                 "Follows the link `{schema}`: its [`{target}`] in `tree`, or `None` when the record is missing ({missing})."
             )
@@ -219,18 +183,20 @@ fn forward_method(l: &LinkField<'_>) -> TokenStream {
 
 /// `author.books_by_author(&books)`: the records whose link points at this one, through the
 /// link's index.
-fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
+fn backward_method(ctx: &Ctx<'_>, l: &LinkField<'_>, method: &str) -> TokenStream {
+    let target = ctx.model;
     let source = ident(&l.model.name.rust);
-    let tree = ident(&crate::naming::tree(&l.model.name.rust));
+    let source_names = names_of(ctx, l.model);
+    let tree = ident(&source_names.tree);
     let key = &l.model.secondary_keys[l.index];
-    let base = bare(&key.name.rust);
-    let method = format_ident!("{}_by_{base}", bare(&l.model.plural));
+    let lookup = ident(&source_names.keys[l.index].lookup);
+    let method = ident(method);
     // The target's primary key, as the link index's methods take it.
     let parts: Vec<TokenStream> = target
         .primary_key_fields()
         .map(|f| {
             let field = ident(&f.name.rust);
-            key_argument(&f.ty, quote!(self.#field), false)
+            key_value(&f.ty, quote!(self.#field), false)
         })
         .collect();
     let arg = match parts.as_slice() {
@@ -242,7 +208,6 @@ fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
         l.model.name.rust, l.field.name.schema, target.name.rust
     );
     if key.unique {
-        let lookup = format_ident!("get_by_{base}");
         let doc = docs([format!(
             "The [`{}`] whose unique link `{}` points at this [`{}`], found through its index.",
             l.model.name.rust, l.field.name.schema, target.name.rust
@@ -255,7 +220,6 @@ fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
             }
         }
     } else {
-        let scan = format_ident!("by_{base}");
         let doc = docs([format!(
             "Follows links backwards: {described}, in primary key order, found through the index of `{}`.",
             l.field.name.schema
@@ -264,7 +228,7 @@ fn backward_method(target: &Model, l: &LinkField<'_>) -> TokenStream {
         quote! {
             #doc
             pub fn #method<'t, T: ::netabase_runtime::TreeRead<#source>>(&self, tree: &'t #tree<T>) -> ::netabase_runtime::Result<::netabase_runtime::IndexIter<'t, #source, T::Table>> {
-                tree.#scan(#arg)
+                tree.#lookup(#arg)
             }
         }
     }

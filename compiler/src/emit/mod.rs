@@ -1,7 +1,10 @@
-//! Stage 3, emit: [`ir::Schema`] -> formatted source (and tokens for the link methods), one
-//! module per generated artifact. Every path is fully qualified (`::netabase_runtime::...`,
-//! `::core::...`), every public item has a doc that says where in the schema it came from, and
-//! nothing is an inner attribute, so the output can be `include!`d anywhere.
+//! Stage 3, emit: [`ir::Schema`] -> the tokens of the whole generated file, one module per
+//! generated artifact, each a set of `quote!` templates that read like the code they make.
+//! [`crate::format`] parses the file with `syn` and lays it out with `prettyplease`: emit never
+//! thinks about layout. Every path is fully qualified (`::netabase_runtime::...`, `::core::...`),
+//! every public item has a doc that says where in the schema it came from, every name the
+//! generated code defines comes from the naming pass ([`crate::naming`]), and nothing is an inner
+//! attribute, so the output can be `include!`d anywhere.
 
 mod definition;
 pub mod history;
@@ -9,15 +12,14 @@ mod key_parts;
 mod keys;
 mod links;
 mod model;
-pub mod text;
 mod tree;
 mod types;
 mod values;
 mod view;
 
 use crate::ir::{self, Schema};
-use crate::naming::ModelNames;
-use proc_macro2::{Ident, Span, TokenStream};
+use crate::naming::{ModelNames, Names};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
 /// What the caller chose beyond the schema.
@@ -31,55 +33,44 @@ pub struct EmitOptions<'a> {
     pub history: bool,
 }
 
-/// A part of the generated file: tokens that `format` parses and pretty-prints, or text written
-/// already formatted.
-pub enum Piece {
-    /// Items as tokens.
-    Tokens(TokenStream),
-    /// Items as formatted source.
-    Text(text::Code),
-}
-
-/// Emits the whole file, in order.
-pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> Vec<Piece> {
-    let mut code = text::Code::default();
-    code.line(
-        0,
-        &format!(
-            "const _: () = ::netabase_runtime::__codegen::check_codegen_version({});",
-            crate::CODEGEN_VERSION
-        ),
-    );
-    definition::emit(schema, options.history, &mut code);
-    values::emit(schema, options, &mut code);
-    let mut pieces = vec![Piece::Text(code)];
-    for m in &schema.models {
+/// Emits the whole file, in order: the runtime contract check, the definition and its
+/// transactions, the schema's value types, then each model's items.
+pub fn emit(schema: &Schema, options: &EmitOptions<'_>) -> TokenStream {
+    let names = Names::new(schema);
+    let version = Literal::u32_unsuffixed(crate::CODEGEN_VERSION);
+    let mut file = quote! {
+        const _: () = ::netabase_runtime::__codegen::check_codegen_version(#version);
+    };
+    file.extend(definition::emit(schema, &names, options.history));
+    file.extend(values::emit(schema, options));
+    for (position, model) in schema.models.iter().enumerate() {
         let ctx = Ctx {
             schema,
-            model: m,
-            names: ModelNames::new(m),
+            model,
+            position,
+            names: &names.models[position],
+            all: &names,
         };
-        let mut code = text::Code::default();
-        model::emit(&ctx, options, &mut code);
-        keys::emit(&ctx, &mut code);
-        view::emit(&ctx, &mut code);
-        tree::emit(&ctx, &mut code);
-        tree::watch_filters(&ctx, &mut code);
-        pieces.push(Piece::Text(code));
-        let links = links::methods(&ctx);
-        if !links.is_empty() {
-            pieces.push(Piece::Tokens(links));
-        }
+        file.extend(model::emit(&ctx, options));
+        file.extend(keys::emit(&ctx));
+        file.extend(view::emit(&ctx));
+        file.extend(tree::emit(&ctx));
+        file.extend(tree::watch_filters(&ctx));
+        file.extend(links::methods(&ctx));
     }
-    pieces
+    file
 }
 
 /// What every per-model emitter needs.
 pub(crate) struct Ctx<'a> {
     pub schema: &'a Schema,
     pub model: &'a ir::Model,
+    /// The model's position in `schema.models`.
+    pub position: usize,
     /// The names of the model's items (the naming pass).
-    pub names: ModelNames,
+    pub names: &'a ModelNames,
+    /// The names of every model's items, for items that name another model's.
+    pub all: &'a Names,
 }
 
 /// Where an item was declared, by schema table, not line: "Declared in `[models.City]` of
@@ -96,6 +87,17 @@ pub(crate) fn ident(name: &str) -> Ident {
     }
 }
 
+/// Docs for an item the schema documents (made inert by [`inert_doc`]), then ours.
+pub(crate) fn schema_docs<'a>(
+    schema_doc: Option<&str>,
+    ours: impl IntoIterator<Item = &'a str>,
+) -> TokenStream {
+    let inert = schema_doc.and_then(inert_doc);
+    let mut paragraphs: Vec<&str> = inert.as_deref().into_iter().collect();
+    paragraphs.extend(ours.into_iter().map(|p| -> &str { p }));
+    docs(paragraphs)
+}
+
 /// `#[doc]` attributes for a block of documentation: one per line, so it renders as `///`
 /// lines. The text goes into string literals, so nothing in it can become code; lines are split
 /// at every line break rustc knows (a lone `\r` too, which a `///` comment may not hold), and
@@ -103,7 +105,7 @@ pub(crate) fn ident(name: &str) -> Ident {
 /// are written as `\u{..}` escapes.
 ///
 /// This is for our own sentences, which may use markdown (intra-doc links, code spans). Text
-/// from the schema goes through [`inert_doc`] (`text::Code::schema_doc`).
+/// from the schema goes through [`inert_doc`] ([`schema_docs`]).
 pub(crate) fn docs<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> TokenStream {
     let lines = doc_lines(paragraphs);
     quote! { #(#[doc = #lines])* }
@@ -116,8 +118,10 @@ pub(crate) fn doc_lines<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> Ve
         if !lines.is_empty() {
             lines.push(String::new());
         }
-        lines
-            .extend(split_lines(paragraph).map(|l| format!(" {}", escape_invisible(l.trim_end()))));
+        lines.extend(split_lines(paragraph).map(|l| match l.trim_end() {
+            "" => String::new(),
+            l => format!(" {}", escape_invisible(l)),
+        }));
     }
     lines
 }

@@ -1,23 +1,23 @@
 //! The named tree `XTree<T>`: a wrapper of the runtime's `netabase_runtime::Tree<X, T>` (which has the
 //! methods every model has) with the typed query methods named after the model's keys, a family
-//! per key (lookup, range, count, prefix, cursor). Written as formatted text (see
-//! [`super::text`]): it is the largest part of the output and entirely regular.
+//! per key (lookup, range, count, prefix, cursor), and the model's subscription filters.
 
-use super::text::{Code, lit_str};
-use super::{Ctx, types};
+use super::{Ctx, docs, ident, types};
 use crate::ir::{Field, SecondaryKey, Type};
 use crate::names::bare;
+use crate::naming::KeyNames;
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
 
-pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
+pub fn emit(ctx: &Ctx<'_>) -> TokenStream {
     let model = ctx.model;
     let m = model.name.rust.as_str();
-    let tree = &ctx.names.tree;
-    let read_tree = &ctx.names.read_tree;
-    let write_tree = &ctx.names.write_tree;
-    let table = ctx.schema.record_table(model);
+    let model_name = ident(m);
+    let names = ctx.names;
+    let (tree, read_tree, write_tree) = (&names.tree, &names.read_tree, &names.write_tree);
     let pk = KeyArgs::new(&model.primary_key_fields().collect::<Vec<_>>());
-    code.item_doc([
-        format!("The [`{m}`] records of a transaction (table `{table}`).").as_str(),
+    let doc = docs([
+        format!("The [`{m}`] records of a transaction (table `{}`).", names.table).as_str(),
         format!(
             "It dereferences to [`netabase_runtime::Tree`], which has the reading methods every \
              model has (`get`, `contains`, `range`, `iter`, `len`, `after`), taking the primary key \
@@ -30,73 +30,57 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
         )
         .as_str(),
     ]);
-    code.line(0, &format!("pub struct {tree}<T> {{"));
-    code.line(1, &format!("inner: ::netabase_runtime::Tree<{m}, T>,"));
-    code.line(0, "}");
-    code.item_doc([
-        format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str(),
-    ]);
-    code.type_alias(
-        &format!("{read_tree}<'t>"),
-        tree,
-        &format!("::netabase_runtime::ReadTree<'t, {m}>"),
-    );
-    code.item_doc([format!("[`{tree}`] in a write transaction.").as_str()]);
-    code.type_alias(
-        &format!("{write_tree}<'t>"),
-        tree,
-        &format!("::netabase_runtime::WriteTree<'t, {m}>"),
-    );
-    code.allow();
-    code.line(
-        0,
-        &format!("impl<T> ::core::convert::From<T> for {tree}<T> {{"),
-    );
-    code.line(1, "fn from(inner: T) -> Self {");
-    code.line(2, "Self {");
-    code.line(3, "inner: ::core::convert::From::from(inner),");
-    code.line(2, "}");
-    code.line(1, "}");
-    code.line(0, "}");
-    code.allow();
-    code.line(0, &format!("impl<T> ::core::ops::Deref for {tree}<T> {{"));
-    code.line(
-        1,
-        &format!("type Target = ::netabase_runtime::Tree<{m}, T>;"),
-    );
-    code.line(1, "fn deref(&self) -> &Self::Target {");
-    code.line(2, "&self.inner");
-    code.line(1, "}");
-    code.line(0, "}");
-    code.allow();
-    code.line(
-        0,
-        &format!("impl<T> ::core::ops::DerefMut for {tree}<T> {{"),
-    );
-    code.line(1, "fn deref_mut(&mut self) -> &mut Self::Target {");
-    code.line(2, "&mut self.inner");
-    code.line(1, "}");
-    code.line(0, "}");
+    let read_doc =
+        docs([format!("[`{tree}`] in a read transaction: it has no writing methods.").as_str()]);
+    let write_doc = docs([format!("[`{tree}`] in a write transaction.").as_str()]);
+    let (tree, read_tree, write_tree) = (ident(tree), ident(read_tree), ident(write_tree));
+    let write_methods = write_methods(ctx);
 
-    write_methods(ctx, code);
-
-    let string_pk = matches!(pk.fields.as_slice(), [only] if only.ty == Type::String);
-    if string_pk || pk.fields.len() > 1 || !model.secondary_keys.is_empty() {
-        code.allow();
-        code.line(
-            0,
-            &format!("impl<T: ::netabase_runtime::TreeRead<{m}>> {tree}<T> {{"),
-        );
-        let mut methods = Methods {
-            code: &mut *code,
-            m,
-            owner: tree,
-        };
-        methods.prefixes(&pk);
-        for (i, key) in model.secondary_keys.iter().enumerate() {
-            methods.secondary_key(&pk, i, key, &model.key_fields(key));
+    let mut methods = Methods {
+        m: &model_name,
+        methods: Vec::new(),
+    };
+    methods.prefixes(&pk, &names.prefixes);
+    for ((i, key), key_names) in model.secondary_keys.iter().enumerate().zip(&names.keys) {
+        methods.secondary_key(&pk, i, key, key_names, &model.key_fields(key));
+    }
+    let methods = methods.methods;
+    let query_methods = (!methods.is_empty()).then(|| {
+        quote! {
+            impl<T: ::netabase_runtime::TreeRead<#model_name>> #tree<T> {
+                #(#methods)*
+            }
         }
-        code.line(0, "}");
+    });
+    quote! {
+        #doc
+        pub struct #tree<T> {
+            inner: ::netabase_runtime::Tree<#model_name, T>,
+        }
+        #read_doc
+        pub type #read_tree<'t> = #tree<::netabase_runtime::ReadTree<'t, #model_name>>;
+        #write_doc
+        pub type #write_tree<'t> = #tree<::netabase_runtime::WriteTree<'t, #model_name>>;
+        impl<T> ::core::convert::From<T> for #tree<T> {
+            fn from(inner: T) -> Self {
+                Self {
+                    inner: ::core::convert::From::from(inner),
+                }
+            }
+        }
+        impl<T> ::core::ops::Deref for #tree<T> {
+            type Target = ::netabase_runtime::Tree<#model_name, T>;
+            fn deref(&self) -> &Self::Target {
+                &self.inner
+            }
+        }
+        impl<T> ::core::ops::DerefMut for #tree<T> {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.inner
+            }
+        }
+        #write_methods
+        #query_methods
     }
 }
 
@@ -104,122 +88,122 @@ pub fn emit(ctx: &Ctx<'_>, code: &mut Code) {
 /// own types (`record: &City`, `key: &str`): rustdoc lists methods reached through `Deref` only
 /// from impls generic over the tree, so without these a user reading the write tree's page
 /// would not find `put`, and keys would read `<M as Model>::KeyArg<'_>`.
-fn write_methods(ctx: &Ctx<'_>, code: &mut Code) {
-    let m = ctx.model.name.rust.as_str();
-    let tree = &ctx.names.tree;
-    let key = super::model::primary_key_argument(ctx.model);
-    let borrows = key.contains("'k");
+fn write_methods(ctx: &Ctx<'_>) -> TokenStream {
+    let m = ident(&ctx.model.name.rust);
+    let tree = ident(&ctx.names.tree);
+    let borrows = ctx
+        .model
+        .primary_key_fields()
+        .any(|f| types::key_argument_borrows(&f.ty));
     // One key argument: its lifetime elided. A sequence or range of keys: named `'k`.
-    let one_key = key.replace("'k ", "");
-    let lt = if borrows { "<'k>" } else { "" };
-    let result = |t: &str| format!("::netabase_runtime::Result<{t}>");
-    let methods: [(&str, &str, &str, String, String, &str); 9] = [
-        (
-            "Inserts the record, or replaces the one with the same primary key, and updates every index. A unique key held by another record is `Error::UniqueViolation` and changes nothing.",
-            "put",
-            "",
-            format!("record: &{m}"),
-            result("()"),
-            "put(record)",
-        ),
-        (
-            "Inserts the record; one with the same primary key is `Error::AlreadyExists` and changes nothing.",
-            "insert",
-            "",
-            format!("record: &{m}"),
-            result("()"),
-            "insert(record)",
-        ),
-        (
-            "Puts every record, in order; all or nothing. Returns how many were written.",
-            "put_many",
-            "",
-            format!(
-                "records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<{m}>>"
-            ),
-            result("u64"),
-            "put_many(records)",
-        ),
-        (
-            "Removes the record with primary key `key` and its index entries; returns it.",
-            "remove",
-            "",
-            format!("key: {one_key}"),
-            result(&format!("::core::option::Option<{m}>")),
-            "remove(key)",
-        ),
-        (
-            "Removes the record with primary key `key` and its index entries; returns whether it existed (the record is not decoded).",
-            "delete",
-            "",
-            format!("key: {one_key}"),
-            result("bool"),
-            "delete(key)",
-        ),
-        (
-            "Removes the records with these primary keys (missing ones are skipped); all or nothing. Returns how many were removed.",
-            "remove_many",
-            lt,
-            format!("keys: impl ::core::iter::IntoIterator<Item = {key}>"),
-            result("u64"),
-            "remove_many(keys)",
-        ),
-        (
-            "Removes the records whose primary key falls within `range`; all or nothing. Returns how many were removed.",
-            "remove_range",
-            lt,
-            format!("range: impl ::core::ops::RangeBounds<{key}>"),
-            result("u64"),
-            "remove_range(range)",
-        ),
-        (
-            "Keeps only the records for which `keep` returns `true`; all or nothing. Returns how many were removed.",
-            "retain",
-            "",
-            format!("keep: impl ::core::ops::FnMut(&{m}) -> bool"),
-            result("u64"),
-            "retain(keep)",
-        ),
-        (
-            "Removes every record and index entry. Returns how many records there were.",
-            "clear",
-            "",
-            String::new(),
-            result("u64"),
-            "clear()",
-        ),
-    ];
-    code.allow();
-    code.line(
-        0,
-        &format!("impl {tree}<::netabase_runtime::WriteTree<'_, {m}>> {{"),
-    );
-    for (doc, name, generics, param, ret, call) in &methods {
-        code.doc(1, [*doc]);
-        let mut params = vec!["&mut self"];
-        if !param.is_empty() {
-            params.push(param);
+    let key = types::primary_key_argument(ctx.model);
+    let one_key = {
+        let tys: Vec<TokenStream> = ctx
+            .model
+            .primary_key_fields()
+            .map(|f| types::key_argument(&f.ty, false))
+            .collect();
+        match tys.as_slice() {
+            [only] => only.clone(),
+            _ => quote!((#(#tys),*)),
         }
-        code.fn_open(1, &format!("pub fn {name}{generics}"), &params, ret);
-        code.line(2, &format!("self.inner.{call}"));
-        code.line(1, "}");
+    };
+    let lt = borrows.then(|| quote!(<'k>));
+    let doc = |text: &str| docs([text]);
+    let put = doc(
+        "Inserts the record, or replaces the one with the same primary key, and updates every index. A unique key held by another record is `Error::UniqueViolation` and changes nothing.",
+    );
+    let insert = doc(
+        "Inserts the record; one with the same primary key is `Error::AlreadyExists` and changes nothing.",
+    );
+    let put_many =
+        doc("Puts every record, in order; all or nothing. Returns how many were written.");
+    let remove =
+        doc("Removes the record with primary key `key` and its index entries; returns it.");
+    let delete = doc(
+        "Removes the record with primary key `key` and its index entries; returns whether it existed (the record is not decoded).",
+    );
+    let remove_many = doc(
+        "Removes the records with these primary keys (missing ones are skipped); all or nothing. Returns how many were removed.",
+    );
+    let remove_range = doc(
+        "Removes the records whose primary key falls within `range`; all or nothing. Returns how many were removed.",
+    );
+    let retain = doc(
+        "Keeps only the records for which `keep` returns `true`; all or nothing. Returns how many were removed.",
+    );
+    let clear = doc("Removes every record and index entry. Returns how many records there were.");
+    // The method names are `naming::WRITE_METHODS` (a test checks that they agree).
+    quote! {
+        impl #tree<::netabase_runtime::WriteTree<'_, #m>> {
+            #put
+            pub fn put(&mut self, record: &#m) -> ::netabase_runtime::Result<()> {
+                self.inner.put(record)
+            }
+            #insert
+            pub fn insert(&mut self, record: &#m) -> ::netabase_runtime::Result<()> {
+                self.inner.insert(record)
+            }
+            #put_many
+            pub fn put_many(
+                &mut self,
+                records: impl ::core::iter::IntoIterator<Item = impl ::core::borrow::Borrow<#m>>,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.put_many(records)
+            }
+            #remove
+            pub fn remove(
+                &mut self,
+                key: #one_key,
+            ) -> ::netabase_runtime::Result<::core::option::Option<#m>> {
+                self.inner.remove(key)
+            }
+            #delete
+            pub fn delete(&mut self, key: #one_key) -> ::netabase_runtime::Result<bool> {
+                self.inner.delete(key)
+            }
+            #remove_many
+            pub fn remove_many #lt(
+                &mut self,
+                keys: impl ::core::iter::IntoIterator<Item = #key>,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.remove_many(keys)
+            }
+            #remove_range
+            pub fn remove_range #lt(
+                &mut self,
+                range: impl ::core::ops::RangeBounds<#key>,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.remove_range(range)
+            }
+            #retain
+            pub fn retain(
+                &mut self,
+                keep: impl ::core::ops::FnMut(&#m) -> bool,
+            ) -> ::netabase_runtime::Result<u64> {
+                self.inner.retain(keep)
+            }
+            #clear
+            pub fn clear(&mut self) -> ::netabase_runtime::Result<u64> {
+                self.inner.clear()
+            }
+        }
     }
-    code.line(0, "}");
 }
 
 /// A key (primary or secondary) as method arguments and as one encodable value.
 struct KeyArgs<'a> {
     fields: Vec<&'a Field>,
     /// `geonameid`, `country`...
-    names: Vec<String>,
+    names: Vec<Ident>,
     /// `geonameid: u64`, `country: &str`, `year: i32`
-    args: Vec<String>,
+    args: Vec<TokenStream>,
     /// `&geonameid`, `&(country, year)`
-    value: String,
+    value: TokenStream,
     /// `u64`, `(&'k str, i32)`: the type ranges take.
-    ty: String,
+    ty: TokenStream,
     /// `<'k>` when `ty` borrows.
-    lt: &'static str,
+    lt: Option<TokenStream>,
     /// "`geonameid`", "`country`, `year`"
     described: String,
 }
@@ -233,40 +217,39 @@ impl<'a> KeyArgs<'a> {
     /// The same with prefixed names (`after_id`), for methods that also take another key whose
     /// fields may have the same names: a name in `taken` gets underscores until it is free
     /// (`after_id_` beside a key field `after_id`).
-    fn with_prefix(fields: &[&'a Field], prefix: &str, taken: &[String]) -> Self {
-        let mut taken = taken.to_vec();
-        let mut names: Vec<String> = Vec::with_capacity(fields.len());
+    fn with_prefix(fields: &[&'a Field], prefix: &str, taken: &[Ident]) -> Self {
+        let mut taken: Vec<String> = taken.iter().map(|i| i.to_string()).collect();
+        let mut names: Vec<Ident> = Vec::with_capacity(fields.len());
         for f in fields {
             let name = if prefix.is_empty() {
                 f.name.rust.clone()
             } else {
                 crate::names::fresh(format!("{prefix}{}", bare(&f.name.rust)), &taken)
             };
-            taken.push(name.clone());
-            names.push(name);
+            names.push(ident(&name));
+            taken.push(name);
         }
-        let indexed = |f: &&Field| types::indexed(&f.ty).clone();
         let args = names
             .iter()
             .zip(fields)
-            .map(|(n, f)| format!("{n}: {}", types::key_argument_text(&indexed(f), false)))
+            .map(|(n, f)| {
+                let ty = types::key_argument(f.ty.indexed(), false);
+                quote!(#n: #ty)
+            })
             .collect();
-        let named: Vec<String> = fields
+        let named: Vec<TokenStream> = fields
             .iter()
-            .map(|f| types::key_argument_text(&indexed(f), true))
+            .map(|f| types::key_argument(f.ty.indexed(), true))
             .collect();
         let (value, ty) = match (names.as_slice(), named.as_slice()) {
-            ([name], [ty]) => (format!("&{name}"), ty.clone()),
-            _ => (
-                format!("&({})", names.join(", ")),
-                format!("({})", named.join(", ")),
-            ),
+            ([name], [ty]) => (quote!(&#name), ty.clone()),
+            _ => (quote!(&(#(#names),*)), quote!((#(#named),*))),
         };
         let borrows = fields
             .iter()
-            .any(|f| types::key_argument_borrows(types::indexed(&f.ty)));
+            .any(|f| types::key_argument_borrows(f.ty.indexed()));
         Self {
-            lt: if borrows { "<'k>" } else { "" },
+            lt: borrows.then(|| quote!(<'k>)),
             names,
             args,
             value,
@@ -286,123 +269,97 @@ fn described(fields: &[&Field]) -> String {
         .join(", ")
 }
 
-/// The methods of the tree's inherent impl, written into `code`.
-struct Methods<'c, 'm> {
-    code: &'c mut Code,
-    m: &'m str,
-    owner: &'m str,
+/// The methods of the tree's inherent impl, in order.
+struct Methods<'m> {
+    m: &'m Ident,
+    methods: Vec<TokenStream>,
 }
 
-impl Methods<'_, '_> {
-    /// A whole method: docs, signature, body lines (each already one statement or the tail),
-    /// written by `body` at indent 2.
+impl Methods<'_> {
+    /// A whole method: docs, signature (after `&self`) and body.
     fn method(
         &mut self,
         doc: &str,
         name: &str,
-        generics: &str,
-        params: &[String],
-        ret: &str,
-        body: impl FnOnce(&mut Code),
+        generics: Option<&TokenStream>,
+        params: &[TokenStream],
+        ret: &TokenStream,
+        body: TokenStream,
     ) {
-        self.code.doc(1, [doc]);
-        self.code.method(self.owner, name, generics, params, ret);
-        body(self.code);
-        self.code.line(1, "}");
+        let doc = docs([doc]);
+        let name = ident(name);
+        self.methods.push(quote! {
+            #doc
+            pub fn #name #generics(&self, #(#params),*) -> #ret {
+                #body
+            }
+        });
     }
 
     /// `prefix("San")` for a `String` primary key; `prefix_country(..)`,
     /// `prefix_country_year(..)` for the leading components of a composite key.
-    fn prefixes(&mut self, pk: &KeyArgs<'_>) {
-        let iter = format!(
-            "::netabase_runtime::Result<::netabase_runtime::Iter<'_, {}>>",
-            self.m
-        );
+    fn prefixes(&mut self, pk: &KeyArgs<'_>, names: &[String]) {
+        let m = self.m;
+        let iter = quote!(::netabase_runtime::Result<::netabase_runtime::Iter<'_, #m>>);
         if let [only] = pk.fields.as_slice() {
-            if only.ty != Type::String {
-                return;
+            if let [name] = names {
+                let doc = format!(
+                    "The records whose primary key `{}` starts with `prefix`, in key order.",
+                    only.name.schema
+                );
+                self.method(
+                    &doc,
+                    name,
+                    None,
+                    &[quote!(prefix: &str)],
+                    &iter,
+                    quote! {
+                        ::netabase_runtime::TreeRead::scan(
+                            self.inner.raw(),
+                            &::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix),
+                        )
+                    },
+                );
             }
-            let doc = format!(
-                "The records whose primary key `{}` starts with `prefix`, in key order.",
-                only.name.schema
-            );
-            self.method(
-                &doc,
-                "prefix",
-                "",
-                &["prefix: &str".to_owned()],
-                &iter,
-                |c| {
-                    c.call(
-                        2,
-                        "::netabase_runtime::TreeRead::scan",
-                        &[
-                            "self.inner.raw()",
-                            "&::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix)",
-                        ],
-                        "",
-                    );
-                },
-            );
             return;
         }
         self.leading_prefixes(
             pk,
-            "prefix",
+            names,
             |parts| {
                 format!("The records whose primary key starts with these values of {parts}, in key order.")
             },
             &iter,
-            |c, bounds| {
-                c.call(
-                    2,
-                    "::netabase_runtime::TreeRead::scan",
-                    &["self.inner.raw()", bounds],
-                    "",
-                );
-            },
+            |bounds| quote!(::netabase_runtime::TreeRead::scan(self.inner.raw(), #bounds)),
         );
     }
 
-    /// One method per proper leading part of a composite key (`{name}_country`,
+    /// One method per proper leading part of a composite key (`names`: `{name}_country`,
     /// `{name}_country_year`), taking those parts, encoding them into a prefix and handing
     /// `finish` the bounds of every entry that starts with it.
     fn leading_prefixes(
         &mut self,
         key: &KeyArgs<'_>,
-        name: &str,
+        names: &[String],
         doc: impl Fn(&str) -> String,
-        ret: &str,
-        finish: impl Fn(&mut Code, &str),
+        ret: &TokenStream,
+        finish: impl Fn(TokenStream) -> TokenStream,
     ) {
-        for len in 1..key.fields.len() {
-            let leading = &key.fields[..len];
-            let method = format!(
-                "{name}_{}",
-                leading
-                    .iter()
-                    .map(|f| bare(&f.name.rust))
-                    .collect::<Vec<_>>()
-                    .join("_")
-            );
+        for (len, method) in (1..key.fields.len()).zip(names) {
+            // A composite key's encoding is its parts' encodings in a row, so the leading
+            // parts as a tuple are the prefix.
+            let value = match &key.names[..len] {
+                [only] => quote!(&#only),
+                names => quote!(&(#(#names),*)),
+            };
+            let body = finish(quote!(&::netabase_runtime::__codegen::KeyBounds::exact(#value)));
             self.method(
-                &doc(&described(leading)),
-                &method,
-                "",
+                &doc(&described(&key.fields[..len])),
+                method,
+                None,
                 &key.args[..len],
                 ret,
-                |c| {
-                    // A composite key's encoding is its parts' encodings in a row, so the
-                    // leading parts as a tuple are the prefix.
-                    let value = match &key.names[..len] {
-                        [only] => format!("&{only}"),
-                        names => format!("&({})", names.join(", ")),
-                    };
-                    finish(
-                        c,
-                        &format!("&::netabase_runtime::__codegen::KeyBounds::exact({value})"),
-                    );
-                },
+                body,
             );
         }
     }
@@ -412,11 +369,10 @@ impl Methods<'_, '_> {
         pk: &KeyArgs<'_>,
         index: usize,
         key: &SecondaryKey,
+        names: &KeyNames,
         fields: &[&Field],
     ) {
-        let i = index.to_string();
-        let i = i.as_str();
-        let base = bare(&key.name.rust);
+        let i = Literal::usize_unsuffixed(index);
         let schema = &key.name.schema;
         let parts = KeyArgs::new(fields);
         let optional = fields.iter().any(|f| matches!(f.ty, Type::Option(_)));
@@ -432,131 +388,105 @@ impl Methods<'_, '_> {
             ));
         }
         let m = self.m;
-        let iter =
-            format!("::netabase_runtime::Result<::netabase_runtime::IndexIter<'_, {m}, T::Table>>");
-        let count = "::netabase_runtime::Result<u64>";
+        let iter = quote!(
+            ::netabase_runtime::Result<::netabase_runtime::IndexIter<'_, #m, T::Table>>
+        );
+        let count = quote!(::netabase_runtime::Result<u64>);
         let equals = if fields.len() == 1 {
             format!("`{schema}` equals `{}`", bare(&fields[0].name.rust))
         } else {
             format!("key `{schema}` ({}) equals the arguments", parts.described)
         };
-        let scan = |c: &mut Code, bounds: &str| {
-            c.call(
-                2,
-                "::netabase_runtime::TreeRead::scan_index",
-                &["self.inner.raw()", i, bounds],
-                "",
-            );
-        };
-        let count_index = |c: &mut Code, bounds: &str| {
-            c.call(
-                2,
-                "::netabase_runtime::TreeRead::count_index",
-                &["self.inner.raw()", i, bounds],
-                "",
-            );
-        };
-        let exact = format!(
-            "&::netabase_runtime::__codegen::KeyBounds::exact({})",
-            parts.value
-        );
+        let scan = |bounds: TokenStream| quote!(::netabase_runtime::TreeRead::scan_index(self.inner.raw(), #i, #bounds));
+        let count_index = |bounds: TokenStream| quote!(::netabase_runtime::TreeRead::count_index(self.inner.raw(), #i, #bounds));
+        let value = &parts.value;
+        let exact = quote!(&::netabase_runtime::__codegen::KeyBounds::exact(#value));
 
         if key.unique {
             self.method(
                 &format!("The record whose unique {equals}.{none}"),
-                &format!("get_by_{base}"),
-                "",
+                &names.lookup,
+                None,
                 &parts.args,
-                &format!("::netabase_runtime::Result<::core::option::Option<{m}>>"),
-                |c| {
-                    c.call(
-                        2,
-                        "::netabase_runtime::TreeRead::get_by_unique",
-                        &["self.inner.raw()", i, &parts.value],
-                        "",
-                    );
-                },
+                &quote!(::netabase_runtime::Result<::core::option::Option<#m>>),
+                quote!(::netabase_runtime::TreeRead::get_by_unique(self.inner.raw(), #i, #value)),
             );
-        } else {
+        }
+        if let (Some(count_name), Some(after_name)) = (&names.count, &names.after) {
             self.method(
                 &format!("The records whose {equals}, in primary key order.{none}"),
-                &format!("by_{base}"),
-                "",
+                &names.lookup,
+                None,
                 &parts.args,
                 &iter,
-                |c| scan(c, &exact),
+                scan(exact.clone()),
             );
             self.method(
                 &format!(
                     "How many records have {equals} (no record is read; the index entries \
                      are counted one by one, so the cost grows with the count).{none}"
                 ),
-                &format!("count_by_{base}"),
-                "",
+                count_name,
+                None,
                 &parts.args,
-                count,
-                |c| count_index(c, &exact),
+                &count,
+                count_index(exact),
             );
             let after = KeyArgs::with_prefix(&pk.fields, "after_", &parts.names);
             let mut params = parts.args.clone();
             params.extend(after.args.iter().cloned());
+            let after_value = &after.value;
             self.method(
                 &format!(
                     "The records whose {equals} and whose primary key comes after `after_*`: a cursor for stable paging through one value.{none}"
                 ),
-                &format!("by_{base}_after"),
-                "",
+                after_name,
+                None,
                 &params,
                 &iter,
-                |c| {
-                    let bounds = format!(
-                        "&::netabase_runtime::__codegen::KeyBounds::exact_after({}, {})",
-                        parts.value, after.value
-                    );
-                    scan(c, &bounds);
-                },
+                scan(quote!(
+                    &::netabase_runtime::__codegen::KeyBounds::exact_after(#value, #after_value)
+                )),
             );
         }
-        let range_param = [format!(
-            "range: impl ::core::ops::RangeBounds<{}>",
-            parts.ty
-        )];
-        let range = "&::netabase_runtime::__codegen::KeyBounds::range(&range)";
+        let ty = &parts.ty;
+        let range_param = [quote!(range: impl ::core::ops::RangeBounds<#ty>)];
+        let range = quote!(&::netabase_runtime::__codegen::KeyBounds::range(&range));
         self.method(
             &format!("The records whose key `{schema}` falls within `range`, in (key, primary key) order.{none}"),
-            &format!("range_by_{base}"),
-            parts.lt,
+            &names.range,
+            parts.lt.as_ref(),
             &range_param,
             &iter,
-            |c| scan(c, range),
+            scan(range.clone()),
         );
         self.method(
             &format!(
                 "How many records have key `{schema}` within `range` (no record is read; the index \
                  entries are counted one by one, so the cost grows with the count).{none}"
             ),
-            &format!("count_range_by_{base}"),
-            parts.lt,
+            &names.count_range,
+            parts.lt.as_ref(),
             &range_param,
-            count,
-            |c| count_index(c, range),
+            &count,
+            count_index(range),
         );
-        if let [only] = fields {
-            if *types::indexed(&only.ty) == Type::String {
+        if let [_] = fields {
+            if let [name] = names.prefixes.as_slice() {
                 self.method(
                     &format!("The records whose `{schema}` starts with `prefix`, in (`{schema}`, primary key) order.{none}"),
-                    &format!("prefix_by_{base}"),
-                    "",
-                    &["prefix: &str".to_owned()],
+                    name,
+                    None,
+                    &[quote!(prefix: &str)],
                     &iter,
-                    |c| scan(c, "&::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix)"),
+                    scan(quote!(&::netabase_runtime::__codegen::KeyBounds::string_prefix(prefix))),
                 );
             }
             return;
         }
         self.leading_prefixes(
             &parts,
-            &format!("prefix_by_{base}"),
+            &names.prefixes,
             |leading| format!(
                 "The records whose key `{schema}` starts with these values of {leading}, in (key, primary key) order: `.rev()` gives the largest rest-of-key first.{none}"
             ),
@@ -569,44 +499,74 @@ impl Methods<'_, '_> {
 /// `impl City { pub fn watch_by_country_code(country_code: &str) -> Filter<City> }`: one
 /// subscription filter per secondary key, each a one-line call of the runtime's
 /// `Filter::index` (the other filters are generic: `Filter::all()`, `Filter::key(..)`...).
-pub fn watch_filters(ctx: &Ctx<'_>, code: &mut Code) {
+pub fn watch_filters(ctx: &Ctx<'_>) -> TokenStream {
     let model = ctx.model;
     if model.secondary_keys.is_empty() {
-        return;
+        return TokenStream::new();
     }
     let m = model.name.rust.as_str();
-    code.allow();
-    code.line(0, &format!("impl {m} {{"));
-    for key in &model.secondary_keys {
-        let fields = model.key_fields(key);
-        let parts = KeyArgs::new(&fields);
-        let schema = &key.name.schema;
-        let equals = match fields.as_slice() {
-            [only] => format!("`{schema}` equals `{}`", bare(&only.name.rust)),
-            _ => format!("key `{schema}` ({}) equals the arguments", parts.described),
-        };
-        code.doc(
-            1,
-            [format!(
+    let model_name = ident(m);
+    let filters = model
+        .secondary_keys
+        .iter()
+        .zip(&ctx.names.keys)
+        .map(|(key, names)| {
+            let fields = model.key_fields(key);
+            let parts = KeyArgs::new(&fields);
+            let schema = &key.name.schema;
+            let equals = match fields.as_slice() {
+                [only] => format!("`{schema}` equals `{}`", bare(&only.name.rust)),
+                _ => format!("key `{schema}` ({}) equals the arguments", parts.described),
+            };
+            let doc = docs([format!(
                 "A subscription filter: the changes of the `{m}` records whose {equals}, before \
                  or after the change. Pass it to `::netabase_runtime::Store::watch`."
             )
-            .as_str()],
-        );
-        let params: Vec<&str> = parts.args.iter().map(String::as_str).collect();
-        code.fn_open(
-            1,
-            &format!("pub fn watch_by_{}", bare(&key.name.rust)),
-            &params,
-            &format!("::netabase_runtime::Filter<{m}>"),
-        );
-        code.call(
-            2,
-            "::netabase_runtime::Filter::index",
-            &[&lit_str(schema), &parts.value],
-            "",
-        );
-        code.line(1, "}");
+            .as_str()]);
+            let name = ident(&names.watch);
+            let args = &parts.args;
+            let value = &parts.value;
+            quote! {
+                #doc
+                pub fn #name(#(#args),*) -> ::netabase_runtime::Filter<#model_name> {
+                    ::netabase_runtime::Filter::index(#schema, #value)
+                }
+            }
+        });
+    quote! {
+        impl #model_name {
+            #(#filters)*
+        }
     }
-    code.line(0, "}");
+}
+
+#[cfg(test)]
+mod tests {
+    /// The write tree's methods are written out in the template; the collision check reads
+    /// them from `naming::WRITE_METHODS`: the two lists must agree.
+    #[test]
+    fn write_methods_are_the_ones_the_naming_pass_lists() {
+        let source = "[definition]\nname = \"D\"\nversion = 1\n\n[models.M]\nprimary_key = \"id\"\n[models.M.fields]\nid = \"String\"\n";
+        let mut errors = Vec::new();
+        let raw = crate::parse::parse(source, &mut errors).expect("parses");
+        let schema = crate::validate::validate(raw, source, "d.toml", &mut errors).expect("valid");
+        let names = crate::naming::Names::new(&schema);
+        let ctx = super::Ctx {
+            schema: &schema,
+            model: &schema.models[0],
+            position: 0,
+            names: &names.models[0],
+            all: &names,
+        };
+        let block: syn::ItemImpl = syn::parse2(super::write_methods(&ctx)).expect("an impl");
+        let methods: Vec<String> = block
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(methods, crate::naming::WRITE_METHODS);
+    }
 }

@@ -708,7 +708,12 @@ impl Validator<'_> {
         for name in ["open_tree", "commit", "abort", "check_links"] {
             plurals.insert(name.to_owned(), 0..0);
         }
-        for model in models {
+        let names: Vec<crate::naming::ModelNames> = (0..models.len())
+            .map(|position| crate::naming::ModelNames::new(definition, models, position))
+            .collect();
+        self.errors
+            .extend(crate::collisions::methods(models, &names));
+        for (model, names) in models.iter().zip(&names) {
             let Some(span) = raw
                 .iter()
                 .find(|r| r.name.value == model.name.schema)
@@ -716,7 +721,7 @@ impl Validator<'_> {
             else {
                 continue;
             };
-            for item in crate::naming::ModelNames::new(model).items() {
+            for item in names.items() {
                 if let Some((owner, first)) = taken.get(item) {
                     let mut error = Diagnostic::new(
                         span.clone(),
