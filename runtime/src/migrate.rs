@@ -1,6 +1,6 @@
 //! Automatic migrations: what changed between the layout stored in a database and the layout
 //! this program was built for ([`plan`]), and how the file is brought from one to the other in
-//! one write transaction ([`run`]): either it commits whole, or the file is untouched.
+//! one write transaction (`migrate::run`): either it commits whole, or the file is untouched.
 //!
 //! Automatic (docs/MIGRATIONS.md has the full rules): a new model; a secondary key or link index
 //! added, removed or changed (only that index is rebuilt, from the records); a new

@@ -13,7 +13,7 @@ use std::time::Duration;
 ///
 /// Receive them with [`recv`](Self::recv), [`recv_timeout`](Self::recv_timeout),
 /// [`try_recv`](Self::try_recv), as a blocking iterator, or (feature `async`) as a `Stream`
-/// with [`into_stream`](Self::into_stream). The queue holds a bounded number of commits: a
+/// with `into_stream`. The queue holds a bounded number of commits: a
 /// subscriber that falls behind receives [`Error::Lagged`] once, in place of the changes it
 /// missed, then the changes of later commits; re-read the store to catch up. Dropping the
 /// subscription unsubscribes.
