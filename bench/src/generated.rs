@@ -111,7 +111,7 @@ impl Generated {
     pub fn put_each_grouped(db: &Stores, users: impl IntoIterator<Item = User>) {
         for user in users {
             db.users
-                .write(move |txn| txn.open_tree::<User>()?.put(&user))
+                .write(move |txn| txn.users()?.put(&user))
                 .expect("write");
         }
     }

@@ -27,7 +27,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A queued closure, its result type erased: it keeps its value in its own slot, and the
 /// leader only learns whether it succeeded.
-type Job<D> = Box<dyn for<'t> FnMut(&WriteTransaction<'t, D>) -> Result<()> + Send>;
+type Job<D> = Box<dyn for<'t> FnMut(&<D as Definition>::Write<'t>) -> Result<()> + Send>;
 
 /// The group-commit queue of one [`Store`].
 pub(crate) struct GroupCommit<D: Definition> {
@@ -88,17 +88,18 @@ impl<D: Definition> Store<D> {
     /// `f` sees the last commit plus the writes of the closures queued before it, and may run
     /// more than once (again from that state, when another closure of its group fails): do the
     /// work through the transaction only. It runs on whichever waiting caller's thread leads
-    /// the group, hence `Send + 'static` (move what it writes into it). Open trees inside `f`
-    /// with [`WriteTransaction::open_tree`] and drop them before it returns:
+    /// the group, hence `Send + 'static` (move what it writes into it). `f` gets the generated
+    /// write transaction, the same as [`begin_write`](Self::begin_write) returns: open trees
+    /// inside it (`txn.users()`) and drop them before it returns:
     ///
     /// ```ignore
     /// let user = User { id: 7, name: "Ann".into(), email: "ann@example.com".into(), age: 30 };
-    /// store.write(move |txn| txn.open_tree::<User>()?.put(&user))?;
+    /// store.write(move |txn| txn.users()?.put(&user))?;
     /// ```
     pub fn write<T, F>(&self, mut f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnMut(&WriteTransaction<'_, D>) -> Result<T> + Send + 'static,
+        F: FnMut(&D::Write<'_>) -> Result<T> + Send + 'static,
     {
         let slot = Arc::new(Mutex::new(None));
         let out = Arc::clone(&slot);
@@ -176,8 +177,8 @@ impl<D: Definition> Store<D> {
             if jobs.is_empty() {
                 return results;
             }
-            let txn = match self.write_transaction() {
-                Ok(txn) => txn,
+            let txn: D::Write<'_> = match self.write_transaction() {
+                Ok(txn) => txn.into(),
                 Err(error) => return fail_all(results, jobs, &error),
             };
             for i in 0..jobs.len() {
@@ -186,11 +187,11 @@ impl<D: Definition> Store<D> {
                     // the others start again.
                     let (ticket, _) = jobs.remove(i);
                     results.push((ticket, Err(error)));
-                    drop(txn.abort());
+                    drop(WriteTransaction::<D>::from_wrapper(txn).abort());
                     continue 'group;
                 }
             }
-            return match txn.commit() {
+            return match WriteTransaction::<D>::from_wrapper(txn).commit() {
                 Ok(()) => {
                     results.extend(jobs.into_iter().map(|(ticket, _)| (ticket, Ok(()))));
                     results
@@ -203,9 +204,9 @@ impl<D: Definition> Store<D> {
 
 /// Runs one job and checks the checked links written so far (so a broken link is the job's
 /// own failure, not the group's); a panic becomes [`Error::GroupWrite`].
-fn run_job<D: Definition>(txn: &WriteTransaction<'_, D>, job: &mut Job<D>) -> Result<()> {
+fn run_job<D: Definition>(txn: &D::Write<'_>, job: &mut Job<D>) -> Result<()> {
     match catch_unwind(AssertUnwindSafe(|| job(txn))) {
-        Ok(result) => result.and_then(|()| txn.check_links()),
+        Ok(result) => result.and_then(|()| txn.as_ref().check_links()),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()
@@ -216,6 +217,13 @@ fn run_job<D: Definition>(txn: &WriteTransaction<'_, D>, job: &mut Job<D>) -> Re
                 detail: format!("the closure panicked: {message}"),
             })
         }
+    }
+}
+
+impl<'s, D: Definition> WriteTransaction<'s, D> {
+    /// The transaction inside the generated wrapper `D::Write` (its `Into`).
+    fn from_wrapper(txn: D::Write<'s>) -> Self {
+        txn.into()
     }
 }
 

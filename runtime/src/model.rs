@@ -32,10 +32,17 @@ pub trait Definition: Sized + 'static {
     const HISTORY: &'static [crate::migrate::Version] = &[];
     /// Every table of every model, created when a database is first opened.
     const TABLES: &'static [&'static str];
-    /// The generated read transaction, with one method per model.
-    type Read<'s>: From<ReadTransaction<'s, Self>>;
-    /// The generated write transaction, with one method per model.
-    type Write<'s>: From<WriteTransaction<'s, Self>>;
+    /// The generated read transaction, with one method per model (a wrapper of
+    /// [`ReadTransaction`], converted both ways).
+    type Read<'s>: From<ReadTransaction<'s, Self>>
+        + Into<ReadTransaction<'s, Self>>
+        + AsRef<ReadTransaction<'s, Self>>;
+    /// The generated write transaction, with one method per model (a wrapper of
+    /// [`WriteTransaction`], converted both ways: [`Store::write`](crate::Store::write) hands
+    /// its closures this type).
+    type Write<'s>: From<WriteTransaction<'s, Self>>
+        + Into<WriteTransaction<'s, Self>>
+        + AsRef<WriteTransaction<'s, Self>>;
 
     /// Calls [`visitor.visit::<M>()`](ModelVisitor::visit) for every model `M` of the
     /// definition, in schema order, stopping at the first error. Generated; it lets the runtime

@@ -189,6 +189,16 @@ fn transaction(
                 Self { inner }
             }
         }
+        impl<'s> ::core::convert::From<#txn<'s>> for #inner {
+            fn from(txn: #txn<'s>) -> Self {
+                txn.inner
+            }
+        }
+        impl<'s> ::core::convert::AsRef<#inner> for #txn<'s> {
+            fn as_ref(&self) -> &#inner {
+                &self.inner
+            }
+        }
         impl #txn<'_> {
             #(#trees)*
             #open_doc

@@ -6,7 +6,7 @@
 //! queued callers then run as the next group, in the order they queued.
 
 use netabase_runtime::{Error, Store};
-use netabase_tests::library::{Author, Library};
+use netabase_tests::library::{Author, Library, LibraryWriteTransaction};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -32,7 +32,7 @@ fn names(store: &Store<Library>) -> Result<Vec<(u64, String)>> {
 /// A store on disk holding author 1, "Ursula".
 fn seeded(dir: &tempfile::TempDir) -> Result<Arc<Store<Library>>> {
     let store = Store::<Library>::open(dir.path().join("library.redb"))?;
-    store.write(|txn| txn.open_tree::<Author>()?.put(&author(1, "Ursula")))?;
+    store.write(|txn| txn.authors()?.put(&author(1, "Ursula")))?;
     Ok(Arc::new(store))
 }
 
@@ -57,7 +57,7 @@ fn held_leader(store: &Arc<Store<Library>>, id: u64) -> (mpsc::Sender<()>, JoinH
 /// Spawns a caller and returns once its closure is queued behind the held group.
 fn queue_caller<T: Send + 'static>(
     store: &Arc<Store<Library>>,
-    f: impl FnMut(&netabase_runtime::WriteTransaction<'_, Library>) -> Result<T> + Send + 'static,
+    f: impl FnMut(&LibraryWriteTransaction<'_>) -> Result<T> + Send + 'static,
 ) -> JoinHandle<Result<T>> {
     let before = store.queued_writes();
     let caller = Arc::clone(store);

@@ -585,7 +585,7 @@ fn group_commits_deliver_the_writes_of_callers_that_succeeded_and_nothing_of_the
                         // fails, including the put before, while its group's others commit.
                         let fails = n.is_multiple_of(5);
                         let result = store.write(move |txn| {
-                            let mut items = txn.open_tree::<Item>()?;
+                            let mut items = txn.items()?;
                             items.put(&item(&format!("w{n:03}"), "x", n))?;
                             if fails {
                                 let mut stealer = item(&format!("s{n:03}"), "x", n);

@@ -44,6 +44,20 @@ for StockReadTransaction<'s> {
     }
 }
 #[allow(dead_code)]
+impl<'s> ::core::convert::From<StockReadTransaction<'s>>
+for ::netabase_runtime::ReadTransaction<'s, Stock> {
+    fn from(txn: StockReadTransaction<'s>) -> Self {
+        txn.inner
+    }
+}
+#[allow(dead_code)]
+impl<'s> ::core::convert::AsRef<::netabase_runtime::ReadTransaction<'s, Stock>>
+for StockReadTransaction<'s> {
+    fn as_ref(&self) -> &::netabase_runtime::ReadTransaction<'s, Stock> {
+        &self.inner
+    }
+}
+#[allow(dead_code)]
 impl StockReadTransaction<'_> {
     /// The [`Item`] records, with their tables opened once for the life of the tree (it borrows this [`StockReadTransaction`]).
     pub fn items(&self) -> ::netabase_runtime::Result<ItemReadTree<'_>> {
@@ -66,6 +80,20 @@ impl<'s> ::core::convert::From<::netabase_runtime::WriteTransaction<'s, Stock>>
 for StockWriteTransaction<'s> {
     fn from(inner: ::netabase_runtime::WriteTransaction<'s, Stock>) -> Self {
         Self { inner }
+    }
+}
+#[allow(dead_code)]
+impl<'s> ::core::convert::From<StockWriteTransaction<'s>>
+for ::netabase_runtime::WriteTransaction<'s, Stock> {
+    fn from(txn: StockWriteTransaction<'s>) -> Self {
+        txn.inner
+    }
+}
+#[allow(dead_code)]
+impl<'s> ::core::convert::AsRef<::netabase_runtime::WriteTransaction<'s, Stock>>
+for StockWriteTransaction<'s> {
+    fn as_ref(&self) -> &::netabase_runtime::WriteTransaction<'s, Stock> {
+        &self.inner
     }
 }
 #[allow(dead_code)]
@@ -395,6 +423,20 @@ pub mod v1 {
         }
     }
     #[allow(dead_code)]
+    impl<'s> ::core::convert::From<StockReadTransaction<'s>>
+    for ::netabase_runtime::ReadTransaction<'s, Stock> {
+        fn from(txn: StockReadTransaction<'s>) -> Self {
+            txn.inner
+        }
+    }
+    #[allow(dead_code)]
+    impl<'s> ::core::convert::AsRef<::netabase_runtime::ReadTransaction<'s, Stock>>
+    for StockReadTransaction<'s> {
+        fn as_ref(&self) -> &::netabase_runtime::ReadTransaction<'s, Stock> {
+            &self.inner
+        }
+    }
+    #[allow(dead_code)]
     impl StockReadTransaction<'_> {
         /// The [`Item`] records, with their tables opened once for the life of the tree (it borrows this [`StockReadTransaction`]).
         pub fn items(&self) -> ::netabase_runtime::Result<ItemReadTree<'_>> {
@@ -417,6 +459,20 @@ pub mod v1 {
     for StockWriteTransaction<'s> {
         fn from(inner: ::netabase_runtime::WriteTransaction<'s, Stock>) -> Self {
             Self { inner }
+        }
+    }
+    #[allow(dead_code)]
+    impl<'s> ::core::convert::From<StockWriteTransaction<'s>>
+    for ::netabase_runtime::WriteTransaction<'s, Stock> {
+        fn from(txn: StockWriteTransaction<'s>) -> Self {
+            txn.inner
+        }
+    }
+    #[allow(dead_code)]
+    impl<'s> ::core::convert::AsRef<::netabase_runtime::WriteTransaction<'s, Stock>>
+    for StockWriteTransaction<'s> {
+        fn as_ref(&self) -> &::netabase_runtime::WriteTransaction<'s, Stock> {
+            &self.inner
         }
     }
     #[allow(dead_code)]
