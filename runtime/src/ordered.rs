@@ -5,14 +5,23 @@
 //! branch pointing back to a page already visited), and redb then iterates forever without
 //! a panic to contain: every step succeeds and the same entries come round again. The damage
 //! test met exactly that (`tests/tests/it/reliability_damage.rs`). [`Ordered`] wraps a
-//! [`redb::Range`] and checks each key against the last one yielded at the same end (with the
-//! table's own comparison, [`redb::Key::compare`]); a key out of order is
-//! `StorageError::Corrupted` naming the table, which the containment boundary reports as
-//! [`Error::Corrupted`](crate::Error::Corrupted). After any error the iteration is fused: it
-//! returns `None`, so a loop that skips errors still ends. Since keys strictly increase and a
-//! file holds finitely many, every iteration ends.
+//! [`redb::Range`] and checks every [`CHECK_EVERY`]th key against the last one it checked at
+//! the same end and at the other end (with the table's own comparison,
+//! [`redb::Key::compare`]); a key out of order is `StorageError::Corrupted` naming the table,
+//! which the containment boundary reports as [`Error::Corrupted`](crate::Error::Corrupted).
+//! After any error the iteration is fused: it returns `None`, so a loop that skips errors
+//! still ends.
 //!
-//! The cost: one key comparison and one copy of the key into a reused buffer per step.
+//! Why every iteration ends although not every key is checked: an iteration that never ends
+//! over a file of finitely many pages goes round a cycle, so the keys it yields repeat with
+//! some period, and so do the keys at every `CHECK_EVERY`th step; a sequence that repeats
+//! cannot strictly increase, so a check fails within a few rounds of the cycle. A healthy tree
+//! never fails a check (its keys strictly increase at every step, so at every sampled step
+//! too). A damaged page that only swaps some keys, without a cycle, may go unseen by the
+//! iteration; `check_integrity` reads every page.
+//!
+//! The cost: a counter per step, and one key comparison and copy every `CHECK_EVERY` steps
+//! (checking every step cost a range scan 8% more instructions than raw redb's).
 
 use redb::{AccessGuard, Key, StorageError, Value};
 use std::cmp::Ordering;
@@ -20,10 +29,15 @@ use std::cmp::Ordering;
 /// An entry of a range, as redb yields it.
 pub(crate) type Entry<'a, K, V> = Result<(AccessGuard<'a, K>, AccessGuard<'a, V>), StorageError>;
 
+/// How many steps apart the keys of an [`Ordered`] range are checked.
+pub(crate) const CHECK_EVERY: u32 = 16;
+
 /// A [`redb::Range`] whose keys are checked to come in order (see the module docs).
 pub(crate) struct Ordered<'a, K: Key + 'static, V: Value + 'static> {
     range: redb::Range<'a, K, V>,
     order: KeyOrder,
+    /// Steps until the next check.
+    countdown: u32,
     /// The table's name, for the error.
     table: &'a str,
     fused: bool,
@@ -35,6 +49,7 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
         Self {
             range,
             order: KeyOrder::default(),
+            countdown: 1,
             table,
             fused: false,
         }
@@ -45,7 +60,9 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
     #[inline]
     fn check(&mut self, end: End, item: Option<Entry<'a, K, V>>) -> Option<Entry<'a, K, V>> {
         match &item {
+            Some(Ok(_)) if self.countdown > 1 => self.countdown -= 1,
             Some(Ok((key, _))) => {
+                self.countdown = CHECK_EVERY;
                 let key = key.value();
                 if !self
                     .order
