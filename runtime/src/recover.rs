@@ -20,7 +20,7 @@ use crate::contain::{ContainDrop, contain};
 use crate::error::{Error, Result};
 use crate::model::{Definition, Model, ModelVisitor};
 use crate::ordered::Ordered;
-use crate::tree::{Bytes, Step, record_table};
+use crate::tree::{Bytes, IndexRead, Step, record_table};
 use crate::{Store, StoredKey};
 use redb::{ReadOnlyTable, ReadableDatabase, ReadableTableMetadata};
 use std::collections::BTreeSet;
@@ -192,29 +192,29 @@ impl<D: Definition> ModelVisitor<D> for Salvage<'_, D> {
             model: M::NAME.to_owned(),
             ..ModelRecovery::default()
         };
-        let mut found = Found::default();
+        let mut found = Records::default();
         let (source, path) = (self.source, self.path);
         match contain(path, M::TABLE, || {
             Ok(source.open_table(record_table::<M>())?)
         }) {
             Ok(table) => {
                 report.expected = contain(path, M::TABLE, || Ok(table.len()?)).ok();
-                let mut scan = Scan {
-                    table: &table,
-                    path,
-                    found: &mut found,
-                    damaged_reads: 0,
-                };
-                scan.interval(Bound::Unbounded, None);
-                scan.look_up_indexed::<M>(source);
-                report.damaged_reads = scan.damaged_reads;
+                let mut indexed = Indexed::default();
+                for def in M::INDEXES {
+                    let _ = contain(path, def.table, || {
+                        let index = def.layout.open_read(source, def.table, def.unique)?;
+                        indexed.read(&*index, path, def.table);
+                        Ok(())
+                    });
+                }
+                (found, report.damaged_reads) = find_records(&table, path, indexed);
             }
             Err(_) => report.damaged_reads += 1,
         }
         let txn = self.target.write_transaction()?;
         {
             let mut tree = txn.raw_tree::<M>()?;
-            for (key, bytes) in &found.records {
+            for (key, bytes) in &found {
                 match crate::tree::decode_record::<M>(bytes) {
                     Ok(model) if primary_key_bytes(&model) == *key => match tree.put(&model) {
                         Ok(()) => report.rescued += 1,
@@ -237,29 +237,70 @@ fn primary_key_bytes<M: Model>(model: &M) -> Vec<u8> {
     key
 }
 
+/// Encoded primary key -> stored bytes.
+pub(crate) type Records = std::collections::BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// Reads every record of `table` (of the damaged file at `path`) that can still be read, past
-/// damaged pages (steps 1 of the module docs): encoded primary key -> stored bytes, and how
-/// many reads failed. For the schema-less salvage, which has no model to look indexes up by.
-pub(crate) fn scan_records<K: StoredKey>(
+/// damaged pages (step 1 of the module docs), then looks up every primary key in `indexed`
+/// that the scan did not reach (step 2): the records found, and how many reads failed (the
+/// indexes' included).
+pub(crate) fn find_records<K: StoredKey>(
     table: &ReadOnlyTable<K, Bytes>,
     path: &Path,
-) -> (std::collections::BTreeMap<Vec<u8>, Vec<u8>>, u64) {
-    let mut found = Found::default();
+    indexed: Indexed,
+) -> (Records, u64) {
+    let mut found = Records::default();
     let mut scan = Scan {
         table,
         path,
         found: &mut found,
-        damaged_reads: 0,
+        damaged_reads: indexed.damaged_reads,
     };
     scan.interval(Bound::Unbounded, None);
+    scan.look_up(indexed.keys);
     let damaged_reads = scan.damaged_reads;
-    (found.records, damaged_reads)
+    (found, damaged_reads)
 }
 
-/// The records read so far: encoded primary key -> stored bytes.
+/// The primary keys a model's indexes point to (step 2 of the module docs), read by
+/// [`Indexed::read`] from each index table, whether opened by the generated code's types or by
+/// the stored layout's ([`StoredIndex`](crate::tree::StoredIndex)).
 #[derive(Default)]
-struct Found {
-    records: std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+pub(crate) struct Indexed {
+    keys: BTreeSet<Vec<u8>>,
+    damaged_reads: u64,
+}
+
+impl Indexed {
+    /// Adds the primary key of every entry of `index` (the index table `table` of the damaged
+    /// file at `path`) as far as it reads: a malformed entry is skipped, a damaged page ends
+    /// the table (a damaged read). Call it inside the containment that opened `index`.
+    pub(crate) fn read(&mut self, index: &dyn IndexRead, path: &Path, table: &str) {
+        let keys = &mut self.keys;
+        let Ok(mut entries) = contain(path, table, || {
+            Ok(index.range((Bound::Unbounded, Bound::Unbounded))?)
+        }) else {
+            self.damaged_reads += 1;
+            return;
+        };
+        loop {
+            let stepped = contain(path, table, || {
+                Ok(entries.next_primary(Step::Front(0), &mut |_, primary| {
+                    keys.insert(primary.to_vec());
+                }))
+            });
+            match stepped {
+                Ok(Some(Ok(()))) => {}
+                Ok(None) => return,
+                // A malformed entry: skip it; a damaged page: stop this index.
+                Ok(Some(Err(Error::Inconsistent { .. }))) => {}
+                _ => {
+                    self.damaged_reads += 1;
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// What `range(from..).next()` found.
@@ -275,7 +316,7 @@ enum Probe {
 struct Scan<'a, K: StoredKey> {
     table: &'a ReadOnlyTable<K, Bytes>,
     path: &'a Path,
-    found: &'a mut Found,
+    found: &'a mut Records,
     damaged_reads: u64,
 }
 
@@ -325,7 +366,7 @@ impl<K: StoredKey> Scan<'_, K> {
             match step {
                 Ok(None) => return None,
                 Ok(Some((key, value))) => {
-                    self.found.records.insert(key.clone(), value);
+                    self.found.insert(key.clone(), value);
                     last = Some(key);
                 }
                 Err(_) => return Some(last),
@@ -386,9 +427,7 @@ impl<K: StoredKey> Scan<'_, K> {
         let Probe::Key(key) = found else {
             return;
         };
-        if until.as_deref().is_some_and(|u| key.as_slice() >= u)
-            || self.found.records.contains_key(&key)
-        {
+        if until.as_deref().is_some_and(|u| key.as_slice() >= u) || self.found.contains_key(&key) {
             return;
         }
         // Read on from the readable key, then search the stretch skipped before it.
@@ -398,48 +437,20 @@ impl<K: StoredKey> Scan<'_, K> {
         }
     }
 
-    /// Looks up, by primary key, the records that the indexes of `M` point to and the scan did
+    /// Looks up, by primary key, the records of `keys` (named by the indexes) that the scan did
     /// not reach.
-    fn look_up_indexed<M: Model>(&mut self, source: &redb::ReadTransaction)
-    where
-        M::StoredKey: StoredKey,
-    {
-        let mut missing = BTreeSet::new();
-        for def in M::INDEXES {
-            let path = self.path;
-            let _ = contain(path, def.table, || {
-                let index = def.layout.open_read(source, def.table, def.unique)?;
-                let mut entries = index.range((Bound::Unbounded, Bound::Unbounded))?;
-                loop {
-                    let stepped = contain(path, def.table, || {
-                        Ok(entries.next_primary(Step::Front(0), &mut |_, primary| {
-                            missing.insert(primary.to_vec());
-                        }))
-                    });
-                    match stepped {
-                        Ok(Some(Ok(()))) => {}
-                        Ok(None) => return Ok(()),
-                        // A malformed entry: skip it; a damaged page: stop this index.
-                        Ok(Some(Err(Error::Inconsistent { .. }))) => {}
-                        _ => {
-                            self.damaged_reads += 1;
-                            return Ok(());
-                        }
-                    }
-                }
-            });
-        }
+    fn look_up(&mut self, keys: BTreeSet<Vec<u8>>) {
         let table = self.table;
-        for key in missing {
-            if self.found.records.contains_key(&key) {
+        for key in keys {
+            if self.found.contains_key(&key) {
                 continue;
             }
-            let value = contain(self.path, M::TABLE, || {
+            let value = contain(self.path, "", || {
                 Ok(table.get(key.as_slice())?.map(|v| v.value().to_vec()))
             });
             match value {
                 Ok(Some(value)) => {
-                    self.found.records.insert(key, value);
+                    self.found.insert(key, value);
                 }
                 Ok(None) => {}
                 Err(_) => self.damaged_reads += 1,

@@ -2,23 +2,24 @@
 //! still be read and decoded into a new database, using the layout the file stores about
 //! itself instead of generated code (what `netabase recover` runs).
 //!
-//! Records are found as by the typed [`recover`](crate::recover) (a scan in key order that
-//! resumes past damaged pages by bisection, see `recover.rs`), and each is checked to decode
-//! by the stored layout ([`dynamic`](crate::codec::dynamic)) before it is copied, byte for
-//! byte. What it cannot do without the generated code is compute index keys, so the rescued
-//! file holds the metadata and the records, and a flag in the metadata: the first
-//! `Store::open` by a program of the file's version builds every index from the records, in
-//! one write transaction, before anything can read them. Nor can it look up records through
-//! the damaged file's indexes, so records under a damaged branch page are lost here, where the
-//! typed `recover` may still find them. The change feed is not copied.
+//! Records are found as by the typed [`recover`](crate::recover), by the same code (see
+//! `recover.rs`): a scan in key order that resumes past damaged pages by bisection, then a
+//! look-up of every primary key the model's index tables point to that the scan did not reach
+//! (the index tables are read by the key and value types their stored layout lines give, see
+//! `StoredIndex`). Each record is checked to decode by the stored layout
+//! ([`dynamic`](crate::codec::dynamic)) before it is copied, byte for byte. What it cannot do
+//! without the generated code is compute index keys, so the rescued file holds the metadata
+//! and the records, and a flag in the metadata: the first `Store::open` by a program of the
+//! file's version builds every index from the records, in one write transaction, before
+//! anything can read them. The change feed is not copied.
 
 use crate::codec::dynamic;
 use crate::contain::{ContainDrop, contain};
 use crate::error::{Error, Result};
 use crate::layout::{Layout, ModelLayout};
 use crate::meta::{META, META_TABLE, REBUILD_INDEXES};
-use crate::recover::{ModelRecovery, RecoveryReport};
-use crate::tree::{Bytes, StoredKey, with_fixed_width};
+use crate::recover::{Indexed, ModelRecovery, RecoveryReport};
+use crate::tree::{Bytes, StoredIndex, StoredKey, with_fixed_width};
 use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 
@@ -154,6 +155,25 @@ struct Copy<'a> {
 }
 
 impl Copy<'_> {
+    /// The primary keys the model's index tables point to, each table read by the types its
+    /// stored entry lines give (an index whose lines this runtime does not know is skipped).
+    fn indexed(&self) -> Indexed {
+        let mut indexed = Indexed::default();
+        for key in &self.model.keys {
+            let Some(types) = StoredIndex::parse(&key.entry) else {
+                continue;
+            };
+            let name = format!("{}/{}", self.table, key.name);
+            let _ = contain(self.damaged, &name, || {
+                types.read(self.source, &name, key.unique, |index| {
+                    indexed.read(index?, self.damaged, &name);
+                    Ok(())
+                })
+            });
+        }
+        indexed
+    }
+
     /// Reads what can be read of the model's record table (keyed by `K`), and writes the
     /// records that decode.
     fn run<K: StoredKey>(&self) -> Result<ModelRecovery> {
@@ -174,7 +194,8 @@ impl Copy<'_> {
             }
         };
         report.expected = contain(self.damaged, self.table, || Ok(from.len()?)).ok();
-        let (found, damaged_reads) = crate::recover::scan_records(&from, self.damaged);
+        let (found, damaged_reads) =
+            crate::recover::find_records(&from, self.damaged, self.indexed());
         report.damaged_reads = damaged_reads;
         for (key, bytes) in &found {
             if dynamic::decode_record(self.layout, self.model, bytes).is_ok() {

@@ -22,6 +22,13 @@ pub trait EntryValue: for<'a> Value<SelfType<'a> = &'a [u8]> + Send + Sync + 'st
     /// `Some(N)`: the value is empty and the entry's primary key is the last `N` bytes of its
     /// key.
     const TAIL: Option<usize> = None;
+
+    /// [`TAIL`](Self::TAIL), for a type whose width is known only at run time (an index read
+    /// by its stored layout, see `StoredIndex`).
+    #[doc(hidden)]
+    fn tail() -> Option<usize> {
+        Self::TAIL
+    }
 }
 
 impl EntryValue for &'static [u8] {}
@@ -228,7 +235,16 @@ fn open_read<K: StoredKey + Send + Sync, V: EntryValue>(
     txn: &redb::ReadTransaction,
     opened: Opened,
 ) -> ReadOpened {
-    let table = txn.open_table(redb::TableDefinition::<K, V>::new(opened.table))?;
+    open_read_named::<K, V>(txn, opened.table, opened)
+}
+
+/// Opens the index table `name` (which `opened.table` names in errors).
+fn open_read_named<K: StoredKey + Send + Sync, V: EntryValue>(
+    txn: &redb::ReadTransaction,
+    name: &str,
+    opened: Opened,
+) -> ReadOpened {
+    let table = txn.open_table(redb::TableDefinition::<K, V>::new(name))?;
     Ok(Box::new(Index::<_, K, V> {
         table,
         opened,
@@ -241,7 +257,7 @@ fn split<'x, V: EntryValue>(unique: bool, key: &'x [u8], value: &'x [u8]) -> Spl
     if unique {
         return Ok((key, value));
     }
-    match V::TAIL {
+    match V::tail() {
         Some(width) if key.len() > width => Ok(key.split_at(key.len() - width)),
         Some(_) => Err("the key is not longer than a primary key"),
         None if key.len() > value.len() && key.ends_with(value) => {
@@ -349,7 +365,7 @@ impl<K: StoredKey, V: EntryValue> Index<redb::Table<'_, K, V>, K, V> {
     }
 
     fn value(primary: &[u8]) -> &[u8] {
-        if V::TAIL.is_some() { &[] } else { primary }
+        if V::tail().is_some() { &[] } else { primary }
     }
 }
 
@@ -385,6 +401,204 @@ impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K,
     }
 }
 
+/// The types of an index table as a database's stored layout gives them (its key's `entry`
+/// lines: `entry key fixed W`, `entry value fixed N`, `entry value tail N`; none for bytes), to
+/// read the table without the generated code (the schema-less salvage).
+///
+/// redb checks a table's key and value types by name and width, which generated code fixes at
+/// compile time (`Fixed<W>`, `Tail<N>`); here the widths are known only at run time. Rather than
+/// one instantiation per pair of widths, the table is read through types whose width is set in
+/// a thread-local for the duration of one [`StoredIndex::read`] on this thread, and the opened
+/// table is usable only inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StoredIndex {
+    key: Option<usize>,
+    value: StoredValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoredValue {
+    Bytes,
+    Fixed(usize),
+    Tail(usize),
+}
+
+/// The name the errors of an index opened by [`StoredIndex`] give its table (only the salvage
+/// reads such tables, and it reports none of their errors by name).
+const STORED_INDEX: &str = "an index table read by its stored layout";
+
+impl StoredIndex {
+    /// The types an index's entry lines give; `None` for a line it does not know.
+    pub(crate) fn parse(lines: &[String]) -> Option<Self> {
+        let width = |rest: &str| rest.parse::<usize>().ok().filter(|&w| w > 0);
+        let mut out = Self {
+            key: None,
+            value: StoredValue::Bytes,
+        };
+        for line in lines {
+            if let Some(rest) = line.strip_prefix("entry key fixed ") {
+                out.key = Some(width(rest)?);
+            } else if let Some(rest) = line.strip_prefix("entry value fixed ") {
+                out.value = StoredValue::Fixed(width(rest)?);
+            } else if let Some(rest) = line.strip_prefix("entry value tail ") {
+                out.value = StoredValue::Tail(width(rest)?);
+            } else {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    /// Calls `read` with the index table `name` of `txn` opened with these types, or with why
+    /// it could not be opened.
+    pub(crate) fn read<T>(
+        &self,
+        txn: &redb::ReadTransaction,
+        name: &str,
+        unique: bool,
+        read: impl FnOnce(std::result::Result<&dyn IndexRead, redb::TableError>) -> T,
+    ) -> T {
+        use StoredValue::*;
+        let value_width = match self.value {
+            Bytes => 0,
+            Fixed(n) | Tail(n) => n,
+        };
+        let _widths = StoredWidths::set([self.key.unwrap_or(0), value_width]);
+        let opened = Opened {
+            table: STORED_INDEX,
+            unique,
+        };
+        type B = &'static [u8];
+        type Key = AnyFixed<KEY_WIDTH>;
+        type Val = AnyFixed<VALUE_WIDTH>;
+        // Dropped (at the end of the `match` below) before `_widths`: the table is never used
+        // without its widths.
+        let table = match (self.key.is_some(), self.value) {
+            (false, Bytes) => open_read_named::<B, B>(txn, name, opened),
+            (false, Fixed(_)) => open_read_named::<B, Val>(txn, name, opened),
+            (false, Tail(_)) => open_read_named::<B, AnyTail>(txn, name, opened),
+            (true, Bytes) => open_read_named::<Key, B>(txn, name, opened),
+            (true, Fixed(_)) => open_read_named::<Key, Val>(txn, name, opened),
+            (true, Tail(_)) => open_read_named::<Key, AnyTail>(txn, name, opened),
+        };
+        match table {
+            Ok(index) => read(Ok(&*index)),
+            Err(error) => read(Err(error)),
+        }
+    }
+}
+
+const KEY_WIDTH: usize = 0;
+const VALUE_WIDTH: usize = 1;
+
+thread_local! {
+    /// The widths of [`AnyFixed`] and [`AnyTail`] on this thread: [key, value] (0: unset).
+    static WIDTHS: std::cell::Cell<[usize; 2]> = const { std::cell::Cell::new([0, 0]) };
+}
+
+/// Sets the widths of [`AnyFixed`] and [`AnyTail`] on this thread until dropped (also when a
+/// contained panic unwinds through it), then restores the previous ones.
+struct StoredWidths([usize; 2]);
+
+impl StoredWidths {
+    fn set(widths: [usize; 2]) -> Self {
+        Self(WIDTHS.with(|w| w.replace(widths)))
+    }
+}
+
+impl Drop for StoredWidths {
+    fn drop(&mut self) {
+        WIDTHS.with(|w| w.set(self.0));
+    }
+}
+
+fn stored_width(slot: usize) -> usize {
+    WIDTHS.with(|w| w.get()[slot])
+}
+
+/// [`Fixed<W>`](Fixed) for the width `W` in slot `SLOT` of this thread's [`StoredWidths`]: the
+/// same name, width and order, so redb reads a `Fixed<W>` table through it.
+#[derive(Debug)]
+enum AnyFixed<const SLOT: usize> {}
+
+impl<const SLOT: usize> Value for AnyFixed<SLOT> {
+    type SelfType<'a> = &'a [u8];
+    type AsBytes<'a> = &'a [u8];
+
+    fn fixed_width() -> Option<usize> {
+        Some(stored_width(SLOT))
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+
+    fn type_name() -> TypeName {
+        TypeName::new(&format!("netabase_runtime::Fixed<{}>", stored_width(SLOT)))
+    }
+}
+
+impl<const SLOT: usize> redb::Key for AnyFixed<SLOT> {
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        // `Fixed` compares big-endian words, which is byte order.
+        a.cmp(b)
+    }
+}
+
+impl<const SLOT: usize> StoredKey for AnyFixed<SLOT> {}
+
+impl<const SLOT: usize> EntryValue for AnyFixed<SLOT> {}
+
+/// [`Tail<N>`](Tail) for the width `N` in the value slot of this thread's [`StoredWidths`].
+#[derive(Debug)]
+enum AnyTail {}
+
+impl Value for AnyTail {
+    type SelfType<'a> = &'a [u8];
+    type AsBytes<'a> = &'a [u8];
+
+    fn fixed_width() -> Option<usize> {
+        Some(0)
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+
+    fn type_name() -> TypeName {
+        TypeName::new(&format!(
+            "netabase_runtime::Tail<{}>",
+            stored_width(VALUE_WIDTH)
+        ))
+    }
+}
+
+impl EntryValue for AnyTail {
+    fn tail() -> Option<usize> {
+        Some(stored_width(VALUE_WIDTH))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +625,92 @@ mod tests {
         );
         assert!(split::<&[u8]>(false, b"abpk", b"xx").is_err());
         assert!(split::<&[u8]>(false, b"pk", b"pk").is_err());
+    }
+
+    /// Every kind of index table the generated code writes is read back through the types
+    /// its stored entry lines give, and a line that does not match the table is an error.
+    #[test]
+    fn stored_indexes_read_every_kind_of_index_table() {
+        type B = &'static [u8];
+        let db = redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        let pk = |n: u8| [n; 8];
+        // (table, entry lines, unique, layout)
+        type Kind = (&'static str, &'static [&'static str], bool, IndexLayout);
+        let kinds: [Kind; 6] = [
+            ("bb", &[], false, IndexLayout::new::<B, B>()),
+            (
+                "bf",
+                &["entry value fixed 8"],
+                true,
+                IndexLayout::new::<B, Fixed<8>>(),
+            ),
+            (
+                "bt",
+                &["entry value tail 8"],
+                false,
+                IndexLayout::new::<B, Tail<8>>(),
+            ),
+            (
+                "fb",
+                &["entry key fixed 4"],
+                true,
+                IndexLayout::new::<Fixed<4>, B>(),
+            ),
+            (
+                "ff",
+                &["entry key fixed 4", "entry value fixed 8"],
+                true,
+                IndexLayout::new::<Fixed<4>, Fixed<8>>(),
+            ),
+            (
+                "ft",
+                &["entry key fixed 12", "entry value tail 8"],
+                false,
+                IndexLayout::new::<Fixed<12>, Tail<8>>(),
+            ),
+        ];
+        // A unique entry's key is the secondary key; a non-unique one's ends with the primary key.
+        let entry_key = |table: &str, n: u8| -> Vec<u8> {
+            match table {
+                "bb" | "bt" => [&[b'k', n][..], &pk(n)].concat(),
+                "bf" => vec![b'k', n],
+                "ft" => [&[n, 0, 0, 0][..], &pk(n)].concat(),
+                _ => vec![n, 1, 2, 3],
+            }
+        };
+        let txn = db.begin_write().unwrap();
+        for (table, _, unique, layout) in &kinds {
+            let mut index = layout.open_write(&txn, table, *unique).unwrap();
+            for n in 1..=3 {
+                index.insert(&entry_key(table, n), &pk(n)).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+        let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+        for (table, lines, unique, _) in &kinds {
+            let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let stored = StoredIndex::parse(&lines).unwrap();
+            let primaries = stored.read(&txn, table, *unique, |index| {
+                let index = index.unwrap();
+                let mut entries = index.range((Bound::Unbounded, Bound::Unbounded)).unwrap();
+                let mut primaries = Vec::new();
+                while let Some(step) = entries.next_primary(Step::Front(0), &mut |_, primary| {
+                    primaries.push(primary.to_vec())
+                }) {
+                    step.unwrap();
+                }
+                primaries
+            });
+            assert_eq!(primaries, [pk(1), pk(2), pk(3)], "{table}");
+        }
+        // Widths that do not match the table: redb refuses to open it.
+        let wrong = StoredIndex::parse(&["entry key fixed 5".to_owned()]).unwrap();
+        assert!(wrong.read(&txn, "fb", true, |index| index.is_err()));
+        assert!(StoredIndex::parse(&["entry key fixed 0".to_owned()]).is_none());
+        assert!(StoredIndex::parse(&["entry key of some other kind".to_owned()]).is_none());
+        // The widths are unset again after a read.
+        assert_eq!(WIDTHS.with(|w| w.get()), [0, 0]);
     }
 }

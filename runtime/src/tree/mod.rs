@@ -25,7 +25,7 @@ mod typed;
 mod write;
 
 pub use bounds::KeyBounds;
-pub(crate) use index::{Claim, EntryRange, IndexRead, IndexWrite, Step};
+pub(crate) use index::{Claim, EntryRange, IndexRead, IndexWrite, Step, StoredIndex};
 pub use index::{EntryValue, IndexLayout, Tail};
 pub use iter::{IndexIter, Iter, Records, ValueGuard, Views, Yield};
 pub use read::{ReadTree, TreeRead};
