@@ -12,7 +12,7 @@
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
 use crate::ordered::Ordered;
-use redb::{ReadableTable, StorageError, TypeName, Value};
+use redb::{ReadableTable, StorageError, Value};
 use std::ops::Bound;
 
 /// The value type of an index table: the primary key an entry points to (`Fixed<N>` or
@@ -44,32 +44,7 @@ impl<const N: usize> EntryValue for Tail<N> {
     const TAIL: Option<usize> = Some(N);
 }
 
-impl<const N: usize> Value for Tail<N> {
-    type SelfType<'a> = &'a [u8];
-    type AsBytes<'a> = &'a [u8];
-
-    fn fixed_width() -> Option<usize> {
-        Some(0)
-    }
-
-    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-    where
-        Self: 'a,
-    {
-        data
-    }
-
-    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-    where
-        Self: 'b,
-    {
-        value
-    }
-
-    fn type_name() -> TypeName {
-        TypeName::new(&format!("netabase_runtime::Tail<{N}>"))
-    }
-}
+raw_bytes_value!([const N: usize] Tail<N>, width: Some(0), name: format!("netabase_runtime::Tail<{N}>"));
 
 /// How one index table is stored: its key and value types, chosen by the generated code
 /// ([`IndexLayout::new`]) and recorded in [`IndexDef`](crate::IndexDef).
@@ -521,32 +496,7 @@ fn stored_width(slot: usize) -> usize {
 #[derive(Debug)]
 enum AnyFixed<const SLOT: usize> {}
 
-impl<const SLOT: usize> Value for AnyFixed<SLOT> {
-    type SelfType<'a> = &'a [u8];
-    type AsBytes<'a> = &'a [u8];
-
-    fn fixed_width() -> Option<usize> {
-        Some(stored_width(SLOT))
-    }
-
-    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-    where
-        Self: 'a,
-    {
-        data
-    }
-
-    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-    where
-        Self: 'b,
-    {
-        value
-    }
-
-    fn type_name() -> TypeName {
-        TypeName::new(&format!("netabase_runtime::Fixed<{}>", stored_width(SLOT)))
-    }
-}
+raw_bytes_value!([const SLOT: usize] AnyFixed<SLOT>, width: Some(stored_width(SLOT)), name: format!("netabase_runtime::Fixed<{}>", stored_width(SLOT)));
 
 impl<const SLOT: usize> redb::Key for AnyFixed<SLOT> {
     fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
@@ -563,35 +513,7 @@ impl<const SLOT: usize> EntryValue for AnyFixed<SLOT> {}
 #[derive(Debug)]
 enum AnyTail {}
 
-impl Value for AnyTail {
-    type SelfType<'a> = &'a [u8];
-    type AsBytes<'a> = &'a [u8];
-
-    fn fixed_width() -> Option<usize> {
-        Some(0)
-    }
-
-    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-    where
-        Self: 'a,
-    {
-        data
-    }
-
-    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-    where
-        Self: 'b,
-    {
-        value
-    }
-
-    fn type_name() -> TypeName {
-        TypeName::new(&format!(
-            "netabase_runtime::Tail<{}>",
-            stored_width(VALUE_WIDTH)
-        ))
-    }
-}
+raw_bytes_value!([] AnyTail, width: Some(0), name: format!("netabase_runtime::Tail<{}>", stored_width(VALUE_WIDTH)));
 
 impl EntryValue for AnyTail {
     fn tail() -> Option<usize> {

@@ -14,6 +14,40 @@
 //!
 //! Index keys are `Fixed<W>` when every entry key has the width `W` (see [`IndexLayout`]).
 
+/// `redb::Value` for a type that redb stores as the bytes it is given (the tables' key and
+/// entry types, [`Fixed`], [`Tail`] and their stand-ins for schema-less reads): seen as a byte
+/// slice, declared with `width` (`Option<usize>`) and named `name` (a `String`) in the file.
+macro_rules! raw_bytes_value {
+    ([$($param:tt)*] $ty:ty, width: $width:expr, name: $name:expr) => {
+        impl<$($param)*> ::redb::Value for $ty {
+            type SelfType<'a> = &'a [u8];
+            type AsBytes<'a> = &'a [u8];
+
+            fn fixed_width() -> Option<usize> {
+                $width
+            }
+
+            fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+            where
+                Self: 'a,
+            {
+                data
+            }
+
+            fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+            where
+                Self: 'b,
+            {
+                value
+            }
+
+            fn type_name() -> ::redb::TypeName {
+                ::redb::TypeName::new(&$name)
+            }
+        }
+    };
+}
+
 mod bounds;
 mod deferred;
 mod index;

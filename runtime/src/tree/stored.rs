@@ -4,7 +4,7 @@
 //! lets redb skip its per-entry offsets and compare keys inline, which makes every B-tree
 //! descent cheaper.
 
-use redb::{Key, TypeName, Value};
+use redb::{Key, Value};
 use std::cmp::Ordering;
 
 /// The key type of a model's record table, chosen by the generated code
@@ -21,32 +21,7 @@ pub enum Fixed<const N: usize> {}
 
 impl<const N: usize> StoredKey for Fixed<N> {}
 
-impl<const N: usize> Value for Fixed<N> {
-    type SelfType<'a> = &'a [u8];
-    type AsBytes<'a> = &'a [u8];
-
-    fn fixed_width() -> Option<usize> {
-        Some(N)
-    }
-
-    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-    where
-        Self: 'a,
-    {
-        data
-    }
-
-    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-    where
-        Self: 'b,
-    {
-        value
-    }
-
-    fn type_name() -> TypeName {
-        TypeName::new(&format!("netabase_runtime::Fixed<{N}>"))
-    }
-}
+raw_bytes_value!([const N: usize] Fixed<N>, width: Some(N), name: format!("netabase_runtime::Fixed<{N}>"));
 
 impl<const N: usize> Key for Fixed<N> {
     #[inline]
