@@ -65,8 +65,12 @@ pub struct KeyNames {
     pub count: Option<String>,
     /// `by_<key>_after`, the cursor (non-unique keys only).
     pub after: Option<String>,
+    /// `by_<key>_ref`, the lookup yielding zero-copy views (non-unique keys only).
+    pub lookup_ref: Option<String>,
     /// `range_by_<key>`.
     pub range: String,
+    /// `range_by_<key>_ref`, the range yielding zero-copy views.
+    pub range_ref: String,
     /// `count_range_by_<key>`.
     pub count_range: String,
     /// `prefix_by_<key>` for a `String` key; `prefix_by_<key>_<part>...` for each proper leading
@@ -184,7 +188,9 @@ impl ModelNames {
             methods.push(&k.lookup);
             methods.extend(k.count.as_deref());
             methods.extend(k.after.as_deref());
+            methods.extend(k.lookup_ref.as_deref());
             methods.push(&k.range);
+            methods.push(&k.range_ref);
             methods.push(&k.count_range);
             methods.extend(k.prefixes.iter().map(String::as_str));
         }
@@ -215,7 +221,9 @@ impl KeyNames {
             },
             count: non_unique(format!("count_by_{base}")),
             after: non_unique(format!("by_{base}_after")),
+            lookup_ref: non_unique(format!("by_{base}_ref")),
             range: format!("range_by_{base}"),
+            range_ref: format!("range_by_{base}_ref"),
             count_range: format!("count_range_by_{base}"),
             prefixes,
             watch: format!("watch_by_{base}"),
@@ -309,10 +317,15 @@ year = { type = "i32", secondary_key = "unique" }
         let place = &book.keys[2];
         assert_eq!(place.count.as_deref(), Some("count_by_place"));
         assert_eq!(place.after.as_deref(), Some("by_place_after"));
+        assert_eq!(place.lookup_ref.as_deref(), Some("by_place_ref"));
+        assert_eq!(place.range_ref, "range_by_place_ref");
         assert_eq!(place.prefixes, ["prefix_by_place_author"]);
         // A link is not a `String` key, even to a `String` primary key: no prefix scan.
         assert!(book.keys[0].prefixes.is_empty());
         assert_eq!(book.keys[1].count, None);
+        // A unique key's lookup returns one record: no view iterator for it.
+        assert_eq!(book.keys[1].lookup_ref, None);
+        assert_eq!(book.keys[1].range_ref, "range_by_year_ref");
         assert_eq!(
             book.model_methods(),
             [

@@ -398,6 +398,12 @@ impl Methods<'_> {
             format!("key `{schema}` ({}) equals the arguments", parts.described)
         };
         let scan = |bounds: TokenStream| quote!(::netabase_runtime::TreeRead::scan_index(self.inner.raw(), #i, #bounds));
+        let views = quote!(
+            ::netabase_runtime::Result<
+                ::netabase_runtime::IndexIter<'_, #m, T::Table, ::netabase_runtime::Views>,
+            >
+        );
+        let scan_views = |bounds: TokenStream| quote!(::netabase_runtime::TreeRead::scan_index::<::netabase_runtime::Views>(self.inner.raw(), #i, #bounds));
         let count_index = |bounds: TokenStream| quote!(::netabase_runtime::TreeRead::count_index(self.inner.raw(), #i, #bounds));
         let value = &parts.value;
         let exact = quote!(&::netabase_runtime::__codegen::KeyBounds::exact(#value));
@@ -412,7 +418,9 @@ impl Methods<'_> {
                 quote!(::netabase_runtime::TreeRead::get_by_unique(self.inner.raw(), #i, #value)),
             );
         }
-        if let (Some(count_name), Some(after_name)) = (&names.count, &names.after) {
+        if let (Some(count_name), Some(after_name), Some(lookup_ref)) =
+            (&names.count, &names.after, &names.lookup_ref)
+        {
             self.method(
                 &format!("The records whose {equals}, in primary key order.{none}"),
                 &names.lookup,
@@ -420,6 +428,17 @@ impl Methods<'_> {
                 &parts.args,
                 &iter,
                 scan(exact.clone()),
+            );
+            self.method(
+                &format!(
+                    "As [`{lookup}`](Self::{lookup}), yielding guards for zero-copy views (`guard.view()`): nothing is decoded into owned values.",
+                    lookup = names.lookup
+                ),
+                lookup_ref,
+                None,
+                &parts.args,
+                &views,
+                scan_views(exact.clone()),
             );
             self.method(
                 &format!(
@@ -459,6 +478,17 @@ impl Methods<'_> {
             &range_param,
             &iter,
             scan(range.clone()),
+        );
+        self.method(
+            &format!(
+                "As [`{range_name}`](Self::{range_name}), yielding guards for zero-copy views (`guard.view()`): nothing is decoded into owned values.",
+                range_name = names.range
+            ),
+            &names.range_ref,
+            parts.lt.as_ref(),
+            &range_param,
+            &views,
+            scan_views(range.clone()),
         );
         self.method(
             &format!(

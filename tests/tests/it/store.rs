@@ -850,3 +850,45 @@ fn delete_removes_the_record_and_its_entries_without_returning_it() -> Result {
     assert_eq!(store.len::<Author>()?, 4);
     Ok(())
 }
+
+#[test]
+fn ref_lookups_and_ranges_yield_the_records_of_their_owned_twins_as_views() -> Result {
+    let store = seeded()?;
+    let txn = store.begin_read()?;
+    let books = txn.books()?;
+    let owned: Vec<(String, String)> = collect(books.by_author(2)?)
+        .into_iter()
+        .map(|b| (b.isbn, b.title))
+        .collect();
+    let mut viewed = Vec::new();
+    for guard in books.by_author_ref(2)? {
+        let guard = guard?;
+        let view = guard.view()?;
+        // Zero-copy: the view's strings point into the stored bytes.
+        assert!(guard.bytes().as_ptr_range().contains(&view.isbn.as_ptr()));
+        viewed.push((view.isbn.to_owned(), view.title.to_owned()));
+    }
+    assert_eq!(viewed, owned);
+    assert_eq!(owned.len(), 2);
+
+    // A range, read from the back: the same records in reverse order.
+    let in_range: Vec<String> = collect(books.range_by_year(1960..2000)?)
+        .into_iter()
+        .map(|b| b.isbn)
+        .collect();
+    let mut backwards = Vec::new();
+    for guard in books.range_by_year_ref(1960..2000)?.rev() {
+        backwards.push(guard?.view()?.isbn.to_owned());
+    }
+    backwards.reverse();
+    assert!(!in_range.is_empty());
+    assert_eq!(backwards, in_range);
+
+    let authors = txn.authors()?;
+    let mut japanese = Vec::new();
+    for guard in authors.by_country_ref("JP")? {
+        japanese.push(guard?.view()?.id);
+    }
+    assert_eq!(japanese, [2, 3]);
+    Ok(())
+}
