@@ -187,11 +187,11 @@ impl<D: Definition> Store<D> {
                     // the others start again.
                     let (ticket, _) = jobs.remove(i);
                     results.push((ticket, Err(error)));
-                    drop(WriteTransaction::<D>::from_wrapper(txn).abort());
+                    drop(Into::<WriteTransaction<'_, D>>::into(txn).abort());
                     continue 'group;
                 }
             }
-            return match WriteTransaction::<D>::from_wrapper(txn).commit() {
+            return match Into::<WriteTransaction<'_, D>>::into(txn).commit() {
                 Ok(()) => {
                     results.extend(jobs.into_iter().map(|(ticket, _)| (ticket, Ok(()))));
                     results
@@ -217,13 +217,6 @@ fn run_job<D: Definition>(txn: &D::Write<'_>, job: &mut Job<D>) -> Result<()> {
                 detail: format!("the closure panicked: {message}"),
             })
         }
-    }
-}
-
-impl<'s, D: Definition> WriteTransaction<'s, D> {
-    /// The transaction inside the generated wrapper `D::Write` (its `Into`).
-    fn from_wrapper(txn: D::Write<'s>) -> Self {
-        txn.into()
     }
 }
 

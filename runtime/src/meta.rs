@@ -258,11 +258,8 @@ fn rebuild_indexes<D: Definition>(db: &redb::Database) -> Result<()> {
     struct Rebuild<'a>(&'a redb::WriteTransaction);
     impl<D: Definition> ModelVisitor<D> for Rebuild<'_> {
         fn visit<M: Model<Definition = D>>(&mut self) -> Result<()> {
-            for index in M::INDEXES {
-                crate::tree::rebuild::delete_table(self.0, index.table)?;
-            }
             let all: Vec<usize> = (0..M::INDEXES.len()).collect();
-            crate::tree::rebuild::build_indexes::<M>(self.0, &all, &mut |_, _| {})
+            crate::tree::rebuild::rebuild_indexes::<M>(self.0, &all, &mut |_, _| {})
         }
     }
     let txn = db.begin_write()?;

@@ -976,11 +976,8 @@ impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
             })
             .map(|(i, _)| i)
             .collect();
-        for &i in &which {
-            // Built afresh: an index a step changed may still hold its old entries.
-            rebuild::delete_table(self.txn, M::INDEXES[i].table)?;
-        }
-        rebuild::build_indexes::<M>(self.txn, &which, &mut |done, total| {
+        // Built afresh: an index a step changed may still hold its old entries.
+        rebuild::rebuild_indexes::<M>(self.txn, &which, &mut |done, total| {
             report(MigrationPhase::Indexing, done, total)
         })?;
         let several = plans.len() > 1;

@@ -138,6 +138,21 @@ fn copy_fixed_to_bytes(
         33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64)
 }
 
+/// Drops the index tables `which` (positions in [`Model::INDEXES`]) and builds them afresh
+/// from the records of `M` with [`build_indexes`]: an index whose entries may be stale or
+/// missing (a typed migration step changed its records; a salvaged file has none) is rebuilt
+/// whole.
+pub(crate) fn rebuild_indexes<M: Model>(
+    txn: &redb::WriteTransaction,
+    which: &[usize],
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
+    for &i in which {
+        delete_table(txn, M::INDEXES[i].table)?;
+    }
+    build_indexes::<M>(txn, which, progress)
+}
+
 /// Creates the index tables `which` (positions in [`Model::INDEXES`], tables that must not
 /// exist) and fills them from the records of `M`. A unique index over records that share a
 /// value is [`Error::UniqueViolation`] naming the value and both records.
