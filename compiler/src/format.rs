@@ -21,9 +21,21 @@ pub fn format(tokens: proc_macro2::TokenStream, source_name: &str) -> syn::Resul
 /// `by_<key>` methods must not get a warning for it. Every generated item carries
 /// `#[allow(dead_code)]` (an outer attribute: the file has no inner ones, so `include!` works).
 fn allow_unused(file: &mut syn::File) {
+    allow_unused_in(&mut file.items);
+}
+
+/// [`allow_unused`] on `items`, and inside the modules among them (a schema's history keeps
+/// each earlier version's code in a module of its own).
+fn allow_unused_in(items: &mut [syn::Item]) {
     let allow: syn::Attribute = syn::parse_quote!(#[allow(dead_code)]);
-    for item in &mut file.items {
+    for item in items {
         let attrs = match item {
+            syn::Item::Mod(module) => {
+                if let Some((_, items)) = &mut module.content {
+                    allow_unused_in(items);
+                }
+                continue;
+            }
             syn::Item::Struct(i) => &mut i.attrs,
             syn::Item::Enum(i) => &mut i.attrs,
             syn::Item::Impl(i) => &mut i.attrs,

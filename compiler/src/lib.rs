@@ -64,11 +64,38 @@ pub struct Options {
 
 /// Compiles schema text into formatted Rust source. Pure: it reads and writes no file.
 pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> {
-    let name = if options.source_name.is_empty() {
+    let tokens = emit_file(source, options)?;
+    let name = source_name(options);
+    // Parsing what emit produced can only fail through a bug in emit: reported, never a panic.
+    format::format(tokens, name).map_err(|e| {
+        Diagnostics::new(
+            name,
+            source,
+            vec![
+                Diagnostic::new(
+                    0..0,
+                    format!("internal error: generated code does not parse: {e}"),
+                    "netabase-build bug",
+                )
+                .help("please report this with the schema"),
+            ],
+        )
+    })
+}
+
+/// The name diagnostics and the generated header give the schema.
+fn source_name(options: &Options) -> &str {
+    if options.source_name.is_empty() {
         "schema.toml"
     } else {
         options.source_name.as_str()
-    };
+    }
+}
+
+/// Parses, validates and emits a schema (and its history): the tokens of the whole generated
+/// file, before formatting.
+fn emit_file(source: &str, options: &Options) -> Result<proc_macro2::TokenStream, Diagnostics> {
+    let name = source_name(options);
     let fail = |errors: Vec<Diagnostic>| Diagnostics::new(name, source, errors);
     let mut errors = Vec::new();
     let mut derives = Vec::new();
@@ -107,17 +134,7 @@ pub fn generate(source: &str, options: &Options) -> Result<String, Diagnostics> 
         };
         tokens.extend(history_items(&schema, &current, version_span, options)?);
     }
-    // Parsing what emit produced can only fail through a bug in emit: reported, never a panic.
-    format::format(tokens, name).map_err(|e| {
-        fail(vec![
-            Diagnostic::new(
-                0..0,
-                format!("internal error: generated code does not parse: {e}"),
-                "netabase-build bug",
-            )
-            .help("please report this with the schema"),
-        ])
-    })
+    Ok(tokens)
 }
 
 /// The history of the schema (`options.history`), checked, as items of the file: every earlier
@@ -131,7 +148,8 @@ fn history_items(
     let versions = history::check(schema, current, version_span, &options.history)?;
     let mut old = Vec::with_capacity(versions.len());
     for (i, version) in versions.iter().enumerate() {
-        let code = generate(
+        // Emitted as tokens and formatted with the file that holds it: one parse, one layout.
+        let code = emit_file(
             &version.source.source,
             &Options {
                 source_name: version.source.source_name.clone(),
@@ -140,25 +158,11 @@ fn history_items(
             },
         )?;
         let next = versions.get(i + 1).map_or(schema, |n| &n.schema);
-        let internal = |e: syn::Error| {
-            Diagnostics::new(
-                &current.source_name,
-                &current.source,
-                vec![
-                    Diagnostic::new(
-                        0..0,
-                        format!("internal error: generated code does not parse: {e}"),
-                        "netabase-build bug",
-                    )
-                    .help("please report this with the schema and its history"),
-                ],
-            )
-        };
         old.push(emit::history::OldVersion {
             version: version.schema.definition.version,
             source_name: &version.source.source_name,
             definition: &version.schema.definition.name.rust,
-            code: syn::parse_file(&code).map_err(internal)?,
+            code,
             steps: history::stepped(&version.schema, next),
         });
     }

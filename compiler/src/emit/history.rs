@@ -17,8 +17,8 @@ pub struct OldVersion<'a> {
     pub source_name: &'a str,
     /// The definition's Rust name in that version.
     pub definition: &'a str,
-    /// Its generated code, parsed.
-    pub code: syn::File,
+    /// Its generated code, as tokens (formatted with the file that holds its module).
+    pub code: TokenStream,
     /// The models that need a typed step from it to the next version.
     pub steps: Vec<Stepped>,
 }
