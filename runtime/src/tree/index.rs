@@ -9,6 +9,7 @@
 //! non-unique entry whose primary key has a fixed width `N`: that primary key is then the last
 //! `N` bytes of the entry's key.
 
+use super::stored::{AnyFixed, INDEX_KEY, INDEX_VALUE, StoredWidths, stored_width};
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
 use crate::ordered::Ordered;
@@ -438,15 +439,16 @@ impl StoredIndex {
             Bytes => 0,
             Fixed(n) | Tail(n) => n,
         };
-        let _widths = StoredWidths::set([self.key.unwrap_or(0), value_width]);
+        let _key = StoredWidths::set(INDEX_KEY, self.key.unwrap_or(0));
+        let _value = StoredWidths::set(INDEX_VALUE, value_width);
         let opened = Opened {
             table: STORED_INDEX,
             unique,
         };
         type B = &'static [u8];
-        type Key = AnyFixed<KEY_WIDTH>;
-        type Val = AnyFixed<VALUE_WIDTH>;
-        // Dropped (at the end of the `match` below) before `_widths`: the table is never used
+        type Key = AnyFixed<INDEX_KEY>;
+        type Val = AnyFixed<INDEX_VALUE>;
+        // Dropped (at the end of the `match` below) before `_key` and `_value`: the table is never used
         // without its widths.
         let table = match (self.key.is_some(), self.value) {
             (false, Bytes) => open_read_named::<B, B>(txn, name, opened),
@@ -463,61 +465,18 @@ impl StoredIndex {
     }
 }
 
-const KEY_WIDTH: usize = 0;
-const VALUE_WIDTH: usize = 1;
-
-thread_local! {
-    /// The widths of [`AnyFixed`] and [`AnyTail`] on this thread: [key, value] (0: unset).
-    static WIDTHS: std::cell::Cell<[usize; 2]> = const { std::cell::Cell::new([0, 0]) };
-}
-
-/// Sets the widths of [`AnyFixed`] and [`AnyTail`] on this thread until dropped (also when a
-/// contained panic unwinds through it), then restores the previous ones.
-struct StoredWidths([usize; 2]);
-
-impl StoredWidths {
-    fn set(widths: [usize; 2]) -> Self {
-        Self(WIDTHS.with(|w| w.replace(widths)))
-    }
-}
-
-impl Drop for StoredWidths {
-    fn drop(&mut self) {
-        WIDTHS.with(|w| w.set(self.0));
-    }
-}
-
-fn stored_width(slot: usize) -> usize {
-    WIDTHS.with(|w| w.get()[slot])
-}
-
-/// [`Fixed<W>`](Fixed) for the width `W` in slot `SLOT` of this thread's [`StoredWidths`]: the
-/// same name, width and order, so redb reads a `Fixed<W>` table through it.
-#[derive(Debug)]
-enum AnyFixed<const SLOT: usize> {}
-
-raw_bytes_value!([const SLOT: usize] AnyFixed<SLOT>, width: Some(stored_width(SLOT)), name: format!("netabase_runtime::Fixed<{}>", stored_width(SLOT)));
-
-impl<const SLOT: usize> redb::Key for AnyFixed<SLOT> {
-    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-        // `Fixed` compares big-endian words, which is byte order.
-        a.cmp(b)
-    }
-}
-
-impl<const SLOT: usize> StoredKey for AnyFixed<SLOT> {}
-
 impl<const SLOT: usize> EntryValue for AnyFixed<SLOT> {}
 
-/// [`Tail<N>`](Tail) for the width `N` in the value slot of this thread's [`StoredWidths`].
+/// [`Tail<N>`](Tail) for the width `N` in the [`INDEX_VALUE`] slot of this thread's
+/// [`StoredWidths`].
 #[derive(Debug)]
 enum AnyTail {}
 
-raw_bytes_value!([] AnyTail, width: Some(0), name: format!("netabase_runtime::Tail<{}>", stored_width(VALUE_WIDTH)));
+raw_bytes_value!([] AnyTail, width: Some(0), name: format!("netabase_runtime::Tail<{}>", stored_width(INDEX_VALUE)));
 
 impl EntryValue for AnyTail {
     fn tail() -> Option<usize> {
-        Some(stored_width(VALUE_WIDTH))
+        Some(stored_width(INDEX_VALUE))
     }
 }
 
@@ -633,6 +592,6 @@ mod tests {
         assert!(StoredIndex::parse(&["entry key fixed 0".to_owned()]).is_none());
         assert!(StoredIndex::parse(&["entry key of some other kind".to_owned()]).is_none());
         // The widths are unset again after a read.
-        assert_eq!(WIDTHS.with(|w| w.get()), [0, 0]);
+        assert_eq!([INDEX_KEY, INDEX_VALUE].map(stored_width), [0, 0]);
     }
 }

@@ -123,19 +123,10 @@ fn copy_fixed_to_bytes(
         }
         Ok(())
     }
-    macro_rules! widths {
-        ($($n:literal)*) => {
-            match width {
-                $($n => copy::<crate::Fixed<$n>>(txn, from, to),)*
-                _ => Err(Error::Inconsistent {
-                    table: crate::meta::META_TABLE,
-                    detail: format!("a stored layout with {width}-byte record keys is not supported"),
-                }),
-            }
-        };
-    }
-    widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
-        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64)
+    crate::tree::with_fixed_width!(width, K => copy::<K>(txn, from, to), _ => Err(Error::Inconsistent {
+        table: crate::meta::META_TABLE,
+        detail: "a stored layout with 0-byte record keys".to_owned(),
+    }))
 }
 
 /// Drops the index tables `which` (positions in [`Model::INDEXES`]) and builds them afresh

@@ -48,24 +48,83 @@ fn compare_words<const N: usize>(a: &[u8; N], b: &[u8; N]) -> Ordering {
     a_rest.cmp(b_rest)
 }
 
-/// Runs `$body` with the type alias `$k` naming [`Fixed<W>`](Fixed) for the width `W` that
-/// `$width` holds at run time (1 to 64 bytes), or evaluates `$otherwise` for another width:
-/// for code that knows a record table's key width only from a stored layout (reading or
-/// salvaging a file without its schema), since redb checks a table's key type by name.
+// Widths known only at run time.
+//
+// redb checks a table's key and value types by name and width, which generated code fixes at
+// compile time (`Fixed<W>`, `Tail<N>`). Code that knows a table's widths only from a stored
+// layout (reading, salvaging or re-keying a file without its generated code) reads it through
+// `AnyFixed<SLOT>` and `AnyTail`, whose width is a thread-local set for the duration of one
+// call. One instantiation of redb's B-tree code serves every width: an instantiation per width
+// (1 to 64) made this crate's build three times as long.
+
+/// The slot of the record key's width (a record table read by its stored layout).
+pub(crate) const RECORD_KEY: usize = 0;
+/// The slot of an index table's key width.
+pub(crate) const INDEX_KEY: usize = 1;
+/// The slot of an index table's value width (`Fixed` or `Tail`).
+pub(crate) const INDEX_VALUE: usize = 2;
+
+thread_local! {
+    /// The widths of [`AnyFixed`] (and `AnyTail`) on this thread, by slot (0: unset).
+    static WIDTHS: std::cell::Cell<[usize; 3]> = const { std::cell::Cell::new([0; 3]) };
+}
+
+/// Sets the width of one slot of [`AnyFixed`] on this thread until dropped (also when a
+/// contained panic unwinds through it), then restores the widths as they were. Guards are
+/// scoped, so they drop in the reverse order of their setting.
+pub(crate) struct StoredWidths([usize; 3]);
+
+impl StoredWidths {
+    pub(crate) fn set(slot: usize, width: usize) -> Self {
+        Self(WIDTHS.with(|w| {
+            let before = w.get();
+            let mut now = before;
+            now[slot] = width;
+            w.set(now);
+            before
+        }))
+    }
+}
+
+impl Drop for StoredWidths {
+    fn drop(&mut self) {
+        WIDTHS.with(|w| w.set(self.0));
+    }
+}
+
+/// The width in `slot` of this thread's [`StoredWidths`].
+pub(crate) fn stored_width(slot: usize) -> usize {
+    WIDTHS.with(|w| w.get()[slot])
+}
+
+/// [`Fixed<W>`](Fixed) for the width `W` in slot `SLOT` of this thread's [`StoredWidths`]: the
+/// same name, width and order, so redb reads and writes a `Fixed<W>` table through it.
+#[derive(Debug)]
+pub(crate) enum AnyFixed<const SLOT: usize> {}
+
+raw_bytes_value!([const SLOT: usize] AnyFixed<SLOT>, width: Some(stored_width(SLOT)), name: format!("netabase_runtime::Fixed<{}>", stored_width(SLOT)));
+
+impl<const SLOT: usize> Key for AnyFixed<SLOT> {
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        // `Fixed` compares big-endian words, which is byte order.
+        a.cmp(b)
+    }
+}
+
+impl<const SLOT: usize> StoredKey for AnyFixed<SLOT> {}
+
+/// Runs `$body` with the type alias `$k` naming `Fixed<W>` for the width `W` that `$width`
+/// holds at run time ([`AnyFixed`] in the [`RECORD_KEY`] slot), or evaluates `$otherwise` for
+/// a width of 0. A table opened in `$body` must not outlive it.
 macro_rules! with_fixed_width {
     ($width:expr, $k:ident => $body:expr, _ => $otherwise:expr) => {
-        $crate::tree::with_fixed_width!(@ $width, $k, $body, $otherwise;
-            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
-            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
-            60 61 62 63 64)
-    };
-    (@ $width:expr, $k:ident, $body:expr, $otherwise:expr; $($n:literal)*) => {
         match $width {
-            $($n => {
-                type $k = $crate::tree::Fixed<$n>;
+            0 => $otherwise,
+            width => {
+                let _width = $crate::tree::StoredWidths::set($crate::tree::RECORD_KEY, width);
+                type $k = $crate::tree::AnyFixed<{ $crate::tree::RECORD_KEY }>;
                 $body
-            })*
-            _ => $otherwise,
+            }
         }
     };
 }
@@ -83,6 +142,38 @@ mod tests {
                 assert_eq!(Fixed::<N>::compare(a, &b[..N / 2]), a[..].cmp(&b[..N / 2]));
             }
         }
+    }
+
+    /// A record table read by its stored layout stays readable while an index table is read
+    /// inside it (the salvage's index-guided lookups): each guard restores what it replaced.
+    #[test]
+    fn stored_widths_nest_and_restore() {
+        let widths = || [RECORD_KEY, INDEX_KEY, INDEX_VALUE].map(stored_width);
+        {
+            let _record = StoredWidths::set(RECORD_KEY, 8);
+            {
+                let _key = StoredWidths::set(INDEX_KEY, 4);
+                let _value = StoredWidths::set(INDEX_VALUE, 12);
+                assert_eq!(widths(), [8, 4, 12]);
+                assert_eq!(AnyFixed::<RECORD_KEY>::fixed_width(), Some(8));
+                assert_eq!(
+                    AnyFixed::<INDEX_KEY>::type_name(),
+                    redb::TypeName::new("netabase_runtime::Fixed<4>")
+                );
+            }
+            assert_eq!(widths(), [8, 0, 0]);
+        }
+        assert_eq!(widths(), [0, 0, 0]);
+        // The name and width redb checks are those of `Fixed<W>`.
+        let _record = StoredWidths::set(RECORD_KEY, 12);
+        assert_eq!(
+            AnyFixed::<RECORD_KEY>::type_name(),
+            Fixed::<12>::type_name()
+        );
+        assert_eq!(
+            AnyFixed::<RECORD_KEY>::fixed_width(),
+            Fixed::<12>::fixed_width()
+        );
     }
 
     #[test]
