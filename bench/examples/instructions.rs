@@ -9,7 +9,8 @@
 //!
 //! Workloads: `import` (the 34,006 cities of `cities15000`), `load` (100,000 users with the
 //! batch API), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
-//! non-unique lookups), `scan` (a range scan of 10,000), `reopen` (G and R only: open an
+//! non-unique lookups), `nonunique-ref` (G only: the same through the zero-copy `by_age_ref`),
+//! `scan` (a range scan of 10,000), `reopen` (G and R only: open an
 //! existing file of 100,000 users and get one of them, as a program does when it starts). The
 //! setup (parsing, filling) is counted too, so subtract the baseline that does the same setup
 //! and nothing else: `import-none`, `load-none`, `reopen-none`, and `none` for the reads (it
@@ -71,6 +72,21 @@ fn run<S: Subject>(workload: &str) {
     }
 }
 
+/// `nonunique-ref`: `nonunique`'s lookups through the zero-copy `by_age_ref`, after the same
+/// setup as `run`'s reads (so `none` is its baseline too).
+fn nonunique_ref() {
+    let db = Generated::open();
+    Generated::fill(
+        &db,
+        (0..USERS)
+            .map(|id| Generated::user(id, user_age(id)))
+            .collect::<Vec<_>>(),
+    );
+    let _ids = sample_ids(10_000, USERS);
+    let ages: Vec<u32> = (0..10).map(|i| (i * 6 % AGES) as u32).collect();
+    black_box(Generated::by_age_ref(&db, &ages));
+}
+
 /// `reopen`: a file of [`USERS`] users is written (setup), then reopened and one user read.
 fn reopen(subject: &str, workload: &str) {
     let dir = std::env::temp_dir().join(format!("netabase-instructions-{}", std::process::id()));
@@ -110,12 +126,19 @@ fn main() {
     let [subject, workload] = args.as_slice() else {
         eprintln!(
             "usage: instructions <G|R|S> \
-             <import|import-none|load|load-none|get|unique|nonunique|scan|none|reopen|reopen-none>"
+             <import|import-none|load|load-none|get|unique|nonunique|nonunique-ref|scan|none|reopen|reopen-none>"
         );
         std::process::exit(2);
     };
     if workload.starts_with("reopen") {
         return reopen(subject, workload);
+    }
+    if workload == "nonunique-ref" {
+        assert_eq!(
+            subject, "G",
+            "nonunique-ref: G only (the generated zero-copy scan)"
+        );
+        return nonunique_ref();
     }
     match subject.as_str() {
         "G" => run::<Generated>(workload),

@@ -106,6 +106,23 @@ impl Generated {
         }
     }
 
+    /// [`Subject::by_age`] through the zero-copy `by_age_ref`: each row is a view read in
+    /// place (its `id` and the length of its `name` are used), nothing decoded into a `User`.
+    pub fn by_age_ref(db: &Stores, ages: &[u32]) -> u64 {
+        let txn = db.users.begin_read().expect("begin");
+        let tree = txn.users().expect("tree");
+        let mut rows = 0;
+        for &age in ages {
+            for guard in tree.by_age_ref(age).expect("by_age_ref") {
+                let guard = guard.expect("row");
+                let view = guard.view().expect("view");
+                std::hint::black_box((view.id, view.name.len()));
+                rows += 1;
+            }
+        }
+        rows
+    }
+
     /// Puts each user through [`Store::write`], the group commit: a call each, and concurrent
     /// callers share transactions and syncs.
     pub fn put_each_grouped(db: &Stores, users: impl IntoIterator<Item = User>) {
