@@ -12,7 +12,7 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, V
 pub(crate) type Converter<'a> = &'a mut dyn FnMut(&[u8], &[u8], &mut Vec<u8>) -> Result<()>;
 
 /// How often (in records) a migration reports its progress.
-const PROGRESS_EVERY: u64 = 4096;
+pub(crate) const PROGRESS_EVERY: u64 = 4096;
 
 /// Rewrites every record of `M`: the table is renamed aside, each record is passed through
 /// `convert` (stored key and old bytes in, new bytes out) into a new table under the old name,
