@@ -5,7 +5,9 @@
 //! the dynamic codec ([`Plan::rewrite_record`]), dropped tables deleted, the indexes the plan
 //! rebuilds built from the records by the dynamic key encoder (`codec/dynamic_key.rs`), into
 //! tables whose types come from their stored entry lines ([`StoredIndex`]), then the new
-//! metadata. Either it commits whole, or the file is left as it was.
+//! metadata. Either it commits whole, or the file is left as it was: byte for byte, since the
+//! write transaction runs on a copy that replaces the file once committed (redb writes to any
+//! file it opens for writing, even when the transaction is rolled back).
 //!
 //! What it cannot do is run a typed step ([`Migrate`](super::Migrate)): a change that needs
 //! one is refused before anything is written, and the program that has the step migrates the
@@ -46,7 +48,10 @@ pub enum FileMigration {
 /// Migrates the database at `path` to the schema whose generated code would have the identity
 /// `expected` and the layout text `layout` (`netabase_build::stored_layout` of a schema file,
 /// or a definition's `LAYOUT`), without that code: the same plan, refusals and result as
-/// `Store::open` of a program built from that schema, in one write transaction.
+/// `Store::open` of a program built from that schema, in one write transaction. The
+/// transaction runs on a copy of the file beside it (`<file>.migrating`), renamed over the
+/// file once committed, so the migration needs room for a copy, and the file is byte for
+/// byte as it was after any failure; no program can open the file for writing meanwhile.
 /// `progress` hears each model's phases ([`MigrationPhase::Rewriting`], then
 /// [`MigrationPhase::Indexing`]), every 4096 records and at the end of each; while indexing,
 /// `total` counts the records once per index built (each index is built in a pass of its
@@ -80,22 +85,70 @@ pub fn migrate_file(
         });
     }
     contain(path, "", || {
-        // Decided on a read-only open, so a refusal leaves the file byte for byte as it was.
-        let decision = {
-            let db = redb::ReadOnlyDatabase::open(path)
-                .map_err(|e| crate::store::open_error(path, e, "open"))?;
-            decide(path, &ContainDrop::new(db), expected, layout)?
-        };
-        let Some(plan) = decision else {
-            return Ok(FileMigration::UpToDate);
-        };
-        let db = ContainDrop::new(
-            redb::Database::builder()
-                .open(path)
+        // Held to the end: while it is open no program can open the file for writing (redb
+        // locks it), so the copy below is the file as decided.
+        let original = ContainDrop::new(
+            redb::ReadOnlyDatabase::open(path)
                 .map_err(|e| crate::store::open_error(path, e, "open"))?,
         );
-        run(&db, plan, expected, layout, progress)
+        let Some(planned) = decide(path, &original, expected, layout)? else {
+            return Ok(FileMigration::UpToDate);
+        };
+        let migrated = migrate_copy(path, planned, expected, layout, progress)?;
+        drop(original);
+        Ok(migrated)
     })
+}
+
+/// Migrates a copy of the file at `path` and puts it in the file's place once committed: redb
+/// writes to a file it opens for writing (its header, its allocator state), even when the
+/// transaction is rolled back, so the original is never opened for writing and any failure
+/// leaves it byte for byte as it was. The copy, `<file>.migrating` beside it, is removed on
+/// failure; a crash leaves the original whole, and the next run replaces the copy.
+fn migrate_copy(
+    path: &Path,
+    planned: Planned,
+    expected: &SchemaInfo,
+    layout: &str,
+    progress: Option<&dyn Fn(&MigrationProgress<'_>)>,
+) -> Result<FileMigration> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".migrating");
+    let work = path.with_file_name(name);
+    let io = |doing: String| {
+        move |source| Error::Io {
+            context: format!(
+                "{doing}: netabase migrate works on a copy of the database beside it, so it \
+                 needs write access to its directory and room for a copy"
+            ),
+            source,
+        }
+    };
+    let result = std::fs::copy(path, &work)
+        .map_err(io(format!("cannot copy {} to {}", path.display(), work.display())))
+        .and_then(|_| {
+            let db = ContainDrop::new(
+                redb::Database::builder()
+                    .open(&work)
+                    .map_err(|e| crate::store::open_error(&work, e, "open"))?,
+            );
+            let migrated = run(&db, planned, expected, layout, progress)?;
+            drop(db);
+            std::fs::rename(&work, path).map_err(io(format!(
+                "cannot put the migrated copy {} in the place of {}",
+                work.display(),
+                path.display()
+            )))?;
+            // The rename is durable once the directory is synced (where the platform can).
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
+            Ok(migrated)
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&work);
+    }
+    result
 }
 
 /// What to do: `None` when the file is up to date, else the plan (see [`Planned`]).
