@@ -125,7 +125,11 @@ fn migrate_copy(
         }
     };
     let result = std::fs::copy(path, &work)
-        .map_err(io(format!("cannot copy {} to {}", path.display(), work.display())))
+        .map_err(io(format!(
+            "cannot copy {} to {}",
+            path.display(),
+            work.display()
+        )))
         .and_then(|_| {
             let db = ContainDrop::new(
                 redb::Database::builder()

@@ -263,7 +263,11 @@ fn every_automatic_fixture_migrates_as_the_typed_open_does() -> Result {
     let both = pair(&path);
     let report = migrate_both::<shop_v2::Shop>(&both)?;
     assert_eq!(report.removed_models, ["Legacy"]);
-    let user = report.models.iter().find(|m| m.model == "User").expect("User");
+    let user = report
+        .models
+        .iter()
+        .find(|m| m.model == "User")
+        .expect("User");
     assert_eq!(user.records_rewritten, USERS);
     assert_eq!(user.indexes_rebuilt, ["name", "age"]);
     let report = migrate_both::<shop_v3::Shop>(&both)?;
@@ -293,8 +297,11 @@ fn seed_keyed(dir: &Path) -> Result<PathBuf> {
             let n = i as usize;
             items.put(&Item {
                 id: i - 10,
-                edition: [("978-0".to_owned(), 1u16), ("978-0".into(), 2), ("979\0x".into(), 1)]
-                    [n % 3]
+                edition: [
+                    ("978-0".to_owned(), 1u16),
+                    ("978-0".into(), 2),
+                    ("979\0x".into(), 1),
+                ][n % 3]
                     .clone(),
                 priority: match n % 3 {
                     0 => Priority::Low,
@@ -311,7 +318,11 @@ fn seed_keyed(dir: &Path) -> Result<PathBuf> {
                 },
                 letter: ['a', 'é', '東', '\0', 'z'][n % 5],
                 huge: u128::MAX - n as u128,
-                neg: if i % 2 == 0 { i128::MIN + i as i128 } else { i as i128 * 1_000 },
+                neg: if i % 2 == 0 {
+                    i128::MIN + i as i128
+                } else {
+                    i as i128 * 1_000
+                },
                 ratio: floats[n % 6] as f32,
                 weight: floats[(n + 1) % 6],
                 flag: i % 2 == 0,
@@ -328,7 +339,11 @@ fn every_kind_of_key_is_built_as_the_generated_code_builds_it() -> Result {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = seed_keyed(dir.path())?;
     let report = migrate_both::<keyed_v2::Keyed>(&pair(&path))?;
-    let item = report.models.iter().find(|m| m.model == "Item").expect("Item");
+    let item = report
+        .models
+        .iter()
+        .find(|m| m.model == "Item")
+        .expect("Item");
     assert_eq!(item.records_rewritten, 0);
     assert_eq!(
         item.indexes_rebuilt,
@@ -419,7 +434,12 @@ fn what_the_schema_less_migration_cannot_do_is_refused_with_its_kind() -> Result
     // Nothing to migrate: no file, or no netabase file.
     let missing = path.with_file_name("missing.redb");
     assert!(matches!(
-        migrate_file(&missing, &info::<shop_v2::Shop>(), shop_v2::Shop::LAYOUT, None),
+        migrate_file(
+            &missing,
+            &info::<shop_v2::Shop>(),
+            shop_v2::Shop::LAYOUT,
+            None
+        ),
         Err(Error::Io { .. })
     ));
     assert!(!missing.exists());
@@ -469,9 +489,15 @@ fn progress_reaches_every_phase_and_ends_done() -> Result {
     let indexing = of("User", MigrationPhase::Indexing);
     assert_eq!(indexing.first(), Some(&(0, 2 * USERS)));
     assert_eq!(indexing.last(), Some(&(2 * USERS, 2 * USERS)));
-    assert!(indexing.windows(2).all(|w| w[0].0 <= w[1].0), "{indexing:?}");
+    assert!(
+        indexing.windows(2).all(|w| w[0].0 <= w[1].0),
+        "{indexing:?}"
+    );
     // Order: records rewritten (i64 totals), no index of its own rebuilt.
-    assert_eq!(of("Order", MigrationPhase::Rewriting).last(), Some(&(40, 40)));
+    assert_eq!(
+        of("Order", MigrationPhase::Rewriting).last(),
+        Some(&(40, 40))
+    );
     assert!(of("Order", MigrationPhase::Indexing).is_empty());
     Ok(())
 }
