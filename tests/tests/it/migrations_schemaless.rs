@@ -376,7 +376,15 @@ fn refused<D: Definition>(path: &Path, check: impl FnOnce(&Error)) -> String {
         std::fs::read(path).expect("read the file") == before,
         "a refused migration changed the file"
     );
+    assert!(!working_copy(path).exists(), "the working copy was left");
     error.to_string()
+}
+
+/// Where `migrate_file` works: a copy beside the file.
+fn working_copy(path: &Path) -> PathBuf {
+    let mut name = path.file_name().expect("a file name").to_os_string();
+    name.push(".migrating");
+    path.with_file_name(name)
 }
 
 fn kind(expected: MigrationErrorKind) -> impl FnOnce(&Error) {
@@ -443,6 +451,21 @@ fn what_the_schema_less_migration_cannot_do_is_refused_with_its_kind() -> Result
         Err(Error::Io { .. })
     ));
     assert!(!missing.exists());
+    Ok(())
+}
+
+/// A file a program has open is refused (redb's lock), and nothing is written; once the
+/// program closes it, it migrates, and no working copy is left beside it.
+#[test]
+fn a_file_open_in_a_program_is_refused() -> Result {
+    let (_dir, path) = seed(false)?;
+    let store = Store::<shop_v1::Shop>::open(&path)?;
+    refused::<shop_v2::Shop>(&path, |error| {
+        assert!(matches!(error, Error::AlreadyOpen { .. }), "{error:?}")
+    });
+    drop(store);
+    schemaless::<shop_v2::Shop>(&path)?;
+    assert!(!working_copy(&path).exists());
     Ok(())
 }
 
