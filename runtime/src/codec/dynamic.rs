@@ -256,13 +256,8 @@ pub fn encode(
             }
             (Named::Link(key), value) => encode(layout, &key, value, w)?,
             (Named::Enum(e), Dynamic::Enum { variant, fields }) => {
-                let (tag, v) = e
-                    .variants
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| v.name == *variant)
-                    .ok_or_else(|| format!("enum `{}` has no variant `{variant}`", e.name))?;
-                w.write(&(tag as u32));
+                let (tag, v) = variant_of(e, variant)?;
+                w.write(&tag);
                 encode_fields(layout, &v.fields, fields, w)?;
             }
             _ => return Err(mismatch()),
@@ -270,6 +265,21 @@ pub fn encode(
         _ => return Err(mismatch()),
     }
     Ok(())
+}
+
+/// The stored tag (position) and layout of the variant `name` of `e`.
+pub(super) fn variant_of<'l>(
+    e: &'l crate::layout::EnumLayout,
+    name: &str,
+) -> Result<(u32, &'l crate::layout::VariantLayout), String> {
+    let (tag, v) = e
+        .variants
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.name == name)
+        .ok_or_else(|| format!("enum `{}` has no variant `{name}`", e.name))?;
+    let tag = u32::try_from(tag).map_err(|_| format!("enum `{}` has too many variants", e.name))?;
+    Ok((tag, v))
 }
 
 /// Where [`scalar`] puts a number: a record's value encoding ([`Writer`]) or a key's

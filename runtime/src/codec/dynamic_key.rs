@@ -11,7 +11,7 @@
 //! gives one key per element (a multi-valued key).
 
 use super::KeyPart;
-use super::dynamic::{Dynamic, Named, Record, ScalarSink, named, scalar};
+use super::dynamic::{Dynamic, Named, Record, ScalarSink, named, scalar, variant_of};
 use crate::layout::{KeyLayout, Layout, ModelLayout, TypeLayout};
 
 /// Appends scalars by their [`KeyPart`] encoding.
@@ -107,13 +107,7 @@ pub(crate) fn encode_key(
         (TypeLayout::Named(name), value) => match (named(layout, name)?, value) {
             (Named::Link(key), value) => encode_key(layout, &key, value, out),
             (Named::Enum(e), Dynamic::Enum { variant, fields }) => {
-                let (tag, v) = e
-                    .variants
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| v.name == *variant)
-                    .ok_or_else(|| format!("enum `{}` has no variant `{variant}`", e.name))?;
-                let tag = u32::try_from(tag).map_err(|_| mismatch())?;
+                let (tag, v) = variant_of(e, variant)?;
                 tag.encode_key(out);
                 for field in &v.fields {
                     let (_, value) =

@@ -26,7 +26,7 @@ use crate::error::{Error, Result, SchemaInfo};
 use crate::layout::{KeyLayout, Layout, ModelLayout};
 use crate::meta::{self, Decision, META_TABLE};
 use crate::ordered::Ordered;
-use crate::tree::rebuild::{PROGRESS_EVERY, delete_table};
+use crate::tree::rebuild::{PROGRESS_EVERY, delete_table, write_entry};
 use crate::tree::{Bytes, Claim, StoredIndex, StoredKey, with_fixed_width};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
@@ -495,8 +495,7 @@ fn rewrite_records<K: StoredKey>(
 }
 
 /// Builds the index of `key` afresh from the records of `model` (its table keyed by `K`):
-/// a unique entry maps the key to the primary key, a non-unique one is key ++ primary key, as
-/// the typed `build_indexes` writes them. `progress` gets the records read now and then.
+/// its entries are written as the typed `build_indexes` writes them (`write_entry`). `progress` gets the records read now and then.
 fn build_index<K: StoredKey>(
     txn: &redb::WriteTransaction,
     layout: &Layout,
@@ -520,12 +519,13 @@ fn build_index<K: StoredKey>(
             let keys = dynamic_key::index_keys(layout, model, key, &record)
                 .map_err(|detail| inconsistent(&table, detail))?;
             for secondary in &keys {
-                if !key.unique {
-                    entry.clear();
-                    entry.extend_from_slice(secondary);
-                    entry.extend_from_slice(primary);
-                    index.insert(&entry, primary)?;
-                } else if let Claim::Taken = index.claim(secondary, primary, &mut owner)? {
+                if let Claim::Taken = write_entry(
+                    index,
+                    key.unique,
+                    secondary,
+                    primary,
+                    (&mut entry, &mut owner),
+                )? {
                     let held_by = match records.get(owner.as_slice())? {
                         Some(other) => describe_primary_key(
                             model,
