@@ -311,7 +311,7 @@ fn seed_keyed(dir: &Path) -> Result<PathBuf> {
                     },
                     _ => Priority::High,
                 },
-                code: (n % 4 != 0).then(|| n as u16 * 7),
+                code: (!n.is_multiple_of(4)).then(|| n as u16 * 7),
                 tags: match n % 3 {
                     0 => Vec::new(),
                     _ => vec![format!("t{}", n % 5), "x".into(), format!("t{}", n % 5)],
