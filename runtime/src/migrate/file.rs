@@ -538,7 +538,7 @@ fn build_index<K: StoredKey>(
                         field: leak(&key.name),
                         value: format!(
                             "{} (held by both {held_by} and {})",
-                            describe_key(key, &record),
+                            describe(&key.fields, &record),
                             describe_primary_key(model, &record)
                         ),
                     });
@@ -586,10 +586,6 @@ fn describe(fields: &[String], record: &Record) -> String {
         .map(|(name, value)| format!("{name}: {value}"))
         .collect();
     values.join(", ")
-}
-
-fn describe_key(key: &KeyLayout, record: &Record) -> String {
-    describe(&key.fields, record)
 }
 
 fn describe_primary_key(model: &ModelLayout, record: &Record) -> String {

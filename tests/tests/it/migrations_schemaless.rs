@@ -433,6 +433,13 @@ fn what_the_schema_less_migration_cannot_do_is_refused_with_its_kind() -> Result
     refused::<keyed_v2::Keyed>(&path, |error| {
         assert!(matches!(error, Error::SchemaMismatch { .. }), "{error:?}")
     });
+    // A file rescued by the schema-less salvage, whose indexes its own program builds.
+    let rescued = path.with_file_name("rescued.redb");
+    netabase_runtime::recover_file(&path, &rescued)?;
+    let message = refused::<shop_v2::Shop>(&rescued, |error| {
+        assert!(matches!(error, Error::Inconsistent { .. }), "{error:?}")
+    });
+    assert!(message.contains("indexes are not built yet"), "{message}");
     // A newer file, then an older schema.
     assert!(matches!(
         migrate_file(&path, &info::<shop_v2::Shop>(), shop_v2::Shop::LAYOUT, None)?,
