@@ -5,7 +5,7 @@
 //! `netabase-build` never compile clap. Schema commands call `netabase-build`
 //! (`schema.rs`); database commands call `netabase-runtime`, which owns the file format
 //! (`inspect.rs`); the migration commands compare layouts through the runtime's migration
-//! code (`migrate.rs`).
+//! code, and migrate a file through its schema-less migration (`migrate.rs`).
 
 #![forbid(unsafe_code)]
 
@@ -34,7 +34,8 @@ in build.rs turns it into Rust on every build; this tool does the same steps by 
            by the layout the file stores (no schema needed)
   diff     lists every change between two versions of a schema and whether opening a
            database migrates it automatically
-  migrate  --dry-run: says what opening a database with a schema would do, writing nothing
+  migrate  migrates a database to a new version of its schema, as the program would on open
+           (automatic changes only); --dry-run says what it would do, writing nothing
   compact  gives a database file's free space back to the file system
   recover  copies what can still be read out of a damaged database into a new one
 
@@ -50,6 +51,7 @@ Examples:
   netabase inspect library.redb --records Book --limit 10
   netabase diff schemas/library.v1.toml schemas/library.toml
   netabase migrate --db library.redb --schema schemas/library.toml --dry-run
+  netabase migrate --db library.redb --schema schemas/library.toml
   netabase compact library.redb
   netabase recover damaged.redb -o rescued.redb
 
@@ -207,32 +209,42 @@ automatic, the versions break the rules, or a schema has errors."
         new: PathBuf,
     },
 
-    /// Say what opening a database with a schema would do (--dry-run; nothing is written)
+    /// Migrate a database to a new version of its schema (--dry-run: only say what it would do)
     #[command(
         long_about = "\
-Say what a program built from SCHEMA would do when it opens DATABASE, without writing anything:
-write nothing (the file is at that version), migrate it (every change listed, with its class),
-or refuse (a newer version, a change that is not automatic or not confirmed, another
-definition), with the error the program would return.
+Migrate DATABASE to the version of its definition that SCHEMA describes, as a program built from
+SCHEMA would when it opens the file, without the program: the same plan and the same refusals
+as `Store::open`. Records are rewritten into their new encoding, removed tables deleted, and the
+indexes that are new or changed built from the records, in one write transaction on a copy of the
+file beside it, which replaces the file once committed: any failure leaves the file as it was.
+A progress bar on stderr follows each model (when stderr is a terminal); then every change is
+printed, model by model.
 
-The migration itself runs in the program, in `Store::open` (one write transaction), since it
-needs the code generated from the schema; this command only plans it, so --dry-run is required.",
+Only automatic changes migrate here (docs/MIGRATIONS.md lists them). A change that needs a typed
+step (`Migrate`) is refused: open the file from the program that has the step. The file must not
+be open in another program, and its directory needs room for a copy.
+
+With --dry-run, say what opening DATABASE with a program built from SCHEMA would do, writing
+nothing: write nothing (the file is at that version), migrate it (every change listed, with its
+class), or refuse (a newer version, a change that is not automatic or not confirmed, another
+definition), with the error the program would return.",
         after_help = "\
 Examples:
   netabase migrate --db shop.redb --schema schemas/shop.toml --dry-run
+  netabase migrate --db shop.redb --schema schemas/shop.toml
 
-Exit status: 0 when opening would succeed, 1 when it would be refused or a file cannot be
-read."
+Exit status: 0 when the file was migrated or is already at SCHEMA's version (with --dry-run:
+when opening would succeed), 1 when the migration is refused or a file cannot be read."
     )]
     Migrate {
         /// The database file (redb)
         #[arg(long = "db", value_name = "DATABASE")]
         database: PathBuf,
-        /// The schema the opening program is built from
+        /// The schema to migrate to (the one the program that opens the file is built from)
         #[arg(long, value_name = "SCHEMA")]
         schema: PathBuf,
-        /// Only say what opening would do (required: the program migrates, on open)
-        #[arg(long, required = true)]
+        /// Only say what opening with SCHEMA would do; write nothing
+        #[arg(long)]
         dry_run: bool,
     },
     /// Give a database file's free space back to the file system
@@ -302,8 +314,13 @@ fn main() -> ExitCode {
         } => inspect::inspect(&database, schema.as_deref()),
         Command::Diff { old, new } => migrate::diff(&old, &new),
         Command::Migrate {
-            database, schema, ..
+            database,
+            schema,
+            dry_run: true,
         } => migrate::dry_run(&database, &schema),
+        Command::Migrate {
+            database, schema, ..
+        } => migrate::migrate(&database, &schema),
         Command::Compact { database } => compact(&database),
         Command::Recover { database, output } => recover(&database, &output),
     };

@@ -1,13 +1,14 @@
 //! The migration commands: `diff` (every change between two versions of a schema, and its
-//! class) and `migrate --dry-run` (what opening a database with a schema would do). Both
-//! compare layouts through the runtime (`netabase_runtime::migrate`, `schemaless::opening`),
-//! the same code `Store::open` runs, so what they print is what a program would do.
+//! class), `migrate --dry-run` (what opening a database with a schema would do) and `migrate`
+//! (the migration itself, without the program: `netabase_runtime::migrate_file`). All compare
+//! layouts through the runtime (`netabase_runtime::migrate`, `schemaless::opening`), the same
+//! code `Store::open` runs, so what they print and do is what a program would do.
 
 use crate::Failure;
 use crate::schema::{read_schema, validated};
 use netabase_runtime::migrate::{Change, ChangeClass};
 use netabase_runtime::schemaless::{Opening, opening};
-use netabase_runtime::{Layout, SchemaInfo};
+use netabase_runtime::{FileMigration, Layout, MigrationPhase, MigrationProgress, SchemaInfo};
 use std::path::Path;
 
 /// A schema file, compiled to what a program built from it would store and check.
@@ -157,6 +158,51 @@ pub(crate) fn dry_run(database: &Path, schema: &Path) -> Result<(), Failure> {
     }
     println!("(dry run: nothing was written)");
     Ok(())
+}
+
+/// `netabase migrate --db FILE --schema SCHEMA`: migrates the file to the schema, as a
+/// program built from it would on open (automatic changes only), with a progress bar on
+/// stderr, then prints what changed.
+pub(crate) fn migrate(database: &Path, schema: &Path) -> Result<(), Failure> {
+    let new = compile(schema)?;
+    let shown = database.display();
+    let bar = progress_bar();
+    let progress = |p: &MigrationProgress<'_>| {
+        let phase = match p.phase {
+            MigrationPhase::Rewriting => "rewriting",
+            _ => "indexing",
+        };
+        bar.set_message(format!("{} {phase}", p.model));
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+    };
+    let result = crate::inspect::quiet(|| {
+        netabase_runtime::migrate_file(database, &new.info, &new.layout_text, Some(&progress))
+    });
+    bar.finish_and_clear();
+    let (definition, version) = (&new.info.definition, new.info.version);
+    match result.map_err(|e| format!("cannot migrate `{shown}` to `{}`: {e}", new.name))? {
+        FileMigration::Migrated(report) => print!("{report}"),
+        FileMigration::LayoutStored => println!(
+            "`{shown}` is at {definition} version {version}: its layout was stored, nothing \
+             else changed"
+        ),
+        _ => println!("`{shown}` is at {definition} version {version}: nothing to migrate"),
+    }
+    Ok(())
+}
+
+/// A bar on stderr for the records of one model and phase (indicatif hides it when stderr is
+/// not a terminal).
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template(
+        "migrating {msg:>24} [{wide_bar:.cyan/blue}] {human_pos}/{human_len} records",
+    )
+    .map(|style| style.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
 }
 
 fn class_name(class: ChangeClass) -> &'static str {

@@ -743,17 +743,83 @@ fn migrate_dry_run_reports_the_refusal_opening_would_give() {
         "{err}"
     );
     assert_eq!(contents(&db), before);
+}
 
-    // Without --dry-run, clap refuses the command line (the program migrates, on open).
-    let output = netabase(&[
+/// `netabase migrate --db DB --schema tests/fixtures/migrations/SCHEMA.toml`.
+fn migrate(db: &Path, schema: &str) -> Output {
+    netabase(&[
         "migrate",
         "--db",
-        arg(&db),
+        arg(db),
         "--schema",
-        arg(&shop_schema("shop_v2")),
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(contents(&db), before);
+        arg(&shop_schema(schema)),
+    ])
+}
+
+/// Without --dry-run, `netabase migrate` migrates the file as the program built from the
+/// schema would on open (which then finds nothing to do), prints the report, and a second run
+/// says there is nothing to migrate.
+#[test]
+fn migrate_migrates_the_file_and_a_second_run_finds_nothing_to_do() {
+    use netabase_tests::migrations::shop_v2;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = shop_v1_database(dir.path());
+    let output = migrate(&db, "shop_v2");
+    assert!(output.status.success(), "{}", stderr(&output));
+    // stderr is not a terminal here: indicatif hides the progress bar.
+    assert_eq!(stderr(&output), "");
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("migrated from version 1 to 2 in "),
+        "{text}"
+    );
+    for line in [
+        "  User: 2 record(s) rewritten, 2 index(es) rebuilt",
+        "    field title renamed to display_name",
+        "    new field country: String (default \"New Zealand\")",
+        "  Order: 1 record(s) rewritten, 0 index(es) rebuilt",
+        "  Legacy: removed",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in\n{text}");
+    }
+    {
+        let store = netabase_runtime::Store::<shop_v2::Shop>::open(&db).expect("open");
+        assert!(store.migration().is_none(), "the program migrated again");
+        let txn = store.begin_read().expect("read");
+        let ada = txn.users().expect("users").get_by_name("Ada").expect("get");
+        assert_eq!(
+            ada.map(|u| (u.id, u.country)),
+            Some((1, "New Zealand".to_owned()))
+        );
+    }
+    let output = migrate(&db, "shop_v2");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("`{}` is at Shop version 2: nothing to migrate\n", arg(&db))
+    );
+}
+
+/// A migration `netabase migrate` cannot make (here one that needs a typed step) is exit
+/// status 1 with the refusal, and the file is byte for byte as it was.
+#[test]
+fn migrate_refuses_what_needs_the_program_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = shop_v1_database(dir.path());
+    let before = std::fs::read(&db).expect("read");
+    let output = migrate(&db, "shop_narrowed");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert!(err.starts_with("error: cannot migrate"), "{err}");
+    assert!(
+        err.contains("`Order.total` changed from `u32` to `u16`")
+            && err.contains("open the file from the program that has it"),
+        "{err}"
+    );
+    assert!(std::fs::read(&db).expect("read") == before);
+    let files: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert_eq!(files.len(), 1, "the working copy was left behind");
 }
 
 /// `netabase compact`: after most rows are removed the file keeps its size; compacting gives

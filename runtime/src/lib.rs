@@ -104,8 +104,8 @@ pub use integrity::{IntegrityReport, Problem, ProblemKind};
 pub use layout::Layout;
 pub use meta::META_TABLE;
 pub use migrate::{
-    Migrate, MigrationErrorKind, MigrationPhase, MigrationProgress, MigrationReport, ModelReport,
-    StepError,
+    FileMigration, Migrate, MigrationErrorKind, MigrationPhase, MigrationProgress, MigrationReport,
+    ModelReport, StepError, migrate_file,
 };
 pub use model::{Definition, Model, ModelRef};
 pub use recover::{ModelRecovery, RecoveryReport, recover};

@@ -40,22 +40,7 @@ pub fn open<D: Definition>(
     progress: Option<Progress<'_>>,
 ) -> Result<Option<MigrationReport>> {
     let expected = expected::<D>();
-    let stored = {
-        let txn = db.begin_read()?;
-        match txn.open_table(META) {
-            Ok(meta) => match read_info(&meta)? {
-                Some(info) => Some((
-                    info,
-                    read_layout(&meta)?,
-                    meta.get(REBUILD_INDEXES)?.is_some(),
-                )),
-                None => None,
-            },
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(error) => return Err(error.into()),
-        }
-    };
-    let Some((found, layout, rebuild)) = stored else {
+    let Some((found, layout, rebuild)) = read_stored(db)? else {
         return create::<D>(db).map(|()| None);
     };
     let plan = match decide(&found, layout.as_deref(), &expected, D::LAYOUT, D::HISTORY)? {
@@ -64,17 +49,7 @@ pub fn open<D: Definition>(
             return Ok(None);
         }
         Decision::UpToDate => return Ok(None),
-        _ if rebuild => {
-            return Err(Error::Inconsistent {
-                table: META_TABLE,
-                detail: format!(
-                    "this file was rescued by `netabase recover` at version {} and its indexes \
-                     are not built yet: open it first with a program built for that version \
-                     (which rebuilds them), then with this one",
-                    found.version
-                ),
-            });
-        }
+        _ if rebuild => return Err(indexes_not_built(found.version)),
         Decision::StoreLayout => {
             // Written before databases stored their layout: store it now, once.
             write_meta::<D>(db)?;
@@ -124,6 +99,24 @@ pub fn open<D: Definition>(
     txn.commit()?;
     report.elapsed = start.elapsed();
     Ok(Some(report))
+}
+
+/// What a database's metadata says: its identity, its layout text (`None` before databases
+/// stored it) and whether the salvage left its indexes to build; `None` without metadata.
+pub(crate) fn read_stored(
+    db: &impl ReadableDatabase,
+) -> Result<Option<(SchemaInfo, Option<String>, bool)>> {
+    let txn = db.begin_read()?;
+    let meta = match txn.open_table(META) {
+        Ok(meta) => meta,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let Some(info) = read_info(&meta)? else {
+        return Ok(None);
+    };
+    let layout = read_layout(&meta)?;
+    Ok(Some((info, layout, meta.get(REBUILD_INDEXES)?.is_some())))
 }
 
 /// What opening a database does (see [`decide`]).
@@ -217,6 +210,18 @@ pub(crate) fn decide(
     Ok(Decision::Migrate(plan))
 }
 
+/// The refusal to migrate a file rescued at `version` whose indexes are not built yet.
+pub(crate) fn indexes_not_built(version: u64) -> Error {
+    Error::Inconsistent {
+        table: META_TABLE,
+        detail: format!(
+            "this file was rescued by `netabase recover` at version {version} and its indexes \
+             are not built yet: open it first with a program built for that version (which \
+             rebuilds them), then migrate it"
+        ),
+    }
+}
+
 fn corrupt_layout(what: &str) -> Error {
     Error::Decode {
         table: META_TABLE,
@@ -280,11 +285,21 @@ fn write_meta<D: Definition>(db: &redb::Database) -> Result<()> {
 
 /// Writes `D`'s name, version, fingerprint and layout into the metadata table.
 fn write_info<D: Definition>(txn: &redb::WriteTransaction) -> Result<()> {
+    write_identity(txn, &expected::<D>(), D::LAYOUT)
+}
+
+/// Writes the identity `info` and the layout text `layout` into the metadata table (a typed
+/// open writes its definition's; a schema-less migration those of a schema file).
+pub(crate) fn write_identity(
+    txn: &redb::WriteTransaction,
+    info: &SchemaInfo,
+    layout: &str,
+) -> Result<()> {
     let mut meta = txn.open_table(META)?;
-    meta.insert(DEFINITION, D::NAME.as_bytes())?;
-    meta.insert(VERSION, D::VERSION.to_be_bytes().as_slice())?;
-    meta.insert(FINGERPRINT, D::FINGERPRINT.as_bytes())?;
-    meta.insert(LAYOUT, D::LAYOUT.as_bytes())?;
+    meta.insert(DEFINITION, info.definition.as_bytes())?;
+    meta.insert(VERSION, info.version.to_be_bytes().as_slice())?;
+    meta.insert(FINGERPRINT, info.fingerprint.as_bytes())?;
+    meta.insert(LAYOUT, layout.as_bytes())?;
     Ok(())
 }
 

@@ -12,8 +12,10 @@
 //! user wrote a typed step for that model ([`Migrate`]): then `chain` goes through every kept
 //! version in turn, each model by its typed step or automatically.
 
+mod file;
 mod steps;
 
+pub use file::{FileMigration, migrate_file};
 pub use steps::{Migrate, StepError};
 // What generated code names (re-exported from `__codegen`).
 pub use steps::{Step, StepFailure, StepFn, Version, typed_step};

@@ -8,7 +8,7 @@
 use crate::codec::dynamic::{self, Record};
 use crate::error::{Error, Result, SchemaInfo};
 use crate::layout::Layout;
-use crate::meta::{self, META, META_TABLE, read_info, read_layout};
+use crate::meta::{self, META, META_TABLE};
 use crate::migrate::Change;
 use crate::ordered::Ordered;
 use redb::{
@@ -181,19 +181,7 @@ pub fn stored_schema(path: impl AsRef<Path>) -> Result<Option<StoredSchema>> {
 
 fn read_stored_schema(path: &Path) -> Result<Option<StoredSchema>> {
     let db = open(path)?;
-    let txn = db.begin_read()?;
-    let meta = match txn.open_table(META) {
-        Ok(meta) => meta,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(error) => return Err(error.into()),
-    };
-    let Some(info) = read_info(&meta)? else {
-        return Ok(None);
-    };
-    Ok(Some(StoredSchema {
-        info,
-        layout_text: read_layout(&meta)?,
-    }))
+    Ok(meta::read_stored(&db)?.map(|(info, layout_text, _)| StoredSchema { info, layout_text }))
 }
 
 /// Calls `each` with every record of `model` in the database at `path`, in primary key order,

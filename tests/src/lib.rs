@@ -44,8 +44,16 @@ pub mod hostile {
 }
 
 /// `fixtures/migrations/*.toml`: versions of the `Shop` definition, one module each, for the
-/// migration tests (`shop_v1` is the version the others migrate from).
+/// migration tests (`shop_v1` is the version the others migrate from), and two of `Keyed`.
 pub mod migrations {
+    /// `fixtures/migrations/keyed_v1.toml`. Version 1: a value of every key type, no secondary key but a link's.
+    pub mod keyed_v1 {
+        netabase_runtime::include_schema!("keyed_v1");
+    }
+    /// `fixtures/migrations/keyed_v2.toml`. Version 2: a secondary key of every kind, built by the migration.
+    pub mod keyed_v2 {
+        netabase_runtime::include_schema!("keyed_v2");
+    }
     /// `fixtures/migrations/shop_default_field.toml`. Version 2: new fields with defaults.
     pub mod shop_default_field {
         netabase_runtime::include_schema!("shop_default_field");

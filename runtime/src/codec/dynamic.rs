@@ -100,14 +100,14 @@ fn encode_fields(
 }
 
 /// What a named type is.
-enum Named<'l> {
+pub(super) enum Named<'l> {
     Enum(&'l crate::layout::EnumLayout),
     Struct(&'l crate::layout::StructLayout),
     /// A link: stored as the target's primary key (a tuple for a composite key).
     Link(TypeLayout),
 }
 
-fn named<'l>(layout: &'l Layout, name: &str) -> Result<Named<'l>, String> {
+pub(super) fn named<'l>(layout: &'l Layout, name: &str) -> Result<Named<'l>, String> {
     if let Some(e) = layout.enumeration(name) {
         return Ok(Named::Enum(e));
     }
@@ -256,13 +256,8 @@ pub fn encode(
             }
             (Named::Link(key), value) => encode(layout, &key, value, w)?,
             (Named::Enum(e), Dynamic::Enum { variant, fields }) => {
-                let (tag, v) = e
-                    .variants
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| v.name == *variant)
-                    .ok_or_else(|| format!("enum `{}` has no variant `{variant}`", e.name))?;
-                w.write(&(tag as u32));
+                let (tag, v) = variant_of(e, variant)?;
+                w.write(&tag);
                 encode_fields(layout, &v.fields, fields, w)?;
             }
             _ => return Err(mismatch()),
@@ -272,8 +267,37 @@ pub fn encode(
     Ok(())
 }
 
-/// Writes a scalar; `None` when the value does not fit.
-fn scalar(s: Scalar, value: &Dynamic, w: &mut Writer<'_>) -> Option<()> {
+/// The stored tag (position) and layout of the variant `name` of `e`.
+pub(super) fn variant_of<'l>(
+    e: &'l crate::layout::EnumLayout,
+    name: &str,
+) -> Result<(u32, &'l crate::layout::VariantLayout), String> {
+    let (tag, v) = e
+        .variants
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.name == name)
+        .ok_or_else(|| format!("enum `{}` has no variant `{name}`", e.name))?;
+    let tag = u32::try_from(tag).map_err(|_| format!("enum `{}` has too many variants", e.name))?;
+    Ok((tag, v))
+}
+
+/// Where [`scalar`] puts a number: a record's value encoding ([`Writer`]) or a key's
+/// order-preserving one (`dynamic_key`). Both encode through the typed impls, so a scalar is
+/// converted to its stored type in one place.
+pub(super) trait ScalarSink {
+    /// Appends `value`'s encoding.
+    fn put<T: super::Value + super::KeyPart>(&mut self, value: &T);
+}
+
+impl ScalarSink for Writer<'_> {
+    fn put<T: super::Value + super::KeyPart>(&mut self, value: &T) {
+        self.write(value);
+    }
+}
+
+/// Writes a scalar as type `s` into `w`; `None` when the value does not fit.
+pub(super) fn scalar(s: Scalar, value: &Dynamic, w: &mut impl ScalarSink) -> Option<()> {
     let int = |v: &Dynamic| -> Option<i128> {
         match v {
             Dynamic::Unsigned(u) => i128::try_from(*u).ok(),
@@ -282,25 +306,25 @@ fn scalar(s: Scalar, value: &Dynamic, w: &mut Writer<'_>) -> Option<()> {
         }
     };
     match (s, value) {
-        (Scalar::U128, Dynamic::Unsigned(u)) => w.write(u),
-        (Scalar::U8, v) => w.write(&u8::try_from(int(v)?).ok()?),
-        (Scalar::U16, v) => w.write(&u16::try_from(int(v)?).ok()?),
-        (Scalar::U32, v) => w.write(&u32::try_from(int(v)?).ok()?),
-        (Scalar::U64, v) => w.write(&u64::try_from(int(v)?).ok()?),
-        (Scalar::U128, v) => w.write(&u128::try_from(int(v)?).ok()?),
-        (Scalar::I8, v) => w.write(&i8::try_from(int(v)?).ok()?),
-        (Scalar::I16, v) => w.write(&i16::try_from(int(v)?).ok()?),
-        (Scalar::I32, v) => w.write(&i32::try_from(int(v)?).ok()?),
-        (Scalar::I64, v) => w.write(&i64::try_from(int(v)?).ok()?),
-        (Scalar::I128, v) => w.write(&int(v)?),
-        (Scalar::F32, Dynamic::F32(f)) => w.write(f),
+        (Scalar::U128, Dynamic::Unsigned(u)) => w.put(u),
+        (Scalar::U8, v) => w.put(&u8::try_from(int(v)?).ok()?),
+        (Scalar::U16, v) => w.put(&u16::try_from(int(v)?).ok()?),
+        (Scalar::U32, v) => w.put(&u32::try_from(int(v)?).ok()?),
+        (Scalar::U64, v) => w.put(&u64::try_from(int(v)?).ok()?),
+        (Scalar::U128, v) => w.put(&u128::try_from(int(v)?).ok()?),
+        (Scalar::I8, v) => w.put(&i8::try_from(int(v)?).ok()?),
+        (Scalar::I16, v) => w.put(&i16::try_from(int(v)?).ok()?),
+        (Scalar::I32, v) => w.put(&i32::try_from(int(v)?).ok()?),
+        (Scalar::I64, v) => w.put(&i64::try_from(int(v)?).ok()?),
+        (Scalar::I128, v) => w.put(&int(v)?),
+        (Scalar::F32, Dynamic::F32(f)) => w.put(f),
         // f32 -> f64 is exact; an f64 default for an f32 field is narrowed as the schema wrote it.
-        (Scalar::F32, Dynamic::F64(f)) => w.write(&(*f as f32)),
-        (Scalar::F64, Dynamic::F32(f)) => w.write(&f64::from(*f)),
-        (Scalar::F64, Dynamic::F64(f)) => w.write(f),
-        (Scalar::Bool, Dynamic::Bool(b)) => w.write(b),
-        (Scalar::Char, Dynamic::Char(c)) => w.write(c),
-        (Scalar::Char, Dynamic::String(s)) if s.chars().count() == 1 => w.write(&s.chars().next()?),
+        (Scalar::F32, Dynamic::F64(f)) => w.put(&(*f as f32)),
+        (Scalar::F64, Dynamic::F32(f)) => w.put(&f64::from(*f)),
+        (Scalar::F64, Dynamic::F64(f)) => w.put(f),
+        (Scalar::Bool, Dynamic::Bool(b)) => w.put(b),
+        (Scalar::Char, Dynamic::Char(c)) => w.put(c),
+        (Scalar::Char, Dynamic::String(s)) if s.chars().count() == 1 => w.put(&s.chars().next()?),
         _ => return None,
     }
     Some(())

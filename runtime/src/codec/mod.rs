@@ -16,6 +16,7 @@
 
 mod change;
 pub mod dynamic;
+pub(crate) mod dynamic_key;
 mod key;
 mod value;
 

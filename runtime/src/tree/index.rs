@@ -199,7 +199,16 @@ fn open_write<'a, K: StoredKey, V: EntryValue>(
     txn: &'a redb::WriteTransaction,
     opened: Opened,
 ) -> Result<Box<dyn IndexWrite + 'a>> {
-    let table = txn.open_table(redb::TableDefinition::<K, V>::new(opened.table))?;
+    open_write_named::<K, V>(txn, opened.table, opened)
+}
+
+/// Opens the index table `name` for writing (which `opened.table` names in errors).
+fn open_write_named<'a, K: StoredKey, V: EntryValue>(
+    txn: &'a redb::WriteTransaction,
+    name: &str,
+    opened: Opened,
+) -> Result<Box<dyn IndexWrite + 'a>> {
+    let table = txn.open_table(redb::TableDefinition::<K, V>::new(name))?;
     Ok(Box::new(Index::<_, K, V> {
         table,
         opened,
@@ -399,8 +408,9 @@ enum StoredValue {
     Tail(usize),
 }
 
-/// The name the errors of an index opened by [`StoredIndex`] give its table (only the salvage
-/// reads such tables, and it reports none of their errors by name).
+/// The name the errors of an index opened by [`StoredIndex`] give its table (its name is known
+/// only at run time; the salvage reports none of their errors by name, and a schema-less
+/// migration writes only entries of the widths the table was opened with).
 const STORED_INDEX: &str = "an index table read by its stored layout";
 
 impl StoredIndex {
@@ -434,36 +444,96 @@ impl StoredIndex {
         unique: bool,
         read: impl FnOnce(std::result::Result<&dyn IndexRead, redb::TableError>) -> T,
     ) -> T {
-        use StoredValue::*;
-        let value_width = match self.value {
-            Bytes => 0,
-            Fixed(n) | Tail(n) => n,
-        };
-        let _key = StoredWidths::set(INDEX_KEY, self.key.unwrap_or(0));
-        let _value = StoredWidths::set(INDEX_VALUE, value_width);
         let opened = Opened {
             table: STORED_INDEX,
             unique,
         };
-        type B = &'static [u8];
-        type Key = AnyFixed<INDEX_KEY>;
-        type Val = AnyFixed<INDEX_VALUE>;
-        // Dropped (at the end of the `match` below) before `_key` and `_value`: the table is never used
+        let _widths = self.set_widths();
+        // Dropped (at the end of the `match` below) before `_widths`: the table is never used
         // without its widths.
-        let table = match (self.key.is_some(), self.value) {
-            (false, Bytes) => open_read_named::<B, B>(txn, name, opened),
-            (false, Fixed(_)) => open_read_named::<B, Val>(txn, name, opened),
-            (false, Tail(_)) => open_read_named::<B, AnyTail>(txn, name, opened),
-            (true, Bytes) => open_read_named::<Key, B>(txn, name, opened),
-            (true, Fixed(_)) => open_read_named::<Key, Val>(txn, name, opened),
-            (true, Tail(_)) => open_read_named::<Key, AnyTail>(txn, name, opened),
-        };
+        let table = with_stored_types!(self, K, V => open_read_named::<K, V>(txn, name, opened));
         match table {
             Ok(index) => read(Ok(&*index)),
             Err(error) => read(Err(error)),
         }
     }
+
+    /// Calls `write` with the index table `name` of `txn` opened for writing with these types
+    /// (created if it does not exist): a schema-less migration builds an index through it.
+    /// The table is usable only inside `write`, where its widths are set.
+    pub(crate) fn write<T>(
+        &self,
+        txn: &redb::WriteTransaction,
+        name: &str,
+        unique: bool,
+        write: impl FnOnce(&mut dyn IndexWrite) -> Result<T>,
+    ) -> Result<T> {
+        let opened = Opened {
+            table: STORED_INDEX,
+            unique,
+        };
+        let _widths = self.set_widths();
+        let mut table =
+            with_stored_types!(self, K, V => open_write_named::<K, V>(txn, name, opened))?;
+        write(&mut *table)
+    }
+
+    /// Sets this thread's [`StoredWidths`] of the index key and value slots to these types'
+    /// widths, until the returned guards drop (the value's first: a tuple drops in order, and
+    /// each guard restores the widths it found).
+    fn set_widths(&self) -> (StoredWidths, StoredWidths) {
+        let value_width = match self.value {
+            StoredValue::Bytes => 0,
+            StoredValue::Fixed(n) | StoredValue::Tail(n) => n,
+        };
+        let key = StoredWidths::set(INDEX_KEY, self.key.unwrap_or(0));
+        (StoredWidths::set(INDEX_VALUE, value_width), key)
+    }
 }
+
+/// Evaluates `$body` with the type aliases `$k` and `$v` naming the key and value types of
+/// the [`StoredIndex`] `$stored` (the run-time-width stand-ins, whose widths
+/// [`StoredIndex::set_widths`] must have set).
+macro_rules! with_stored_types {
+    ($stored:expr, $k:ident, $v:ident => $body:expr) => {{
+        type B = &'static [u8];
+        type Key = AnyFixed<INDEX_KEY>;
+        type Val = AnyFixed<INDEX_VALUE>;
+        match ($stored.key.is_some(), $stored.value) {
+            (false, StoredValue::Bytes) => {
+                type $k = B;
+                type $v = B;
+                $body
+            }
+            (false, StoredValue::Fixed(_)) => {
+                type $k = B;
+                type $v = Val;
+                $body
+            }
+            (false, StoredValue::Tail(_)) => {
+                type $k = B;
+                type $v = AnyTail;
+                $body
+            }
+            (true, StoredValue::Bytes) => {
+                type $k = Key;
+                type $v = B;
+                $body
+            }
+            (true, StoredValue::Fixed(_)) => {
+                type $k = Key;
+                type $v = Val;
+                $body
+            }
+            (true, StoredValue::Tail(_)) => {
+                type $k = Key;
+                type $v = AnyTail;
+                $body
+            }
+        }
+    }};
+}
+use with_stored_types;
 
 impl<const SLOT: usize> EntryValue for AnyFixed<SLOT> {}
 

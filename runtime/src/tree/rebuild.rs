@@ -12,7 +12,7 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, V
 pub(crate) type Converter<'a> = &'a mut dyn FnMut(&[u8], &[u8], &mut Vec<u8>) -> Result<()>;
 
 /// How often (in records) a migration reports its progress.
-const PROGRESS_EVERY: u64 = 4096;
+pub(crate) const PROGRESS_EVERY: u64 = 4096;
 
 /// Rewrites every record of `M`: the table is renamed aside, each record is passed through
 /// `convert` (stored key and old bytes in, new bytes out) into a new table under the old name,
@@ -189,12 +189,13 @@ pub(crate) fn build_indexes<M: Model>(
         for (i, index) in &mut indexes {
             let def = &M::INDEXES[*i];
             for secondary in keys.get(*i) {
-                if !def.unique {
-                    entry.clear();
-                    entry.extend_from_slice(secondary);
-                    entry.extend_from_slice(primary);
-                    index.insert(&entry, primary)?;
-                } else if let Claim::Taken = index.claim(secondary, primary, &mut owner)? {
+                if let Claim::Taken = write_entry(
+                    index.as_mut(),
+                    def.unique,
+                    secondary,
+                    primary,
+                    (&mut entry, &mut owner),
+                )? {
                     return Err(Error::UniqueViolation {
                         model: M::NAME,
                         field: def.field,
@@ -211,6 +212,27 @@ pub(crate) fn build_indexes<M: Model>(
     }
     progress(total, total);
     Ok(())
+}
+
+/// Writes the entry of the secondary key `secondary` of the record under `primary` into
+/// `index`, as an index built from the records does: a non-unique entry is `secondary ++
+/// primary`, a unique one `secondary -> primary`, claimed. [`Claim::Taken`]: a unique entry
+/// that another record holds (its primary key is then in `owner`). `entry` is a buffer.
+pub(crate) fn write_entry(
+    index: &mut dyn IndexWrite,
+    unique: bool,
+    secondary: &[u8],
+    primary: &[u8],
+    (entry, owner): (&mut Vec<u8>, &mut Vec<u8>),
+) -> Result<Claim> {
+    if unique {
+        return index.claim(secondary, primary, owner);
+    }
+    entry.clear();
+    entry.extend_from_slice(secondary);
+    entry.extend_from_slice(primary);
+    index.insert(entry, primary)?;
+    Ok(Claim::New)
 }
 
 /// Deletes the table `name` whatever its key and value types; whether it existed.

@@ -15,6 +15,7 @@ mod migration_steps;
 mod migrations;
 mod migrations_crash;
 mod migrations_properties;
+mod migrations_schemaless;
 mod properties;
 mod put_many;
 mod raw;

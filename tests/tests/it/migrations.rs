@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 
 type Result<T = ()> = std::result::Result<T, Error>;
 
-const USERS: u64 = 20;
+pub(crate) const USERS: u64 = 20;
 const ORDERS: u32 = 40;
 
 /// A `shop_v1` database with 20 users, 40 orders and 2 legacy records. With `duplicate`,
 /// user 7 has user 3's name (allowed by v1's non-unique index).
-fn seed(duplicate: bool) -> Result<(tempfile::TempDir, PathBuf)> {
+pub(crate) fn seed(duplicate: bool) -> Result<(tempfile::TempDir, PathBuf)> {
     use shop_v1::*;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("shop.redb");
@@ -76,7 +76,7 @@ fn model<'r>(report: &'r MigrationReport, name: &str) -> &'r netabase_runtime::M
 /// Everything a database holds, read without its schema: its stored identity and layout, and
 /// every record of every model. (redb rewrites its own header and allocator state when a
 /// file is opened and closed, so the bytes are not the measure of "unchanged"; this is.)
-fn contents(path: &Path) -> (schemaless::StoredSchema, Vec<String>) {
+pub(crate) fn contents(path: &Path) -> (schemaless::StoredSchema, Vec<String>) {
     let stored = schemaless::stored_schema(path)
         .expect("readable")
         .expect("netabase metadata");
