@@ -39,7 +39,7 @@ in build.rs turns it into Rust on every build; this tool does the same steps by 
   compact  gives a database file's free space back to the file system
   recover  copies what can still be read out of a damaged database into a new one
 
-The schema format is described in docs/SCHEMA.md.";
+The schema format: https://github.com/netabase/netabase/blob/main/docs/SCHEMA.md";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -191,7 +191,8 @@ List every change between two versions of a schema, and its class:
 
 Also checks the version rules: a changed layout needs a higher `version`, and versions only go
 up. This compares the layouts the schemas compile to with the code `Store::open` runs, so what
-it prints is what opening would do. docs/MIGRATIONS.md has the rules.",
+it prints is what opening would do. The rules:
+https://github.com/netabase/netabase/blob/main/docs/MIGRATIONS.md",
         after_help = "\
 Examples:
   netabase diff schemas/shop.v1.toml schemas/shop.toml
@@ -220,9 +221,9 @@ file beside it, which replaces the file once committed: any failure leaves the f
 A progress bar on stderr follows each model (when stderr is a terminal); then every change is
 printed, model by model.
 
-Only automatic changes migrate here (docs/MIGRATIONS.md lists them). A change that needs a typed
-step (`Migrate`) is refused: open the file from the program that has the step. The file must not
-be open in another program, and its directory needs room for a copy.
+Only automatic changes migrate here (those `netabase diff` calls automatic). A change that needs
+a typed step (`Migrate`) is refused: open the file from the program that has the step. The file
+must not be open in another program, and its directory needs room for a copy.
 
 With --dry-run, say what opening DATABASE with a program built from SCHEMA would do, writing
 nothing: write nothing (the file is at that version), migrate it (every change listed, with its

@@ -699,7 +699,7 @@ impl Walker<'_> {
                 format!("{what} must be {expected}"),
                 format!("found {}", kind(value.get_ref())),
             )
-            .help(format!("write {what} as {expected}; see docs/SCHEMA.md")),
+            .help(format!("write {what} as {expected}")),
         );
     }
 
