@@ -4,7 +4,6 @@
 //! not change it.
 
 use crate::ir::{DefaultValue, Schema};
-use sha2::{Digest, Sha256};
 use std::fmt::Write;
 
 /// The canonical description of the stored layout, one line per fact.
@@ -115,9 +114,11 @@ pub fn stored_layout(schema: &Schema) -> String {
     out
 }
 
-/// The first 16 hex digits of the SHA-256 of [`layout`].
+/// The first 16 hex digits of the SHA-256 of [`layout`] (stored in every database, so the
+/// algorithm never changes; `hmac-sha256` computes it without the `digest` trait stack that
+/// `sha2` would add to every user's build script).
 pub fn fingerprint(schema: &Schema) -> String {
-    let digest = Sha256::digest(layout(schema).as_bytes());
+    let digest = hmac_sha256::Hash::hash(layout(schema).as_bytes());
     digest.iter().take(8).fold(String::new(), |mut hex, byte| {
         let _ = write!(hex, "{byte:02x}");
         hex
