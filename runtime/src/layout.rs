@@ -243,6 +243,28 @@ impl fmt::Display for LayoutError {
 
 impl std::error::Error for LayoutError {}
 
+impl ModelLayout {
+    /// The key type of the model's record table from its `record key` line: `Fixed(N)` for
+    /// `record key fixed N` (N > 0), `Bytes` without one; `Err` (in words) for a line this
+    /// netabase does not know.
+    pub(crate) fn record_key_type(&self) -> Result<crate::tree::StoredType, String> {
+        let Some(rest) = self
+            .record_key
+            .iter()
+            .find_map(|line| line.strip_prefix("record key fixed "))
+        else {
+            return Ok(crate::tree::StoredType::Bytes);
+        };
+        match rest.trim().parse::<usize>() {
+            Ok(width) if width > 0 => Ok(crate::tree::StoredType::Fixed(width)),
+            _ => Err(format!(
+                "the record key line of model `{}` is not one this netabase knows",
+                self.name
+            )),
+        }
+    }
+}
+
 impl Layout {
     /// Parses a layout text.
     pub fn parse(text: &str) -> Result<Layout, LayoutError> {

@@ -921,7 +921,10 @@ impl<D: Definition> ModelVisitor<D> for Migrator<'_> {
         let mut records_rewritten = 0;
         if let (Some(stored), false) = (stored, converts.is_empty()) {
             // A typed step may give records a new primary key, of another width.
-            let rekey = typed.then(|| record_key_width(&stored.record_key));
+            let rekey = typed.then(|| match stored.record_key_type() {
+                Ok(crate::tree::StoredType::Fixed(width)) => Some(width),
+                _ => None,
+            });
             let (mut a, mut b) = (Vec::new(), Vec::new());
             let (from, to) = (
                 self.chain.hops.first().map_or(0, |h| h.from),
@@ -1052,14 +1055,6 @@ fn apply<M: Model>(
 /// A key's bytes in hex, for messages (the key of a version before may not decode as `M`'s).
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The width of a record table's fixed keys from its layout lines (`record key fixed 8`);
-/// `None`: byte keys.
-fn record_key_width(lines: &[String]) -> Option<usize> {
-    lines
-        .iter()
-        .find_map(|l| l.strip_prefix("record key fixed ")?.trim().parse().ok())
 }
 
 /// The new record: each new field from its source.

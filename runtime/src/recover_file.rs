@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::layout::{Layout, ModelLayout};
 use crate::meta::{META, META_TABLE, REBUILD_INDEXES};
 use crate::recover::{Indexed, ModelRecovery, RecoveryReport};
-use crate::tree::{Bytes, StoredIndex, StoredKey, with_fixed_width};
+use crate::tree::{Bytes, StoredIndex, StoredKey, with_record_key};
 use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 
@@ -89,18 +89,10 @@ fn recover_from_copy(work: &Path, damaged: &Path, rescued: &Path) -> Result<Reco
             damaged,
             target: &out,
         };
-        let salvage = match crate::schemaless::record_key_width(model) {
-            None => copy.run::<&[u8]>()?,
-            Some(Ok(width)) => with_fixed_width!(width, K => copy.run::<K>()?, _ => {
-                return Err(layout_unreadable(damaged, &format!("model {} has {width}-byte keys", model.name)));
-            }),
-            Some(Err(_)) => {
-                return Err(layout_unreadable(
-                    damaged,
-                    &format!("the record key line of model {} is malformed", model.name),
-                ));
-            }
-        };
+        let key_type = model
+            .record_key_type()
+            .map_err(|why| layout_unreadable(damaged, &why))?;
+        let salvage = with_record_key!(key_type, K => copy.run::<K>()?);
         models.push(salvage);
     }
     out.commit()?;

@@ -228,25 +228,12 @@ pub fn for_each_record(
             count += 1;
             Ok(each(record))
         };
-        match record_key_width(model_layout) {
-            None => scan::<&[u8]>(&txn, &table, &mut visit)?,
-            Some(Ok(width)) => scan_fixed(&txn, &table, width, &mut visit)?,
-            Some(Err(_)) => return Err(no_layout(path, "its record key line is malformed")),
-        }
+        let key_type = model_layout
+            .record_key_type()
+            .map_err(|why| no_layout(path, &why))?;
+        crate::tree::with_record_key!(key_type, K => scan::<K>(&txn, &table, &mut visit))?;
         Ok(count)
     })
-}
-
-/// The width of a model's record keys from its stored layout (`record key fixed N`): `None`
-/// for keys of any length (`&[u8]`), `Some(Err)` for a malformed line.
-pub(crate) fn record_key_width(
-    model: &crate::layout::ModelLayout,
-) -> Option<std::result::Result<usize, std::num::ParseIntError>> {
-    model
-        .record_key
-        .iter()
-        .find_map(|line| line.strip_prefix("record key fixed "))
-        .map(str::parse)
 }
 
 fn no_layout(path: &Path, why: &str) -> Error {
@@ -273,20 +260,6 @@ fn scan<K: crate::tree::StoredKey>(
         }
     }
     Ok(())
-}
-
-/// A record table keyed by `Fixed<width>`: redb checks the key type by name and width, so
-/// the width (known only from the stored layout) picks the type.
-fn scan_fixed(
-    txn: &redb::ReadTransaction,
-    table: &str,
-    width: usize,
-    visit: &mut dyn FnMut(&[u8]) -> Result<bool>,
-) -> Result<()> {
-    crate::tree::with_fixed_width!(width, K => scan::<K>(txn, table, visit), _ => Err(Error::Inconsistent {
-        table: META_TABLE,
-        detail: format!("inspecting records under {width}-byte keys is not supported"),
-    }))
 }
 
 /// What opening a database with a program built for another schema would do (see

@@ -27,7 +27,7 @@ use crate::layout::{KeyLayout, Layout, ModelLayout};
 use crate::meta::{self, Decision, META_TABLE};
 use crate::ordered::Ordered;
 use crate::tree::rebuild::{PROGRESS_EVERY, delete_table, write_entry};
-use crate::tree::{Bytes, Claim, StoredIndex, StoredKey, with_fixed_width};
+use crate::tree::{Bytes, Claim, StoredIndex, StoredKey, with_record_key};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -268,25 +268,13 @@ fn check_encodable(plan: &Plan) -> Result<()> {
             .new
             .model(&m.name)
             .ok_or_else(|| refuse(format!("model `{}` is missing from the layout", m.name)))?;
-        record_key(model).map_err(refuse)?;
+        model.record_key_type().map_err(refuse)?;
         for key in model.keys.iter().filter(|k| m.rebuild.contains(&k.name)) {
             dynamic_key::check_index(&plan.new, model, key).map_err(&refuse)?;
             stored_index(model, key).map_err(&refuse)?;
         }
     }
     Ok(())
-}
-
-/// A record table's key width from its stored lines: `None` for byte keys.
-fn record_key(model: &ModelLayout) -> std::result::Result<Option<usize>, String> {
-    match crate::schemaless::record_key_width(model) {
-        None => Ok(None),
-        Some(Ok(width)) if width > 0 => Ok(Some(width)),
-        Some(_) => Err(format!(
-            "the record key line of model `{}` is not one this netabase knows",
-            model.name
-        )),
-    }
 }
 
 /// The types of `key`'s index table, from its stored entry lines.
@@ -300,24 +288,14 @@ fn stored_index(model: &ModelLayout, key: &KeyLayout) -> std::result::Result<Sto
 }
 
 /// Evaluates `$body` with `$k` naming the key type of `$model`'s record table.
-macro_rules! with_record_key {
-    ($model:expr, $k:ident => $body:expr) => {
-        match record_key($model).map_err(|detail| Error::Inconsistent {
+macro_rules! with_model_key {
+    ($model:expr, $k:ident => $body:expr) => {{
+        let key_type = $model.record_key_type().map_err(|detail| Error::Inconsistent {
             table: META_TABLE,
             detail,
-        })? {
-            None => {
-                type $k = &'static [u8];
-                $body
-            }
-            Some(width) => with_fixed_width!(width, $k => $body, _ => {
-                return Err(Error::Inconsistent {
-                    table: META_TABLE,
-                    detail: "a record table with 0-byte keys".to_owned(),
-                });
-            }),
-        }
-    };
+        })?;
+        with_record_key!(key_type, $k => $body)
+    }};
 }
 
 /// Carries out `planned` in one write transaction.
@@ -362,7 +340,7 @@ fn run(
         }
     }
     for model in &new.models {
-        with_record_key!(model, K => create_tables::<K>(&txn, &new, model)?);
+        with_model_key!(model, K => create_tables::<K>(&txn, &new, model)?);
     }
     meta::write_identity(&txn, expected, layout)?;
     txn.commit()?;
@@ -426,7 +404,7 @@ fn migrate_model(
         .filter(|k| m.rebuild.contains(&k.name))
         .collect();
     let mut records_rewritten = 0;
-    with_record_key!(model, K => {
+    with_model_key!(model, K => {
         let table = table_name(&plan.new, model);
         // A model the file did not have has no records to rewrite.
         if m.rewrite.is_some() && plan.old.model(&m.name).is_some() {

@@ -9,7 +9,7 @@
 //! non-unique entry whose primary key has a fixed width `N`: that primary key is then the last
 //! `N` bytes of the entry's key.
 
-use super::stored::{AnyFixed, INDEX_KEY, INDEX_VALUE, StoredWidths, stored_width};
+use super::stored::{AnyStored, INDEX_KEY, INDEX_VALUE, StoredType, StoredTypes, stored_type};
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
 use crate::ordered::Ordered;
@@ -391,21 +391,17 @@ impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K,
 /// read the table without the generated code (the schema-less salvage).
 ///
 /// redb checks a table's key and value types by name and width, which generated code fixes at
-/// compile time (`Fixed<W>`, `Tail<N>`); here the widths are known only at run time. Rather than
-/// one instantiation per pair of widths, the table is read through types whose width is set in
-/// a thread-local for the duration of one [`StoredIndex::read`] on this thread, and the opened
-/// table is usable only inside it.
+/// compile time (`Fixed<W>`, `Tail<N>`); here they are known only at run time. Every index
+/// table is opened through the one pair of stand-ins `AnyStored<INDEX_KEY>` and
+/// `AnyStored<INDEX_VALUE>` (see `tree/stored.rs`), whose types are set in a thread-local for
+/// the duration of one [`StoredIndex::read`] or [`StoredIndex::write`] on this thread, and the
+/// opened table is usable only inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StoredIndex {
-    key: Option<usize>,
-    value: StoredValue,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StoredValue {
-    Bytes,
-    Fixed(usize),
-    Tail(usize),
+    /// `Bytes` or `Fixed`.
+    key: StoredType,
+    /// `Bytes`, `Fixed` or `Tail`.
+    value: StoredType,
 }
 
 /// The name the errors of an index opened by [`StoredIndex`] give its table (its name is known
@@ -413,21 +409,25 @@ enum StoredValue {
 /// migration writes only entries of the widths the table was opened with).
 const STORED_INDEX: &str = "an index table read by its stored layout";
 
+/// The key and value types of every index table opened by its stored layout.
+type StoredKeyType = AnyStored<INDEX_KEY>;
+type StoredValueType = AnyStored<INDEX_VALUE>;
+
 impl StoredIndex {
     /// The types an index's entry lines give; `None` for a line it does not know.
     pub(crate) fn parse(lines: &[String]) -> Option<Self> {
         let width = |rest: &str| rest.parse::<usize>().ok().filter(|&w| w > 0);
         let mut out = Self {
-            key: None,
-            value: StoredValue::Bytes,
+            key: StoredType::Bytes,
+            value: StoredType::Bytes,
         };
         for line in lines {
             if let Some(rest) = line.strip_prefix("entry key fixed ") {
-                out.key = Some(width(rest)?);
+                out.key = StoredType::Fixed(width(rest)?);
             } else if let Some(rest) = line.strip_prefix("entry value fixed ") {
-                out.value = StoredValue::Fixed(width(rest)?);
+                out.value = StoredType::Fixed(width(rest)?);
             } else if let Some(rest) = line.strip_prefix("entry value tail ") {
-                out.value = StoredValue::Tail(width(rest)?);
+                out.value = StoredType::Tail(width(rest)?);
             } else {
                 return None;
             }
@@ -448,10 +448,10 @@ impl StoredIndex {
             table: STORED_INDEX,
             unique,
         };
-        let _widths = self.set_widths();
-        // Dropped (at the end of the `match` below) before `_widths`: the table is never used
-        // without its widths.
-        let table = with_stored_types!(self, K, V => open_read_named::<K, V>(txn, name, opened));
+        let _types = self.set_types();
+        // Dropped (at the end of the `match` below) before `_types`: the table is never used
+        // without its types.
+        let table = open_read_named::<StoredKeyType, StoredValueType>(txn, name, opened);
         match table {
             Ok(index) => read(Ok(&*index)),
             Err(error) => read(Err(error)),
@@ -460,7 +460,7 @@ impl StoredIndex {
 
     /// Calls `write` with the index table `name` of `txn` opened for writing with these types
     /// (created if it does not exist): a schema-less migration builds an index through it.
-    /// The table is usable only inside `write`, where its widths are set.
+    /// The table is usable only inside `write`, where its types are set.
     pub(crate) fn write<T>(
         &self,
         txn: &redb::WriteTransaction,
@@ -472,81 +472,26 @@ impl StoredIndex {
             table: STORED_INDEX,
             unique,
         };
-        let _widths = self.set_widths();
-        let mut table =
-            with_stored_types!(self, K, V => open_write_named::<K, V>(txn, name, opened))?;
+        let _types = self.set_types();
+        let mut table = open_write_named::<StoredKeyType, StoredValueType>(txn, name, opened)?;
         write(&mut *table)
     }
 
-    /// Sets this thread's [`StoredWidths`] of the index key and value slots to these types'
-    /// widths, until the returned guards drop (the value's first: a tuple drops in order, and
-    /// each guard restores the widths it found).
-    fn set_widths(&self) -> (StoredWidths, StoredWidths) {
-        let value_width = match self.value {
-            StoredValue::Bytes => 0,
-            StoredValue::Fixed(n) | StoredValue::Tail(n) => n,
-        };
-        let key = StoredWidths::set(INDEX_KEY, self.key.unwrap_or(0));
-        (StoredWidths::set(INDEX_VALUE, value_width), key)
+    /// Sets this thread's [`StoredTypes`] of the index key and value slots to these types,
+    /// until the returned guards drop (the value's first: a tuple drops in order, and each
+    /// guard restores the types it found).
+    fn set_types(&self) -> (StoredTypes, StoredTypes) {
+        let key = StoredTypes::set(INDEX_KEY, self.key);
+        (StoredTypes::set(INDEX_VALUE, self.value), key)
     }
 }
 
-/// Evaluates `$body` with the type aliases `$k` and `$v` naming the key and value types of
-/// the [`StoredIndex`] `$stored` (the run-time-width stand-ins, whose widths
-/// [`StoredIndex::set_widths`] must have set).
-macro_rules! with_stored_types {
-    ($stored:expr, $k:ident, $v:ident => $body:expr) => {{
-        type B = &'static [u8];
-        type Key = AnyFixed<INDEX_KEY>;
-        type Val = AnyFixed<INDEX_VALUE>;
-        match ($stored.key.is_some(), $stored.value) {
-            (false, StoredValue::Bytes) => {
-                type $k = B;
-                type $v = B;
-                $body
-            }
-            (false, StoredValue::Fixed(_)) => {
-                type $k = B;
-                type $v = Val;
-                $body
-            }
-            (false, StoredValue::Tail(_)) => {
-                type $k = B;
-                type $v = AnyTail;
-                $body
-            }
-            (true, StoredValue::Bytes) => {
-                type $k = Key;
-                type $v = B;
-                $body
-            }
-            (true, StoredValue::Fixed(_)) => {
-                type $k = Key;
-                type $v = Val;
-                $body
-            }
-            (true, StoredValue::Tail(_)) => {
-                type $k = Key;
-                type $v = AnyTail;
-                $body
-            }
-        }
-    }};
-}
-use with_stored_types;
-
-impl<const SLOT: usize> EntryValue for AnyFixed<SLOT> {}
-
-/// [`Tail<N>`](Tail) for the width `N` in the [`INDEX_VALUE`] slot of this thread's
-/// [`StoredWidths`].
-#[derive(Debug)]
-enum AnyTail {}
-
-raw_bytes_value!([] AnyTail, width: Some(0), name: format!("netabase_runtime::Tail<{}>", stored_width(INDEX_VALUE)));
-
-impl EntryValue for AnyTail {
+impl<const SLOT: usize> EntryValue for AnyStored<SLOT> {
     fn tail() -> Option<usize> {
-        Some(stored_width(INDEX_VALUE))
+        match stored_type(SLOT) {
+            StoredType::Tail(n) => Some(n),
+            StoredType::Bytes | StoredType::Fixed(_) => None,
+        }
     }
 }
 
@@ -662,6 +607,9 @@ mod tests {
         assert!(StoredIndex::parse(&["entry key fixed 0".to_owned()]).is_none());
         assert!(StoredIndex::parse(&["entry key of some other kind".to_owned()]).is_none());
         // The widths are unset again after a read.
-        assert_eq!([INDEX_KEY, INDEX_VALUE].map(stored_width), [0, 0]);
+        assert_eq!(
+            [INDEX_KEY, INDEX_VALUE].map(stored_type),
+            [StoredType::Bytes; 2]
+        );
     }
 }

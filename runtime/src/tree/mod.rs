@@ -63,7 +63,7 @@ pub(crate) use index::{Claim, EntryRange, IndexRead, IndexWrite, Step, StoredInd
 pub use index::{EntryValue, IndexLayout, Tail};
 pub use iter::{IndexIter, Iter, Records, ValueGuard, Views, Yield};
 pub use read::{ReadTree, TreeRead};
-pub(crate) use stored::{AnyFixed, RECORD_KEY, StoredWidths, with_fixed_width};
+pub(crate) use stored::{AnyStored, RECORD_KEY, StoredType, StoredTypes, with_record_key};
 pub use stored::{Fixed, StoredKey};
 pub use typed::Tree;
 pub use write::WriteTree;

@@ -123,10 +123,13 @@ fn copy_fixed_to_bytes(
         }
         Ok(())
     }
-    crate::tree::with_fixed_width!(width, K => copy::<K>(txn, from, to), _ => Err(Error::Inconsistent {
-        table: crate::meta::META_TABLE,
-        detail: "a stored layout with 0-byte record keys".to_owned(),
-    }))
+    if width == 0 {
+        return Err(Error::Inconsistent {
+            table: crate::meta::META_TABLE,
+            detail: "a stored layout with 0-byte record keys".to_owned(),
+        });
+    }
+    crate::tree::with_record_key!(crate::tree::StoredType::Fixed(width), K => copy::<K>(txn, from, to))
 }
 
 /// Drops the index tables `which` (positions in [`Model::INDEXES`]) and builds them afresh

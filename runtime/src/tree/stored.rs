@@ -48,87 +48,141 @@ fn compare_words<const N: usize>(a: &[u8; N], b: &[u8; N]) -> Ordering {
     a_rest.cmp(b_rest)
 }
 
-// Widths known only at run time.
+// Types known only at run time.
 //
 // redb checks a table's key and value types by name and width, which generated code fixes at
-// compile time (`Fixed<W>`, `Tail<N>`). Code that knows a table's widths only from a stored
-// layout (reading, salvaging or re-keying a file without its generated code) reads it through
-// `AnyFixed<SLOT>` and `AnyTail`, whose width is a thread-local set for the duration of one
-// call. One instantiation of redb's B-tree code serves every width: an instantiation per width
-// (1 to 64) made this crate's build three times as long.
+// compile time (`&[u8]`, `Fixed<W>`, `Tail<N>`). Code that knows a table's types only from a
+// stored layout (inspecting, salvaging, re-keying or migrating a file without its generated
+// code) opens it through `AnyStored<SLOT>`, whose name and width are those of the type a
+// thread-local holds for the slot during one call. One instantiation of redb's B-tree code
+// serves every width and kind: an instantiation per width (1 to 64) made this crate's build
+// three times as long, and one per kind of index table (six) half as long again.
 
-/// The slot of the record key's width (a record table read by its stored layout).
+/// A stored key or value type, as a layout's `record key` and `entry` lines give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoredType {
+    /// `&[u8]`: bytes of any length.
+    Bytes,
+    /// `Fixed<N>`: exactly `N` bytes (`N > 0`).
+    Fixed(usize),
+    /// `Tail<N>` (an index entry's value): nothing stored, the primary key is the entry key's
+    /// last `N` bytes.
+    Tail(usize),
+}
+
+impl StoredType {
+    /// The width redb stores for it (`Tail` stores nothing: 0).
+    fn fixed_width(self) -> Option<usize> {
+        match self {
+            Self::Bytes => None,
+            Self::Fixed(n) => Some(n),
+            Self::Tail(_) => Some(0),
+        }
+    }
+
+    /// The name redb checks: the name of the type it stands for.
+    fn type_name(self) -> redb::TypeName {
+        match self {
+            Self::Bytes => <&[u8]>::type_name(),
+            Self::Fixed(n) => redb::TypeName::new(&format!("netabase_runtime::Fixed<{n}>")),
+            Self::Tail(n) => redb::TypeName::new(&format!("netabase_runtime::Tail<{n}>")),
+        }
+    }
+}
+
+/// The slot of a record table's key.
 pub(crate) const RECORD_KEY: usize = 0;
-/// The slot of an index table's key width.
+/// The slot of an index table's key.
 pub(crate) const INDEX_KEY: usize = 1;
-/// The slot of an index table's value width (`Fixed` or `Tail`).
+/// The slot of an index table's value.
 pub(crate) const INDEX_VALUE: usize = 2;
 
 thread_local! {
-    /// The widths of [`AnyFixed`] (and `AnyTail`) on this thread, by slot (0: unset).
-    static WIDTHS: std::cell::Cell<[usize; 3]> = const { std::cell::Cell::new([0; 3]) };
+    /// The types of [`AnyStored`] on this thread, by slot.
+    static TYPES: std::cell::Cell<[StoredType; 3]> =
+        const { std::cell::Cell::new([StoredType::Bytes; 3]) };
 }
 
-/// Sets the width of one slot of [`AnyFixed`] on this thread until dropped (also when a
-/// contained panic unwinds through it), then restores the widths as they were. Guards are
+/// Sets the type of one slot of [`AnyStored`] on this thread until dropped (also when a
+/// contained panic unwinds through it), then restores the types as they were. Guards are
 /// scoped, so they drop in the reverse order of their setting.
-pub(crate) struct StoredWidths([usize; 3]);
+pub(crate) struct StoredTypes([StoredType; 3]);
 
-impl StoredWidths {
-    pub(crate) fn set(slot: usize, width: usize) -> Self {
-        Self(WIDTHS.with(|w| {
-            let before = w.get();
+impl StoredTypes {
+    pub(crate) fn set(slot: usize, ty: StoredType) -> Self {
+        Self(TYPES.with(|types| {
+            let before = types.get();
             let mut now = before;
-            now[slot] = width;
-            w.set(now);
+            now[slot] = ty;
+            types.set(now);
             before
         }))
     }
 }
 
-impl Drop for StoredWidths {
+impl Drop for StoredTypes {
     fn drop(&mut self) {
-        WIDTHS.with(|w| w.set(self.0));
+        TYPES.with(|types| types.set(self.0));
     }
 }
 
-/// The width in `slot` of this thread's [`StoredWidths`].
-pub(crate) fn stored_width(slot: usize) -> usize {
-    WIDTHS.with(|w| w.get()[slot])
+/// The type in `slot` of this thread's [`StoredTypes`].
+pub(crate) fn stored_type(slot: usize) -> StoredType {
+    TYPES.with(|types| types.get()[slot])
 }
 
-/// [`Fixed<W>`](Fixed) for the width `W` in slot `SLOT` of this thread's [`StoredWidths`]: the
-/// same name, width and order, so redb reads and writes a `Fixed<W>` table through it.
+/// The type in slot `SLOT` of this thread's [`StoredTypes`] (`&[u8]`, `Fixed<W>` or `Tail<N>`):
+/// the same name, width and order, so redb reads and writes a table of that type through it.
 #[derive(Debug)]
-pub(crate) enum AnyFixed<const SLOT: usize> {}
+pub(crate) enum AnyStored<const SLOT: usize> {}
 
-raw_bytes_value!([const SLOT: usize] AnyFixed<SLOT>, width: Some(stored_width(SLOT)), name: format!("netabase_runtime::Fixed<{}>", stored_width(SLOT)));
+impl<const SLOT: usize> Value for AnyStored<SLOT> {
+    type SelfType<'a> = &'a [u8];
+    type AsBytes<'a> = &'a [u8];
 
-impl<const SLOT: usize> Key for AnyFixed<SLOT> {
+    fn fixed_width() -> Option<usize> {
+        stored_type(SLOT).fixed_width()
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+
+    fn type_name() -> redb::TypeName {
+        stored_type(SLOT).type_name()
+    }
+}
+
+impl<const SLOT: usize> Key for AnyStored<SLOT> {
     fn compare(a: &[u8], b: &[u8]) -> Ordering {
-        // `Fixed` compares big-endian words, which is byte order.
+        // `&[u8]` and `Fixed` (big-endian words) both compare in byte order.
         a.cmp(b)
     }
 }
 
-impl<const SLOT: usize> StoredKey for AnyFixed<SLOT> {}
+impl<const SLOT: usize> StoredKey for AnyStored<SLOT> {}
 
-/// Runs `$body` with the type alias `$k` naming `Fixed<W>` for the width `W` that `$width`
-/// holds at run time ([`AnyFixed`] in the [`RECORD_KEY`] slot), or evaluates `$otherwise` for
-/// a width of 0. A table opened in `$body` must not outlive it.
-macro_rules! with_fixed_width {
-    ($width:expr, $k:ident => $body:expr, _ => $otherwise:expr) => {
-        match $width {
-            0 => $otherwise,
-            width => {
-                let _width = $crate::tree::StoredWidths::set($crate::tree::RECORD_KEY, width);
-                type $k = $crate::tree::AnyFixed<{ $crate::tree::RECORD_KEY }>;
-                $body
-            }
-        }
-    };
+/// Evaluates `$body` with the type alias `$k` naming the record key type `$ty` (a
+/// [`StoredType`]: [`AnyStored`] in the [`RECORD_KEY`] slot). A table opened in `$body` must
+/// not outlive it.
+macro_rules! with_record_key {
+    ($ty:expr, $k:ident => $body:expr) => {{
+        let _record_key = $crate::tree::StoredTypes::set($crate::tree::RECORD_KEY, $ty);
+        type $k = $crate::tree::AnyStored<{ $crate::tree::RECORD_KEY }>;
+        $body
+    }};
 }
-pub(crate) use with_fixed_width;
+pub(crate) use with_record_key;
 
 #[cfg(test)]
 mod tests {
@@ -147,32 +201,39 @@ mod tests {
     /// A record table read by its stored layout stays readable while an index table is read
     /// inside it (the salvage's index-guided lookups): each guard restores what it replaced.
     #[test]
-    fn stored_widths_nest_and_restore() {
-        let widths = || [RECORD_KEY, INDEX_KEY, INDEX_VALUE].map(stored_width);
+    fn stored_types_nest_restore_and_stand_for_their_types() {
+        use StoredType::*;
+        let types = || [RECORD_KEY, INDEX_KEY, INDEX_VALUE].map(stored_type);
         {
-            let _record = StoredWidths::set(RECORD_KEY, 8);
+            let _record = StoredTypes::set(RECORD_KEY, Fixed(8));
             {
-                let _key = StoredWidths::set(INDEX_KEY, 4);
-                let _value = StoredWidths::set(INDEX_VALUE, 12);
-                assert_eq!(widths(), [8, 4, 12]);
-                assert_eq!(AnyFixed::<RECORD_KEY>::fixed_width(), Some(8));
+                let _key = StoredTypes::set(INDEX_KEY, Fixed(4));
+                let _value = StoredTypes::set(INDEX_VALUE, Tail(8));
+                assert_eq!(types(), [Fixed(8), Fixed(4), Tail(8)]);
+                assert_eq!(AnyStored::<RECORD_KEY>::fixed_width(), Some(8));
                 assert_eq!(
-                    AnyFixed::<INDEX_KEY>::type_name(),
-                    redb::TypeName::new("netabase_runtime::Fixed<4>")
+                    AnyStored::<INDEX_KEY>::type_name(),
+                    super::Fixed::<4>::type_name()
+                );
+                assert_eq!(
+                    AnyStored::<INDEX_VALUE>::type_name(),
+                    crate::Tail::<8>::type_name()
+                );
+                assert_eq!(
+                    AnyStored::<INDEX_VALUE>::fixed_width(),
+                    crate::Tail::<8>::fixed_width()
                 );
             }
-            assert_eq!(widths(), [8, 0, 0]);
+            assert_eq!(types(), [Fixed(8), Bytes, Bytes]);
         }
-        assert_eq!(widths(), [0, 0, 0]);
-        // The name and width redb checks are those of `Fixed<W>`.
-        let _record = StoredWidths::set(RECORD_KEY, 12);
+        assert_eq!(types(), [Bytes, Bytes, Bytes]);
+        // Bytes are redb's own `&[u8]`, name and width.
+        assert_eq!(AnyStored::<RECORD_KEY>::type_name(), <&[u8]>::type_name());
+        assert_eq!(AnyStored::<RECORD_KEY>::fixed_width(), None);
+        let _record = StoredTypes::set(RECORD_KEY, Fixed(12));
         assert_eq!(
-            AnyFixed::<RECORD_KEY>::type_name(),
-            Fixed::<12>::type_name()
-        );
-        assert_eq!(
-            AnyFixed::<RECORD_KEY>::fixed_width(),
-            Fixed::<12>::fixed_width()
+            AnyStored::<RECORD_KEY>::fixed_width(),
+            super::Fixed::<12>::fixed_width()
         );
     }
 
