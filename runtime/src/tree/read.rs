@@ -11,14 +11,18 @@ use crate::model::Model;
 use crate::ordered::Ordered;
 use redb::{ReadOnlyTable, ReadableTable, ReadableTableMetadata};
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 /// A model's tables opened in a read transaction. It borrows the transaction (`'t`) and has no
 /// writing methods.
 pub struct ReadTree<'t, M: Model> {
     records: ReadOnlyTable<M::StoredKey, Bytes>,
-    indexes: Vec<Box<dyn IndexRead + Send + Sync>>,
+    /// Each index table is opened on its first use: opening a table costs a descent of the
+    /// transaction's table tree, and most read trees use one index or none (a program that
+    /// gets one record after it starts opens one table, as hand-written code does).
+    indexes: Vec<OnceLock<Box<dyn IndexRead + Send + Sync>>>,
+    txn: &'t redb::ReadTransaction,
     health: &'t Health,
-    _txn: PhantomData<&'t redb::ReadTransaction>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -26,12 +30,9 @@ impl<'t, M: Model> ReadTree<'t, M> {
     pub(crate) fn open(txn: &'t redb::ReadTransaction, health: &'t Health) -> Result<Self> {
         Ok(Self {
             records: txn.open_table(record_table::<M>())?,
-            indexes: M::INDEXES
-                .iter()
-                .map(|index| index.layout.open_read(txn, index.table, index.unique))
-                .collect::<Result<_, _>>()?,
+            indexes: M::INDEXES.iter().map(|_| OnceLock::new()).collect(),
+            txn,
             health,
-            _txn: PhantomData,
             _model: PhantomData,
         })
     }
@@ -54,7 +55,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     fn records(&self) -> &Self::Table;
     #[doc(hidden)]
     #[allow(private_interfaces)]
-    fn index(&self, index: usize) -> &dyn IndexRead;
+    fn index(&self, index: usize) -> Result<&dyn IndexRead>;
     /// The store's health: every method runs its redb calls through it (see `contain.rs`).
     #[doc(hidden)]
     #[allow(private_interfaces)]
@@ -156,9 +157,10 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// The record whose unique secondary key number `index` equals `key`.
     fn get_by_unique<K: KeyPart + ?Sized>(&self, index: usize, key: &K) -> Result<Option<M>> {
         self.health().guard(M::TABLE, || {
+            let index_table = self.index(index)?;
             let mut found = None;
             let present = with_encoded_key(key, |key| {
-                self.index(index).get(key, &mut |primary| {
+                index_table.get(key, &mut |primary| {
                     found = Some(match self.records().get(primary) {
                         Ok(Some(value)) => decode_record_at::<M>(primary, value.value()).map(Some),
                         Ok(None) => Err(Error::Inconsistent {
@@ -188,7 +190,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     ) -> Result<IndexIter<'a, M, Self::Table, Y>> {
         self.health().guard(M::INDEXES[index].table, || {
             Ok(IndexIter::new(
-                self.index(index).range(bounds.as_redb())?,
+                self.index(index)?.range(bounds.as_redb())?,
                 self.records(),
                 index,
                 self.health(),
@@ -200,7 +202,7 @@ pub trait TreeRead<M: Model>: sealed::Sealed {
     /// is read).
     fn count_index(&self, index: usize, bounds: &KeyBounds) -> Result<u64> {
         self.health().guard(M::INDEXES[index].table, || {
-            let mut entries = self.index(index).range(bounds.as_redb())?;
+            let mut entries = self.index(index)?.range(bounds.as_redb())?;
             let mut count = 0;
             while let Some(step) = entries.step(crate::tree::Step::Front(0), &mut |_, _| {}) {
                 step?;
@@ -226,8 +228,14 @@ impl<M: Model> TreeRead<M> for ReadTree<'_, M> {
         &self.records
     }
     #[allow(private_interfaces)]
-    fn index(&self, index: usize) -> &dyn IndexRead {
-        &*self.indexes[index]
+    fn index(&self, index: usize) -> Result<&dyn IndexRead> {
+        let slot = &self.indexes[index];
+        if let Some(opened) = slot.get() {
+            return Ok(&**opened);
+        }
+        let def = &M::INDEXES[index];
+        let opened = def.layout.open_read(self.txn, def.table, def.unique)?;
+        Ok(&**slot.get_or_init(|| opened))
     }
     #[allow(private_interfaces)]
     fn health(&self) -> &Health {

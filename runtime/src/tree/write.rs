@@ -810,8 +810,8 @@ impl<'t, M: Model> TreeRead<M> for WriteTree<'t, M> {
         &self.tables.records
     }
     #[allow(private_interfaces)]
-    fn index(&self, index: usize) -> &dyn IndexRead {
-        &*self.tables.indexes[index]
+    fn index(&self, index: usize) -> Result<&dyn IndexRead> {
+        Ok(&*self.tables.indexes[index])
     }
     #[allow(private_interfaces)]
     fn health(&self) -> &Health {

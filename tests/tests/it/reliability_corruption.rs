@@ -621,3 +621,43 @@ fn check_integrity_names_the_bad_records() -> Result {
     );
     Ok(())
 }
+
+/// A read tree opens an index table on its first use, not when the tree opens: with the
+/// `Book/year` index table gone, every other read of books works, and only a lookup by year
+/// fails, with an error that names the missing table.
+#[test]
+fn a_read_tree_opens_an_index_table_only_when_a_lookup_uses_it() -> Result {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("library.redb");
+    write_database(&path)?;
+    {
+        let db = redb::Database::open(&path).expect("open raw");
+        let txn = db.begin_write().expect("begin");
+        let deleted = txn
+            .delete_table(redb::TableDefinition::<&[u8], &[u8]>::new(
+                "Library/Book/year",
+            ))
+            .expect("delete");
+        assert!(deleted, "the year index existed");
+        txn.commit().expect("commit");
+    }
+    let store = Store::<Library>::open(&path)?;
+    let txn = store.begin_read()?;
+    let books = txn.books()?;
+    assert_eq!(books.get("isbn-0001")?, Some(book(1)));
+    let by_author: Vec<String> = books
+        .by_author(1)?
+        .map(|b| b.map(|b| b.isbn))
+        .collect::<Result<_>>()?;
+    assert_eq!(by_author, ["isbn-0001", "isbn-0091"]);
+    let error = books.by_year(1901).err().expect("the year index is gone");
+    assert!(
+        matches!(
+            &error,
+            Error::Storage(_) | Error::Table(_) | Error::Inconsistent { .. }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("Library/Book/year"), "{error}");
+    Ok(())
+}
