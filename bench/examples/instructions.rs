@@ -8,12 +8,12 @@
 //! ```
 //!
 //! Workloads: `import` (the 34,006 cities of `cities15000`), `load` (100,000 users with the
-//! batch API), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
+//! batch API), `insert` (the same users inserted one `insert` at a time in one transaction), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
 //! non-unique lookups), `nonunique-ref` (G only: the same through the zero-copy `by_age_ref`),
 //! `scan` (a range scan of 10,000), `reopen` (G and R only: open an
 //! existing file of 100,000 users and get one of them, as a program does when it starts). The
 //! setup (parsing, filling) is counted too, so subtract the baseline that does the same setup
-//! and nothing else: `import-none`, `load-none`, `reopen-none`, and `none` for the reads (it
+//! and nothing else: `import-none`, `insert-none`, `load-none`, `reopen-none`, and `none` for the reads (it
 //! fills the same database).
 
 use netabase_bench::generated::Generated;
@@ -40,6 +40,13 @@ fn run<S: Subject>(workload: &str) {
             let db = S::open();
             if workload == "import" {
                 S::import(&db, cities);
+            }
+        }
+        "insert" | "insert-none" => {
+            let db = S::open();
+            let users = users(USERS);
+            if workload == "insert" {
+                S::insert_batch(&db, users);
             }
         }
         "load" | "load-none" => {
@@ -126,7 +133,7 @@ fn main() {
     let [subject, workload] = args.as_slice() else {
         eprintln!(
             "usage: instructions <G|R|S> \
-             <import|import-none|load|load-none|get|unique|nonunique|nonunique-ref|scan|none|reopen|reopen-none>"
+             <import|import-none|insert|insert-none|load|load-none|get|unique|nonunique|nonunique-ref|scan|none|reopen|reopen-none>"
         );
         std::process::exit(2);
     };
