@@ -240,6 +240,18 @@ pub struct SchemaInfo {
     pub fingerprint: String,
 }
 
+impl SchemaInfo {
+    /// The identity the generated code of `D` stores (what [`migrate_file`](crate::migrate_file)
+    /// migrates to, to migrate as a program built for `D` would).
+    pub fn of<D: crate::Definition>() -> Self {
+        Self {
+            definition: D::NAME.to_owned(),
+            version: D::VERSION,
+            fingerprint: D::FINGERPRINT.to_owned(),
+        }
+    }
+}
+
 impl fmt::Display for SchemaInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

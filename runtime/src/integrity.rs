@@ -273,12 +273,12 @@ fn check_tables<D: Definition>(
     let meta_table = redb::TableDefinition::<&str, &[u8]>::new(META_TABLE);
     match txn.open_table(meta_table) {
         Ok(table) => match meta::read_info(&table) {
-            Ok(Some(found)) if found == meta::expected::<D>() => {}
+            Ok(Some(found)) if found == crate::SchemaInfo::of::<D>() => {}
             Ok(Some(found)) => report.push(problem(
                 META_TABLE,
                 ProblemKind::Metadata(format!(
                     "the file holds {found}, not {}",
-                    meta::expected::<D>()
+                    crate::SchemaInfo::of::<D>()
                 )),
             )),
             Ok(None) => report.push(problem(

@@ -20,15 +20,6 @@ pub(crate) const LAYOUT: &str = "layout";
 /// open (the salvage cannot compute index keys without the generated code).
 pub(crate) const REBUILD_INDEXES: &str = "rebuild indexes";
 
-/// The identity the generated code of `D` describes.
-pub fn expected<D: Definition>() -> SchemaInfo {
-    SchemaInfo {
-        definition: D::NAME.to_owned(),
-        version: D::VERSION,
-        fingerprint: D::FINGERPRINT.to_owned(),
-    }
-}
-
 /// Opens the database for `D`: creates the metadata and every table in a new file, checks an
 /// existing file was written for `D`, and migrates a file written by an earlier version (when
 /// `migrate` allows it). A file already at `D`'s layout is checked in a read transaction alone,
@@ -39,7 +30,7 @@ pub fn open<D: Definition>(
     migrate: bool,
     progress: Option<Progress<'_>>,
 ) -> Result<Option<MigrationReport>> {
-    let expected = expected::<D>();
+    let expected = SchemaInfo::of::<D>();
     let Some((found, layout, rebuild)) = read_stored(db)? else {
         return create::<D>(db).map(|()| None);
     };
@@ -240,7 +231,7 @@ fn create<D: Definition>(db: &redb::Database) -> Result<()> {
         .collect();
     if !foreign_tables.is_empty() {
         return Err(Error::SchemaMismatch {
-            expected: expected::<D>(),
+            expected: SchemaInfo::of::<D>(),
             found: SchemaInfo {
                 definition: format!(
                     "(none: a redb database without netabase metadata, tables {})",
@@ -285,7 +276,7 @@ fn write_meta<D: Definition>(db: &redb::Database) -> Result<()> {
 
 /// Writes `D`'s name, version, fingerprint and layout into the metadata table.
 fn write_info<D: Definition>(txn: &redb::WriteTransaction) -> Result<()> {
-    write_identity(txn, &expected::<D>(), D::LAYOUT)
+    write_identity(txn, &SchemaInfo::of::<D>(), D::LAYOUT)
 }
 
 /// Writes the identity `info` and the layout text `layout` into the metadata table (a typed

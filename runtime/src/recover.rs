@@ -154,10 +154,10 @@ fn recover_from_copy<D: Definition>(
         let meta = txn.open_table(redb::TableDefinition::<&str, &[u8]>::new(crate::META_TABLE))?;
         crate::meta::read_info(&meta)
     }) {
-        Ok(Some(found)) if found == crate::meta::expected::<D>() => true,
+        Ok(Some(found)) if found == crate::SchemaInfo::of::<D>() => true,
         Ok(Some(found)) => {
             return Err(Error::SchemaMismatch {
-                expected: crate::meta::expected::<D>(),
+                expected: crate::SchemaInfo::of::<D>(),
                 found,
             });
         }

@@ -327,5 +327,5 @@ fn opening_with_history(
 /// [`opening`]): for a program that wants to say "migrating..." before it opens, or to ask
 /// before it migrates.
 pub fn opening_for<D: crate::Definition>(path: impl AsRef<Path>) -> Result<Opening> {
-    opening_with_history(path, &meta::expected::<D>(), D::LAYOUT, D::HISTORY)
+    opening_with_history(path, &crate::SchemaInfo::of::<D>(), D::LAYOUT, D::HISTORY)
 }

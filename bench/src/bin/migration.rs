@@ -160,27 +160,14 @@ fn migrate<D: netabase_runtime::Definition>(path: &Path, rewritten: u64) -> f64 
     let start = Instant::now();
     let store = Store::<D>::open(path).expect("migrate");
     let seconds = start.elapsed().as_secs_f64();
-    let report = store.migration().expect("a migration ran");
-    let city = report
-        .models
-        .iter()
-        .find(|m| m.model == "City")
-        .expect("City");
-    assert_eq!(
-        (city.records_rewritten, city.indexes_rebuilt.len()),
-        (rewritten, 1)
-    );
+    check_cities(store.migration().expect("a migration ran"), rewritten);
     seconds
 }
 
 /// Migrates `path` to `D`'s schema with `migrate_file`, as `netabase migrate` does, and checks
 /// it rewrote `rewritten` cities and built one index: the seconds it took (the copy included).
 fn migrate_schemaless<D: netabase_runtime::Definition>(path: &Path, rewritten: u64) -> f64 {
-    let expected = netabase_runtime::SchemaInfo {
-        definition: D::NAME.to_owned(),
-        version: D::VERSION,
-        fingerprint: D::FINGERPRINT.to_owned(),
-    };
+    let expected = netabase_runtime::SchemaInfo::of::<D>();
     let start = Instant::now();
     let migrated =
         netabase_runtime::migrate_file(path, &expected, D::LAYOUT, None).expect("migrate");
@@ -188,6 +175,12 @@ fn migrate_schemaless<D: netabase_runtime::Definition>(path: &Path, rewritten: u
     let netabase_runtime::FileMigration::Migrated(report) = migrated else {
         panic!("no migration ran: {migrated:?}")
     };
+    check_cities(&report, rewritten);
+    seconds
+}
+
+/// Checks that a migration rewrote `rewritten` cities and built one index.
+fn check_cities(report: &netabase_runtime::MigrationReport, rewritten: u64) {
     let city = report
         .models
         .iter()
@@ -197,7 +190,6 @@ fn migrate_schemaless<D: netabase_runtime::Definition>(path: &Path, rewritten: u
         (city.records_rewritten, city.indexes_rebuilt.len()),
         (rewritten, 1)
     );
-    seconds
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -16,9 +16,13 @@
 
 /// `redb::Value` for a type that redb stores as the bytes it is given (the tables' key and
 /// entry types, [`Fixed`], [`Tail`] and their stand-ins for schema-less reads): seen as a byte
-/// slice, declared with `width` (`Option<usize>`) and named `name` (a `String`) in the file.
+/// slice, declared with `width` (`Option<usize>`) and named `name` (a `String`) in the file, or
+/// `type_name` (a `redb::TypeName`, for a stand-in that takes the name of redb's own `&[u8]`).
 macro_rules! raw_bytes_value {
     ([$($param:tt)*] $ty:ty, width: $width:expr, name: $name:expr) => {
+        raw_bytes_value!([$($param)*] $ty, width: $width, type_name: ::redb::TypeName::new(&$name));
+    };
+    ([$($param:tt)*] $ty:ty, width: $width:expr, type_name: $type_name:expr) => {
         impl<$($param)*> ::redb::Value for $ty {
             type SelfType<'a> = &'a [u8];
             type AsBytes<'a> = &'a [u8];
@@ -42,7 +46,7 @@ macro_rules! raw_bytes_value {
             }
 
             fn type_name() -> ::redb::TypeName {
-                ::redb::TypeName::new(&$name)
+                $type_name
             }
         }
     };

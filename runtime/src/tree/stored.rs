@@ -136,32 +136,7 @@ pub(crate) fn stored_type(slot: usize) -> StoredType {
 #[derive(Debug)]
 pub(crate) enum AnyStored<const SLOT: usize> {}
 
-impl<const SLOT: usize> Value for AnyStored<SLOT> {
-    type SelfType<'a> = &'a [u8];
-    type AsBytes<'a> = &'a [u8];
-
-    fn fixed_width() -> Option<usize> {
-        stored_type(SLOT).fixed_width()
-    }
-
-    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-    where
-        Self: 'a,
-    {
-        data
-    }
-
-    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-    where
-        Self: 'b,
-    {
-        value
-    }
-
-    fn type_name() -> redb::TypeName {
-        stored_type(SLOT).type_name()
-    }
-}
+raw_bytes_value!([const SLOT: usize] AnyStored<SLOT>, width: stored_type(SLOT).fixed_width(), type_name: stored_type(SLOT).type_name());
 
 impl<const SLOT: usize> Key for AnyStored<SLOT> {
     fn compare(a: &[u8], b: &[u8]) -> Ordering {

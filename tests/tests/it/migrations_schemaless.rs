@@ -17,18 +17,9 @@ use super::migrations::{USERS, seed};
 
 type Result<T = ()> = std::result::Result<T, Error>;
 
-/// The identity the generated code of `D` stores.
-fn info<D: Definition>() -> SchemaInfo {
-    SchemaInfo {
-        definition: D::NAME.to_owned(),
-        version: D::VERSION,
-        fingerprint: D::FINGERPRINT.to_owned(),
-    }
-}
-
 /// Migrates `path` to `D`'s schema without `D`'s code; the report.
 fn schemaless<D: Definition>(path: &Path) -> Result<MigrationReport> {
-    match migrate_file(path, &info::<D>(), D::LAYOUT, None)? {
+    match migrate_file(path, &SchemaInfo::of::<D>(), D::LAYOUT, None)? {
         FileMigration::Migrated(report) => Ok(report),
         other => panic!("expected a migration, got {other:?}"),
     }
@@ -369,7 +360,7 @@ fn every_kind_of_key_is_built_as_the_generated_code_builds_it() -> Result {
 /// `migrate_file` to `D` fails with `check(error)` and the file is byte for byte as it was.
 fn refused<D: Definition>(path: &Path, check: impl FnOnce(&Error)) -> String {
     let before = std::fs::read(path).expect("read the file");
-    let error = migrate_file(path, &info::<D>(), D::LAYOUT, None)
+    let error = migrate_file(path, &SchemaInfo::of::<D>(), D::LAYOUT, None)
         .expect_err("migrated a file it should refuse");
     check(&error);
     assert!(
@@ -442,7 +433,12 @@ fn what_the_schema_less_migration_cannot_do_is_refused_with_its_kind() -> Result
     assert!(message.contains("indexes are not built yet"), "{message}");
     // A newer file, then an older schema.
     assert!(matches!(
-        migrate_file(&path, &info::<shop_v2::Shop>(), shop_v2::Shop::LAYOUT, None)?,
+        migrate_file(
+            &path,
+            &SchemaInfo::of::<shop_v2::Shop>(),
+            shop_v2::Shop::LAYOUT,
+            None
+        )?,
         FileMigration::Migrated(_)
     ));
     refused::<shop_v1::Shop>(&path, kind(MigrationErrorKind::Downgrade));
@@ -451,7 +447,7 @@ fn what_the_schema_less_migration_cannot_do_is_refused_with_its_kind() -> Result
     assert!(matches!(
         migrate_file(
             &missing,
-            &info::<shop_v2::Shop>(),
+            &SchemaInfo::of::<shop_v2::Shop>(),
             shop_v2::Shop::LAYOUT,
             None
         ),
@@ -482,7 +478,12 @@ fn a_second_run_finds_nothing_to_do() -> Result {
     schemaless::<shop_v2::Shop>(&path)?;
     let before = std::fs::read(&path).expect("read the file");
     assert_eq!(
-        migrate_file(&path, &info::<shop_v2::Shop>(), shop_v2::Shop::LAYOUT, None)?,
+        migrate_file(
+            &path,
+            &SchemaInfo::of::<shop_v2::Shop>(),
+            shop_v2::Shop::LAYOUT,
+            None
+        )?,
         FileMigration::UpToDate
     );
     assert!(std::fs::read(&path).expect("read the file") == before);
@@ -500,7 +501,7 @@ fn progress_reaches_every_phase_and_ends_done() -> Result {
     };
     migrate_file(
         &path,
-        &info::<shop_v2::Shop>(),
+        &SchemaInfo::of::<shop_v2::Shop>(),
         shop_v2::Shop::LAYOUT,
         Some(&progress),
     )?;
