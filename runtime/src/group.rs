@@ -5,8 +5,17 @@
 //! threads that each commit a small transaction spend their time waiting for the disk. Here
 //! each caller queues its closure; one of the waiting callers (the *leader*) takes every queued
 //! closure, runs them one after another in a single write transaction and commits it once, then
-//! hands each caller its own result. Callers that arrive meanwhile queue up for the next group,
-//! so the group grows with the load and a lone caller pays no more than `begin_write` + `commit`.
+//! hands each caller its own result. Callers that queue while the closures run join the group
+//! before it commits; those that arrive during the commit queue up for the next group. So the
+//! group grows with the load and a lone caller pays no more than `begin_write` + `commit`.
+//!
+//! Joining before the commit is what makes groups large. Without it, callers settle into two
+//! alternating cohorts: while one cohort's group syncs, the other queues; when the sync ends,
+//! the queued cohort starts its group at once, and the callers just served come back a few
+//! microseconds later, to queue behind it. With 8 threads that made groups of 4 to 5. The
+//! callers just served come back while the next group's closures run (a closure takes
+//! microseconds, a sync most of a millisecond), so many of them now join that group instead:
+//! 5.5 closures a group for 8 threads on 2 cores (8,000 single-record commits in 1,450 groups).
 //!
 //! Each caller's writes stay atomic and isolated from the others' failures. redb savepoints
 //! cannot help inside a transaction that has already written (redb refuses a savepoint once the
@@ -24,6 +33,10 @@ use crate::transaction::WriteTransaction;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+/// The most closures one group takes in: callers that keep queuing while a group runs join it
+/// up to this many, so a group always reaches its commit.
+const MAX_GROUP: usize = 1024;
 
 /// A queued closure, its result type erased: it keeps its value in its own slot, and the
 /// leader only learns whether it succeeded.
@@ -115,8 +128,8 @@ impl<D: Definition> Store<D> {
         })
     }
 
-    /// How many [`write`](Self::write) calls are queued for the next group (not counting the
-    /// group running now). For tests that need callers to share a group.
+    /// How many [`write`](Self::write) calls are queued and not yet taken by a group (a
+    /// running group takes them in before it commits). For tests that need callers to share a group.
     #[doc(hidden)]
     pub fn queued_writes(&self) -> usize {
         self.group.lock().queue.len()
@@ -144,11 +157,12 @@ impl<D: Definition> Store<D> {
             state.leading = true;
             let jobs = std::mem::take(&mut state.queue);
             drop(state);
-            let tickets: Vec<u64> = jobs.iter().map(|(ticket, _)| *ticket).collect();
+            // Every ticket the group takes, those of callers joining it included.
+            let mut tickets: Vec<u64> = jobs.iter().map(|(ticket, _)| *ticket).collect();
             // Closures' panics are caught in `run_job`; this catches one in redb itself, so
             // that the callers of the group get an error instead of waiting forever.
-            let results =
-                catch_unwind(AssertUnwindSafe(|| self.run_group(jobs))).unwrap_or_else(|_| {
+            let results = catch_unwind(AssertUnwindSafe(|| self.run_group(jobs, &mut tickets)))
+                .unwrap_or_else(|_| {
                     let detail = "the shared transaction panicked";
                     tickets
                         .into_iter()
@@ -169,9 +183,15 @@ impl<D: Definition> Store<D> {
         }
     }
 
-    /// Runs `jobs` in one transaction and commits it; returns each job's result. A job that
-    /// fails is dropped with its error and the others run again in a fresh transaction.
-    fn run_group(&self, mut jobs: Vec<(u64, Job<D>)>) -> Vec<(u64, Result<()>)> {
+    /// Runs `jobs`, and the jobs queued while they run, in one transaction and commits it;
+    /// returns each job's result and adds the tickets of the jobs it took in to `tickets`. A
+    /// job that fails is dropped with its error and the others run again in a fresh
+    /// transaction.
+    fn run_group(
+        &self,
+        mut jobs: Vec<(u64, Job<D>)>,
+        tickets: &mut Vec<u64>,
+    ) -> Vec<(u64, Result<()>)> {
         let mut results = Vec::with_capacity(jobs.len());
         'group: loop {
             if jobs.is_empty() {
@@ -181,14 +201,21 @@ impl<D: Definition> Store<D> {
                 Ok(txn) => txn.into(),
                 Err(error) => return fail_all(results, jobs, &error),
             };
-            for i in 0..jobs.len() {
-                if let Err(error) = run_job(&txn, &mut jobs[i].1) {
-                    // Nothing of this transaction is kept: the failed job leaves the group,
-                    // the others start again.
-                    let (ticket, _) = jobs.remove(i);
-                    results.push((ticket, Err(error)));
-                    drop(Into::<WriteTransaction<'_, D>>::into(txn).abort());
-                    continue 'group;
+            let mut i = 0;
+            loop {
+                while i < jobs.len() {
+                    if let Err(error) = run_job(&txn, &mut jobs[i].1) {
+                        // Nothing of this transaction is kept: the failed job leaves the
+                        // group, the others start again.
+                        let (ticket, _) = jobs.remove(i);
+                        results.push((ticket, Err(error)));
+                        drop(Into::<WriteTransaction<'_, D>>::into(txn).abort());
+                        continue 'group;
+                    }
+                    i += 1;
+                }
+                if !self.join_queued(&mut jobs, tickets) {
+                    break;
                 }
             }
             return match Into::<WriteTransaction<'_, D>>::into(txn).commit() {
@@ -199,6 +226,21 @@ impl<D: Definition> Store<D> {
                 Err(error) => fail_all(results, jobs, &error),
             };
         }
+    }
+
+    /// Moves the closures queued since the group began into `jobs` (up to [`MAX_GROUP`] in
+    /// all), their tickets into `tickets`; false if none was taken.
+    fn join_queued(&self, jobs: &mut Vec<(u64, Job<D>)>, tickets: &mut Vec<u64>) -> bool {
+        let room = MAX_GROUP.saturating_sub(jobs.len());
+        let mut state = self.group.lock();
+        let take = state.queue.len().min(room);
+        if take == 0 {
+            return false;
+        }
+        let joining = state.queue.drain(..take);
+        tickets.extend(joining.as_slice().iter().map(|(ticket, _)| *ticket));
+        jobs.extend(joining);
+        true
     }
 }
 

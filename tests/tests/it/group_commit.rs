@@ -3,9 +3,9 @@
 //!
 //! The tests that need callers in one group hold the group's first closure (which runs alone,
 //! as its caller leads) until the others are queued (`queued_writes`), then release it: the
-//! queued callers then run as the next group, in the order they queued.
+//! queued callers then join the held group before it commits, in the order they queued.
 
-use netabase_runtime::{Error, Store};
+use netabase_runtime::{Error, Filter, Store};
 use netabase_tests::library::{Author, Library, LibraryWriteTransaction};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -36,8 +36,9 @@ fn seeded(dir: &tempfile::TempDir) -> Result<Arc<Store<Library>>> {
     Ok(Arc::new(store))
 }
 
-/// Starts a caller whose closure waits for `release` before writing author `id`: while it
-/// waits, its group is running, so the callers started after it queue for the next group.
+/// Starts a caller whose closure waits until `release` is dropped before writing author `id`:
+/// while it waits, its group is running, so the callers started after it queue. (Dropped, not
+/// sent to: the closure runs again, without waiting, if a caller that joins its group fails.)
 fn held_leader(store: &Arc<Store<Library>>, id: u64) -> (mpsc::Sender<()>, JoinHandle<Result>) {
     let (release, wait) = mpsc::channel::<()>();
     let (started, running) = mpsc::channel::<()>();
@@ -88,6 +89,41 @@ fn write_returns_the_closures_value_once_committed_and_durable() -> Result {
 }
 
 #[test]
+fn callers_that_queue_while_a_group_runs_join_it_and_share_its_commit() -> Result {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = seeded(&dir)?;
+    let mut events = store.watch(Filter::<Author>::all())?;
+    let (release, leader) = held_leader(&store, 100);
+    let callers: Vec<_> = [10, 11, 12]
+        .map(|id| {
+            queue_caller(&store, move |txn| {
+                txn.open_tree::<Author>()?
+                    .put(&author(id, &format!("Author {id}")))?;
+                Ok(id)
+            })
+        })
+        .into();
+    drop(release);
+    leader.join().expect("leader thread")?;
+    for (caller, id) in callers.into_iter().zip([10, 11, 12]) {
+        assert_eq!(caller.join().expect("caller")?, id);
+    }
+    let mut written = Vec::new();
+    while let Some(event) = events.try_recv()? {
+        let id = event.change.after().map(|author| author.id);
+        written.push((event.seq, id.expect("an insertion")));
+    }
+    let seq = store.last_seq();
+    assert_eq!(
+        written,
+        [(seq, 100), (seq, 10), (seq, 11), (seq, 12)],
+        "one commit, the leader's write first, then the callers' in the order they queued"
+    );
+    assert_eq!(store.queued_writes(), 0);
+    Ok(())
+}
+
+#[test]
 fn a_failing_closure_leaves_nothing_and_does_not_undo_the_others_of_its_group() -> Result {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = seeded(&dir)?;
@@ -108,7 +144,7 @@ fn a_failing_closure_leaves_nothing_and_does_not_undo_the_others_of_its_group() 
     let c = queue_caller(&store, |txn| {
         txn.open_tree::<Author>()?.put(&author(13, "Yoko"))
     });
-    release.send(()).expect("release the leader");
+    drop(release);
     leader.join().expect("leader thread")?;
     assert_eq!(a.join().expect("caller A")?, 10);
     let error = b.join().expect("caller B").unwrap_err();
@@ -150,7 +186,7 @@ fn a_panicking_closure_is_an_error_for_its_caller_only() -> Result {
         txn.open_tree::<Author>()?.put(&author(11, "Kazuo"))?;
         panic!("the caller's own bug")
     });
-    release.send(()).expect("release the leader");
+    drop(release);
     leader.join().expect("leader thread")?;
     a.join().expect("caller A")?;
     match b.join().expect("caller B's thread does not panic") {
@@ -177,7 +213,7 @@ fn a_closure_sees_the_writes_queued_before_it_in_its_group() -> Result {
     let b = queue_caller(&store, |txn| {
         txn.open_tree::<Author>()?.put(&author(11, "Banana"))
     });
-    release.send(()).expect("release the leader");
+    drop(release);
     leader.join().expect("leader thread")?;
     a.join().expect("caller A")?;
     let error = b.join().expect("caller B").unwrap_err();
