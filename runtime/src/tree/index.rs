@@ -185,6 +185,9 @@ pub(crate) trait IndexWrite: IndexRead {
     fn claim(&mut self, key: &[u8], primary: &[u8], owner: &mut Vec<u8>) -> Result<Claim>;
     /// Removes the entry `key`.
     fn remove(&mut self, key: &[u8]) -> Result<()>;
+    /// Removes the unique entry `key` if it points at `primary` (another record's entry with
+    /// the same key stays).
+    fn remove_if_ours(&mut self, key: &[u8], primary: &[u8]) -> Result<()>;
     /// Removes every entry.
     fn clear(&mut self) -> Result<()>;
 }
@@ -377,6 +380,17 @@ impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K,
 
     fn remove(&mut self, key: &[u8]) -> Result<()> {
         self.table.remove(key)?;
+        Ok(())
+    }
+
+    fn remove_if_ours(&mut self, key: &[u8], primary: &[u8]) -> Result<()> {
+        let ours = self
+            .table
+            .get(key)?
+            .is_some_and(|owner| owner.value() == primary);
+        if ours {
+            self.table.remove(key)?;
+        }
         Ok(())
     }
 

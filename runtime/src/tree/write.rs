@@ -172,10 +172,10 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// record, so the result (and whether the call fails) is that of putting the models one by
     /// one. When several models would fail, the one named in the error may differ.
     pub fn put_many(&mut self, models: impl IntoIterator<Item = impl Borrow<M>>) -> Result<u64> {
-        let mut batch = Batch::default();
+        let health = self.health;
+        let mut batch = health.guard(M::TABLE, || Batch::new(&self.tables.records))?;
         let mark = self.capture_mark();
         let mut count = 0;
-        let health = self.health;
         // Guarded per record, so a panic in the caller's iterator is not taken for a damaged page.
         for model in models {
             let model = model.borrow();
@@ -218,7 +218,10 @@ impl<'t, M: Model> WriteTree<'t, M> {
             batch.held_from = batch.undo.mark();
             return Ok(());
         }
-        batch.undo.push(key, None);
+        // A record above the floor is taken back by removing everything above it (see `Batch`).
+        if !batch.floor.is_below(key) {
+            batch.undo.push(key, None);
+        }
         if let Some(log) = self.tables.capture {
             log.push::<M>(key, None, Some(s.value.as_slice()));
         }
@@ -268,7 +271,56 @@ impl<'t, M: Model> WriteTree<'t, M> {
             self.tables.records.remove(key)?;
         }
         batch.undo.truncate(batch.held_from);
-        self.roll_back(&batch.undo, mark)
+        // Every record above the floor is the batch's (new, or a new one replaced): removing
+        // them first frees the unique keys they hold, which the logged writes below the floor
+        // may take back; a logged write above the floor is one of them and is skipped.
+        self.remove_above(&batch.floor)?;
+        let undone = self.undo(&batch.undo, |key| batch.floor.is_below(key));
+        if let Some(log) = self.tables.capture {
+            log.truncate(mark);
+        }
+        undone
+    }
+
+    /// Removes every record above `floor` and the index entries that point at it (a unique
+    /// entry it wanted but did not get stays with its owner; entries of records still held
+    /// back are in no index).
+    fn remove_above(&mut self, floor: &Floor) -> Result<()> {
+        loop {
+            let s = &mut self.scratch;
+            {
+                let Some((key, value)) = self.tables.records.last()? else {
+                    return Ok(());
+                };
+                let key = key.value();
+                if !floor.is_below(key) {
+                    return Ok(());
+                }
+                s.key.clear();
+                s.key.extend_from_slice(key);
+                let view = M::Ref::decode(value.value()).map_err(|source| Error::Decode {
+                    table: M::TABLE,
+                    record: Some(crate::model::describe_primary_key::<M>(key)),
+                    source,
+                })?;
+                s.old_keys
+                    .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
+            }
+            for (i, def) in M::INDEXES.iter().enumerate() {
+                for secondary in s.old_keys.get(i) {
+                    let entry = entry_key(def, secondary, &s.key, &mut s.entry);
+                    if def.unique {
+                        self.tables.indexes[i].remove_if_ours(entry, &s.key)?;
+                    } else {
+                        self.tables.indexes[i].remove(entry)?;
+                    }
+                }
+            }
+            self.tables.records.remove(s.key.as_slice())?;
+            let key = std::mem::take(&mut self.scratch.key);
+            self.note_removed(&key);
+            self.scratch.key = key;
+        }
     }
 
     /// Removes the record with primary key `key` and its index entries; returns it.
@@ -517,15 +569,16 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// Undoes the writes of a failed batch, newest first, and forgets their captured changes
     /// (those logged since `mark`, the undoing included).
     fn roll_back(&mut self, undo: &UndoLog, mark: usize) -> Result<()> {
-        let undone = self.undo(undo);
+        let undone = self.undo(undo, |_| false);
         if let Some(log) = self.tables.capture {
             log.truncate(mark);
         }
         undone
     }
 
-    fn undo(&mut self, undo: &UndoLog) -> Result<()> {
-        for (key, previous) in undo.newest_first() {
+    /// Undoes the logged writes, newest first, except those to keys that `skip` accepts.
+    fn undo(&mut self, undo: &UndoLog, skip: impl Fn(&[u8]) -> bool) -> Result<()> {
+        for (key, previous) in undo.newest_first().filter(|(key, _)| !skip(key)) {
             let s = &mut self.scratch;
             match previous {
                 Some(bytes) => {
@@ -565,13 +618,50 @@ impl<'t, M: Model> WriteTree<'t, M> {
 }
 
 /// The state of one `put_many` call.
-#[derive(Default)]
 struct Batch {
     undo: UndoLog,
     /// The held-back index entries of new records.
     deferred: Deferred,
     /// The writes logged in `undo` since this mark are new records whose entries are held back.
     held_from: usize,
+    /// The greatest primary key before the batch. A new record above it is not logged: to
+    /// take the batch back, every record above the floor is removed. Batches usually append
+    /// (ids that grow, an import into a new table), and a 1M-record load then logs nothing
+    /// instead of 16 MB of keys.
+    floor: Floor,
+}
+
+impl Batch {
+    fn new<K: StoredKey>(records: &Table<'_, K, Bytes>) -> Result<Self> {
+        let floor = match records.last()? {
+            Some((key, _)) => Floor::Key(key.value().to_vec()),
+            None => Floor::Empty,
+        };
+        Ok(Self {
+            undo: UndoLog::default(),
+            deferred: Deferred::default(),
+            held_from: 0,
+            floor,
+        })
+    }
+}
+
+/// The greatest primary key of a table when a batch began.
+enum Floor {
+    /// The table was empty: every key is above.
+    Empty,
+    Key(Vec<u8>),
+}
+
+impl Floor {
+    /// Whether `key` sorts above the floor (keys are order-preserving bytes, compared as redb
+    /// compares them).
+    fn is_below(&self, key: &[u8]) -> bool {
+        match self {
+            Floor::Empty => true,
+            Floor::Key(floor) => key > floor.as_slice(),
+        }
+    }
 }
 
 /// How [`write_record`] treats an existing record with the same key.
