@@ -129,7 +129,8 @@ impl<D: Definition> Store<D> {
     }
 
     /// How many [`write`](Self::write) calls are queued and not yet taken by a group (a
-    /// running group takes them in before it commits). For tests that need callers to share a group.
+    /// running group takes them in before it commits). For tests that need callers to share
+    /// a group.
     #[doc(hidden)]
     pub fn queued_writes(&self) -> usize {
         self.group.lock().queue.len()

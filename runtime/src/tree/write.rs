@@ -262,64 +262,33 @@ impl<'t, M: Model> WriteTree<'t, M> {
         })
     }
 
-    /// Undoes a failed `put_many`: the new records whose entries were held back (none of
-    /// their entries is in an index), then the other writes, newest first; the changes it
-    /// captured for subscribers since `mark` are forgotten.
+    /// Undoes a failed `put_many`: the logged new records whose entries were held back (none
+    /// of their entries is in an index), then the records above the floor, then the other
+    /// logged writes, newest first; the changes it captured for subscribers since `mark` are
+    /// forgotten.
     fn roll_back_batch(&mut self, batch: &mut Batch, mark: usize) -> Result<()> {
         batch.deferred.clear();
         for (key, _) in batch.undo.newest_first_from(batch.held_from) {
             self.tables.records.remove(key)?;
         }
         batch.undo.truncate(batch.held_from);
-        // Every record above the floor is the batch's (new, or a new one replaced): removing
-        // them first frees the unique keys they hold, which the logged writes below the floor
-        // may take back; a logged write above the floor is one of them and is skipped.
-        self.remove_above(&batch.floor)?;
-        let undone = self.undo(&batch.undo, |key| batch.floor.is_below(key));
-        if let Some(log) = self.tables.capture {
-            log.truncate(mark);
-        }
-        undone
+        self.roll_back(&batch.undo, mark, Some(&batch.floor))
     }
 
-    /// Removes every record above `floor` and the index entries that point at it (a unique
-    /// entry it wanted but did not get stays with its owner; entries of records still held
+    /// Removes every record above `floor`, with the index entries that point at it (a unique
+    /// key it wanted but did not get stays with its owner; the entries of records still held
     /// back are in no index).
     fn remove_above(&mut self, floor: &Floor) -> Result<()> {
+        let mut key = Vec::new();
         loop {
-            let s = &mut self.scratch;
-            {
-                let Some((key, value)) = self.tables.records.last()? else {
-                    return Ok(());
-                };
-                let key = key.value();
-                if !floor.is_below(key) {
-                    return Ok(());
+            match self.tables.records.last()? {
+                Some((last, _)) if floor.is_below(last.value()) => {
+                    key.clear();
+                    key.extend_from_slice(last.value());
                 }
-                s.key.clear();
-                s.key.extend_from_slice(key);
-                let view = M::Ref::decode(value.value()).map_err(|source| Error::Decode {
-                    table: M::TABLE,
-                    record: Some(crate::model::describe_primary_key::<M>(key)),
-                    source,
-                })?;
-                s.old_keys
-                    .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
+                _ => return Ok(()),
             }
-            for (i, def) in M::INDEXES.iter().enumerate() {
-                for secondary in s.old_keys.get(i) {
-                    let entry = entry_key(def, secondary, &s.key, &mut s.entry);
-                    if def.unique {
-                        self.tables.indexes[i].remove_if_ours(entry, &s.key)?;
-                    } else {
-                        self.tables.indexes[i].remove(entry)?;
-                    }
-                }
-            }
-            self.tables.records.remove(s.key.as_slice())?;
-            let key = std::mem::take(&mut self.scratch.key);
-            self.note_removed(&key);
-            self.scratch.key = key;
+            self.remove_view(&key, None, UniqueEntries::Owned)?;
         }
     }
 
@@ -344,6 +313,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                     &self.scratch.old_keys,
                     &key,
                     &mut self.scratch.entry,
+                    UniqueEntries::All,
                 )?;
                 self.note_removed(&key);
             }
@@ -360,7 +330,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
             let mut encoded = std::mem::take(&mut self.scratch.key);
             encoded.clear();
             key.encode_key(&mut encoded);
-            let deleted = self.remove_view(&encoded, None);
+            let deleted = self.remove_view(&encoded, None, UniqueEntries::All);
             self.scratch.key = encoded;
             deleted
         })
@@ -448,8 +418,8 @@ impl<'t, M: Model> WriteTree<'t, M> {
         let mut undo = UndoLog::default();
         let mark = self.capture_mark();
         for key in keys {
-            if let Err(error) = self.remove_view(&key, Some(&mut undo)) {
-                self.roll_back(&undo, mark)?;
+            if let Err(error) = self.remove_view(&key, Some(&mut undo), UniqueEntries::All) {
+                self.roll_back(&undo, mark, None)?;
                 return Err(error);
             }
         }
@@ -458,7 +428,12 @@ impl<'t, M: Model> WriteTree<'t, M> {
 
     /// Removes one record and its index entries, reading its keys from a view; logs its key
     /// and bytes in `undo`. Returns whether it existed.
-    fn remove_view(&mut self, key: &[u8], undo: Option<&mut UndoLog>) -> Result<bool> {
+    fn remove_view(
+        &mut self,
+        key: &[u8],
+        undo: Option<&mut UndoLog>,
+        unique: UniqueEntries,
+    ) -> Result<bool> {
         let keys = &mut self.scratch.old_keys;
         let capture = self.tables.capture;
         let removed = remove_record(&mut self.tables.records, key, |bytes| {
@@ -482,6 +457,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 &self.scratch.old_keys,
                 key,
                 &mut self.scratch.entry,
+                unique,
             )?;
             self.note_removed(key);
         }
@@ -567,9 +543,17 @@ impl<'t, M: Model> WriteTree<'t, M> {
     }
 
     /// Undoes the writes of a failed batch, newest first, and forgets their captured changes
-    /// (those logged since `mark`, the undoing included).
-    fn roll_back(&mut self, undo: &UndoLog, mark: usize) -> Result<()> {
-        let undone = self.undo(undo, |_| false);
+    /// (those logged since `mark`, the undoing included). With a `floor` (`put_many`), every
+    /// record above it is the batch's (new, or a new one replaced) and is removed first: that
+    /// frees the unique keys they hold, which the logged writes below the floor may take back;
+    /// a logged write above the floor is one of them and is skipped.
+    fn roll_back(&mut self, undo: &UndoLog, mark: usize, floor: Option<&Floor>) -> Result<()> {
+        let undone = match floor {
+            Some(floor) => self
+                .remove_above(floor)
+                .and_then(|()| self.undo(undo, |key| floor.is_below(key))),
+            None => self.undo(undo, |_| false),
+        };
         if let Some(log) = self.tables.capture {
             log.truncate(mark);
         }
@@ -609,7 +593,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                     }
                 }
                 None => {
-                    self.remove_view(key, None)?;
+                    self.remove_view(key, None, UniqueEntries::All)?;
                 }
             }
         }
@@ -844,15 +828,29 @@ fn remove_record<K: StoredKey, T>(
     }
 }
 
+/// Which unique entries a record's removal takes with it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UniqueEntries {
+    /// Every entry of its unique keys: a consistent index points them all at the record.
+    All,
+    /// Only those that point at it: a record of a failed `put_many` may not have got them.
+    Owned,
+}
+
 fn remove_index_entries<M: Model>(
     indexes: &mut [Box<dyn IndexWrite + '_>],
     keys: &IndexKeys,
     primary: &[u8],
     buf: &mut Vec<u8>,
+    unique: UniqueEntries,
 ) -> Result<()> {
     for (i, def) in M::INDEXES.iter().enumerate() {
         for secondary in keys.get(i) {
-            remove_entry(&mut indexes[i], def, secondary, primary, buf)?;
+            if def.unique && unique == UniqueEntries::Owned {
+                indexes[i].remove_if_ours(secondary, primary)?;
+            } else {
+                remove_entry(&mut indexes[i], def, secondary, primary, buf)?;
+            }
         }
     }
     Ok(())

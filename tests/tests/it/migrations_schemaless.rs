@@ -17,9 +17,14 @@ use super::migrations::{USERS, seed};
 
 type Result<T = ()> = std::result::Result<T, Error>;
 
+/// `migrate_file` to `D`'s schema, as the CLI calls it (`D`'s layout, no progress).
+fn migrate_to<D: Definition>(path: &Path) -> Result<FileMigration> {
+    migrate_file(path, &SchemaInfo::of::<D>(), D::LAYOUT, None)
+}
+
 /// Migrates `path` to `D`'s schema without `D`'s code; the report.
 fn schemaless<D: Definition>(path: &Path) -> Result<MigrationReport> {
-    match migrate_file(path, &SchemaInfo::of::<D>(), D::LAYOUT, None)? {
+    match migrate_to::<D>(path)? {
         FileMigration::Migrated(report) => Ok(report),
         other => panic!("expected a migration, got {other:?}"),
     }
@@ -360,8 +365,7 @@ fn every_kind_of_key_is_built_as_the_generated_code_builds_it() -> Result {
 /// `migrate_file` to `D` fails with `check(error)` and the file is byte for byte as it was.
 fn refused<D: Definition>(path: &Path, check: impl FnOnce(&Error)) -> String {
     let before = std::fs::read(path).expect("read the file");
-    let error = migrate_file(path, &SchemaInfo::of::<D>(), D::LAYOUT, None)
-        .expect_err("migrated a file it should refuse");
+    let error = migrate_to::<D>(path).expect_err("migrated a file it should refuse");
     check(&error);
     assert!(
         std::fs::read(path).expect("read the file") == before,
@@ -433,24 +437,14 @@ fn what_the_schema_less_migration_cannot_do_is_refused_with_its_kind() -> Result
     assert!(message.contains("indexes are not built yet"), "{message}");
     // A newer file, then an older schema.
     assert!(matches!(
-        migrate_file(
-            &path,
-            &SchemaInfo::of::<shop_v2::Shop>(),
-            shop_v2::Shop::LAYOUT,
-            None
-        )?,
+        migrate_to::<shop_v2::Shop>(&path)?,
         FileMigration::Migrated(_)
     ));
     refused::<shop_v1::Shop>(&path, kind(MigrationErrorKind::Downgrade));
     // Nothing to migrate: no file, or no netabase file.
     let missing = path.with_file_name("missing.redb");
     assert!(matches!(
-        migrate_file(
-            &missing,
-            &SchemaInfo::of::<shop_v2::Shop>(),
-            shop_v2::Shop::LAYOUT,
-            None
-        ),
+        migrate_to::<shop_v2::Shop>(&missing),
         Err(Error::Io { .. })
     ));
     assert!(!missing.exists());
@@ -477,15 +471,7 @@ fn a_second_run_finds_nothing_to_do() -> Result {
     let (_dir, path) = seed(false)?;
     schemaless::<shop_v2::Shop>(&path)?;
     let before = std::fs::read(&path).expect("read the file");
-    assert_eq!(
-        migrate_file(
-            &path,
-            &SchemaInfo::of::<shop_v2::Shop>(),
-            shop_v2::Shop::LAYOUT,
-            None
-        )?,
-        FileMigration::UpToDate
-    );
+    assert_eq!(migrate_to::<shop_v2::Shop>(&path)?, FileMigration::UpToDate);
     assert!(std::fs::read(&path).expect("read the file") == before);
     Ok(())
 }
