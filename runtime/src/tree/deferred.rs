@@ -85,32 +85,30 @@ impl Deferred {
         owner: &mut Vec<u8>,
     ) -> Result<Option<Violation>> {
         let Self { bytes, entries } = self;
-        let key = |e: &Entry| &bytes[e.start as usize..e.split as usize];
-        let primary = |e: &Entry| &bytes[e.split as usize..e.end as usize];
+        let held = Held { bytes };
         // Stable: among records of the batch wanting one unique key, the later one is refused.
-        entries.sort_by(|a, b| a.index.cmp(&b.index).then_with(|| key(a).cmp(key(b))));
+        entries.sort_by(|a, b| {
+            a.index
+                .cmp(&b.index)
+                .then_with(|| held.key(a).cmp(held.key(b)))
+        });
         let mut outcome = Ok(None);
+        // `entries[..written]` may be in an index.
         let mut written = 0;
         // Entries that already pointed at their record (only in an index that disagrees with
         // its table): not ours to take back.
         let mut found = Vec::new();
-        for (n, e) in entries.iter().enumerate() {
-            let i = e.index as usize;
-            let step = if defs[i].unique {
-                indexes[i].claim(key(e), primary(e), owner)
-            } else {
-                indexes[i].insert(key(e), primary(e)).map(|()| Claim::New)
-            };
-            match step {
-                Ok(Claim::New) => {}
-                Ok(Claim::Ours) => found.push(n),
-                Ok(Claim::Taken) => {
-                    outcome = indexes[i].insert(key(e), owner.as_slice()).map(|()| {
-                        Some(Violation {
-                            index: i,
-                            primary: primary(e).to_vec(),
-                        })
-                    });
+        while written < entries.len() {
+            let i = entries[written].index as usize;
+            let run = &entries[written..];
+            let run = &run[..run.partition_point(|e| e.index as usize == i)];
+            let (wrote, step) = held.write_run(&mut *indexes[i], defs[i].unique, run, owner);
+            found.extend(step.found.iter().map(|n| written + n));
+            written += wrote;
+            match step.outcome {
+                Ok(None) => {}
+                Ok(Some(primary)) => {
+                    outcome = Ok(Some(Violation { index: i, primary }));
                     break;
                 }
                 Err(error) => {
@@ -118,16 +116,107 @@ impl Deferred {
                     break;
                 }
             }
-            written = n + 1;
         }
         if !matches!(outcome, Ok(None)) {
             for (n, e) in entries[..written].iter().enumerate() {
                 if !found.contains(&n) {
-                    indexes[e.index as usize].remove(key(e))?;
+                    indexes[e.index as usize].remove(held.key(e))?;
                 }
             }
         }
         self.clear();
         outcome
+    }
+}
+
+/// The held entries' bytes.
+struct Held<'b> {
+    bytes: &'b [u8],
+}
+
+/// How writing one index's entries ended.
+struct RunStep {
+    /// `Ok(Some(primary))`: a unique entry belongs to another record; `primary` is the key of
+    /// the batch's record that wanted it.
+    outcome: Result<Option<Vec<u8>>>,
+    /// The positions (in the run) of entries that already pointed at their record.
+    found: Vec<usize>,
+}
+
+impl Held<'_> {
+    fn key(&self, e: &Entry) -> &[u8] {
+        &self.bytes[e.start as usize..e.split as usize]
+    }
+
+    fn primary(&self, e: &Entry) -> &[u8] {
+        &self.bytes[e.split as usize..e.end as usize]
+    }
+
+    /// Writes `run`, one index's entries in key order, and returns how many of them may be in
+    /// the index. The entries above the index's greatest key (all of them, for a new index or
+    /// an appending batch) go in through one cursor at its end ([`IndexWrite::append`]); the
+    /// others one by one, a unique one claimed as `put` claims it. A violation stops the run at
+    /// the entry refused (a taken entry is given back to its owner first).
+    fn write_run(
+        &self,
+        index: &mut dyn IndexWrite,
+        unique: bool,
+        run: &[Entry],
+        owner: &mut Vec<u8>,
+    ) -> (usize, RunStep) {
+        let mut step = RunStep {
+            outcome: Ok(None),
+            found: Vec::new(),
+        };
+        // `owner` is scratch until a claim fills it.
+        let appended_from = match index.last_key(owner) {
+            Ok(true) => run.partition_point(|e| self.key(e) <= owner.as_slice()),
+            Ok(false) => 0,
+            Err(error) => {
+                step.outcome = Err(error);
+                return (0, step);
+            }
+        };
+        for (n, e) in run[..appended_from].iter().enumerate() {
+            let claim = if unique {
+                index.claim(self.key(e), self.primary(e), owner)
+            } else {
+                index
+                    .insert(self.key(e), self.primary(e))
+                    .map(|()| Claim::New)
+            };
+            match claim {
+                Ok(Claim::New) => {}
+                Ok(Claim::Ours) => step.found.push(n),
+                Ok(Claim::Taken) => {
+                    step.outcome = index
+                        .insert(self.key(e), owner.as_slice())
+                        .map(|()| Some(self.primary(e).to_vec()));
+                    return (n, step);
+                }
+                Err(error) => {
+                    step.outcome = Err(error);
+                    return (n, step);
+                }
+            }
+        }
+        // Above the greatest key, equal neighbours in a unique index are two records of the
+        // batch wanting one key: the later one is refused. (Non-unique keys end with their
+        // record's key, and a record's keys are deduplicated: they are never equal.)
+        let above = &run[appended_from..];
+        let stop = if unique {
+            (1..above.len())
+                .find(|&n| self.key(&above[n]) == self.key(&above[n - 1]))
+                .unwrap_or(above.len())
+        } else {
+            above.len()
+        };
+        let mut entries = above[..stop].iter().map(|e| (self.key(e), self.primary(e)));
+        step.outcome = match index.append(&mut entries) {
+            Ok(()) if stop < above.len() => Ok(Some(self.primary(&above[stop]).to_vec())),
+            Ok(()) => Ok(None),
+            Err(error) => Err(error),
+        };
+        (appended_from + stop, step)
     }
 }

@@ -9,6 +9,7 @@
 //! non-unique entry whose primary key has a fixed width `N`: that primary key is then the last
 //! `N` bytes of the entry's key.
 
+use super::append::append_sorted;
 use super::stored::{AnyStored, INDEX_KEY, INDEX_VALUE, StoredType, StoredTypes, stored_type};
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
@@ -190,6 +191,14 @@ pub(crate) trait IndexWrite: IndexRead {
     fn remove_if_ours(&mut self, key: &[u8], primary: &[u8]) -> Result<()>;
     /// Removes every entry.
     fn clear(&mut self) -> Result<()>;
+    /// Copies the greatest key of the table into `out`; `false` if the table is empty.
+    fn last_key(&self, out: &mut Vec<u8>) -> Result<bool>;
+    /// Writes `entries` (`(key, primary)`, keys strictly ascending and above every key of the
+    /// table) at the end of the table through one redb cursor, which packs them into new
+    /// leaves a run at a time instead of descending the tree for each entry. On an error, any
+    /// of them may have been written.
+    fn append<'e>(&mut self, entries: &mut dyn Iterator<Item = (&'e [u8], &'e [u8])>)
+    -> Result<()>;
 }
 
 struct Index<T, K, V> {
@@ -335,8 +344,12 @@ impl<K: StoredKey, V: EntryValue> Index<redb::Table<'_, K, V>, K, V> {
     /// Refuses a key or value of the wrong width before it reaches redb's fixed-width pages
     /// (generated code never makes one).
     fn check_widths(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        Self::check_widths_of(self.opened, key, value)
+    }
+
+    fn check_widths_of(opened: Opened, key: &[u8], value: &[u8]) -> Result<()> {
         let wrong = |what: &str, len: usize, width: usize| Error::Inconsistent {
-            table: self.opened.table,
+            table: opened.table,
             detail: format!("an entry {what} of {len} bytes for a table of {width}-byte {what}s"),
         };
         if let Some(width) = K::fixed_width()
@@ -397,6 +410,26 @@ impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K,
     fn clear(&mut self) -> Result<()> {
         self.table.retain(|_, _| false)?;
         Ok(())
+    }
+
+    fn last_key(&self, out: &mut Vec<u8>) -> Result<bool> {
+        let Some((key, _)) = self.table.last()? else {
+            return Ok(false);
+        };
+        out.clear();
+        out.extend_from_slice(key.value());
+        Ok(true)
+    }
+
+    fn append<'e>(
+        &mut self,
+        entries: &mut dyn Iterator<Item = (&'e [u8], &'e [u8])>,
+    ) -> Result<()> {
+        let opened = self.opened;
+        let pairs = entries.map(|(key, primary)| (key, Self::value(primary)));
+        append_sorted(&mut self.table, opened.table, pairs, |key, value| {
+            Self::check_widths_of(opened, key, value)
+        })
     }
 }
 

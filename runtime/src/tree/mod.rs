@@ -52,6 +52,7 @@ macro_rules! raw_bytes_value {
     };
 }
 
+mod append;
 mod bounds;
 mod deferred;
 mod index;

@@ -1,5 +1,6 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
+use super::append::Appends;
 use super::deferred::Deferred;
 use super::{
     Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record_at,
@@ -201,28 +202,37 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// are held back; a replacement writes the held entries first, then is a plain put.
     fn put_deferred(&mut self, model: &M, batch: &mut Batch) -> Result<()> {
         self.encode_model(model)?;
-        let s = &mut self.scratch;
+        let (s, t) = (&mut self.scratch, &mut self.tables);
         let key = s.key.as_slice();
-        let previous = self
-            .tables
-            .records
-            .insert(key, s.value.as_slice())?
-            .map(|guard| guard.value().to_vec());
-        if let Some(previous) = previous {
-            // Moving a replaced record's entries needs an index that holds every entry written
-            // so far: put the previous bytes back, write the held entries, then put as `put`.
-            self.tables.records.insert(key, previous.as_slice())?;
-            self.flush(batch)?;
-            self.write_encoded(model, Some(&mut batch.undo), Mode::Put)?;
-            // Its entries are written: it is not one of the held writes.
-            batch.held_from = batch.undo.mark();
-            return Ok(());
+        if batch.appends.takes(key) {
+            // New and above every key (so above the floor, and not logged): held, to be
+            // appended at the table's end.
+            batch.appends.push(key, s.value.as_slice());
+        } else {
+            // The table must hold the batch's earlier records before this key is looked up.
+            batch.appends.write(&mut t.records, M::TABLE)?;
+            let previous = t
+                .records
+                .insert(key, s.value.as_slice())?
+                .map(|guard| guard.value().to_vec());
+            if let Some(previous) = previous {
+                // Moving a replaced record's entries needs an index that holds every entry
+                // written so far: put the previous bytes back, write the held entries, then
+                // put as `put`.
+                t.records.insert(key, previous.as_slice())?;
+                self.flush(batch)?;
+                self.write_encoded(model, Some(&mut batch.undo), Mode::Put)?;
+                // Its entries are written: it is not one of the held writes.
+                batch.held_from = batch.undo.mark();
+                return Ok(());
+            }
+            // A record above the floor is taken back by removing everything above it (see
+            // `Batch`).
+            if !batch.floor.is_below(key) {
+                batch.undo.push(key, None);
+            }
         }
-        // A record above the floor is taken back by removing everything above it (see `Batch`).
-        if !batch.floor.is_below(key) {
-            batch.undo.push(key, None);
-        }
-        if let Some(log) = self.tables.capture {
+        if let Some(log) = t.capture {
             log.push::<M>(key, None, Some(s.value.as_slice()));
         }
         for (i, def) in M::INDEXES.iter().enumerate() {
@@ -234,13 +244,16 @@ impl<'t, M: Model> WriteTree<'t, M> {
         self.note_links();
         if batch.deferred.is_full() {
             self.flush(batch)?;
+        } else if batch.appends.is_full() {
+            batch.appends.write(&mut self.tables.records, M::TABLE)?;
         }
         Ok(())
     }
 
-    /// Writes the held index entries of `batch`. A unique key taken is
+    /// Writes the held records and index entries of `batch`. A unique key taken is
     /// [`Error::UniqueViolation`] (the flush's entries are taken back first).
     fn flush(&mut self, batch: &mut Batch) -> Result<()> {
+        batch.appends.write(&mut self.tables.records, M::TABLE)?;
         let violation = batch.deferred.flush(
             &mut self.tables.indexes,
             M::INDEXES,
@@ -267,6 +280,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// logged writes, newest first; the changes it captured for subscribers since `mark` are
     /// forgotten.
     fn roll_back_batch(&mut self, batch: &mut Batch, mark: usize) -> Result<()> {
+        batch.appends.clear();
         batch.deferred.clear();
         for (key, _) in batch.undo.newest_first_from(batch.held_from) {
             self.tables.records.remove(key)?;
@@ -606,6 +620,8 @@ struct Batch {
     undo: UndoLog,
     /// The held-back index entries of new records.
     deferred: Deferred,
+    /// The held-back new records above every key of the table.
+    appends: Appends,
     /// The writes logged in `undo` since this mark are new records whose entries are held back.
     held_from: usize,
     /// The greatest primary key before the batch. A new record above it is not logged: to
@@ -617,13 +633,15 @@ struct Batch {
 
 impl Batch {
     fn new<K: StoredKey>(records: &Table<'_, K, Bytes>) -> Result<Self> {
-        let floor = match records.last()? {
-            Some((key, _)) => Floor::Key(key.value().to_vec()),
+        let top = records.last()?.map(|(key, _)| key.value().to_vec());
+        let floor = match &top {
+            Some(key) => Floor::Key(key.clone()),
             None => Floor::Empty,
         };
         Ok(Self {
             undo: UndoLog::default(),
             deferred: Deferred::default(),
+            appends: Appends::new(top),
             held_from: 0,
             floor,
         })

@@ -396,6 +396,76 @@ fn put_many_is_all_or_nothing() -> Result {
     Ok(())
 }
 
+/// Every author with the results of both indexes: what a `put_many` and the same puts one by
+/// one must agree on.
+fn authors_and_indexes(store: &Store<Library>) -> Result<Vec<(Author, Option<u64>, Vec<u64>)>> {
+    let txn = store.begin_read()?;
+    let authors = txn.authors()?;
+    let all = collect(authors.iter()?);
+    all.into_iter()
+        .map(|a| {
+            let by_name = authors.get_by_name(a.name.as_str())?.map(|b| b.id);
+            let by_country = match &a.country {
+                Some(c) => ids(collect(authors.by_country(c.as_str())?)),
+                None => Vec::new(),
+            };
+            Ok((a, by_name, by_country))
+        })
+        .collect()
+}
+
+/// `put_many` appends the records and entries above a table's greatest key through a cursor
+/// and writes the others one by one; a batch that mixes both, and replaces records it has just
+/// appended, must end as the same puts one by one do.
+#[test]
+fn put_many_mixing_appends_and_replacements_equals_puts_one_by_one() -> Result {
+    let batch = [
+        author(6, "Zadie", Some("GB")),         // appended
+        author(7, "Yoko", Some("JP")),          // appended
+        author(3, "Banana Y.", Some("JP")),     // replaces a stored record
+        author(9, "Xi", None),                  // appended
+        author(9, "Xi Chuan", Some("CN")),      // replaces the held record 9
+        author(5, "Ali", Some("GB")),           // new, below the greatest key
+        author(7, "Yoko O.", Some("US")),       // replaces a record appended earlier
+        author(10, "Anonymous II", Some("GB")), // appended after the table was written to
+        author(11, "Banana", None),             // appended: takes the name author 3 gave up
+    ];
+    let (many, one_by_one) = (seeded()?, seeded()?);
+    assert_eq!(many.put_many::<Author>(&batch)?, batch.len() as u64);
+    for a in &batch {
+        one_by_one.put(a)?;
+    }
+    let expected = authors_and_indexes(&one_by_one)?;
+    assert_eq!(authors_and_indexes(&many)?, expected);
+    assert_eq!(expected.len(), 10);
+    let mut many = many;
+    let report = many.check_integrity()?;
+    assert!(report.is_clean(), "{report}");
+    Ok(())
+}
+
+/// A unique key wanted by two appended records of one batch, or by an appended record when an
+/// existing record holds the index's greatest key: the batch fails and leaves nothing.
+#[test]
+fn put_many_appending_a_taken_unique_key_fails_and_leaves_nothing() -> Result {
+    let store = seeded()?;
+    let before = authors_and_indexes(&store)?;
+    for batch in [
+        vec![author(6, "Zadie", None), author(7, "Zadie", None)],
+        // "Ursula" is the greatest name of the index.
+        vec![author(6, "Zadie", None), author(7, "Ursula", None)],
+        vec![author(7, "Ursula", None)],
+    ] {
+        let error = store.put_many::<Author>(&batch).unwrap_err();
+        assert!(
+            matches!(error, Error::UniqueViolation { field: "name", .. }),
+            "{error:?}"
+        );
+        assert_eq!(authors_and_indexes(&store)?, before);
+    }
+    Ok(())
+}
+
 #[test]
 fn dropped_or_aborted_write_transactions_leave_nothing() -> Result {
     let store = seeded()?;
