@@ -26,8 +26,9 @@ use crate::error::{Error, Result, SchemaInfo};
 use crate::layout::{KeyLayout, Layout, ModelLayout};
 use crate::meta::{self, Decision, META_TABLE};
 use crate::ordered::Ordered;
-use crate::tree::rebuild::{PROGRESS_EVERY, delete_table, write_entry};
-use crate::tree::{Bytes, Claim, StoredIndex, StoredKey, with_record_key};
+use crate::tree::rebuild::{PROGRESS_EVERY, delete_table};
+use crate::tree::{Bytes, StoredIndex, StoredKey, with_record_key};
+use crate::tree::{Deferred, Made, Violation, append, entry_key};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -452,19 +453,24 @@ fn rewrite_records<K: StoredKey>(
         let mut new = txn.open_table(TableDefinition::<K, Bytes>::new(table))?;
         let total = old.len()?;
         progress(0, total);
-        let mut bytes = Vec::new();
         let mut count = 0;
-        for entry in Ordered::new(old.iter()?, table) {
-            let (key, value) = entry?;
-            bytes.clear();
-            plan.rewrite_record(m, value.value(), &mut bytes)
+        let mut records = Ordered::new(old.iter()?, table);
+        // The old table's keys, in its order, into a new table: an append.
+        let mut pairs = Made::new(|key: &mut Vec<u8>, bytes: &mut Vec<u8>| {
+            let Some(entry) = records.next() else {
+                return Ok(false);
+            };
+            let (old_key, value) = entry?;
+            plan.rewrite_record(m, value.value(), bytes)
                 .map_err(|detail| inconsistent(table, detail))?;
-            new.insert(key.value(), bytes.as_slice())?;
+            key.extend_from_slice(old_key.value());
             count += 1;
             if count % PROGRESS_EVERY == 0 {
                 progress(count, total);
             }
-        }
+            Ok(true)
+        });
+        append(&mut new, META_TABLE, &mut pairs)?;
         progress(count, total);
         count
     };
@@ -472,8 +478,9 @@ fn rewrite_records<K: StoredKey>(
     Ok(count)
 }
 
-/// Builds the index of `key` afresh from the records of `model` (its table keyed by `K`):
-/// its entries are written as the typed `build_indexes` writes them (`write_entry`). `progress` gets the records read now and then.
+/// Builds the index of `key` afresh from the records of `model` (its table keyed by `K`): its
+/// entries are held and written sorted, as the typed `build_indexes` writes them. `progress`
+/// gets the records read now and then.
 fn build_index<K: StoredKey>(
     txn: &redb::WriteTransaction,
     layout: &Layout,
@@ -486,7 +493,40 @@ fn build_index<K: StoredKey>(
     let stored = stored_index(model, key).map_err(|detail| inconsistent(&table, detail))?;
     delete_table(txn, &index_table)?;
     let records = txn.open_table(TableDefinition::<K, Bytes>::new(&table))?;
+    let unique = |_: usize| key.unique;
+    // The record under `primary`, decoded.
+    let record = |primary: &[u8]| -> Result<Option<Record>> {
+        match records.get(primary)? {
+            Some(bytes) => decode(layout, model, &table, bytes.value()).map(Some),
+            None => Ok(None),
+        }
+    };
+    // Names the two records of a unique key that a flush of the held entries refused.
+    let refused = |violation: Option<Violation>| -> Result<()> {
+        let Some(violation) = violation else {
+            return Ok(());
+        };
+        let name = |record: &Option<Record>| match record {
+            Some(record) => describe_primary_key(model, record),
+            None => "another record".to_owned(),
+        };
+        let (held_by, wanted_by) = (record(&violation.owner)?, record(&violation.primary)?);
+        Err(Error::UniqueViolation {
+            model: leak(&model.name),
+            field: leak(&key.name),
+            value: format!(
+                "{} (held by both {} and {})",
+                wanted_by
+                    .as_ref()
+                    .map_or_else(String::new, |r| describe(&key.fields, r)),
+                name(&held_by),
+                name(&wanted_by)
+            ),
+        })
+    };
     stored.write(txn, &index_table, key.unique, |index| {
+        let mut indexes = [index];
+        let mut held = Deferred::default();
         let (mut entry, mut owner) = (Vec::new(), Vec::new());
         let mut done = 0;
         progress(done);
@@ -497,36 +537,21 @@ fn build_index<K: StoredKey>(
             let keys = dynamic_key::index_keys(layout, model, key, &record)
                 .map_err(|detail| inconsistent(&table, detail))?;
             for secondary in &keys {
-                if let Claim::Taken = write_entry(
-                    index,
-                    key.unique,
-                    secondary,
+                held.push(
+                    0,
+                    entry_key(key.unique, secondary, primary, &mut entry),
                     primary,
-                    (&mut entry, &mut owner),
-                )? {
-                    let held_by = match records.get(owner.as_slice())? {
-                        Some(other) => describe_primary_key(
-                            model,
-                            &decode(layout, model, &table, other.value())?,
-                        ),
-                        None => "another record".to_owned(),
-                    };
-                    return Err(Error::UniqueViolation {
-                        model: leak(&model.name),
-                        field: leak(&key.name),
-                        value: format!(
-                            "{} (held by both {held_by} and {})",
-                            describe(&key.fields, &record),
-                            describe_primary_key(model, &record)
-                        ),
-                    });
-                }
+                );
+            }
+            if held.is_full() {
+                refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
             }
             done += 1;
             if done % PROGRESS_EVERY == 0 {
                 progress(done);
             }
         }
+        refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
         progress(done);
         Ok(())
     })

@@ -16,27 +16,89 @@
 use super::{Bytes, StoredKey};
 use crate::error::{Error, Result};
 use redb::{Table, Value};
+use std::marker::PhantomData;
 use std::ops::Bound;
 
+/// Pairs to append, in ascending key order, each borrowed until the next is asked for.
+pub(crate) trait Pairs {
+    /// The next pair, or `None` when there is none left.
+    fn next_pair(&mut self) -> Result<Option<(&[u8], &[u8])>>;
+}
+
+/// Pairs borrowed from a buffer (`'e`), each seen by a check first.
+pub(super) struct Checked<'e, I, C> {
+    pairs: I,
+    check: C,
+    _buffer: PhantomData<&'e [u8]>,
+}
+
+impl<'e, I, C> Checked<'e, I, C> {
+    pub fn new(pairs: I, check: C) -> Self {
+        Self {
+            pairs,
+            check,
+            _buffer: PhantomData,
+        }
+    }
+}
+
+impl<'e, I, C> Pairs for Checked<'e, I, C>
+where
+    I: Iterator<Item = (&'e [u8], &'e [u8])>,
+    C: FnMut(&[u8], &[u8]) -> Result<()>,
+{
+    fn next_pair(&mut self) -> Result<Option<(&[u8], &[u8])>> {
+        let Some((key, value)) = self.pairs.next() else {
+            return Ok(None);
+        };
+        (self.check)(key, value)?;
+        Ok(Some((key, value)))
+    }
+}
+
+/// Pairs made one at a time: the closure writes each into the key and value buffers it is
+/// given (cleared first) and returns `true`, then `false` when there is none left.
+pub(crate) struct Made<F> {
+    make: F,
+    key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl<F: FnMut(&mut Vec<u8>, &mut Vec<u8>) -> Result<bool>> Made<F> {
+    pub fn new(make: F) -> Self {
+        Self {
+            make,
+            key: Vec::new(),
+            value: Vec::new(),
+        }
+    }
+}
+
+impl<F: FnMut(&mut Vec<u8>, &mut Vec<u8>) -> Result<bool>> Pairs for Made<F> {
+    fn next_pair(&mut self) -> Result<Option<(&[u8], &[u8])>> {
+        self.key.clear();
+        self.value.clear();
+        Ok((self.make)(&mut self.key, &mut self.value)?.then_some((&self.key, &self.value)))
+    }
+}
+
 /// Writes `pairs` (keys strictly ascending, each above every key of `table`) at the end of
-/// `table` through one cursor. `check` sees each pair first (an error stops the write). On an
-/// error, any of the pairs may have been written.
-pub(super) fn append_sorted<'e, K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>>(
+/// `table`, named `name` in errors. On an error, any of the pairs may have been written.
+pub(crate) fn append<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>>(
     table: &mut Table<'_, K, V>,
     name: &'static str,
-    pairs: impl IntoIterator<Item = (&'e [u8], &'e [u8])>,
-    mut check: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    pairs: &mut impl Pairs,
 ) -> Result<()> {
-    let mut pairs = pairs.into_iter().peekable();
-    while pairs.peek().is_some() {
+    let mut next = pairs.next_pair()?;
+    while let Some(first) = next {
         // One cursor per run of RUN_PAIRS pairs or RUN_BYTES bytes: redb's cursor holds a run
         // until it splices it (or until 1 MiB of pairs), at 32 bytes of bookkeeping per pair
         // on top of the pair; unbounded, that took the 100,000-user load's peak memory from
         // 26 to 32 MiB. Shorter runs cost more: 1,024 pairs, 3% more instructions.
         let mut cursor = table.upper_bound_mut(Bound::<&[u8]>::Unbounded)?;
         let (mut count, mut bytes) = (0, 0);
-        for (key, value) in pairs.by_ref() {
-            check(key, value)?;
+        let mut pair = Some(first);
+        while let Some((key, value)) = pair {
             cursor
                 .insert_before(key, value)
                 .map_err(|error| match error {
@@ -49,17 +111,19 @@ pub(super) fn append_sorted<'e, K: StoredKey, V: for<'a> Value<SelfType<'a> = &'
                 })?;
             count += 1;
             bytes += key.len() + value.len();
+            pair = pairs.next_pair()?;
             if count == RUN_PAIRS || bytes >= RUN_BYTES {
                 break;
             }
         }
         // `close` reports an error in writing the last run, which dropping would not.
         cursor.close()?;
+        next = pair;
     }
     Ok(())
 }
 
-/// The longest run [`append_sorted`] hands one cursor, in pairs and in bytes.
+/// The longest run [`append`] hands one cursor, in pairs and in bytes.
 const RUN_PAIRS: usize = 4096;
 const RUN_BYTES: usize = 128 << 10;
 
@@ -139,7 +203,8 @@ impl Appends {
             start = end as usize;
             pair
         });
-        let written = append_sorted(table, name, pairs, |_, _| Ok(()));
+        let mut pairs = Checked::new(pairs, |_: &[u8], _: &[u8]| Ok(()));
+        let written = append(table, name, &mut pairs);
         self.clear();
         written
     }

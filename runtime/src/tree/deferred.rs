@@ -16,7 +16,7 @@
 
 use super::{Claim, IndexWrite};
 use crate::error::Result;
-use crate::model::IndexDef;
+use std::borrow::BorrowMut;
 
 /// Flush when the held entries take this many bytes (keys, primary keys and their offsets):
 /// long sorted runs (over 100,000 entries of 50 bytes), small next to the pages a batch of that
@@ -27,7 +27,7 @@ const LIMIT: usize = 8 << 20;
 /// Index entries waiting to be written: per entry, its index, its entry key and the primary key
 /// it points at, all in one buffer.
 #[derive(Default)]
-pub(super) struct Deferred {
+pub(crate) struct Deferred {
     bytes: Vec<u8>,
     entries: Vec<Entry>,
 }
@@ -41,11 +41,32 @@ struct Entry {
     end: u32,
 }
 
-/// Why a flush stopped: a unique entry of index `index` belongs to another record; `primary` is
-/// the key of the batch's record that wanted it. Every entry of the flush has been taken back.
-pub(super) struct Violation {
+/// Why a flush stopped: a unique entry of index `index` belongs to the record `owner`;
+/// `primary` is the key of the record that wanted it. Every entry of the flush has been taken
+/// back.
+pub(crate) struct Violation {
     pub index: usize,
+    pub owner: Vec<u8>,
     pub primary: Vec<u8>,
+}
+
+/// The key of the entry of secondary key `secondary` for the record `primary`: the secondary
+/// key itself in a unique index, followed by the primary key in a non-unique one (`buf` holds
+/// it then).
+pub(crate) fn entry_key<'b>(
+    unique: bool,
+    secondary: &'b [u8],
+    primary: &[u8],
+    buf: &'b mut Vec<u8>,
+) -> &'b [u8] {
+    if unique {
+        secondary
+    } else {
+        buf.clear();
+        buf.extend_from_slice(secondary);
+        buf.extend_from_slice(primary);
+        buf
+    }
 }
 
 impl Deferred {
@@ -78,10 +99,12 @@ impl Deferred {
     /// On a unique violation (or an error) the entries this flush wrote are removed again and
     /// the entry that was taken is given back to its owner, so the indexes are as they were
     /// before the flush; the held entries are dropped either way.
-    pub fn flush(
+    /// `indexes[i]` is the index of the entries pushed as index `i`; `unique(i)` says whether
+    /// it is unique; `owner` is a buffer.
+    pub fn flush<'x, I: BorrowMut<dyn IndexWrite + 'x>>(
         &mut self,
-        indexes: &mut [Box<dyn IndexWrite + '_>],
-        defs: &[IndexDef],
+        indexes: &mut [I],
+        unique: &dyn Fn(usize) -> bool,
         owner: &mut Vec<u8>,
     ) -> Result<Option<Violation>> {
         let Self { bytes, entries } = self;
@@ -102,13 +125,17 @@ impl Deferred {
             let i = entries[written].index as usize;
             let run = &entries[written..];
             let run = &run[..run.partition_point(|e| e.index as usize == i)];
-            let (wrote, step) = held.write_run(&mut *indexes[i], defs[i].unique, run, owner);
+            let (wrote, step) = held.write_run(indexes[i].borrow_mut(), unique(i), run, owner);
             found.extend(step.found.iter().map(|n| written + n));
             written += wrote;
             match step.outcome {
                 Ok(None) => {}
-                Ok(Some(primary)) => {
-                    outcome = Ok(Some(Violation { index: i, primary }));
+                Ok(Some((owner, primary))) => {
+                    outcome = Ok(Some(Violation {
+                        index: i,
+                        owner,
+                        primary,
+                    }));
                     break;
                 }
                 Err(error) => {
@@ -120,7 +147,7 @@ impl Deferred {
         if !matches!(outcome, Ok(None)) {
             for (n, e) in entries[..written].iter().enumerate() {
                 if !found.contains(&n) {
-                    indexes[e.index as usize].remove(held.key(e))?;
+                    indexes[e.index as usize].borrow_mut().remove(held.key(e))?;
                 }
             }
         }
@@ -136,9 +163,9 @@ struct Held<'b> {
 
 /// How writing one index's entries ended.
 struct RunStep {
-    /// `Ok(Some(primary))`: a unique entry belongs to another record; `primary` is the key of
-    /// the batch's record that wanted it.
-    outcome: Result<Option<Vec<u8>>>,
+    /// `Ok(Some((owner, primary)))`: a unique entry belongs to the record `owner`; `primary`
+    /// is the key of the record that wanted it.
+    outcome: Result<Option<(Vec<u8>, Vec<u8>)>>,
     /// The positions (in the run) of entries that already pointed at their record.
     found: Vec<usize>,
 }
@@ -191,7 +218,7 @@ impl Held<'_> {
                 Ok(Claim::Taken) => {
                     step.outcome = index
                         .insert(self.key(e), owner.as_slice())
-                        .map(|()| Some(self.primary(e).to_vec()));
+                        .map(|()| Some((owner.clone(), self.primary(e).to_vec())));
                     return (n, step);
                 }
                 Err(error) => {
@@ -213,7 +240,10 @@ impl Held<'_> {
         };
         let mut entries = above[..stop].iter().map(|e| (self.key(e), self.primary(e)));
         step.outcome = match index.append(&mut entries) {
-            Ok(()) if stop < above.len() => Ok(Some(self.primary(&above[stop]).to_vec())),
+            Ok(()) if stop < above.len() => Ok(Some((
+                self.primary(&above[stop - 1]).to_vec(),
+                self.primary(&above[stop]).to_vec(),
+            ))),
             Ok(()) => Ok(None),
             Err(error) => Err(error),
         };

@@ -9,7 +9,7 @@
 //! non-unique entry whose primary key has a fixed width `N`: that primary key is then the last
 //! `N` bytes of the entry's key.
 
-use super::append::append_sorted;
+use super::append::{Checked, append};
 use super::stored::{AnyStored, INDEX_KEY, INDEX_VALUE, StoredType, StoredTypes, stored_type};
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
@@ -427,9 +427,10 @@ impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K,
     ) -> Result<()> {
         let opened = self.opened;
         let pairs = entries.map(|(key, primary)| (key, Self::value(primary)));
-        append_sorted(&mut self.table, opened.table, pairs, |key, value| {
+        let mut pairs = Checked::new(pairs, |key: &[u8], value: &[u8]| {
             Self::check_widths_of(opened, key, value)
-        })
+        });
+        append(&mut self.table, opened.table, &mut pairs)
     }
 }
 

@@ -63,7 +63,9 @@ mod stored;
 mod typed;
 mod write;
 
+pub(crate) use append::{Made, append};
 pub use bounds::KeyBounds;
+pub(crate) use deferred::{Deferred, Violation, entry_key};
 pub(crate) use index::{Claim, EntryRange, IndexRead, IndexWrite, Step, StoredIndex};
 pub use index::{EntryValue, IndexLayout, Tail};
 pub use iter::{IndexIter, Iter, Records, ValueGuard, Views, Yield};

@@ -1,7 +1,9 @@
 //! The two table operations of a migration, both streaming (one record in memory at a time):
 //! rewriting a model's records into their new encoding, and building an index from the records.
 
-use super::{Bytes, Claim, IndexWrite, StoredKey, record_table};
+use super::append::{Made, append};
+use super::deferred::{Deferred, Violation, entry_key};
+use super::{Bytes, IndexWrite, StoredKey, decode_record_at, record_table};
 use crate::error::{Error, Result};
 use crate::index_keys::IndexKeys;
 use crate::model::{Model, ModelRef, describe_primary_key};
@@ -72,36 +74,52 @@ fn rewrite_from<K: StoredKey, M: Model>(
     let mut new = txn.open_table(record_table::<M>())?;
     let total = old.len()?;
     let mut count = 0;
-    let (mut bytes, mut key) = (Vec::new(), Vec::new());
     progress(0, total);
-    for entry in Ordered::new(old.iter()?, M::TABLE) {
+    let mut records = Ordered::new(old.iter()?, M::TABLE);
+    // Converts the next record into `bytes`, its key into `key` (both empty); returns it.
+    let mut next = |key: &mut Vec<u8>, bytes: &mut Vec<u8>| -> Result<Option<M>> {
+        let Some(entry) = records.next() else {
+            return Ok(None);
+        };
         let (old_key, value) = entry?;
-        bytes.clear();
-        convert(old_key.value(), value.value(), &mut bytes)?;
-        let record = M::decode(&bytes).map_err(|source| Error::Inconsistent {
+        convert(old_key.value(), value.value(), bytes)?;
+        let record = M::decode(bytes).map_err(|source| Error::Inconsistent {
             table: M::TABLE,
             detail: format!(
                 "a migrated record of {} does not decode ({source}); the file is unchanged",
                 describe_primary_key::<M>(old_key.value())
             ),
         })?;
-        key.clear();
         if rekey {
-            record.encode_primary_key(&mut key);
+            record.encode_primary_key(key);
         } else {
             key.extend_from_slice(old_key.value());
-        }
-        if new.insert(key.as_slice(), bytes.as_slice())?.is_some() {
-            return Err(Error::UniqueViolation {
-                model: M::NAME,
-                field: "primary key",
-                value: format!("{:?}", record.primary_key()),
-            });
         }
         count += 1;
         if count % PROGRESS_EVERY == 0 {
             progress(count, total);
         }
+        Ok(Some(record))
+    };
+    if rekey {
+        // New keys come in any order, and two records may get one key.
+        let (mut key, mut bytes) = (Vec::new(), Vec::new());
+        while let Some(record) = next(&mut key, &mut bytes)? {
+            if new.insert(key.as_slice(), bytes.as_slice())?.is_some() {
+                return Err(Error::UniqueViolation {
+                    model: M::NAME,
+                    field: "primary key",
+                    value: format!("{:?}", record.primary_key()),
+                });
+            }
+            key.clear();
+            bytes.clear();
+        }
+    } else {
+        // The old table's keys, in its order, into a new table: an append.
+        let mut pairs =
+            Made::new(|key: &mut Vec<u8>, bytes: &mut Vec<u8>| Ok(next(key, bytes)?.is_some()));
+        append(&mut new, M::TABLE, &mut pairs)?;
     }
     progress(count, total);
     Ok(count)
@@ -151,6 +169,9 @@ pub(crate) fn rebuild_indexes<M: Model>(
 /// exist) and fills them from the records of `M`. A unique index over records that share a
 /// value is [`Error::UniqueViolation`] naming the value and both records.
 /// `progress` gets (records read, records in the table) now and then.
+///
+/// The entries are held and written sorted, as `put_many` writes them (`deferred.rs`): into a
+/// new index, that is an append.
 pub(crate) fn build_indexes<M: Model>(
     txn: &redb::WriteTransaction,
     which: &[usize],
@@ -159,19 +180,49 @@ pub(crate) fn build_indexes<M: Model>(
     if which.is_empty() {
         return Ok(());
     }
-    let mut indexes: Vec<(usize, Box<dyn IndexWrite + '_>)> = which
+    let mut indexes: Vec<Box<dyn IndexWrite + '_>> = which
         .iter()
         .map(|&i| {
             let def = &M::INDEXES[i];
-            Ok((i, def.layout.open_write(txn, def.table, def.unique)?))
+            def.layout.open_write(txn, def.table, def.unique)
         })
         .collect::<Result<_>>()?;
+    // Entries are held under their position in `which`.
+    let unique = |n: usize| M::INDEXES[which[n]].unique;
     let records = txn.open_table(record_table::<M>())?;
     let total = records.len()?;
     progress(0, total);
     let mut done = 0;
     let mut keys = IndexKeys::default();
+    let mut held = Deferred::default();
     let (mut entry, mut owner) = (Vec::new(), Vec::new());
+    // Names the two records of a unique key that a flush of the held entries refused.
+    let refused = |violation: Option<Violation>| -> Result<()> {
+        let Some(Violation {
+            index,
+            owner,
+            primary,
+        }) = violation
+        else {
+            return Ok(());
+        };
+        let def = &M::INDEXES[which[index]];
+        let value = match records.get(primary.as_slice())? {
+            Some(guard) => {
+                decode_record_at::<M>(&primary, guard.value())?.describe_index_value(which[index])
+            }
+            None => format!("a value of {}", def.field),
+        };
+        Err(Error::UniqueViolation {
+            model: M::NAME,
+            field: def.field,
+            value: format!(
+                "{value} (held by both {} and {})",
+                describe_primary_key::<M>(&owner),
+                describe_primary_key::<M>(&primary)
+            ),
+        })
+    };
     for record in Ordered::new(records.range::<&[u8]>(..)?, M::TABLE) {
         let (key, value) = record?;
         done += 1;
@@ -181,7 +232,7 @@ pub(crate) fn build_indexes<M: Model>(
         let primary = key.value();
         let view = M::Ref::decode(value.value()).map_err(|source| Error::Decode {
             table: M::TABLE,
-            record: Some(crate::model::describe_primary_key::<M>(primary)),
+            record: Some(describe_primary_key::<M>(primary)),
             source,
         })?;
         keys.fill(M::INDEXES.len(), |i, keys| {
@@ -189,53 +240,22 @@ pub(crate) fn build_indexes<M: Model>(
                 view.index_keys(i, keys);
             }
         });
-        for (i, index) in &mut indexes {
-            let def = &M::INDEXES[*i];
-            for secondary in keys.get(*i) {
-                if let Claim::Taken = write_entry(
-                    index.as_mut(),
-                    def.unique,
-                    secondary,
+        for (n, &i) in which.iter().enumerate() {
+            for secondary in keys.get(i) {
+                held.push(
+                    n,
+                    entry_key(unique(n), secondary, primary, &mut entry),
                     primary,
-                    (&mut entry, &mut owner),
-                )? {
-                    return Err(Error::UniqueViolation {
-                        model: M::NAME,
-                        field: def.field,
-                        value: format!(
-                            "{} (held by both {} and {})",
-                            view.to_model().describe_index_value(*i),
-                            describe_primary_key::<M>(&owner),
-                            describe_primary_key::<M>(primary)
-                        ),
-                    });
-                }
+                );
             }
         }
+        if held.is_full() {
+            refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
+        }
     }
+    refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
     progress(total, total);
     Ok(())
-}
-
-/// Writes the entry of the secondary key `secondary` of the record under `primary` into
-/// `index`, as an index built from the records does: a non-unique entry is `secondary ++
-/// primary`, a unique one `secondary -> primary`, claimed. [`Claim::Taken`]: a unique entry
-/// that another record holds (its primary key is then in `owner`). `entry` is a buffer.
-pub(crate) fn write_entry(
-    index: &mut dyn IndexWrite,
-    unique: bool,
-    secondary: &[u8],
-    primary: &[u8],
-    (entry, owner): (&mut Vec<u8>, &mut Vec<u8>),
-) -> Result<Claim> {
-    if unique {
-        return index.claim(secondary, primary, owner);
-    }
-    entry.clear();
-    entry.extend_from_slice(secondary);
-    entry.extend_from_slice(primary);
-    index.insert(entry, primary)?;
-    Ok(Claim::New)
 }
 
 /// Deletes the table `name` whatever its key and value types; whether it existed.

@@ -1,7 +1,7 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
 use super::append::Appends;
-use super::deferred::Deferred;
+use super::deferred::{Deferred, entry_key};
 use super::{
     Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record_at,
     encode_key, record_table,
@@ -237,7 +237,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         }
         for (i, def) in M::INDEXES.iter().enumerate() {
             for secondary in s.new_keys.get(i) {
-                let entry = entry_key(def, secondary, key, &mut s.entry);
+                let entry = entry_key(def.unique, secondary, key, &mut s.entry);
                 batch.deferred.push(i, entry, key);
             }
         }
@@ -256,7 +256,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         batch.appends.write(&mut self.tables.records, M::TABLE)?;
         let violation = batch.deferred.flush(
             &mut self.tables.indexes,
-            M::INDEXES,
+            &|i| M::INDEXES[i].unique,
             &mut self.scratch.entry,
         )?;
         let Some(violation) = violation else {
@@ -874,22 +874,6 @@ fn remove_index_entries<M: Model>(
     Ok(())
 }
 
-fn entry_key<'b>(
-    def: &IndexDef,
-    secondary: &'b [u8],
-    primary: &[u8],
-    buf: &'b mut Vec<u8>,
-) -> &'b [u8] {
-    if def.unique {
-        secondary
-    } else {
-        buf.clear();
-        buf.extend_from_slice(secondary);
-        buf.extend_from_slice(primary);
-        buf
-    }
-}
-
 fn insert_entry(
     index: &mut Box<dyn IndexWrite + '_>,
     def: &IndexDef,
@@ -897,7 +881,7 @@ fn insert_entry(
     primary: &[u8],
     buf: &mut Vec<u8>,
 ) -> Result<()> {
-    index.insert(entry_key(def, secondary, primary, buf), primary)
+    index.insert(entry_key(def.unique, secondary, primary, buf), primary)
 }
 
 fn remove_entry(
@@ -907,7 +891,7 @@ fn remove_entry(
     primary: &[u8],
     buf: &mut Vec<u8>,
 ) -> Result<()> {
-    index.remove(entry_key(def, secondary, primary, buf))
+    index.remove(entry_key(def.unique, secondary, primary, buf))
 }
 
 impl<'t, M: Model> TreeRead<M> for WriteTree<'t, M> {
