@@ -396,9 +396,12 @@ fn put_many_is_all_or_nothing() -> Result {
     Ok(())
 }
 
+/// An author, the id its name finds and the ids its country finds.
+type Indexed = (Author, Option<u64>, Vec<u64>);
+
 /// Every author with the results of both indexes: what a `put_many` and the same puts one by
 /// one must agree on.
-fn authors_and_indexes(store: &Store<Library>) -> Result<Vec<(Author, Option<u64>, Vec<u64>)>> {
+fn authors_and_indexes(store: &Store<Library>) -> Result<Vec<Indexed>> {
     let txn = store.begin_read()?;
     let authors = txn.authors()?;
     let all = collect(authors.iter()?);
