@@ -28,7 +28,7 @@ use crate::meta::{self, Decision, META_TABLE};
 use crate::ordered::Ordered;
 use crate::tree::rebuild::{PROGRESS_EVERY, delete_table};
 use crate::tree::{Bytes, StoredIndex, StoredKey, with_record_key};
-use crate::tree::{Deferred, Made, Violation, append, entry_key};
+use crate::tree::{Deferred, Made, Violation, entry_key, insert_run};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -470,7 +470,7 @@ fn rewrite_records<K: StoredKey>(
             }
             Ok(true)
         });
-        append(&mut new, META_TABLE, &mut pairs)?;
+        insert_run(&mut new, META_TABLE, &mut pairs)?;
         progress(count, total);
         count
     };

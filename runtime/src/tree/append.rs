@@ -1,17 +1,18 @@
-//! Writing at the end of a table: `put_many`'s new records and index entries that sort above
-//! every key a table holds.
+//! Writing runs of ascending keys: `put_many`'s new records above a table's greatest key, and
+//! index entries that fall in one gap of an index (above its greatest key, or between two of
+//! its keys).
 //!
 //! redb's `insert` descends the B-tree for every pair and rebuilds the leaf it lands in. A
-//! cursor at the gap after a table's greatest key (`Table::upper_bound_mut`) instead buffers a
-//! run of ascending inserts and splices them in as new, full leaves, one update of the parent
-//! path per run. A batch that appends (ids that grow, an import into a new table, the sorted
-//! entries of a new index) is written that way: the 100,000-user load of the benchmark costs
-//! 0.62 of a loop of inserts' instructions, and the leaves come out packed.
+//! cursor at a gap (`Table::lower_bound_mut`) instead buffers a run of ascending inserts and
+//! splices them in as new, full leaves, one update of the parent path per run. A batch that
+//! appends (ids that grow, an import into a new table, the sorted entries of a new index) is
+//! written that way: the 100,000-user load of the benchmark costs 0.43 of a loop of inserts'
+//! instructions, and the leaves come out packed.
 //!
 //! [`Appends`] holds `put_many`'s new records above the table's greatest key until a run is
 //! long enough ([`LIMIT`]) or something else has to read or write the table; the index entries
-//! are held and sorted in `deferred.rs`, whose flush appends those above each index's greatest
-//! key with [`append_sorted`].
+//! are held and sorted in `deferred.rs`, whose flush writes each gap's entries with
+//! [`insert_run`].
 
 use super::{Bytes, StoredKey};
 use crate::error::{Error, Result};
@@ -82,9 +83,10 @@ impl<F: FnMut(&mut Vec<u8>, &mut Vec<u8>) -> Result<bool>> Pairs for Made<F> {
     }
 }
 
-/// Writes `pairs` (keys strictly ascending, each above every key of `table`) at the end of
-/// `table`, named `name` in errors. On an error, any of the pairs may have been written.
-pub(crate) fn append<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>>(
+/// Writes `pairs` into `table`, named `name` in errors. Their keys are strictly ascending and
+/// all in one gap of the table: above its greatest key (an append), or between the same two
+/// neighbouring keys. On an error, any of the pairs may have been written.
+pub(crate) fn insert_run<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>>(
     table: &mut Table<'_, K, V>,
     name: &'static str,
     pairs: &mut impl Pairs,
@@ -95,7 +97,8 @@ pub(crate) fn append<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>>(
         // until it splices it (or until 1 MiB of pairs), at 32 bytes of bookkeeping per pair
         // on top of the pair; unbounded, that took the 100,000-user load's peak memory from
         // 26 to 32 MiB. Shorter runs cost more: 1,024 pairs, 3% more instructions.
-        let mut cursor = table.upper_bound_mut(Bound::<&[u8]>::Unbounded)?;
+        // The gap before the table's first key above `first`: the one every pair goes into.
+        let mut cursor = table.lower_bound_mut(Bound::Included(first.0))?;
         let (mut count, mut bytes) = (0, 0);
         let mut pair = Some(first);
         while let Some((key, value)) = pair {
@@ -103,10 +106,10 @@ pub(crate) fn append<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>>(
                 .insert_before(key, value)
                 .map_err(|error| match error {
                     redb::CursorError::Storage(error) => Error::from(error),
-                    // `UnorderedKey`: a caller's pair was not above the table's greatest key.
+                    // `UnorderedKey`: a caller's pairs were not all in one gap.
                     other => Error::Inconsistent {
                         table: name,
-                        detail: format!("key {key:?} not appended: {other}"),
+                        detail: format!("key {key:?} not written: {other}"),
                     },
                 })?;
             count += 1;
@@ -123,7 +126,7 @@ pub(crate) fn append<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>>(
     Ok(())
 }
 
-/// The longest run [`append`] hands one cursor, in pairs and in bytes.
+/// The longest run [`insert_run`] hands one cursor, in pairs and in bytes.
 const RUN_PAIRS: usize = 4096;
 const RUN_BYTES: usize = 128 << 10;
 
@@ -204,7 +207,7 @@ impl Appends {
             pair
         });
         let mut pairs = Checked::new(pairs, |_: &[u8], _: &[u8]| Ok(()));
-        let written = append(table, name, &mut pairs);
+        let written = insert_run(table, name, &mut pairs);
         self.clear();
         written
     }

@@ -1,12 +1,12 @@
 //! `put_many`'s index entries, held back and written sorted.
 //!
 //! A batch's records usually arrive in primary-key order, but their index entries do not: the
-//! emails of users 1, 2, 3... land all over the email index. redb inserts an entry by descending
-//! its B-tree, and entries that arrive in key order descend along the same path and fill the
-//! same pages one after another, so writing them sorted costs fewer page visits and copies.
-//! `put_many` therefore writes each new record at once, keeps its entries here, and writes them
-//! index by index in entry-key order ([`Deferred::flush`]) when the buffer is full (so memory
-//! stays bounded, whatever the batch size) and at the end of the batch.
+//! emails of users 1, 2, 3... land all over the email index. `put_many` therefore writes each
+//! new record and keeps its entries here, and writes them index by index in entry-key order
+//! ([`Deferred::flush`]) when the buffer is full (so memory stays bounded, whatever the batch
+//! size) and at the end of the batch. Sorted, the entries that fall in one gap of an index (all
+//! of them, into a new index) are a run that redb takes through a cursor, packed into new
+//! leaves (`append.rs`); the rest are inserted one by one, along the same descent paths.
 //!
 //! Unique entries are checked as they are written, exactly as `put` checks them: an entry that
 //! belongs to another record is a violation, and of two new records of the batch with the same
@@ -171,19 +171,22 @@ struct RunStep {
 }
 
 impl Held<'_> {
+    #[inline]
     fn key(&self, e: &Entry) -> &[u8] {
         &self.bytes[e.start as usize..e.split as usize]
     }
 
+    #[inline]
     fn primary(&self, e: &Entry) -> &[u8] {
         &self.bytes[e.split as usize..e.end as usize]
     }
 
     /// Writes `run`, one index's entries in key order, and returns how many of them may be in
-    /// the index. The entries above the index's greatest key (all of them, for a new index or
-    /// an appending batch) go in through one cursor at its end ([`IndexWrite::append`]); the
-    /// others one by one, a unique one claimed as `put` claims it. A violation stops the run at
-    /// the entry refused (a taken entry is given back to its owner first).
+    /// the index. Entries that fall in one gap of the index (between the same two keys, or
+    /// above its greatest key: all of them, for a new index or an appending batch) go in
+    /// through cursors ([`IndexWrite::insert_run`]) when there are at least [`MIN_RUN`] of
+    /// them; the others one by one, a unique one claimed as `put` claims it. A violation stops
+    /// the run at the entry refused (a taken entry is given back to its owner first).
     fn write_run(
         &self,
         index: &mut dyn IndexWrite,
@@ -195,58 +198,108 @@ impl Held<'_> {
             outcome: Ok(None),
             found: Vec::new(),
         };
-        // `owner` is scratch until a claim fills it.
-        let appended_from = match index.last_key(owner) {
-            Ok(true) => run.partition_point(|e| self.key(e) <= owner.as_slice()),
+        let mut bound = Vec::new();
+        let above = match index.last_key(&mut bound) {
+            Ok(true) => run.partition_point(|e| self.key(e) <= bound.as_slice()),
             Ok(false) => 0,
             Err(error) => {
                 step.outcome = Err(error);
                 return (0, step);
             }
         };
-        for (n, e) in run[..appended_from].iter().enumerate() {
-            let claim = if unique {
-                index.claim(self.key(e), self.primary(e), owner)
+        // After a short gap, `blind` entries are written one by one before the next lookup for
+        // a gap, `skip` after the next short one (doubled each time, reset by a long gap): keys
+        // spread over the index (emails, names) then cost few lookups.
+        let (mut blind, mut skip) = (0, 1);
+        let mut n = 0;
+        while n < run.len() {
+            // The end of the entries from `n` on that share its gap.
+            let end = if n >= above {
+                run.len()
+            } else if blind > 0 {
+                n
             } else {
-                index
-                    .insert(self.key(e), self.primary(e))
-                    .map(|()| Claim::New)
-            };
-            match claim {
-                Ok(Claim::New) => {}
-                Ok(Claim::Ours) => step.found.push(n),
-                Ok(Claim::Taken) => {
-                    step.outcome = index
-                        .insert(self.key(e), owner.as_slice())
-                        .map(|()| Some((owner.clone(), self.primary(e).to_vec())));
-                    return (n, step);
+                match index.next_key(self.key(&run[n]), &mut bound) {
+                    Ok(true) => n + run[n..above].partition_point(|e| self.key(e) < &bound[..]),
+                    Ok(false) => above,
+                    Err(error) => {
+                        step.outcome = Err(error);
+                        return (n, step);
+                    }
                 }
-                Err(error) => {
-                    step.outcome = Err(error);
-                    return (n, step);
+            };
+            if end - n >= MIN_RUN || n >= above {
+                skip = 1;
+                // Equal neighbours in a unique index are two records of the batch wanting
+                // one key: the later one is refused. (Non-unique keys end with their record's
+                // key, and a record's keys are deduplicated: they are never equal.)
+                let gap = &run[n..end];
+                let stop = if unique {
+                    (1..gap.len())
+                        .find(|&m| self.key(&gap[m]) == self.key(&gap[m - 1]))
+                        .unwrap_or(gap.len())
+                } else {
+                    gap.len()
+                };
+                let mut entries = gap[..stop].iter().map(|e| (self.key(e), self.primary(e)));
+                step.outcome = match index.insert_run(&mut entries) {
+                    Ok(()) if stop < gap.len() => Ok(Some((
+                        self.primary(&gap[stop - 1]).to_vec(),
+                        self.primary(&gap[stop]).to_vec(),
+                    ))),
+                    Ok(()) => Ok(None),
+                    Err(error) => Err(error),
+                };
+                if stop < gap.len() || step.outcome.is_err() {
+                    return (n + stop, step);
+                }
+                n = end;
+                continue;
+            }
+            // A short gap (or none: the entry's key is in the index), or entries written blind.
+            let to = if blind > 0 {
+                (n + blind).min(above)
+            } else {
+                end.max(n + 1)
+            };
+            if blind > 0 {
+                blind = 0;
+            } else {
+                blind = skip;
+                skip = (skip * 2).min(MAX_BLIND);
+            }
+            for (m, e) in run.iter().enumerate().take(to).skip(n) {
+                let claim = if unique {
+                    index.claim(self.key(e), self.primary(e), owner)
+                } else {
+                    index
+                        .insert(self.key(e), self.primary(e))
+                        .map(|()| Claim::New)
+                };
+                match claim {
+                    Ok(Claim::New) => {}
+                    Ok(Claim::Ours) => step.found.push(m),
+                    Ok(Claim::Taken) => {
+                        step.outcome = index
+                            .insert(self.key(e), owner.as_slice())
+                            .map(|()| Some((owner.clone(), self.primary(e).to_vec())));
+                        return (m, step);
+                    }
+                    Err(error) => {
+                        step.outcome = Err(error);
+                        return (m, step);
+                    }
                 }
             }
+            n = to;
         }
-        // Above the greatest key, equal neighbours in a unique index are two records of the
-        // batch wanting one key: the later one is refused. (Non-unique keys end with their
-        // record's key, and a record's keys are deduplicated: they are never equal.)
-        let above = &run[appended_from..];
-        let stop = if unique {
-            (1..above.len())
-                .find(|&n| self.key(&above[n]) == self.key(&above[n - 1]))
-                .unwrap_or(above.len())
-        } else {
-            above.len()
-        };
-        let mut entries = above[..stop].iter().map(|e| (self.key(e), self.primary(e)));
-        step.outcome = match index.append(&mut entries) {
-            Ok(()) if stop < above.len() => Ok(Some((
-                self.primary(&above[stop - 1]).to_vec(),
-                self.primary(&above[stop]).to_vec(),
-            ))),
-            Ok(()) => Ok(None),
-            Err(error) => Err(error),
-        };
-        (appended_from + stop, step)
+        (run.len(), step)
     }
 }
+
+/// The fewest entries of one gap that [`Held::write_run`] writes through a cursor: a cursor
+/// costs a lookup and a splice of the leaf and its parent path, about what a few inserts cost.
+const MIN_RUN: usize = 8;
+
+/// The most entries written one by one between two lookups for a gap.
+const MAX_BLIND: usize = 256;

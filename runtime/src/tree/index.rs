@@ -9,7 +9,7 @@
 //! non-unique entry whose primary key has a fixed width `N`: that primary key is then the last
 //! `N` bytes of the entry's key.
 
-use super::append::{Checked, append};
+use super::append::{Checked, insert_run};
 use super::stored::{AnyStored, INDEX_KEY, INDEX_VALUE, StoredType, StoredTypes, stored_type};
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
@@ -193,12 +193,17 @@ pub(crate) trait IndexWrite: IndexRead {
     fn clear(&mut self) -> Result<()>;
     /// Copies the greatest key of the table into `out`; `false` if the table is empty.
     fn last_key(&self, out: &mut Vec<u8>) -> Result<bool>;
-    /// Writes `entries` (`(key, primary)`, keys strictly ascending and above every key of the
-    /// table) at the end of the table through one redb cursor, which packs them into new
-    /// leaves a run at a time instead of descending the tree for each entry. On an error, any
-    /// of them may have been written.
-    fn append<'e>(&mut self, entries: &mut dyn Iterator<Item = (&'e [u8], &'e [u8])>)
-    -> Result<()>;
+    /// Copies the first key of the table at or above `from` into `out`; `false` if none is.
+    fn next_key(&self, from: &[u8], out: &mut Vec<u8>) -> Result<bool>;
+    /// Writes `entries` (`(key, primary)`, keys strictly ascending and all in one gap of the
+    /// table: no key of the table is between or equal to any two of them) through redb
+    /// cursors, which splice them in as packed leaves a run at a time instead of descending
+    /// the tree for each entry (`tree/append.rs`). On an error, any of them may have been
+    /// written.
+    fn insert_run<'e>(
+        &mut self,
+        entries: &mut dyn Iterator<Item = (&'e [u8], &'e [u8])>,
+    ) -> Result<()>;
 }
 
 struct Index<T, K, V> {
@@ -421,7 +426,16 @@ impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K,
         Ok(true)
     }
 
-    fn append<'e>(
+    fn next_key(&self, from: &[u8], out: &mut Vec<u8>) -> Result<bool> {
+        let Some(entry) = self.table.range::<&[u8]>(from..)?.next() else {
+            return Ok(false);
+        };
+        out.clear();
+        out.extend_from_slice(entry?.0.value());
+        Ok(true)
+    }
+
+    fn insert_run<'e>(
         &mut self,
         entries: &mut dyn Iterator<Item = (&'e [u8], &'e [u8])>,
     ) -> Result<()> {
@@ -430,7 +444,7 @@ impl<K: StoredKey, V: EntryValue> IndexWrite for Index<redb::Table<'_, K, V>, K,
         let mut pairs = Checked::new(pairs, |key: &[u8], value: &[u8]| {
             Self::check_widths_of(opened, key, value)
         });
-        append(&mut self.table, opened.table, &mut pairs)
+        insert_run(&mut self.table, opened.table, &mut pairs)
     }
 }
 

@@ -63,7 +63,7 @@ mod stored;
 mod typed;
 mod write;
 
-pub(crate) use append::{Made, append};
+pub(crate) use append::{Made, insert_run};
 pub use bounds::KeyBounds;
 pub(crate) use deferred::{Deferred, Violation, entry_key};
 pub(crate) use index::{Claim, EntryRange, IndexRead, IndexWrite, Step, StoredIndex};

@@ -1,7 +1,7 @@
 //! The two table operations of a migration, both streaming (one record in memory at a time):
 //! rewriting a model's records into their new encoding, and building an index from the records.
 
-use super::append::{Made, append};
+use super::append::{Made, insert_run};
 use super::deferred::{Deferred, Violation, entry_key};
 use super::{Bytes, IndexWrite, StoredKey, decode_record_at, record_table};
 use crate::error::{Error, Result};
@@ -119,7 +119,7 @@ fn rewrite_from<K: StoredKey, M: Model>(
         // The old table's keys, in its order, into a new table: an append.
         let mut pairs =
             Made::new(|key: &mut Vec<u8>, bytes: &mut Vec<u8>| Ok(next(key, bytes)?.is_some()));
-        append(&mut new, M::TABLE, &mut pairs)?;
+        insert_run(&mut new, M::TABLE, &mut pairs)?;
     }
     progress(count, total);
     Ok(count)

@@ -469,6 +469,65 @@ fn put_many_appending_a_taken_unique_key_fails_and_leaves_nothing() -> Result {
     Ok(())
 }
 
+/// Entries of a batch that fall between two existing keys of an index, at least `MIN_RUN` (8)
+/// of them, go in through a cursor at that gap: unique names between "Banana" and "Haruki",
+/// non-unique years between 1987 and 2002. The result must be that of the puts one by one, and
+/// a name wanted twice in the gap must fail the batch and leave nothing.
+#[test]
+fn put_many_into_a_gap_between_existing_keys_equals_puts_one_by_one() -> Result {
+    let authors: Vec<Author> = (0..12)
+        .map(|n| author(10 + n, &format!("C{n:02}"), Some("FR")))
+        .collect();
+    let books: Vec<Book> = (0..12)
+        .map(|n| book(&format!("d-{n:02}"), 1, 1990))
+        .collect();
+    let (many, one_by_one) = (seeded()?, seeded()?);
+    many.put_many::<Author>(&authors)?;
+    many.put_many::<Book>(&books)?;
+    for a in &authors {
+        one_by_one.put(a)?;
+    }
+    for b in &books {
+        one_by_one.put(b)?;
+    }
+    assert_eq!(
+        authors_and_indexes(&many)?,
+        authors_and_indexes(&one_by_one)?
+    );
+    let by_year_and_author = |store: &Store<Library>| -> Result<_> {
+        let txn = store.begin_read()?;
+        let books = txn.books()?;
+        let isbns = |found: Vec<Book>| found.into_iter().map(|b| b.isbn).collect::<Vec<_>>();
+        Ok((
+            isbns(collect(books.by_year(1990)?)),
+            isbns(collect(books.by_author(1)?)),
+        ))
+    };
+    let (years, by_author) = by_year_and_author(&many)?;
+    assert_eq!((years.len(), by_author.len()), (12, 13));
+    assert_eq!(by_year_and_author(&one_by_one)?, (years, by_author));
+    let mut many = many;
+    let report = many.check_integrity()?;
+    assert!(report.is_clean(), "{report}");
+
+    // Two of the gap's new records want one name; a record wants the name that ends the gap.
+    let store = seeded()?;
+    let before = authors_and_indexes(&store)?;
+    let mut twice = authors.clone();
+    twice[7].name = "C03".to_owned();
+    let mut taken = authors.clone();
+    taken.push(author(30, "Haruki", None));
+    for batch in [twice, taken] {
+        let error = store.put_many::<Author>(&batch).unwrap_err();
+        assert!(
+            matches!(error, Error::UniqueViolation { field: "name", .. }),
+            "{error:?}"
+        );
+        assert_eq!(authors_and_indexes(&store)?, before);
+    }
+    Ok(())
+}
+
 #[test]
 fn dropped_or_aborted_write_transactions_leave_nothing() -> Result {
     let store = seeded()?;
