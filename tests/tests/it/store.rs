@@ -451,14 +451,19 @@ fn put_many_mixing_appends_and_replacements_equals_puts_one_by_one() -> Result {
 /// existing record holds the index's greatest key: the batch fails and leaves nothing.
 #[test]
 fn put_many_appending_a_taken_unique_key_fails_and_leaves_nothing() -> Result {
-    let store = seeded()?;
-    let before = authors_and_indexes(&store)?;
-    for batch in [
+    name_taken_and_nothing_left([
         vec![author(6, "Zadie", None), author(7, "Zadie", None)],
         // "Ursula" is the greatest name of the index.
         vec![author(6, "Zadie", None), author(7, "Ursula", None)],
         vec![author(7, "Ursula", None)],
-    ] {
+    ])
+}
+
+/// Each batch, put into the seeded store, fails on a taken name and leaves it as it was.
+fn name_taken_and_nothing_left(batches: impl IntoIterator<Item = Vec<Author>>) -> Result {
+    let store = seeded()?;
+    let before = authors_and_indexes(&store)?;
+    for batch in batches {
         let error = store.put_many::<Author>(&batch).unwrap_err();
         assert!(
             matches!(error, Error::UniqueViolation { field: "name", .. }),
@@ -511,21 +516,11 @@ fn put_many_into_a_gap_between_existing_keys_equals_puts_one_by_one() -> Result 
     assert!(report.is_clean(), "{report}");
 
     // Two of the gap's new records want one name; a record wants the name that ends the gap.
-    let store = seeded()?;
-    let before = authors_and_indexes(&store)?;
     let mut twice = authors.clone();
     twice[7].name = "C03".to_owned();
-    let mut taken = authors.clone();
+    let mut taken = authors;
     taken.push(author(30, "Haruki", None));
-    for batch in [twice, taken] {
-        let error = store.put_many::<Author>(&batch).unwrap_err();
-        assert!(
-            matches!(error, Error::UniqueViolation { field: "name", .. }),
-            "{error:?}"
-        );
-        assert_eq!(authors_and_indexes(&store)?, before);
-    }
-    Ok(())
+    name_taken_and_nothing_left([twice, taken])
 }
 
 #[test]
