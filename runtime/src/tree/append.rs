@@ -161,13 +161,18 @@ impl Appends {
         self.top.as_deref().is_none_or(|top| key > top)
     }
 
-    /// Holds a record that [`takes`](Self::takes) accepted.
-    pub fn push(&mut self, key: &[u8], value: &[u8]) {
+    /// Holds a record that [`takes`](Self::takes) accepted. A record too large to hold (over
+    /// 4 GiB with the held ones; redb takes at most 3 GiB) is redb's `ValueTooLarge`.
+    pub fn push(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        let start = self.bytes.len();
         self.bytes.extend_from_slice(key);
         let split = self.bytes.len();
         self.bytes.extend_from_slice(value);
-        // Written at LIMIT bytes, and a pair is at most redb's 3 GiB: offsets fit in u32.
-        self.records.push((split as u32, self.bytes.len() as u32));
+        let (Ok(split), Ok(end)) = (u32::try_from(split), u32::try_from(self.bytes.len())) else {
+            self.bytes.truncate(start);
+            return Err(redb::StorageError::ValueTooLarge(value.len()).into());
+        };
+        self.records.push((split, end));
         match &mut self.top {
             Some(top) => {
                 top.clear();
@@ -175,6 +180,7 @@ impl Appends {
             }
             None => self.top = Some(key.to_vec()),
         }
+        Ok(())
     }
 
     pub fn is_full(&self) -> bool {

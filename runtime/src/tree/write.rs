@@ -207,7 +207,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         if batch.appends.takes(key) {
             // New and above every key (so above the floor, and not logged): held, to be
             // appended at the table's end.
-            batch.appends.push(key, s.value.as_slice());
+            batch.appends.push(key, s.value.as_slice())?;
         } else {
             // The table must hold the batch's earlier records before this key is looked up.
             batch.appends.write(&mut t.records, M::TABLE)?;
