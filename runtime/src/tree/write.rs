@@ -169,9 +169,11 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// fails, the writes of this call are undone and the error is returned.
     ///
     /// For speed, the index entries of new records are held back and written sorted, index by
-    /// index (see `tree/deferred.rs`); they are written before any replacement of an existing
-    /// record, so the result (and whether the call fails) is that of putting the models one by
-    /// one. When several models would fail, the one named in the error may differ.
+    /// index (see `tree/deferred.rs`), and new records above every key of the table are held
+    /// and appended; runs of them go in through redb cursors (`tree/append.rs`). Held entries
+    /// are written before any replacement of an existing record, so the result (and whether
+    /// the call fails) is that of putting the models one by one. When several models would
+    /// fail, the one named in the error may differ.
     pub fn put_many(&mut self, models: impl IntoIterator<Item = impl Borrow<M>>) -> Result<u64> {
         let health = self.health;
         let mut batch = health.guard(M::TABLE, || Batch::new(&self.tables.records))?;
@@ -198,8 +200,9 @@ impl<'t, M: Model> WriteTree<'t, M> {
         Ok(count)
     }
 
-    /// `put_many`'s write of one model: a new record is written at once and its index entries
-    /// are held back; a replacement writes the held entries first, then is a plain put.
+    /// `put_many`'s write of one model: a new record above every key is held to be appended,
+    /// another new record is written at once, and either's index entries are held back; a
+    /// replacement writes the held records and entries first, then is a plain put.
     fn put_deferred(&mut self, model: &M, batch: &mut Batch) -> Result<()> {
         self.encode_model(model)?;
         let (s, t) = (&mut self.scratch, &mut self.tables);
@@ -275,10 +278,10 @@ impl<'t, M: Model> WriteTree<'t, M> {
         })
     }
 
-    /// Undoes a failed `put_many`: the logged new records whose entries were held back (none
-    /// of their entries is in an index), then the records above the floor, then the other
-    /// logged writes, newest first; the changes it captured for subscribers since `mark` are
-    /// forgotten.
+    /// Undoes a failed `put_many`: the held records are dropped (none is in the table), then
+    /// the logged new records whose entries were held back are removed (none of their entries
+    /// is in an index), then the records above the floor, then the other logged writes, newest
+    /// first; the changes it captured for subscribers since `mark` are forgotten.
     fn roll_back_batch(&mut self, batch: &mut Batch, mark: usize) -> Result<()> {
         batch.appends.clear();
         batch.deferred.clear();
