@@ -500,14 +500,8 @@ fn check_records<M: Model>(
         for (i, (def, index)) in M::INDEXES.iter().zip(indexes).enumerate() {
             let Some(index) = index else { continue };
             for secondary in keys.get(i) {
-                let entry_key = if def.unique {
-                    secondary.to_vec()
-                } else {
-                    entry.clear();
-                    entry.extend_from_slice(secondary);
-                    entry.extend_from_slice(key);
-                    entry.clone()
-                };
+                let entry_key =
+                    crate::tree::entry_key(def.unique, secondary, key, &mut entry).to_vec();
                 let field = def.field;
                 let value = || model.describe_index_value(i);
                 let mut owner = None;

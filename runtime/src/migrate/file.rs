@@ -28,7 +28,7 @@ use crate::meta::{self, Decision, META_TABLE};
 use crate::ordered::Ordered;
 use crate::tree::rebuild::{PROGRESS_EVERY, delete_table};
 use crate::tree::{Bytes, StoredIndex, StoredKey, with_record_key};
-use crate::tree::{Deferred, Made, Violation, entry_key, insert_run};
+use crate::tree::{Deferred, Made, Violation, insert_run};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -527,7 +527,7 @@ fn build_index<K: StoredKey>(
     stored.write(txn, &index_table, key.unique, |index| {
         let mut indexes = [index];
         let mut held = Deferred::default();
-        let (mut entry, mut owner) = (Vec::new(), Vec::new());
+        let mut owner = Vec::new();
         let mut done = 0;
         progress(done);
         for item in Ordered::new(records.range::<&[u8]>(..)?, &table) {
@@ -537,11 +537,7 @@ fn build_index<K: StoredKey>(
             let keys = dynamic_key::index_keys(layout, model, key, &record)
                 .map_err(|detail| inconsistent(&table, detail))?;
             for secondary in &keys {
-                held.push(
-                    0,
-                    entry_key(key.unique, secondary, primary, &mut entry),
-                    primary,
-                );
+                held.push(0, key.unique, secondary, primary);
             }
             if held.is_full() {
                 refused(held.flush(&mut indexes, &unique, &mut owner)?)?;

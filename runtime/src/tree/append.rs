@@ -6,7 +6,7 @@
 //! cursor at a gap (`Table::lower_bound_mut`) instead buffers a run of ascending inserts and
 //! splices them in as new, full leaves, one update of the parent path per run. A batch that
 //! appends (ids that grow, an import into a new table, the sorted entries of a new index) is
-//! written that way: the 100,000-user load of the benchmark costs 0.43 of a loop of inserts'
+//! written that way: the 100,000-user load of the benchmark costs 0.42 of a loop of inserts'
 //! instructions, and the leaves come out packed.
 //!
 //! [`Appends`] holds `put_many`'s new records above the table's greatest key until a run is

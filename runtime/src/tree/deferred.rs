@@ -50,9 +50,18 @@ pub(crate) struct Violation {
     pub primary: Vec<u8>,
 }
 
-/// The key of the entry of secondary key `secondary` for the record `primary`: the secondary
-/// key itself in a unique index, followed by the primary key in a non-unique one (`buf` holds
-/// it then).
+/// Appends to `out` the key of the entry of secondary key `secondary` for the record
+/// `primary`: the secondary key itself in a unique index, followed by the primary key in a
+/// non-unique one.
+fn push_entry_key(out: &mut Vec<u8>, unique: bool, secondary: &[u8], primary: &[u8]) {
+    out.extend_from_slice(secondary);
+    if !unique {
+        out.extend_from_slice(primary);
+    }
+}
+
+/// The key of the entry of secondary key `secondary` for the record `primary` (see
+/// [`push_entry_key`]); `buf` holds it when it is not `secondary` itself.
 pub(crate) fn entry_key<'b>(
     unique: bool,
     secondary: &'b [u8],
@@ -60,19 +69,19 @@ pub(crate) fn entry_key<'b>(
     buf: &'b mut Vec<u8>,
 ) -> &'b [u8] {
     if unique {
-        secondary
-    } else {
-        buf.clear();
-        buf.extend_from_slice(secondary);
-        buf.extend_from_slice(primary);
-        buf
+        return secondary;
     }
+    buf.clear();
+    push_entry_key(buf, unique, secondary, primary);
+    buf
 }
 
 impl Deferred {
-    pub fn push(&mut self, index: usize, entry_key: &[u8], primary: &[u8]) {
+    /// Holds the entry of secondary key `secondary` for the record `primary` in index
+    /// `index` (unique or not, as `unique` says).
+    pub fn push(&mut self, index: usize, unique: bool, secondary: &[u8], primary: &[u8]) {
         let start = self.bytes.len();
-        self.bytes.extend_from_slice(entry_key);
+        push_entry_key(&mut self.bytes, unique, secondary, primary);
         let split = self.bytes.len();
         self.bytes.extend_from_slice(primary);
         // Flushed at LIMIT bytes, so offsets fit in u32.
@@ -161,11 +170,13 @@ struct Held<'b> {
     bytes: &'b [u8],
 }
 
+/// How writing entries ended: `Ok(Some((owner, primary)))`, a unique entry belongs to the
+/// record `owner` and `primary` is the key of the record that wanted it.
+type Outcome = Result<Option<(Vec<u8>, Vec<u8>)>>;
+
 /// How writing one index's entries ended.
 struct RunStep {
-    /// `Ok(Some((owner, primary)))`: a unique entry belongs to the record `owner`; `primary`
-    /// is the key of the record that wanted it.
-    outcome: Result<Option<(Vec<u8>, Vec<u8>)>>,
+    outcome: Outcome,
     /// The positions (in the run) of entries that already pointed at their record.
     found: Vec<usize>,
 }
@@ -184,9 +195,9 @@ impl Held<'_> {
     /// Writes `run`, one index's entries in key order, and returns how many of them may be in
     /// the index. Entries that fall in one gap of the index (between the same two keys, or
     /// above its greatest key: all of them, for a new index or an appending batch) go in
-    /// through cursors ([`IndexWrite::insert_run`]) when there are at least [`MIN_RUN`] of
-    /// them; the others one by one, a unique one claimed as `put` claims it. A violation stops
-    /// the run at the entry refused (a taken entry is given back to its owner first).
+    /// through cursors ([`write_gap`](Self::write_gap)) when there are at least [`MIN_RUN`] of
+    /// them; the others one by one ([`write_each`](Self::write_each)). A violation stops the
+    /// run at the entry refused.
     fn write_run(
         &self,
         index: &mut dyn IndexWrite,
@@ -213,91 +224,110 @@ impl Held<'_> {
         let (mut blind, mut skip) = (0, 1);
         let mut n = 0;
         while n < run.len() {
-            // The end of the entries from `n` on that share its gap.
-            let end = if n >= above {
-                run.len()
+            let (wrote, outcome) = if n >= above {
+                self.write_gap(index, unique, &run[n..])
             } else if blind > 0 {
-                n
+                let to = (n + blind).min(above);
+                blind = 0;
+                self.write_each(index, unique, &run[n..to], n, owner, &mut step.found)
             } else {
-                match index.next_key(self.key(&run[n]), &mut bound) {
+                // The end of the entries from `n` on that share its gap.
+                let end = match index.next_key(self.key(&run[n]), &mut bound) {
                     Ok(true) => n + run[n..above].partition_point(|e| self.key(e) < &bound[..]),
                     Ok(false) => above,
                     Err(error) => {
                         step.outcome = Err(error);
                         return (n, step);
                     }
+                };
+                if end - n >= MIN_RUN {
+                    skip = 1;
+                    self.write_gap(index, unique, &run[n..end])
+                } else {
+                    // A short gap, or none: the entry's key is in the index.
+                    blind = skip;
+                    skip = (skip * 2).min(MAX_BLIND);
+                    let to = end.max(n + 1);
+                    self.write_each(index, unique, &run[n..to], n, owner, &mut step.found)
                 }
             };
-            if end - n >= MIN_RUN || n >= above {
-                skip = 1;
-                // Equal neighbours in a unique index are two records of the batch wanting
-                // one key: the later one is refused. (Non-unique keys end with their record's
-                // key, and a record's keys are deduplicated: they are never equal.)
-                let gap = &run[n..end];
-                let stop = if unique {
-                    (1..gap.len())
-                        .find(|&m| self.key(&gap[m]) == self.key(&gap[m - 1]))
-                        .unwrap_or(gap.len())
-                } else {
-                    gap.len()
-                };
-                let mut entries = gap[..stop].iter().map(|e| (self.key(e), self.primary(e)));
-                step.outcome = match index.insert_run(&mut entries) {
-                    Ok(()) if stop < gap.len() => Ok(Some((
-                        self.primary(&gap[stop - 1]).to_vec(),
-                        self.primary(&gap[stop]).to_vec(),
-                    ))),
-                    Ok(()) => Ok(None),
-                    Err(error) => Err(error),
-                };
-                if stop < gap.len() || step.outcome.is_err() {
-                    return (n + stop, step);
-                }
-                n = end;
-                continue;
+            n += wrote;
+            if !matches!(outcome, Ok(None)) {
+                step.outcome = outcome;
+                return (n, step);
             }
-            // A short gap (or none: the entry's key is in the index), or entries written blind.
-            let to = if blind > 0 {
-                (n + blind).min(above)
-            } else {
-                end.max(n + 1)
-            };
-            if blind > 0 {
-                blind = 0;
-            } else {
-                blind = skip;
-                skip = (skip * 2).min(MAX_BLIND);
-            }
-            for (m, e) in run.iter().enumerate().take(to).skip(n) {
-                let claim = if unique {
-                    index.claim(self.key(e), self.primary(e), owner)
-                } else {
-                    index
-                        .insert(self.key(e), self.primary(e))
-                        .map(|()| Claim::New)
-                };
-                match claim {
-                    Ok(Claim::New) => {}
-                    Ok(Claim::Ours) => step.found.push(m),
-                    Ok(Claim::Taken) => {
-                        step.outcome = index
-                            .insert(self.key(e), owner.as_slice())
-                            .map(|()| Some((owner.clone(), self.primary(e).to_vec())));
-                        return (m, step);
-                    }
-                    Err(error) => {
-                        step.outcome = Err(error);
-                        return (m, step);
-                    }
-                }
-            }
-            n = to;
         }
         (run.len(), step)
     }
+
+    /// Writes `gap`, entries that all fall in one gap of the index, through cursors, and
+    /// returns how many of them may be in the index. Equal neighbours in a unique index are two
+    /// records of the batch wanting one key: the later one is refused, and the run stops
+    /// there. (Non-unique keys end with their record's key, and a record's keys are
+    /// deduplicated: they are never equal.)
+    fn write_gap(
+        &self,
+        index: &mut dyn IndexWrite,
+        unique: bool,
+        gap: &[Entry],
+    ) -> (usize, Outcome) {
+        let stop = if unique {
+            (1..gap.len())
+                .find(|&m| self.key(&gap[m]) == self.key(&gap[m - 1]))
+                .unwrap_or(gap.len())
+        } else {
+            gap.len()
+        };
+        let mut entries = gap[..stop].iter().map(|e| (self.key(e), self.primary(e)));
+        let outcome = match index.insert_run(&mut entries) {
+            Ok(()) if stop < gap.len() => Ok(Some((
+                self.primary(&gap[stop - 1]).to_vec(),
+                self.primary(&gap[stop]).to_vec(),
+            ))),
+            Ok(()) => Ok(None),
+            Err(error) => Err(error),
+        };
+        (stop, outcome)
+    }
+
+    /// Writes `entries` one by one, a unique one claimed as `put` claims it (a taken entry is
+    /// given back to its owner and stops the run), and returns how many of them may be in the
+    /// index. `from` is the position of the first in the run; the positions of entries that
+    /// already pointed at their record go into `found`.
+    fn write_each(
+        &self,
+        index: &mut dyn IndexWrite,
+        unique: bool,
+        entries: &[Entry],
+        from: usize,
+        owner: &mut Vec<u8>,
+        found: &mut Vec<usize>,
+    ) -> (usize, Outcome) {
+        for (m, e) in entries.iter().enumerate() {
+            let claim = if unique {
+                index.claim(self.key(e), self.primary(e), owner)
+            } else {
+                index
+                    .insert(self.key(e), self.primary(e))
+                    .map(|()| Claim::New)
+            };
+            match claim {
+                Ok(Claim::New) => {}
+                Ok(Claim::Ours) => found.push(from + m),
+                Ok(Claim::Taken) => {
+                    let outcome = index
+                        .insert(self.key(e), owner.as_slice())
+                        .map(|()| Some((owner.clone(), self.primary(e).to_vec())));
+                    return (m, outcome);
+                }
+                Err(error) => return (m, Err(error)),
+            }
+        }
+        (entries.len(), Ok(None))
+    }
 }
 
-/// The fewest entries of one gap that [`Held::write_run`] writes through a cursor: a cursor
+/// The fewest entries of one gap that [`Held::write_run`] writes through cursors: a cursor
 /// costs a lookup and a splice of the leaf and its parent path, about what a few inserts cost.
 const MIN_RUN: usize = 8;
 

@@ -1,8 +1,9 @@
-//! The two table operations of a migration, both streaming (one record in memory at a time):
-//! rewriting a model's records into their new encoding, and building an index from the records.
+//! The two table operations of a migration, both streaming (one record in memory at a time,
+//! and for an index build its held entries, at most 8 MiB): rewriting a model's records into
+//! their new encoding, and building an index from the records.
 
 use super::append::{Made, insert_run};
-use super::deferred::{Deferred, Violation, entry_key};
+use super::deferred::{Deferred, Violation};
 use super::{Bytes, IndexWrite, StoredKey, decode_record_at, record_table};
 use crate::error::{Error, Result};
 use crate::index_keys::IndexKeys;
@@ -195,7 +196,7 @@ pub(crate) fn build_indexes<M: Model>(
     let mut done = 0;
     let mut keys = IndexKeys::default();
     let mut held = Deferred::default();
-    let (mut entry, mut owner) = (Vec::new(), Vec::new());
+    let mut owner = Vec::new();
     // Names the two records of a unique key that a flush of the held entries refused.
     let refused = |violation: Option<Violation>| -> Result<()> {
         let Some(Violation {
@@ -242,11 +243,7 @@ pub(crate) fn build_indexes<M: Model>(
         });
         for (n, &i) in which.iter().enumerate() {
             for secondary in keys.get(i) {
-                held.push(
-                    n,
-                    entry_key(unique(n), secondary, primary, &mut entry),
-                    primary,
-                );
+                held.push(n, unique(n), secondary, primary);
             }
         }
         if held.is_full() {

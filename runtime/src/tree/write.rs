@@ -240,8 +240,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
         }
         for (i, def) in M::INDEXES.iter().enumerate() {
             for secondary in s.new_keys.get(i) {
-                let entry = entry_key(def.unique, secondary, key, &mut s.entry);
-                batch.deferred.push(i, entry, key);
+                batch.deferred.push(i, def.unique, secondary, key);
             }
         }
         self.note_links();
