@@ -55,11 +55,10 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
         }
     }
 
-    /// Checks the entry `item` read at `end`; returns it as it is (no move of the entry on
-    /// the happy path: an entry holds two page guards), or the error that fuses the range.
+    /// Checks the entry `item` read at `end`: the error that fuses the range, if it is one.
     #[inline]
-    fn check(&mut self, end: End, item: Option<Entry<'a, K, V>>) -> Option<Entry<'a, K, V>> {
-        match &item {
+    fn check(&mut self, end: End, item: &Option<Entry<'a, K, V>>) -> Option<StorageError> {
+        match item {
             Some(Ok(_)) if self.countdown > 1 => self.countdown -= 1,
             Some(Ok((key, _))) => {
                 self.countdown = CHECK_EVERY;
@@ -69,13 +68,38 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
                     .admit(K::as_bytes(&key).as_ref(), end, K::compare)
                 {
                     self.fused = true;
-                    return Some(Err(out_of_order(self.table)));
+                    return Some(out_of_order(self.table));
                 }
             }
             Some(Err(_)) => self.fused = true,
             None => {}
         }
-        item
+        None
+    }
+
+    /// The next entry at `end`, handed to `make`; `next` and `next_back` are this with `Ok`.
+    ///
+    /// Why a closure: an entry is two page guards (160 bytes). Returned through this adapter
+    /// and then handed to a decoder, it was copied two to three times a step (calls to
+    /// `memcpy`), which made a range scan about a tenth slower than raw redb's with the same
+    /// instruction count. Checked by reference and handed to `make` here, it is not copied.
+    #[inline]
+    pub(crate) fn next_with<T, E: From<StorageError>>(
+        &mut self,
+        end: End,
+        make: impl FnOnce((AccessGuard<'a, K>, AccessGuard<'a, V>)) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        if self.fused {
+            return None;
+        }
+        let item = match end {
+            End::Front => self.range.next(),
+            End::Back => self.range.next_back(),
+        };
+        if let Some(error) = self.check(end, &item) {
+            return Some(Err(error.into()));
+        }
+        Some(item?.map_err(E::from).and_then(make))
     }
 }
 
@@ -83,22 +107,14 @@ impl<'a, K: Key + 'static, V: Value + 'static> Iterator for Ordered<'a, K, V> {
     type Item = Entry<'a, K, V>;
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.fused {
-            return None;
-        }
-        let item = self.range.next();
-        self.check(End::Front, item)
+        self.next_with(End::Front, Ok)
     }
 }
 
 impl<K: Key + 'static, V: Value + 'static> DoubleEndedIterator for Ordered<'_, K, V> {
     #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
-        if self.fused {
-            return None;
-        }
-        let item = self.range.next_back();
-        self.check(End::Back, item)
+        self.next_with(End::Back, Ok)
     }
 }
 
@@ -212,5 +228,87 @@ mod tests {
             "DB corrupted: the entries of table `Lib/Book` come out of key order: its pages \
              are damaged"
         );
+    }
+
+    thread_local! {
+        /// Whether [`Flippable`] keys compare in reverse: flipped after the inserts, the
+        /// stored order is wrong for the comparison, as after damage to the pages.
+        static FLIPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// A `u64` key whose comparison can be turned around.
+    #[derive(Debug)]
+    struct Flippable;
+
+    impl Value for Flippable {
+        type SelfType<'a> = u64;
+        type AsBytes<'a> = [u8; 8];
+        fn fixed_width() -> Option<usize> {
+            Some(8)
+        }
+        fn from_bytes<'a>(data: &'a [u8]) -> u64
+        where
+            Self: 'a,
+        {
+            u64::from_be_bytes(data.try_into().unwrap())
+        }
+        fn as_bytes<'a, 'b: 'a>(value: &'a u64) -> [u8; 8]
+        where
+            Self: 'b,
+        {
+            value.to_be_bytes()
+        }
+        fn type_name() -> redb::TypeName {
+            redb::TypeName::new("flippable")
+        }
+    }
+
+    impl Key for Flippable {
+        fn compare(a: &[u8], b: &[u8]) -> Ordering {
+            let ordering = a.cmp(b);
+            if FLIPPED.get() {
+                ordering.reverse()
+            } else {
+                ordering
+            }
+        }
+    }
+
+    #[test]
+    fn a_range_whose_keys_come_out_of_order_ends_with_an_error_from_either_end() {
+        let db = redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        let table: redb::TableDefinition<Flippable, u64> = redb::TableDefinition::new("t");
+        let txn = db.begin_write().unwrap();
+        let mut t = txn.open_table(table).unwrap();
+        for k in 0..100u64 {
+            t.insert(k, k).unwrap();
+        }
+        FLIPPED.set(true);
+        for end in [End::Front, End::Back] {
+            let mut range = Ordered::new(t.range::<u64>(..).unwrap(), "t");
+            let mut keys = Vec::new();
+            let error = loop {
+                match range.next_with(end, |(key, _)| Ok::<_, StorageError>(key.value())) {
+                    Some(Ok(key)) => keys.push(key),
+                    Some(Err(error)) => break error,
+                    None => panic!("the range ended without finding the keys out of order"),
+                }
+            };
+            // The first key is checked (nothing to compare it with) and admitted; the next
+            // check, CHECK_EVERY steps later, finds the order broken.
+            let first = if end == End::Front { 0 } else { 99 };
+            let expected: Vec<u64> = match end {
+                End::Front => (first..first + u64::from(CHECK_EVERY)).collect(),
+                End::Back => (first + 1 - u64::from(CHECK_EVERY)..=first).rev().collect(),
+            };
+            assert_eq!(keys, expected);
+            assert_eq!(error.to_string(), out_of_order("t").to_string());
+            // Fused: nothing after the error, from either end.
+            assert!(range.next().is_none());
+            assert!(range.next_back().is_none());
+        }
+        FLIPPED.set(false);
     }
 }

@@ -7,7 +7,7 @@ use super::{Bytes, EntryRange, Step, decode_record};
 use crate::contain::Health;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelRef};
-use crate::ordered::{Entry, Ordered};
+use crate::ordered::{End, Entry, Ordered};
 use redb::{AccessGuard, ReadableTable};
 use std::marker::PhantomData;
 
@@ -69,6 +69,7 @@ pub enum Views {}
 
 impl<'a, M: Model> Yield<'a, M> for Records {
     type Item = M;
+    #[inline]
     fn make(value: AccessGuard<'a, Bytes>) -> Result<M> {
         decode_record(value.value())
     }
@@ -98,8 +99,12 @@ impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
         }
     }
 
+    #[inline]
     fn make(entry: Entry<'a, M::StoredKey, Bytes>) -> Result<Y::Item> {
-        Y::make(entry?.1)
+        match entry {
+            Ok((_, value)) => Y::make(value),
+            Err(error) => Err(error.into()),
+        }
     }
 }
 
@@ -107,7 +112,9 @@ impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
     type Item = Result<Y::Item>;
     fn next(&mut self) -> Option<Self::Item> {
         let range = &mut self.range;
-        self.steps.step(M::TABLE, || range.next().map(Self::make))
+        self.steps.step(M::TABLE, || {
+            range.next_with(End::Front, |(_, value)| Y::make(value))
+        })
     }
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
         let range = &mut self.range;
@@ -118,8 +125,9 @@ impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
 impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
     fn next_back(&mut self) -> Option<Self::Item> {
         let range = &mut self.range;
-        self.steps
-            .step(M::TABLE, || range.next_back().map(Self::make))
+        self.steps.step(M::TABLE, || {
+            range.next_with(End::Back, |(_, value)| Y::make(value))
+        })
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
         let range = &mut self.range;
