@@ -13,8 +13,8 @@ use super::append::{Checked, insert_run};
 use super::stored::{AnyStored, INDEX_KEY, INDEX_VALUE, StoredType, StoredTypes, stored_type};
 use super::{Fixed, StoredKey};
 use crate::error::{Error, Result};
-use crate::ordered::Ordered;
-use redb::{ReadableTable, StorageError, Value};
+use crate::ordered::{End, Ordered};
+use redb::{AccessGuard, ReadableTable, StorageError, Value};
 use std::ops::Bound;
 
 /// The value type of an index table: the primary key an entry points to (`Fixed<N>` or
@@ -312,16 +312,20 @@ impl<K: StoredKey, V: EntryValue> EntryRange for Entries<'_, K, V> {
         step: Step,
         entry: &mut dyn FnMut(&[u8], Split<'_>),
     ) -> Option<std::result::Result<(), StorageError>> {
-        let item = match step {
-            Step::Front(0) => self.range.next(),
-            Step::Front(n) => self.range.nth(n),
-            Step::Back(0) => self.range.next_back(),
-            Step::Back(n) => self.range.nth_back(n),
-        }?;
-        Some(item.map(|(key, value)| {
+        let unique = self.opened.unique;
+        let mut hand = |(key, value): (AccessGuard<'_, K>, AccessGuard<'_, V>)| {
             let key = key.value();
-            entry(key, split::<V>(self.opened.unique, key, value.value()));
-        }))
+            entry(key, split::<V>(unique, key, value.value()));
+            Ok(())
+        };
+        // A single step hands the entry over in place (`Ordered::next_with`): the steps of
+        // every lookup and index scan. A skip steps over `n` entries first.
+        match step {
+            Step::Front(0) => self.range.next_with(End::Front, hand),
+            Step::Back(0) => self.range.next_with(End::Back, hand),
+            Step::Front(n) => self.range.nth(n).map(|item| item.and_then(&mut hand)),
+            Step::Back(n) => self.range.nth_back(n).map(|item| item.and_then(&mut hand)),
+        }
     }
 
     fn next_primary(

@@ -229,6 +229,17 @@ fn unique_and_non_unique_lookups() -> Result {
     assert_eq!(authors.get_by_name("Nobody")?, None);
     assert_eq!(ids(collect(authors.by_country("JP")?)), [2, 3]);
     assert_eq!(ids(collect(authors.by_country("JP")?.rev())), [3, 2]);
+    // Skips (`nth`) step over entries without reading their records, from either end, and
+    // land where stepping one at a time does.
+    let all = ids(collect(authors.range_by_country(..)?));
+    assert!(all.len() >= 3, "{all:?}");
+    for n in 0..=all.len() {
+        let front = authors.range_by_country(..)?.nth(n).transpose()?;
+        assert_eq!(front.map(|a| a.id), all.get(n).copied(), "nth({n})");
+        let back = authors.range_by_country(..)?.nth_back(n).transpose()?;
+        let from_back = all.len().checked_sub(n + 1).map(|i| all[i]);
+        assert_eq!(back.map(|a| a.id), from_back, "nth_back({n})");
+    }
     assert!(
         collect(authors.by_country("J")?).is_empty(),
         "a key is not a prefix match"
