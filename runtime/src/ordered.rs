@@ -81,8 +81,8 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
     ///
     /// Why a closure: an entry is two page guards (160 bytes). Returned through this adapter
     /// and then handed to a decoder, it was copied two to three times a step (calls to
-    /// `memcpy`), which made a range scan about a tenth slower than raw redb's with the same
-    /// instruction count. Checked by reference and handed to `make` here, it is not copied.
+    /// `memcpy`, where raw redb's loop makes one). Checked by reference and handed to `make`
+    /// here, it is not copied.
     #[inline]
     pub(crate) fn next_with<T, E: From<StorageError>>(
         &mut self,
