@@ -251,7 +251,7 @@ impl<D: Definition> Store<D> {
     /// after its commit, but with more callers than cores they are runnable and not yet
     /// running while this group's closures run, and would miss it: with 8 threads on 2 cores,
     /// groups of 5.5 closures. A yield lets them run and queue (no sleep: when no thread is
-    /// waiting for a core, it returns at once), and groups grow to 7 to 8. A caller alone
+    /// waiting for a core, it returns at once), and groups grow to about 7. A caller alone
     /// (groups of one) never yields.
     fn wait_for_callers(&self, jobs: &mut Vec<(u64, Job<D>)>, tickets: &mut Vec<u64>) -> bool {
         let last = self.group.lock().last_group;
