@@ -493,7 +493,6 @@ fn build_index<K: StoredKey>(
     let stored = stored_index(model, key).map_err(|detail| inconsistent(&table, detail))?;
     delete_table(txn, &index_table)?;
     let records = txn.open_table(TableDefinition::<K, Bytes>::new(&table))?;
-    let unique = |_: usize| key.unique;
     // The record under `primary`, decoded.
     let record = |primary: &[u8]| -> Result<Option<Record>> {
         match records.get(primary)? {
@@ -540,14 +539,14 @@ fn build_index<K: StoredKey>(
                 held.push(0, key.unique, secondary, primary);
             }
             if held.is_full() {
-                refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
+                refused(held.flush(&mut indexes, &mut owner)?)?;
             }
             done += 1;
             if done % PROGRESS_EVERY == 0 {
                 progress(done);
             }
         }
-        refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
+        refused(held.flush(&mut indexes, &mut owner)?)?;
         progress(done);
         Ok(())
     })

@@ -189,7 +189,6 @@ pub(crate) fn build_indexes<M: Model>(
         })
         .collect::<Result<_>>()?;
     // Entries are held under their position in `which`.
-    let unique = |n: usize| M::INDEXES[which[n]].unique;
     let records = txn.open_table(record_table::<M>())?;
     let total = records.len()?;
     progress(0, total);
@@ -243,14 +242,14 @@ pub(crate) fn build_indexes<M: Model>(
         });
         for (n, &i) in which.iter().enumerate() {
             for secondary in keys.get(i) {
-                held.push(n, unique(n), secondary, primary);
+                held.push(n, M::INDEXES[i].unique, secondary, primary);
             }
         }
         if held.is_full() {
-            refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
+            refused(held.flush(&mut indexes, &mut owner)?)?;
         }
     }
-    refused(held.flush(&mut indexes, &unique, &mut owner)?)?;
+    refused(held.flush(&mut indexes, &mut owner)?)?;
     progress(total, total);
     Ok(())
 }

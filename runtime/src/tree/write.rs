@@ -256,11 +256,9 @@ impl<'t, M: Model> WriteTree<'t, M> {
     /// [`Error::UniqueViolation`] (the flush's entries are taken back first).
     fn flush(&mut self, batch: &mut Batch) -> Result<()> {
         batch.appends.write(&mut self.tables.records, M::TABLE)?;
-        let violation = batch.deferred.flush(
-            &mut self.tables.indexes,
-            &|i| M::INDEXES[i].unique,
-            &mut self.scratch.entry,
-        )?;
+        let violation = batch
+            .deferred
+            .flush(&mut self.tables.indexes, &mut self.scratch.entry)?;
         let Some(violation) = violation else {
             batch.held_from = batch.undo.mark();
             return Ok(());
