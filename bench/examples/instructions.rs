@@ -8,12 +8,14 @@
 //! ```
 //!
 //! Workloads: `import` (the 34,006 cities of `cities15000`), `load` (100,000 users with the
-//! batch API), `insert` (the same users inserted one `insert` at a time in one transaction), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
+//! batch API), `mixed` (50,000 users stored, then one batch of 100,000 alternating a
+//! replacement of a stored user with a new one above every id), `insert` (the same users
+//! inserted one `insert` at a time in one transaction), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
 //! non-unique lookups), `nonunique-ref` (G only: the same through the zero-copy `by_age_ref`),
 //! `scan` (a range scan of 10,000), `reopen` (G and R only: open an
 //! existing file of 100,000 users and get one of them, as a program does when it starts). The
 //! setup (parsing, filling) is counted too, so subtract the baseline that does the same setup
-//! and nothing else: `import-none`, `insert-none`, `load-none`, `reopen-none`, and `none` for the reads (it
+//! and nothing else: `import-none`, `insert-none`, `load-none`, `mixed-none`, `reopen-none`, and `none` for the reads (it
 //! fills the same database).
 
 use netabase_bench::generated::Generated;
@@ -47,6 +49,23 @@ fn run<S: Subject>(workload: &str) {
             let users = users(USERS);
             if workload == "insert" {
                 S::insert_batch(&db, users);
+            }
+        }
+        "mixed" | "mixed-none" => {
+            // Half the users stored; then a batch alternating a replacement of a stored user
+            // with a new user above every id, as a sync job's upserts do.
+            let db = S::open();
+            S::fill(&db, users(USERS / 2));
+            let batch = (0..USERS / 2)
+                .flat_map(|id| {
+                    [
+                        S::user(id, user_age(id) + 1),
+                        S::user(USERS / 2 + id, user_age(id)),
+                    ]
+                })
+                .collect();
+            if workload == "mixed" {
+                S::put_many(&db, batch);
             }
         }
         "load" | "load-none" => {
@@ -133,7 +152,7 @@ fn main() {
     let [subject, workload] = args.as_slice() else {
         eprintln!(
             "usage: instructions <G|R|S> \
-             <import|import-none|insert|insert-none|load|load-none|get|unique|nonunique|nonunique-ref|scan|none|reopen|reopen-none>"
+             <import|import-none|insert|insert-none|load|load-none|mixed|mixed-none|get|unique|nonunique|nonunique-ref|scan|none|reopen|reopen-none>"
         );
         std::process::exit(2);
     };

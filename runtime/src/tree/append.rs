@@ -126,6 +126,14 @@ pub(crate) fn insert_run<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>
     Ok(())
 }
 
+/// The fewest pairs worth a cursor: a cursor costs a lookup and a splice of a leaf and its
+/// parent path, about what a few inserts cost, and splices even one pair in as a leaf of its
+/// own. Shorter runs are inserted one by one (`Appends::write`, and `deferred.rs` for index
+/// entries): a batch that mixes replacements with new records writes its held records at
+/// every replacement, a few at a time, and through cursors those made a file of 1-record
+/// leaves.
+pub(super) const MIN_RUN: usize = 8;
+
 /// The longest run [`insert_run`] hands one cursor, in pairs and in bytes.
 const RUN_PAIRS: usize = 4096;
 const RUN_BYTES: usize = 128 << 10;
@@ -204,7 +212,7 @@ impl Appends {
         }
         let bytes = &self.bytes;
         let mut start = 0;
-        let pairs = self.records.iter().map(|&(split, end)| {
+        let mut pairs = self.records.iter().map(|&(split, end)| {
             let pair = (
                 &bytes[start..split as usize],
                 &bytes[split as usize..end as usize],
@@ -212,8 +220,18 @@ impl Appends {
             start = end as usize;
             pair
         });
-        let mut pairs = Checked::new(pairs, |_: &[u8], _: &[u8]| Ok(()));
-        let written = insert_run(table, name, &mut pairs);
+        let written = if self.records.len() < MIN_RUN {
+            pairs.try_for_each(|(key, value)| match table.insert(key, value) {
+                Ok(_) => Ok(()),
+                Err(error) => Err(Error::from(error)),
+            })
+        } else {
+            insert_run(
+                table,
+                name,
+                &mut Checked::new(pairs, |_: &[u8], _: &[u8]| Ok(())),
+            )
+        };
         self.clear();
         written
     }

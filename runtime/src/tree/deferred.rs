@@ -14,6 +14,7 @@
 //! replacement of an existing record in the batch (the only writes that free or move entries),
 //! so the batch succeeds or fails exactly as the same puts one by one would.
 
+use super::append::MIN_RUN;
 use super::{Claim, IndexWrite};
 use crate::error::Result;
 use std::borrow::BorrowMut;
@@ -251,8 +252,8 @@ impl Held<'_> {
     /// the index. Entries that fall in one gap of the index (between the same two keys, or
     /// above its greatest key: all of them, for a new index or an appending batch) go in
     /// through cursors ([`write_gap`](Self::write_gap)) when there are at least [`MIN_RUN`] of
-    /// them; the others one by one ([`write_each`](Self::write_each)). A violation stops the
-    /// run at the entry refused.
+    /// them; the others one by one ([`write_each`](Self::write_each)), and a run shorter than
+    /// that without looking for gaps. A violation stops the run at the entry refused.
     fn write_run(
         &self,
         index: &mut dyn IndexWrite,
@@ -263,6 +264,13 @@ impl Held<'_> {
             outcome: Ok(None),
             found: Vec::new(),
         };
+        if run.len() < MIN_RUN {
+            // Too few for a cursor anywhere (a batch's replacement flushes a few at a time):
+            // no lookup for gaps.
+            let (wrote, outcome) = self.write_each(index, run, 0, owner, &mut step.found);
+            step.outcome = outcome;
+            return (wrote, step);
+        }
         let mut bound = Vec::new();
         let above = match index.last_key(&mut bound) {
             Ok(true) => run.partition_point(|e| self.key(e) <= bound.as_slice()),
@@ -278,8 +286,10 @@ impl Held<'_> {
         let (mut blind, mut skip) = (0, 1);
         let mut n = 0;
         while n < run.len() {
-            let (wrote, outcome) = if n >= above {
+            let (wrote, outcome) = if n >= above && run.len() - n >= MIN_RUN {
                 self.write_gap(index, &run[n..])
+            } else if n >= above {
+                self.write_each(index, &run[n..], n, owner, &mut step.found)
             } else if blind > 0 {
                 let to = (n + blind).min(above);
                 blind = 0;
@@ -374,10 +384,6 @@ impl Held<'_> {
         (entries.len(), Ok(None))
     }
 }
-
-/// The fewest entries of one gap that [`Held::write_run`] writes through cursors: a cursor
-/// costs a lookup and a splice of the leaf and its parent path, about what a few inserts cost.
-const MIN_RUN: usize = 8;
 
 /// The most entries written one by one between two lookups for a gap.
 const MAX_BLIND: usize = 256;

@@ -1,7 +1,7 @@
 //! Writing: every write keeps every index exact, and a failed call leaves the store as it was.
 
 use super::append::Appends;
-use super::deferred::{Deferred, entry_key};
+use super::deferred::{Deferred, Violation, entry_key};
 use super::{
     Bytes, Claim, IndexRead, IndexWrite, KeyBounds, StoredKey, TreeRead, decode_record_at,
     encode_key, record_table,
@@ -219,15 +219,7 @@ impl<'t, M: Model> WriteTree<'t, M> {
                 .insert(key, s.value.as_slice())?
                 .map(|guard| guard.value().to_vec());
             if let Some(previous) = previous {
-                // Moving a replaced record's entries needs an index that holds every entry
-                // written so far: put the previous bytes back, write the held entries, then
-                // put as `put`.
-                t.records.insert(key, previous.as_slice())?;
-                self.flush(batch)?;
-                self.write_encoded(model, Some(&mut batch.undo), Mode::Put)?;
-                // Its entries are written: it is not one of the held writes.
-                batch.held_from = batch.undo.mark();
-                return Ok(());
+                return self.replace_deferred(model, batch, &previous);
             }
             // A record above the floor is taken back by removing everything above it (see
             // `Batch`).
@@ -252,23 +244,69 @@ impl<'t, M: Model> WriteTree<'t, M> {
         Ok(())
     }
 
+    /// `put_many`'s replacement of a stored record by the model encoded in the scratch buffers,
+    /// whose bytes are already in the table in place of `previous`. Moving a replaced record's
+    /// entries needs indexes that hold every entry written so far, so the held ones are
+    /// written first; then it is a put, as `put` would make it after finding `previous` (the
+    /// table is not written again). On any failure `previous` is put back before the error
+    /// is made, so an error names what the table held.
+    fn replace_deferred(&mut self, model: &M, batch: &mut Batch, previous: &[u8]) -> Result<()> {
+        let flushed = self.write_held(batch);
+        if !matches!(flushed, Ok(None)) {
+            put_back(&mut self.tables.records, &self.scratch.key, Some(previous))?;
+        }
+        if let Some(violation) = flushed? {
+            return Err(self.violation_error(violation)?);
+        }
+        let (s, t) = (&mut self.scratch, &mut self.tables);
+        if let Err(refused) = claim_record::<M>(&mut t.indexes, s, Mode::Put, Some(previous)) {
+            put_back(&mut t.records, &s.key, Some(previous))?;
+            return Err(refused_error(model, refused));
+        }
+        move_entries::<M>(
+            &mut t.indexes,
+            t.capture,
+            s,
+            Some(&mut batch.undo),
+            Some(previous),
+        )?;
+        self.note_links();
+        // Its entries are written: it is not one of the held writes.
+        batch.held_from = batch.undo.mark();
+        Ok(())
+    }
+
     /// Writes the held records and index entries of `batch`. A unique key taken is
     /// [`Error::UniqueViolation`] (the flush's entries are taken back first).
     fn flush(&mut self, batch: &mut Batch) -> Result<()> {
+        match self.write_held(batch)? {
+            None => Ok(()),
+            Some(violation) => Err(self.violation_error(violation)?),
+        }
+    }
+
+    /// Writes the held records and index entries of `batch`; a unique key taken stops it (the
+    /// flush's entries are taken back first) and is returned.
+    fn write_held(&mut self, batch: &mut Batch) -> Result<Option<Violation>> {
         batch.appends.write(&mut self.tables.records, M::TABLE)?;
         let violation = batch
             .deferred
             .flush(&mut self.tables.indexes, &mut self.scratch.entry)?;
-        let Some(violation) = violation else {
+        if violation.is_none() {
             batch.held_from = batch.undo.mark();
-            return Ok(());
-        };
+        }
+        Ok(violation)
+    }
+
+    /// The [`Error::UniqueViolation`] of a flush's `violation`, naming the value of the record
+    /// that wanted the key as the table holds it.
+    fn violation_error(&self, violation: Violation) -> Result<Error> {
         let value = match self.tables.records.get(violation.primary.as_slice())? {
             Some(guard) => decode_record_at::<M>(&violation.primary, guard.value())?
                 .describe_index_value(violation.index),
             None => describe_primary_key::<M>(&violation.primary),
         };
-        Err(Error::UniqueViolation {
+        Ok(Error::UniqueViolation {
             model: M::NAME,
             field: M::INDEXES[violation.index].field,
             value,
@@ -530,23 +568,8 @@ impl<'t, M: Model> WriteTree<'t, M> {
 
     /// Writes the record encoded by [`encode_model`](Self::encode_model) and its entries.
     fn write_encoded(&mut self, model: &M, undo: Option<&mut UndoLog>, mode: Mode) -> Result<()> {
-        match write_record::<M>(&mut self.tables, &mut self.scratch, mode, undo) {
-            Ok(()) => {}
-            Err(Refused::Exists) => {
-                return Err(Error::AlreadyExists {
-                    model: M::NAME,
-                    key: format!("{:?}", model.primary_key()),
-                });
-            }
-            Err(Refused::Unique(i)) => {
-                return Err(Error::UniqueViolation {
-                    model: M::NAME,
-                    field: M::INDEXES[i].field,
-                    value: model.describe_index_value(i),
-                });
-            }
-            Err(Refused::Error(error)) => return Err(error),
-        }
+        write_record::<M>(&mut self.tables, &mut self.scratch, mode, undo)
+            .map_err(|refused| refused_error(model, refused))?;
         self.note_links();
         Ok(())
     }
@@ -704,62 +727,103 @@ fn write_record<M: Model>(
     mode: Mode,
     undo: Option<&mut UndoLog>,
 ) -> Result<(), Refused> {
-    let key = s.key.as_slice();
-    let replaced = t.records.insert(key, s.value.as_slice())?;
-    let refused = match &replaced {
-        None => None,
-        Some(_) if mode == Mode::Insert => Some(Refused::Exists),
-        Some(guard) => M::Ref::decode(guard.value())
-            .map(|view| {
-                s.old_keys
-                    .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys))
-            })
-            .err()
-            .map(|source| {
-                Refused::Error(Error::Decode {
-                    table: M::TABLE,
-                    record: None,
-                    source,
-                })
-            }),
-    };
-    let existed = replaced.is_some();
-    let refused = refused.or_else(|| {
-        claim_unique_keys::<M>(
-            &mut t.indexes,
-            key,
-            existed.then_some(&s.old_keys),
-            &s.new_keys,
-            &mut s.entry,
-            &mut s.claimed,
-        )
-        .err()
-    });
-    if let Some(refused) = refused {
-        let bytes = replaced.as_ref().map(|guard| guard.value().to_vec());
+    let replaced = t.records.insert(s.key.as_slice(), s.value.as_slice())?;
+    let previous = replaced.as_ref().map(|guard| guard.value());
+    if let Err(refused) = claim_record::<M>(&mut t.indexes, s, mode, previous) {
+        let bytes = previous.map(<[u8]>::to_vec);
         drop(replaced);
-        match bytes {
-            Some(bytes) => drop(t.records.insert(key, bytes.as_slice())?),
-            None => drop(t.records.remove(key)?),
-        }
+        put_back(&mut t.records, &s.key, bytes.as_deref())?;
         return Err(refused);
     }
+    move_entries::<M>(&mut t.indexes, t.capture, s, undo, previous)?;
+    Ok(())
+}
+
+/// The error a write of `model` refused for `refused` returns.
+fn refused_error<M: Model>(model: &M, refused: Refused) -> Error {
+    match refused {
+        Refused::Exists => Error::AlreadyExists {
+            model: M::NAME,
+            key: format!("{:?}", model.primary_key()),
+        },
+        Refused::Unique(i) => Error::UniqueViolation {
+            model: M::NAME,
+            field: M::INDEXES[i].field,
+            value: model.describe_index_value(i),
+        },
+        Refused::Error(error) => error,
+    }
+}
+
+/// Puts `previous` back under `key` (`None`: removes the record there).
+fn put_back<K: StoredKey>(
+    records: &mut Table<'_, K, Bytes>,
+    key: &[u8],
+    previous: Option<&[u8]>,
+) -> Result<()> {
+    match previous {
+        Some(bytes) => drop(records.insert(key, bytes)?),
+        None => drop(records.remove(key)?),
+    }
+    Ok(())
+}
+
+/// The checks of a write of `s.value` under `s.key` that replaced `previous`: refused in
+/// [`Mode::Insert`] if there was one, refused if it does not decode (its index keys go into
+/// `s.old_keys`), and the unique keys the record gains are claimed (refused if one is taken;
+/// nothing is claimed then). The caller puts `previous` back on a refusal.
+fn claim_record<M: Model>(
+    indexes: &mut [Box<dyn IndexWrite + '_>],
+    s: &mut Scratch,
+    mode: Mode,
+    previous: Option<&[u8]>,
+) -> Result<(), Refused> {
+    if let Some(bytes) = previous {
+        if mode == Mode::Insert {
+            return Err(Refused::Exists);
+        }
+        let view = M::Ref::decode(bytes).map_err(|source| {
+            Refused::Error(Error::Decode {
+                table: M::TABLE,
+                record: None,
+                source,
+            })
+        })?;
+        s.old_keys
+            .fill(M::INDEXES.len(), |i, keys| view.index_keys(i, keys));
+    }
+    claim_unique_keys::<M>(
+        indexes,
+        &s.key,
+        previous.is_some().then_some(&s.old_keys),
+        &s.new_keys,
+        &mut s.entry,
+        &mut s.claimed,
+    )
+}
+
+/// After [`claim_record`] accepted a write that replaced `previous`: logs it (in `undo`, if
+/// given, and for subscribers) and moves the non-unique entries, and the unique ones the
+/// record gave up, from `s.old_keys` to `s.new_keys`.
+fn move_entries<M: Model>(
+    indexes: &mut [Box<dyn IndexWrite + '_>],
+    capture: Option<&ChangeLog>,
+    s: &mut Scratch,
+    undo: Option<&mut UndoLog>,
+    previous: Option<&[u8]>,
+) -> Result<()> {
+    let key = s.key.as_slice();
     if let Some(undo) = undo {
-        undo.push(key, replaced.as_ref().map(|guard| guard.value()));
+        undo.push(key, previous);
     }
-    if let Some(log) = t.capture {
-        log.push::<M>(
-            key,
-            replaced.as_ref().map(|guard| guard.value()),
-            Some(&s.value),
-        );
+    if let Some(log) = capture {
+        log.push::<M>(key, previous, Some(&s.value));
     }
-    drop(replaced);
     for (i, def) in M::INDEXES.iter().enumerate() {
-        let index = &mut t.indexes[i];
+        let index = &mut indexes[i];
         let entry = &mut s.entry;
-        // A unique key's new entries were written above, when they were claimed.
-        if !existed {
+        // A unique key's new entries were written by `claim_record`, when they were claimed.
+        if previous.is_none() {
             if !def.unique {
                 for new in s.new_keys.get(i) {
                     insert_entry(index, def, new, key, entry)?;

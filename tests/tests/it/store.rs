@@ -470,16 +470,49 @@ fn put_many_appending_a_taken_unique_key_fails_and_leaves_nothing() -> Result {
     ])
 }
 
+/// A replacement in a batch writes the held entries first, while the table already holds its
+/// new bytes: a name wanted by two held records fails there; a replacement that wants a taken
+/// name fails itself. Either way the replaced record is put back and the batch leaves nothing.
+#[test]
+fn put_many_replacing_after_a_conflict_or_into_a_taken_name_leaves_nothing() -> Result {
+    name_taken_and_nothing_left([
+        vec![
+            author(6, "Zadie", None),
+            author(7, "Zadie", None),
+            author(3, "Banana Y.", Some("JP")),
+        ],
+        vec![author(6, "Zadie", None), author(3, "Haruki", Some("JP"))],
+        vec![author(3, "Banana Y.", None), author(2, "Banana Y.", None)],
+    ])?;
+    // Author 7 wants the name author 6 holds, then is replaced within the batch: the error
+    // names the name 7 wanted, not the one of its replacement.
+    let batch = [
+        author(6, "Zadie", None),
+        author(7, "Zadie", None),
+        author(7, "Yoko", None),
+    ];
+    let error = seeded()?.put_many::<Author>(&batch).unwrap_err();
+    assert!(
+        matches!(&error, Error::UniqueViolation { field: "name", value, .. } if value.contains("Zadie")),
+        "{error:?}"
+    );
+    Ok(())
+}
+
 /// Each batch, put into the seeded store, fails on a taken name and leaves it as it was.
 fn name_taken_and_nothing_left(batches: impl IntoIterator<Item = Vec<Author>>) -> Result {
     let store = seeded()?;
     let before = authors_and_indexes(&store)?;
     for batch in batches {
-        let error = store.put_many::<Author>(&batch).unwrap_err();
+        // In a transaction committed after the failure: the batch itself must take back what
+        // it wrote (the auto-commit `Store::put_many` would abort the whole transaction).
+        let txn = store.begin_write()?;
+        let error = txn.authors()?.put_many(&batch).unwrap_err();
         assert!(
             matches!(error, Error::UniqueViolation { field: "name", .. }),
             "{error:?}"
         );
+        txn.commit()?;
         assert_eq!(authors_and_indexes(&store)?, before);
     }
     Ok(())
@@ -532,6 +565,37 @@ fn put_many_into_a_gap_between_existing_keys_equals_puts_one_by_one() -> Result 
     let mut taken = authors;
     taken.push(author(30, "Haruki", None));
     name_taken_and_nothing_left([twice, taken])
+}
+
+/// A run of at least `MIN_RUN` (8) new records above every name of the index goes in through a
+/// cursor at the index's end; a name wanted twice in that run fails the batch, leaves nothing,
+/// and the later record is the one refused, as with puts one by one.
+#[test]
+fn put_many_appending_a_long_run_with_a_name_twice_fails_and_leaves_nothing() -> Result {
+    // "Ursula" is the greatest name of the index: "V00" to "V09" all sort above it.
+    let mut batch: Vec<Author> = (0..10)
+        .map(|n| author(10 + n, &format!("V{n:02}"), None))
+        .collect();
+    batch[8].name = "V03".to_owned();
+    name_taken_and_nothing_left([batch.clone()])?;
+    let store = seeded()?;
+    let error = store.put_many::<Author>(&batch).unwrap_err();
+    assert!(
+        matches!(&error, Error::UniqueViolation { field: "name", value, .. } if value.contains("V03")),
+        "{error:?}"
+    );
+    // Without the second "V03", the run goes in whole, in name order.
+    batch[8].name = "V08".to_owned();
+    assert_eq!(store.put_many::<Author>(&batch)?, 10);
+    let txn = store.begin_read()?;
+    let authors = txn.authors()?;
+    for a in &batch {
+        assert_eq!(
+            authors.get_by_name(&a.name)?.map(|found| found.id),
+            Some(a.id)
+        );
+    }
+    Ok(())
 }
 
 #[test]
