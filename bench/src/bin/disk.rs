@@ -552,16 +552,14 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
 
 fn section(root: &Path, tables: &str, o: &Options) -> String {
     let date = command("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
-    let fs = command(
-        "df",
-        &["-T", "--output=fstype", &o.dir.display().to_string()],
-    )
-    .and_then(|out| out.lines().last().map(str::to_owned))
-    .unwrap_or_else(|| "?".into());
+    // `--output` and `-T` are mutually exclusive: with both, df fails and the type was "?".
+    let fs = command("df", &["--output=fstype", &o.dir.display().to_string()])
+        .and_then(|out| out.lines().last().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
     let mut out = header(
         BEGIN,
         root,
-        &format!("Run on {date}, files in a {fs} file system."),
+        &format!("Run on {date}; files on a file system of type {fs}."),
     );
     let _ = writeln!(
         out,
