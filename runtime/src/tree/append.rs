@@ -126,12 +126,12 @@ pub(crate) fn insert_run<K: StoredKey, V: for<'a> Value<SelfType<'a> = &'a [u8]>
     Ok(())
 }
 
-/// The fewest pairs worth a cursor: a cursor costs a lookup and a splice of a leaf and its
-/// parent path, about what a few inserts cost, and splices even one pair in as a leaf of its
-/// own. Shorter runs are inserted one by one (`Appends::write`, and `deferred.rs` for index
-/// entries): a batch that mixes replacements with new records writes its held records at
-/// every replacement, a few at a time, and through cursors those made a file of 1-record
-/// leaves.
+/// The fewest pairs worth a cursor: a cursor costs a lookup, a splice of a leaf and its
+/// parent path and a close, about what a few inserts cost. Shorter runs are inserted one by
+/// one (`Appends::write`, and `deferred.rs` for index entries). A batch that mixes
+/// replacements with new records writes its held records and entries at every replacement, a
+/// few at a time: with a cursor for each few, alternating 50,000 replacements with 50,000 new
+/// users took 2.2 times the instructions it took with inserts (4,732 M against 2,133 M).
 pub(super) const MIN_RUN: usize = 8;
 
 /// The longest run [`insert_run`] hands one cursor, in pairs and in bytes.
