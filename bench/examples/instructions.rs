@@ -12,7 +12,7 @@
 //! replacement of a stored user with a new one above every id), `insert` (the same users
 //! inserted one `insert` at a time in one transaction), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
 //! non-unique lookups), `nonunique-ref` (G only: the same through the zero-copy `by_age_ref`),
-//! `scan` (a range scan of 10,000), `reopen` (G and R only: open an
+//! `scan` (a range scan of 10,000), `scan-ref` (G and R only: the same through zero-copy views), `reopen` (G and R only: open an
 //! existing file of 100,000 users and get one of them, as a program does when it starts). The
 //! setup (parsing, filling) is counted too, so subtract the baseline that does the same setup
 //! and nothing else: `import-none`, `insert-none`, `load-none`, `mixed-none`, `reopen-none`, and `none` for the reads (it
@@ -91,6 +91,7 @@ fn run<S: Subject>(workload: &str) {
                     black_box(S::by_age(&db, &ages));
                 }
                 "scan" => drop(black_box(S::scan(&db, 10_000))),
+                "scan-ref" => drop(black_box(S::scan_ref(&db, 10_000))),
                 "none" => {}
                 other => panic!("unknown workload {other}"),
             }
@@ -152,7 +153,7 @@ fn main() {
     let [subject, workload] = args.as_slice() else {
         eprintln!(
             "usage: instructions <G|R|S> \
-             <import|import-none|insert|insert-none|load|load-none|mixed|mixed-none|get|unique|nonunique|nonunique-ref|scan|none|reopen|reopen-none>"
+             <import|import-none|insert|insert-none|load|load-none|mixed|mixed-none|get|unique|nonunique|nonunique-ref|scan|scan-ref|none|reopen|reopen-none>"
         );
         std::process::exit(2);
     };

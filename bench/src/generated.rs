@@ -195,6 +195,18 @@ impl Subject for Generated {
         get(db, ids)
     }
 
+    fn scan_ref(db: &Stores, n: u64) -> u64 {
+        let txn = db.users.begin_read().expect("begin");
+        let tree = txn.users().expect("tree");
+        let mut sum = 0;
+        for guard in tree.range_ref(0..n).expect("range") {
+            let guard = guard.expect("row");
+            let user = guard.view().expect("view");
+            sum += u64::from(user.age) + user.name.len() as u64;
+        }
+        sum
+    }
+
     fn get_ref(db: &Stores, ids: &[u64]) -> u64 {
         let txn = db.users.begin_read().expect("begin");
         let tree = txn.users().expect("tree");
@@ -343,6 +355,10 @@ impl Subject for AutoCommit {
 
     fn get_ref(_: &Stores, _: &[u64]) -> u64 {
         unreachable!("no auto-commit get_ref")
+    }
+
+    fn scan_ref(_: &Stores, _: u64) -> u64 {
+        unreachable!("no auto-commit scan_ref")
     }
 
     fn by_email(_: &Stores, _: &[String]) -> u64 {

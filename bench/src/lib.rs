@@ -187,6 +187,10 @@ pub trait Subject {
     fn by_age(db: &Self::Db, ages: &[u32]) -> u64;
     /// Reads the first `n` users in primary key order.
     fn scan(db: &Self::Db, n: u64) -> u64;
+    /// As [`scan`](Self::scan), through zero-copy views (only where
+    /// [`HAS_GET_REF`](Self::HAS_GET_REF)); returns what [`get`](Self::get) returns for those
+    /// ids.
+    fn scan_ref(db: &Self::Db, n: u64) -> u64;
     /// Replaces every user (their age changed) in one transaction.
     fn update(db: &Self::Db, users: Vec<Self::User>);
     /// Removes every user in one transaction.
@@ -281,6 +285,10 @@ mod tests {
             // After the update, age 1 holds the users whose id % 62 == 0.
             out.push(S::by_age(&db, &[1, 5]));
             out.push(S::scan(&db, 100));
+            if S::HAS_GET_REF {
+                let first: Vec<u64> = (0..100).collect();
+                assert_eq!(S::scan_ref(&db, 100), S::get(&db, &first));
+            }
         }
         S::remove(&db, users::<S>(0..n / 2, next));
         if S::HAS_QUERIES {

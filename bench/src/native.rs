@@ -188,6 +188,10 @@ impl Subject for Native {
         unreachable!("native_db has no zero-copy read")
     }
 
+    fn scan_ref(_: &Db, _: u64) -> u64 {
+        unreachable!("native_db has no zero-copy read")
+    }
+
     fn by_email(db: &Db, emails: &[String]) -> u64 {
         let r = db.0.r_transaction().expect("begin");
         let mut sum = 0;

@@ -382,6 +382,18 @@ impl Subject for Raw {
         sum
     }
 
+    fn scan_ref(db: &Db, n: u64) -> u64 {
+        let txn = db.0.begin_read().expect("begin");
+        let users = txn.open_table(USERS).expect("open");
+        let mut sum = 0;
+        for entry in users.range(0..n).expect("range") {
+            let (_, value) = entry.expect("entry");
+            let user = view(value.value());
+            sum += u64::from(user.age) + user.name.len() as u64;
+        }
+        sum
+    }
+
     fn by_email(db: &Db, emails: &[String]) -> u64 {
         let txn = db.0.begin_read().expect("begin");
         let users = txn.open_table(USERS).expect("open");

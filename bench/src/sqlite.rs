@@ -252,6 +252,10 @@ impl Subject for Sqlite {
         get(&mut db.conn(), ids)
     }
 
+    fn scan_ref(_: &Db, _: u64) -> u64 {
+        unreachable!("no zero-copy read through rusqlite")
+    }
+
     fn by_email(db: &Db, emails: &[String]) -> u64 {
         let mut conn = db.conn();
         let txn = conn.transaction().expect("begin");

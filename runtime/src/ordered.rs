@@ -56,25 +56,40 @@ impl<'a, K: Key + 'static, V: Value + 'static> Ordered<'a, K, V> {
     }
 
     /// Checks the entry `item` read at `end`: the error that fuses the range, if it is one.
-    #[inline]
+    ///
+    /// Always inlined, with the key comparison (one entry in [`CHECK_EVERY`]) out of line: the
+    /// compiler once stopped inlining the whole check into the record iterator's step after an
+    /// unrelated change elsewhere in the crate, and the 10,000-row scan went from 13.60 M to
+    /// 13.84 M instructions.
+    #[inline(always)]
     fn check(&mut self, end: End, item: &Option<Entry<'a, K, V>>) -> Option<StorageError> {
         match item {
-            Some(Ok(_)) if self.countdown > 1 => self.countdown -= 1,
-            Some(Ok((key, _))) => {
-                self.countdown = CHECK_EVERY;
-                let key = key.value();
-                if !self
-                    .order
-                    .admit(K::as_bytes(&key).as_ref(), end, K::compare)
-                {
-                    self.fused = true;
-                    return Some(out_of_order(self.table));
-                }
+            Some(Ok(_)) if self.countdown > 1 => {
+                self.countdown -= 1;
+                None
             }
-            Some(Err(_)) => self.fused = true,
-            None => {}
+            Some(Ok((key, _))) => self.check_order(end, key),
+            Some(Err(_)) => {
+                self.fused = true;
+                None
+            }
+            None => None,
         }
-        None
+    }
+
+    /// Checks that `key`, read at `end`, comes after the keys read before it at that end.
+    #[inline(never)]
+    fn check_order(&mut self, end: End, key: &AccessGuard<'a, K>) -> Option<StorageError> {
+        self.countdown = CHECK_EVERY;
+        let key = key.value();
+        if self
+            .order
+            .admit(K::as_bytes(&key).as_ref(), end, K::compare)
+        {
+            return None;
+        }
+        self.fused = true;
+        Some(out_of_order(self.table))
     }
 
     /// The next entry at `end`, handed to `make`; `next` and `next_back` are this with `Ok`.
