@@ -213,11 +213,16 @@ mod tests {
         assert!(order.admit(b"d", End::Back, bytes));
     }
 
+    /// An empty database in memory.
+    fn in_memory() -> redb::Database {
+        redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap()
+    }
+
     #[test]
     fn a_range_read_from_both_ends_yields_every_key_once() {
-        let db = redb::Database::builder()
-            .create_with_backend(redb::backends::InMemoryBackend::new())
-            .unwrap();
+        let db = in_memory();
         let table: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("t");
         let txn = db.begin_write().unwrap();
         {
@@ -294,9 +299,7 @@ mod tests {
 
     #[test]
     fn a_range_whose_keys_come_out_of_order_ends_with_an_error_from_either_end() {
-        let db = redb::Database::builder()
-            .create_with_backend(redb::backends::InMemoryBackend::new())
-            .unwrap();
+        let db = in_memory();
         let table: redb::TableDefinition<Flippable, u64> = redb::TableDefinition::new("t");
         let txn = db.begin_write().unwrap();
         let mut t = txn.open_table(table).unwrap();

@@ -221,9 +221,8 @@ impl Appends {
             pair
         });
         let written = if self.records.len() < MIN_RUN {
-            pairs.try_for_each(|(key, value)| match table.insert(key, value) {
-                Ok(_) => Ok(()),
-                Err(error) => Err(Error::from(error)),
+            pairs.try_for_each(|(key, value)| {
+                table.insert(key, value).map(drop).map_err(Error::from)
             })
         } else {
             insert_run(
