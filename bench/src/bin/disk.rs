@@ -21,7 +21,9 @@
 //!    single-update commits, one after another. Then the file size again.
 //! 3. `concurrent`: `--threads` threads, each making `--commits` durable single-update commits
 //!    at once; G twice, with a transaction each (`begin_write` + `commit`) and with the group
-//!    commit (`Store::write`).
+//!    commit (`Store::write`). Then the same updates from one thread in durable commits of
+//!    `--threads` updates each: what a group commit would cost if every group took in every
+//!    thread and nothing waited (its ceiling on this disk).
 //!
 //! Durability is on everywhere: redb's immediate durability (G and R), SQLite's WAL with
 //! `synchronous=FULL`. Benchmarks never fail on time; a subject that returns a wrong result
@@ -327,6 +329,21 @@ impl Phase<'_> {
                 });
             });
         }
+        // The same updates (as the threads' i-th writes would be grouped), `threads` a commit.
+        let per = self.commits;
+        let users: Vec<User> = (0..per)
+            .flat_map(|i| (0..self.threads).map(move |t| (t * per + i) % self.n))
+            .map(|id| user(id, ((id + 3) % AGES) as u32))
+            .collect();
+        let batches: Vec<Vec<S::User>> = users
+            .chunks(self.threads.max(1) as usize)
+            .map(|chunk| S::convert(chunk.to_vec()))
+            .collect();
+        timed("batched", || {
+            for batch in batches {
+                S::update(&db, batch);
+            }
+        });
     }
 }
 
@@ -473,6 +490,11 @@ const ROWS: &[Row] = &[
         name: "the same through `Store::write` (group commit)",
         ops: |_, o| o.commits * o.threads,
     },
+    Row {
+        metric: "batched",
+        name: "the same updates from one thread, a durable commit per",
+        ops: |_, o| o.commits * o.threads,
+    },
 ];
 
 fn show(metric: &str, value: Option<f64>, ops: u64) -> String {
@@ -524,6 +546,7 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
                 "concurrent" | "grouped" => {
                     format!("{} ({} threads × {})", row.name, o.threads, o.commits)
                 }
+                "batched" => format!("{} {} (a full group's cost)", row.name, o.threads),
                 _ if ops > 1 => format!("{} ({ops})", row.name),
                 _ => row.name.to_owned(),
             };
@@ -539,11 +562,20 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
         }
         if let (Some(plain), Some(grouped)) = (get("G", "concurrent"), get("G", "grouped")) {
             let _ = writeln!(out);
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "Group commit: {:.1}× the throughput of G's plain commits.",
+                "Group commit: {:.1}× the throughput of G's plain commits",
                 plain / grouped
             );
+            if let Some(batched) = get("G", "batched") {
+                let _ = write!(
+                    out,
+                    "; commits of {} updates from one thread: {:.1}×",
+                    o.threads,
+                    plain / batched
+                );
+            }
+            let _ = writeln!(out, ".");
         }
         let _ = writeln!(out);
     }

@@ -25,6 +25,12 @@ impl<'a, M: Model> ValueGuard<'a, M> {
     /// shows, so it is done once here, and later calls to `value()` repeat the same slicing.
     pub(crate) fn new(guard: AccessGuard<'a, Bytes>) -> Self {
         let _ = guard.value();
+        Self::sliced(guard)
+    }
+
+    /// For a guard whose value was already sliced inside the guarded call that read it (see
+    /// [`Iter`]'s `make`).
+    fn sliced(guard: AccessGuard<'a, Bytes>) -> Self {
         Self {
             guard,
             _model: PhantomData,
@@ -57,6 +63,8 @@ impl<'a, M: Model> ValueGuard<'a, M> {
 pub trait Yield<'a, M: Model> {
     /// The item, before `Result`.
     type Item;
+    /// Makes the item of a record whose value the caller has sliced out of its page inside
+    /// the guarded step (as [`ValueGuard::new`] does), so a damaged page panics there.
     #[doc(hidden)]
     fn make(value: AccessGuard<'a, Bytes>) -> Result<Self::Item>;
 }
@@ -80,7 +88,7 @@ impl<'a, M: Model> Yield<'a, M> for Records {
 impl<'a, M: Model> Yield<'a, M> for Views {
     type Item = ValueGuard<'a, M>;
     fn make(value: AccessGuard<'a, Bytes>) -> Result<ValueGuard<'a, M>> {
-        Ok(ValueGuard::new(value))
+        Ok(ValueGuard::sliced(value))
     }
 }
 
@@ -101,36 +109,54 @@ impl<'a, M: Model, Y: Yield<'a, M>> Iter<'a, M, Y> {
         }
     }
 
-    fn make(entry: Entry<'a, M::StoredKey, Bytes>) -> Result<Y::Item> {
-        Y::make(entry?.1)
+    /// The item of an entry: its value is sliced out of the page first (where a damaged page
+    /// panics, inside the guarded step), then handed to [`Yield::make`].
+    ///
+    /// `next` and `next_back` write this closure out where they call `next_with`: there the
+    /// value is sliced where redb's step put the entry. Sliced after the entry is taken apart
+    /// (as [`ValueGuard::new`] does) or through a function taking the entry, the guard was
+    /// copied once more on its way into the item, 9 to 16 instructions a row of a zero-copy scan.
+    fn make_entry(entry: Entry<'a, M::StoredKey, Bytes>) -> Result<Y::Item> {
+        let entry = entry?;
+        let _ = entry.1.value();
+        Y::make(entry.1)
     }
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> Iterator for Iter<'a, M, Y> {
     type Item = Result<Y::Item>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let range = &mut self.range;
         self.steps.step(M::TABLE, || {
-            range.next_with(End::Front, |(_, value)| Y::make(value))
+            range.next_with(End::Front, |entry| {
+                let _ = entry.1.value();
+                Y::make(entry.1)
+            })
         })
     }
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
         let range = &mut self.range;
-        self.steps.step(M::TABLE, || range.nth(n).map(Self::make))
+        self.steps
+            .step(M::TABLE, || range.nth(n).map(Self::make_entry))
     }
 }
 
 impl<'a, M: Model, Y: Yield<'a, M>> DoubleEndedIterator for Iter<'a, M, Y> {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         let range = &mut self.range;
         self.steps.step(M::TABLE, || {
-            range.next_with(End::Back, |(_, value)| Y::make(value))
+            range.next_with(End::Back, |entry| {
+                let _ = entry.1.value();
+                Y::make(entry.1)
+            })
         })
     }
     fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
         let range = &mut self.range;
         self.steps
-            .step(M::TABLE, || range.nth_back(n).map(Self::make))
+            .step(M::TABLE, || range.nth_back(n).map(Self::make_entry))
     }
 }
 
@@ -168,7 +194,10 @@ impl<'a, M: Model, T: ReadableTable<M::StoredKey, Bytes>, Y: Yield<'a, M>> Index
             let mut item = None;
             let stepped = entries.next_primary(step, &mut |key, primary| {
                 item = Some(match records.get(primary) {
-                    Ok(Some(record)) => Y::make(record),
+                    Ok(Some(record)) => {
+                        let _ = record.value();
+                        Y::make(record)
+                    }
                     Ok(None) => Err(Error::Inconsistent {
                         table,
                         detail: format!("entry {key:?} points to a missing {}", M::NAME),
