@@ -10,12 +10,15 @@
 //! Workloads: `import` (the 34,006 cities of `cities15000`), `load` (100,000 users with the
 //! batch API), `mixed` (50,000 users stored, then one batch of 100,000 alternating a
 //! replacement of a stored user with a new one above every id), `insert` (the same users
-//! inserted one `insert` at a time in one transaction), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
+//! inserted one `insert` at a time in one transaction), `insert-each` (1,000 users, a
+//! transaction and a commit each), `get` (10,000 gets), `unique` (1,000 unique-key lookups), `nonunique` (10
 //! non-unique lookups), `nonunique-ref` (G only: the same through the zero-copy `by_age_ref`),
-//! `scan` (a range scan of 10,000), `scan-ref` (G and R only: the same through zero-copy views), `reopen` (G and R only: open an
+//! `scan` (a range scan of 10,000), `scan-ref` (G and R only: the same through zero-copy views),
+//! `update` (10,000 of the users moved to the next age in one transaction), `remove` (10,000
+//! of them removed in one transaction), `reopen` (G and R only: open an
 //! existing file of 100,000 users and get one of them, as a program does when it starts). The
 //! setup (parsing, filling) is counted too, so subtract the baseline that does the same setup
-//! and nothing else: `import-none`, `insert-none`, `load-none`, `mixed-none`, `reopen-none`, and `none` for the reads (it
+//! and nothing else: `import-none`, `insert-none`, `insert-each-none`, `load-none`, `mixed-none`, `reopen-none`, and `none` for the reads (it
 //! fills the same database).
 
 use netabase_bench::generated::Generated;
@@ -51,6 +54,13 @@ fn run<S: Subject>(workload: &str) {
                 S::insert_batch(&db, users);
             }
         }
+        "insert-each" | "insert-each-none" => {
+            let db = S::open();
+            let users = users(1_000);
+            if workload == "insert-each" {
+                S::insert_each(&db, users);
+            }
+        }
         "mixed" | "mixed-none" => {
             // Half the users stored; then a batch alternating a replacement of a stored user
             // with a new user above every id, as a sync job's upserts do.
@@ -79,6 +89,7 @@ fn run<S: Subject>(workload: &str) {
             let db = S::open();
             S::fill(&db, users(USERS));
             let ids = sample_ids(10_000, USERS);
+            let (moved, removed) = write_sets::<S>(&ids);
             match workload {
                 "get" => drop(black_box(S::get(&db, &ids))),
                 "unique" => {
@@ -92,11 +103,24 @@ fn run<S: Subject>(workload: &str) {
                 }
                 "scan" => drop(black_box(S::scan(&db, 10_000))),
                 "scan-ref" => drop(black_box(S::scan_ref(&db, 10_000))),
-                "none" => {}
+                "update" => S::update(&db, moved),
+                "remove" => S::remove(&db, removed),
+                "none" => drop((moved, removed)),
                 other => panic!("unknown workload {other}"),
             }
         }
     }
+}
+
+/// The users of `update` (each moved to the next age) and `remove`. Built for every workload
+/// that `none` is the baseline of, so that `none` counts them too.
+fn write_sets<S: Subject>(ids: &[u64]) -> (Vec<S::User>, Vec<S::User>) {
+    let moved = ids
+        .iter()
+        .map(|&id| S::user(id, user_age(id) + 1))
+        .collect();
+    let removed = ids.iter().map(|&id| S::user(id, user_age(id))).collect();
+    (moved, removed)
 }
 
 /// `nonunique-ref`: `nonunique`'s lookups through the zero-copy `by_age_ref`, after the same
@@ -109,9 +133,11 @@ fn nonunique_ref() {
             .map(|id| Generated::user(id, user_age(id)))
             .collect::<Vec<_>>(),
     );
-    let _ids = sample_ids(10_000, USERS);
+    let ids = sample_ids(10_000, USERS);
+    let sets = write_sets::<Generated>(&ids);
     let ages: Vec<u32> = (0..10).map(|i| (i * 6 % AGES) as u32).collect();
     black_box(Generated::by_age_ref(&db, &ages));
+    drop(sets);
 }
 
 /// `reopen`: a file of [`USERS`] users is written (setup), then reopened and one user read.

@@ -137,10 +137,12 @@ impl DecodeKey for char {
 impl KeyPart for str {
     fn encode_key(&self, out: &mut Vec<u8>) {
         // Copy the runs between NUL bytes whole (a string key rarely holds one): a byte-by-byte
-        // push cost a unique-key lookup by email 6% more instructions than raw redb's.
+        // push cost a unique-key lookup by email 6% more instructions than raw redb's. The
+        // NUL bytes are found with `memchr` (a word or a vector at a time), where a loop over
+        // the bytes cost 227 instructions a 22-byte email, 93 now.
         let mut rest = self.as_bytes();
         out.reserve(rest.len() + 2);
-        while let Some(at) = rest.iter().position(|&b| b == 0) {
+        while let Some(at) = memchr::memchr(0, rest) {
             out.extend_from_slice(&rest[..=at]);
             out.push(0xFF);
             rest = &rest[at + 1..];
