@@ -29,7 +29,7 @@ impl<'a, M: Model> ValueGuard<'a, M> {
     }
 
     /// For a guard whose value was already sliced inside the guarded call that read it (see
-    /// [`Iter`]'s `make`).
+    /// [`Iter`]'s `make_entry`).
     fn sliced(guard: AccessGuard<'a, Bytes>) -> Self {
         Self {
             guard,
