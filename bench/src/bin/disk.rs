@@ -315,10 +315,7 @@ impl Phase<'_> {
                         let per = self.commits;
                         let n = self.n;
                         scope.spawn(move || {
-                            let users = (0..per).map(move |i| {
-                                let id = (t * per + i) % n;
-                                user(id, ((id + round) % AGES) as u32)
-                            });
+                            let users = (0..per).map(move |i| writer_user(t, i, per, n, round));
                             if grouped {
                                 S::put_each_grouped(db, users);
                             } else {
@@ -329,11 +326,11 @@ impl Phase<'_> {
                 });
             });
         }
-        // The same updates (as the threads' i-th writes would be grouped), `threads` a commit.
-        let per = self.commits;
+        // The same users (the threads' i-th writes together, as a full group takes them in),
+        // `threads` a commit; a third round of ages, so each update moves an entry again.
+        let (per, n) = (self.commits, self.n);
         let users: Vec<User> = (0..per)
-            .flat_map(|i| (0..self.threads).map(move |t| (t * per + i) % self.n))
-            .map(|id| user(id, ((id + 3) % AGES) as u32))
+            .flat_map(|i| (0..self.threads).map(move |t| writer_user(t, i, per, n, 3)))
             .collect();
         let batches: Vec<Vec<S::User>> = users
             .chunks(self.threads.max(1) as usize)
@@ -345,6 +342,13 @@ impl Phase<'_> {
             }
         });
     }
+}
+
+/// The user that writer thread `t` of the `concurrent` phase writes at its step `i` (of
+/// `per`), with the age of round `round` (each round moves every user's age entry).
+fn writer_user(t: u64, i: u64, per: u64, n: u64, round: u64) -> User {
+    let id = (t * per + i) % n;
+    user(id, ((id + round) % AGES) as u32)
 }
 
 type User = netabase_bench::users::User;
