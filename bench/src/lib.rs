@@ -1,20 +1,23 @@
-//! The benchmarks of GitHub issue 5: one workload, four subjects.
+//! The benchmarks of GitHub issue 5: one workload, six subjects.
 //!
 //! * **G** — the generated netabase store, explicit transactions ([`generated::Generated`]);
 //! * **A** — the same store through its auto-commit API ([`generated::AutoCommit`]);
 //! * **R** — hand-written raw redb 4 with bincode 2 ([`raw::Raw`]);
 //! * **N** — native_db with native_model ([`native::Native`]);
-//! * **S** — SQLite through rusqlite, WAL, prepared statements ([`sqlite::Sqlite`]).
+//! * **S** — SQLite through rusqlite, WAL, prepared statements ([`sqlite::Sqlite`]);
+//! * **L** — LMDB through heed, R's records with `DUP_SORT` indexes ([`lmdb::Lmdb`]).
 //!
 //! Every subject implements [`Subject`]: one method per workload, each written with the subject's
 //! best API for it. `benches/workloads.rs` times them with criterion and the `report` binary turns
 //! criterion's medians into `docs/BENCHMARKS.md`. All databases of that suite are in memory
 //! (each library's in-memory redb backend; SQLite's `:memory:`), so the figures compare the code
-//! above the storage engine, not a disk. The `disk` binary runs G, R and S on files instead
-//! (see `src/bin/disk.rs`).
+//! above the storage engine, not a disk. The `disk` binary runs G, R, S and L on files instead
+//! (see `src/bin/disk.rs`); L, which has no in-memory mode, is a subject of that benchmark only
+//! (its [`Subject`] implementation, on a temporary directory, is for the tests).
 
 pub mod data;
 pub mod generated;
+pub mod lmdb;
 pub mod native;
 pub mod raw;
 pub mod reporting;
@@ -148,7 +151,7 @@ impl MixPlan {
 /// The `Vec` arguments are owned so that a library whose API takes records by value (native_db)
 /// pays no clone inside the timed part; the others borrow from them.
 pub trait Subject {
-    /// The column label: G, A, R or N.
+    /// The column label: G, A, R, N, S or L.
     const LABEL: &'static str;
     /// Whether the subject has a zero-copy read.
     const HAS_GET_REF: bool;
@@ -162,7 +165,7 @@ pub trait Subject {
     /// The subject's city record.
     type City: Send + 'static;
 
-    /// A fresh, empty in-memory database.
+    /// A fresh, empty in-memory database (L: in a temporary directory).
     fn open() -> Self::Db;
     /// User `id` with age `age`.
     fn user(id: u64, age: u32) -> Self::User;
@@ -316,13 +319,15 @@ mod tests {
         assert_eq!(run::<raw::Raw>(), g);
         assert_eq!(run::<native::Native>(), g);
         assert_eq!(run::<sqlite::Sqlite>(), g);
+        assert_eq!(run::<lmdb::Lmdb>(), g);
         let a = run::<generated::AutoCommit>();
         assert_eq!(a, g[..2]);
     }
 
     #[test]
     fn raw_and_native_cities_mirror_the_schema_indexes() {
-        // R and N build these same indexes by hand: update them if the bench's atlas schema changes.
+        // R, N and L build these same indexes by hand: update them if the bench's atlas schema
+        // changes.
         let fields: Vec<&str> = <atlas::City as netabase_runtime::Model>::INDEXES
             .iter()
             .map(|index| index.field)
@@ -346,5 +351,7 @@ mod tests {
         raw::Raw::import(&db, rows.iter().map(raw::Raw::city).collect());
         let db = native::Native::open();
         native::Native::import(&db, rows.iter().map(native::Native::city).collect());
+        let db = lmdb::Lmdb::open();
+        lmdb::Lmdb::import(&db, rows.iter().map(lmdb::Lmdb::city).collect());
     }
 }

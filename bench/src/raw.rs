@@ -80,14 +80,28 @@ pub struct City {
 /// The raw database.
 pub struct Db(Database);
 
-fn decode_user(bytes: &[u8]) -> User {
+/// Encodes a record (user or city) into `buf`, replacing what it held: the bytes R stores, and
+/// L (`lmdb.rs`) too.
+pub(crate) fn encode_into(value: &impl Encode, buf: &mut Vec<u8>) {
+    buf.clear();
+    bincode::encode_into_std_write(value, buf, CONFIG).expect("encode");
+}
+
+/// The owned user of stored bytes.
+pub(crate) fn decode_user(bytes: &[u8]) -> User {
     bincode::decode_from_slice(bytes, CONFIG).expect("decode").0
 }
 
-fn view(bytes: &[u8]) -> UserRef<'_> {
+/// The zero-copy view of stored user bytes.
+pub(crate) fn view(bytes: &[u8]) -> UserRef<'_> {
     bincode::borrow_decode_from_slice(bytes, CONFIG)
         .expect("decode")
         .0
+}
+
+/// The owned city of stored bytes.
+pub(crate) fn decode_city(bytes: &[u8]) -> City {
+    bincode::decode_from_slice(bytes, CONFIG).expect("decode").0
 }
 
 /// The user tables of one write transaction, opened once.
@@ -116,8 +130,7 @@ impl<'t> UserTables<'t> {
     }
 
     fn encode(&mut self, user: &User) {
-        self.buf.clear();
-        bincode::encode_into_std_write(user, &mut self.buf, CONFIG).expect("encode");
+        encode_into(user, &mut self.buf);
     }
 
     /// Claims `email` for `id`; if another record holds it, gives it back and refuses.
@@ -212,7 +225,8 @@ impl<'t> UserTables<'t> {
     }
 }
 
-fn make_user(id: u64, age: u32) -> User {
+/// User `id` with age `age`.
+pub(crate) fn make_user(id: u64, age: u32) -> User {
     User {
         id,
         name: user_name(id),
@@ -464,8 +478,7 @@ impl Subject for Raw {
             let mut country_population = txn.open_table(CITY_COUNTRY_POPULATION).expect("open");
             let mut buf = Vec::with_capacity(256);
             for city in &cities {
-                buf.clear();
-                bincode::encode_into_std_write(city, &mut buf, CONFIG).expect("encode");
+                encode_into(city, &mut buf);
                 let id = city.geonameid;
                 match records.insert(id, buf.as_slice()).expect("insert") {
                     None => {
@@ -482,9 +495,7 @@ impl Subject for Raw {
                     }
                     Some(old) => {
                         // A replaced city: move the index entries whose key changed.
-                        let old: City = bincode::decode_from_slice(old.value(), CONFIG)
-                            .expect("decode")
-                            .0;
+                        let old = decode_city(old.value());
                         for (table, before, after) in [
                             (&mut name, &old.name, &city.name),
                             (&mut country, &old.country_code, &city.country_code),

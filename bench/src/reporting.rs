@@ -78,6 +78,8 @@ pub fn versions(root: &Path) -> String {
         "criterion",
         "rusqlite",
         "libsqlite3-sys",
+        "heed",
+        "lmdb-master-sys",
     ] {
         let mut vs: Vec<&str> = found
             .iter()

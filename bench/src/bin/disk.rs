@@ -1,19 +1,19 @@
-//! The on-disk benchmark: G (generated netabase), R (raw redb) and S (SQLite) on files, at
-//! several sizes, with durable commits; prints the tables and writes them into
+//! The on-disk benchmark: G (generated netabase), R (raw redb), S (SQLite) and L (LMDB) on
+//! files, at several sizes, with durable commits; prints the tables and writes them into
 //! `docs/BENCHMARKS.md`.
 //!
 //! ```text
 //! cargo run -p netabase-bench --release --bin disk -- --records 10000,100000,1000000
-//!     [--runs 3] [--subjects G,R,S] [--dir DIR] [--commits 1000] [--threads 8] [--no-write]
+//!     [--runs 3] [--subjects G,R,S,L] [--dir DIR] [--commits 1000] [--threads 8] [--no-write]
 //! ```
 //!
-//! Each run starts with the next subject (G R S, then R S G, ...). Every measurement runs in a
+//! Each run starts with the next subject (G R S L, then R S L G, ...). Every measurement runs in a
 //! child process of its own (this binary, `child ...`), so its
 //! peak memory (the kernel's `VmHWM` of the child) is the memory of that work alone, and no
 //! subject's cache warms another's. Per size and subject, in order:
 //!
-//! 1. `load`: a fresh file, `N` users written in one transaction (G `put_many`, R a loop of
-//!    puts, S an upserting prepared `INSERT`), committed durably; users are made as they are
+//! 1. `load`: a fresh file, `N` users written in one transaction (G `put_many`, R and L a loop
+//!    of puts, S an upserting prepared `INSERT`), committed durably; users are made as they are
 //!    written, so the peak memory is the database's. Then the file size.
 //! 2. `reads` on the reopened file: reopen + first get; 100,000 random gets (fewer when `N` is
 //!    smaller: every user once); 10,000 unique-key lookups; a range scan of 10,000 ids; 10,000
@@ -23,13 +23,17 @@
 //!    at once; G twice, with a transaction each (`begin_write` + `commit`) and with the group
 //!    commit (`Store::write`). Then the same updates from one thread in durable commits of
 //!    `--threads` updates each: what a group commit would cost if every group took in every
-//!    thread and nothing waited (its ceiling on this disk).
+//!    thread and nothing waited (its ceiling on this disk). LMDB runs one write transaction at a
+//!    time: L's threads wait for each other's commits, as R's do.
 //!
 //! Durability is on everywhere: redb's immediate durability (G and R), SQLite's WAL with
-//! `synchronous=FULL`. Benchmarks never fail on time; a subject that returns a wrong result
+//! `synchronous=FULL`, LMDB's default flags (L: each commit `fdatasync`s its pages, then writes
+//! its meta page synchronously). L's database is a directory (LMDB's environment), of which the
+//! sizes count the data file. Benchmarks never fail on time; a subject that returns a wrong result
 //! stops the run (each checks its rows).
 
 use netabase_bench::generated::{Generated, Stores};
+use netabase_bench::lmdb::Lmdb;
 use netabase_bench::raw::Raw;
 use netabase_bench::reporting::{command, duration, header, peak_rss_kib, replace_section};
 use netabase_bench::sqlite::Sqlite;
@@ -61,7 +65,7 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: disk [--records 10000,100000] [--runs 1] [--subjects G,R,S] [--dir DIR]\n\
+        "usage: disk [--records 10000,100000] [--runs 1] [--subjects G,R,S,L] [--dir DIR]\n\
          \x20           [--commits 1000] [--threads 8] [--no-write]\n\
          Runs the on-disk benchmark and writes its tables into docs/BENCHMARKS.md."
     );
@@ -80,7 +84,7 @@ fn options(mut args: impl Iterator<Item = String>) -> Options {
     let mut o = Options {
         records: vec![10_000, 100_000],
         runs: 1,
-        subjects: vec!["G".into(), "R".into(), "S".into()],
+        subjects: vec!["G".into(), "R".into(), "S".into(), "L".into()],
         dir: std::env::temp_dir().join("netabase-disk-bench"),
         commits: 1000,
         threads: 8,
@@ -182,10 +186,24 @@ fn spawn(subject: &str, phase: &str, n: u64, path: &Path, o: &Options) -> Vec<(S
         .collect()
 }
 
-/// The bytes of a database: SQLite's file and its write-ahead log, if one is left.
+/// The bytes of a database: SQLite's file and its write-ahead log, if one is left; of an LMDB
+/// environment (a directory), its data file `data.mdb`.
+///
+/// The data file's length is honest: without `WRITEMAP` LMDB never sets the file to the map's
+/// size, it grows it with the pages commits write, so the length is (last page + 1) × page size
+/// (the pages LMDB has used, those it keeps free for reuse included, as redb's length counts
+/// its free pages), and the file has no holes: its `st_blocks` × 512 is the same number.
+/// Not `lock.mdb`: the readers' table, not data.
 fn file_size(path: &Path) -> u64 {
-    let wal = PathBuf::from(format!("{}-wal", path.display()));
-    [path.to_path_buf(), wal]
+    let files = if path.is_dir() {
+        vec![path.join("data.mdb")]
+    } else {
+        vec![
+            path.to_path_buf(),
+            PathBuf::from(format!("{}-wal", path.display())),
+        ]
+    };
+    files
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
@@ -193,6 +211,10 @@ fn file_size(path: &Path) -> u64 {
 }
 
 fn remove_files(path: &Path) {
+    if path.is_dir() {
+        std::fs::remove_dir_all(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -216,6 +238,7 @@ fn child(args: Vec<String>) {
         "G" => p.run::<Generated>(phase),
         "R" => p.run::<Raw>(phase),
         "S" => p.run::<Sqlite>(phase),
+        "L" => p.run::<Lmdb>(phase),
         _ => usage(),
     }
 }
@@ -353,7 +376,7 @@ fn writer_user(t: u64, i: u64, per: u64, n: u64, round: u64) -> User {
 
 type User = netabase_bench::users::User;
 
-/// The operations of the phases, for G, R and S, fed with the generated `User`.
+/// The operations of the phases, for G, R, S and L, fed with the generated `User`.
 trait DiskSubject: Subject {
     /// Whether the subject has a group commit.
     const GROUPS: bool = false;
@@ -385,7 +408,7 @@ impl DiskSubject for Generated {
     }
 }
 
-/// R's user is a struct of its own, with the same fields.
+/// R's user (L's too) is a struct of its own, with the same fields.
 fn raw_user(u: User) -> netabase_bench::raw::User {
     netabase_bench::raw::User {
         id: u.id,
@@ -422,6 +445,21 @@ impl DiskSubject for Sqlite {
     }
     fn convert(users: Vec<User>) -> Vec<User> {
         users
+    }
+}
+
+impl DiskSubject for Lmdb {
+    fn open_file(path: &Path) -> netabase_bench::lmdb::Db {
+        Lmdb::open_file(path)
+    }
+    fn load(db: &netabase_bench::lmdb::Db, users: impl Iterator<Item = User>) {
+        Lmdb::load(db, users.map(raw_user));
+    }
+    fn put_each(db: &netabase_bench::lmdb::Db, users: impl Iterator<Item = User>) {
+        Lmdb::put_each(db, users.map(raw_user));
+    }
+    fn convert(users: Vec<User>) -> Vec<netabase_bench::raw::User> {
+        users.into_iter().map(raw_user).collect()
     }
 }
 
@@ -534,8 +572,8 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
         };
         let _ = writeln!(out, "**{n} users** (median of {} run(s))", o.runs);
         let _ = writeln!(out);
-        let _ = writeln!(out, "| workload | G | R | S | G/R | G/S |");
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "| workload | G | R | S | L | G/R | G/S | G/L |");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for row in ROWS {
             let ops = (row.ops)(n, o);
             let g = get("G", row.metric);
@@ -545,7 +583,7 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
             } else {
                 row.metric
             };
-            let (r, s) = (get("R", other), get("S", other));
+            let (r, s, l) = (get("R", other), get("S", other), get("L", other));
             let name = match row.metric {
                 "concurrent" | "grouped" => {
                     format!("{} ({} threads × {})", row.name, o.threads, o.commits)
@@ -556,12 +594,14 @@ fn tables(m: &BTreeMap<(u64, String, String), f64>, o: &Options) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {name} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} |",
                 show(row.metric, g, ops),
                 show(other, r, ops),
                 show(other, s, ops),
+                show(other, l, ops),
                 ratio(g, r),
                 ratio(g, s),
+                ratio(g, l),
             );
         }
         if let (Some(plain), Some(grouped)) = (get("G", "concurrent"), get("G", "grouped")) {
@@ -601,7 +641,10 @@ fn section(root: &Path, tables: &str, o: &Options) -> String {
         out,
         "Lower is better; each cell is the whole workload's time and, in brackets, the time per \
          operation. G = generated netabase store, R = raw redb + bincode, S = SQLite (WAL, \
-         `synchronous=FULL`). Ratios are medians over medians of the same run."
+         `synchronous=FULL`), L = LMDB through heed (default flags: a durable fsync per commit). \
+         Ratios are medians over medians of the same run. L reads through a memory map of its \
+         file, so its peak memory counts the file's pages it touched (page cache the kernel can \
+         take back), not only memory it allocated, and is not comparable one-to-one."
     );
     let _ = writeln!(out);
     out.push_str(tables);
