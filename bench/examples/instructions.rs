@@ -1,10 +1,12 @@
 //! One workload of one subject, once, in memory: to count its instructions, which (unlike
-//! time on a shared machine) are the same from run to run.
+//! time on a shared machine) are the same from run to run. L (LMDB), which has no in-memory
+//! mode, runs on a file in a temporary directory: its counts are the CPU work of its reads
+//! through the memory map (page faults and syncs are the kernel's, not counted).
 //!
 //! ```text
 //! cargo build -p netabase-bench --release --example instructions
 //! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-//!     target/release/examples/instructions <G|R|S> <workload>
+//!     target/release/examples/instructions <G|R|S|L> <workload>
 //! ```
 //!
 //! Workloads: `import` (the 34,006 cities of `cities15000`), `load` (100,000 users with the
@@ -15,13 +17,14 @@
 //! non-unique lookups), `nonunique-ref` (G only: the same through the zero-copy `by_age_ref`),
 //! `scan` (a range scan of 10,000), `scan-ref` (G and R only: the same through zero-copy views),
 //! `update` (10,000 of the users moved to the next age in one transaction), `remove` (10,000
-//! of them removed in one transaction), `reopen` (G and R only: open an
+//! of them removed in one transaction), `reopen` (G, R and L: open an
 //! existing file of 100,000 users and get one of them, as a program does when it starts). The
 //! setup (parsing, filling) is counted too, so subtract the baseline that does the same setup
 //! and nothing else: `import-none`, `insert-none`, `insert-each-none`, `load-none`, `mixed-none`, `reopen-none`, and `none` for the reads (it
 //! fills the same database).
 
 use netabase_bench::generated::Generated;
+use netabase_bench::lmdb::Lmdb;
 use netabase_bench::raw::Raw;
 use netabase_bench::sqlite::Sqlite;
 use netabase_bench::users::Bench;
@@ -168,6 +171,16 @@ fn reopen(subject: &str, workload: &str) {
                 Raw::get(&db, &[id])
             })
         }
+        "L" => {
+            // L's database is a directory (LMDB's environment).
+            let db = Lmdb::open_file(&path);
+            Lmdb::load(&db, users.map(|(id, age)| Lmdb::user(id, age)));
+            drop(db);
+            (workload == "reopen").then(|| {
+                let db = Lmdb::open_file(&path);
+                Lmdb::get(&db, &[id])
+            })
+        }
         other => panic!("reopen: unknown subject {other}"),
     };
     black_box(found);
@@ -178,7 +191,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [subject, workload] = args.as_slice() else {
         eprintln!(
-            "usage: instructions <G|R|S> \
+            "usage: instructions <G|R|S|L> \
              <import|import-none|insert|insert-none|load|load-none|mixed|mixed-none|get|unique|nonunique|nonunique-ref|scan|scan-ref|none|reopen|reopen-none>"
         );
         std::process::exit(2);
@@ -197,6 +210,7 @@ fn main() {
         "G" => run::<Generated>(workload),
         "R" => run::<Raw>(workload),
         "S" => run::<Sqlite>(workload),
+        "L" => run::<Lmdb>(workload),
         other => panic!("unknown subject {other}"),
     }
 }
