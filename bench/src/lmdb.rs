@@ -29,6 +29,7 @@ use heed::types::{Bytes, Str};
 use heed::{
     CommitOrAbort, Database, DatabaseFlags, DatabaseOpener, Env, EnvOpenOptions, RwTxn, WithTls,
 };
+use std::borrow::Borrow;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
@@ -266,15 +267,16 @@ impl<'t, 'e> UserWriter<'t, 'e> {
     }
 }
 
-fn write_users<'u>(db: &Db, users: impl IntoIterator<Item = &'u User>, put: bool) {
+/// Puts (or inserts) `users` in one write transaction and commits it.
+fn write_users(db: &Db, users: impl IntoIterator<Item = impl Borrow<User>>, put: bool) {
     let mut txn = db.env.write_txn().expect("begin");
     {
         let mut writer = UserWriter::new(db, &mut txn);
         for user in users {
             if put {
-                writer.put(user).expect("put");
+                writer.put(user.borrow()).expect("put");
             } else {
-                writer.insert(user).expect("insert");
+                writer.insert(user.borrow()).expect("insert");
             }
         }
     }
@@ -344,14 +346,7 @@ impl Lmdb {
 
     /// Puts `users` in one transaction, as they come: the bulk load.
     pub fn load(db: &Db, users: impl IntoIterator<Item = User>) {
-        let mut txn = db.env.write_txn().expect("begin");
-        {
-            let mut writer = UserWriter::new(db, &mut txn);
-            for user in users {
-                writer.put(&user).expect("put");
-            }
-        }
-        txn.commit().expect("commit");
+        write_users(db, users, true);
     }
 
     /// Puts each user in a transaction of its own (a durable commit each).
